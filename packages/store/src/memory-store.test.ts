@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from './memory-store.js';
+
+describe('MemoryStore', () => {
+  it('round-trips an object', async () => {
+    const store = new MemoryStore();
+    const { etag } = await store.put('a/b', 'hello', { contentType: 'text/plain', metadata: { x: '1' } });
+    const got = await store.get('a/b');
+    expect(new TextDecoder().decode(got.body)).toBe('hello');
+    expect(got.etag).toBe(etag);
+    expect(got.metadata).toEqual({ x: '1' });
+  });
+});

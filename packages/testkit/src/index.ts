@@ -1,0 +1,11 @@
+export {
+  BACKEND_NAMES,
+  type BackendName,
+  openTestBackend,
+  TEST_BUCKET,
+  TEST_CREDENTIALS,
+  type TestBackend,
+  testBackendNames,
+} from './backends.js';
+export { type ChildResult, collect, runTs, spawnTs } from './child.js';
+export { type TempDir, tempDir } from './temp-dir.js';

@@ -1,0 +1,42 @@
+/**
+ * The contract between request authentication (this folder) and the request handlers.
+ * Authentication looks only at the request line and headers; the body is checked while it
+ * streams, by `decodeRequestBody`, so a bad signature or checksum is found before anything is
+ * stored and nothing is buffered whole.
+ */
+
+export interface User {
+  /** A display name; defaults to the access key id. */
+  name?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** What authentication needs from an HTTP request. */
+export interface AuthInput {
+  method: string;
+  /** The path exactly as it arrived on the wire (percent-encoded, no query string). */
+  rawPath: string;
+  /** The query string exactly as it arrived, without the leading `?` ('' when absent). */
+  rawQuery: string;
+  /** Header names in lower case. */
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** How the payload is protected, which decides how `decodeRequestBody` reads it. */
+export type PayloadMode =
+  /** `x-amz-content-sha256` is a hex SHA-256: verified once the body has been read. */
+  | { kind: 'sha256'; sha256: string }
+  /** `UNSIGNED-PAYLOAD`, presigned URLs, anonymous requests. */
+  | { kind: 'unsigned' }
+  /** `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`: aws-chunked with a signature per chunk. */
+  | { kind: 'streaming-signed'; trailer: boolean; seedSignature: string; signingKey: Uint8Array; scope: string; amzDate: string }
+  /** `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, unsigned chunks, a trailing checksum. */
+  | { kind: 'streaming-unsigned-trailer' };
+
+export type AuthResult =
+  | { kind: 'anonymous'; payload: PayloadMode }
+  | { kind: 'user'; user: User; payload: PayloadMode };
+
+/** Looks up a user by access key id. */
+export type UserDirectory = (accessKeyId: string) => User | undefined;

@@ -1,0 +1,69 @@
+/**
+ * S3's error codes and their HTTP statuses, in one table. Everything the server answers with an
+ * error goes through S3Error, so the status and the XML document always agree.
+ */
+export const S3_ERRORS = {
+  AccessDenied: 403,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  BadDigest: 400,
+  BucketAlreadyExists: 409,
+  BucketAlreadyOwnedByYou: 409,
+  BucketNotEmpty: 409,
+  ConditionalRequestConflict: 409,
+  EntityTooLarge: 400,
+  EntityTooSmall: 400,
+  ExpiredToken: 400,
+  IncompleteBody: 400,
+  InternalError: 500,
+  InvalidAccessKeyId: 403,
+  InvalidArgument: 400,
+  InvalidBucketName: 400,
+  InvalidDigest: 400,
+  InvalidObjectState: 403,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  InvalidRange: 416,
+  InvalidRequest: 400,
+  InvalidStorageClass: 400,
+  KeyTooLongError: 400,
+  MalformedXML: 400,
+  MetadataTooLarge: 400,
+  MethodNotAllowed: 405,
+  MissingContentLength: 411,
+  MissingSecurityHeader: 400,
+  NoSuchBucket: 404,
+  NoSuchBucketPolicy: 404,
+  NoSuchCORSConfiguration: 404,
+  NoSuchKey: 404,
+  NoSuchTagSet: 404,
+  NoSuchUpload: 404,
+  NoSuchVersion: 404,
+  NotImplemented: 501,
+  NotModified: 304,
+  PreconditionFailed: 412,
+  RequestHeaderSectionTooLarge: 400,
+  RequestTimeTooSkewed: 403,
+  RequestTimeout: 400,
+  ServiceUnavailable: 503,
+  SignatureDoesNotMatch: 403,
+  SlowDown: 503,
+  XAmzContentSHA256Mismatch: 400,
+} as const;
+
+export type S3ErrorCode = keyof typeof S3_ERRORS;
+
+export class S3Error extends Error {
+  readonly code: S3ErrorCode;
+  readonly status: number;
+  /** Extra elements for the XML error document (e.g. `Key`, `BucketName`, `Condition`). */
+  readonly details: Record<string, string>;
+
+  constructor(code: S3ErrorCode, message: string, details: Record<string, string> = {}) {
+    super(message);
+    this.name = 'S3Error';
+    this.code = code;
+    this.status = S3_ERRORS[code];
+    this.details = details;
+  }
+}

@@ -30,7 +30,14 @@ export type PayloadMode =
   /** `UNSIGNED-PAYLOAD`, presigned URLs, anonymous requests. */
   | { kind: 'unsigned' }
   /** `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`: aws-chunked with a signature per chunk. */
-  | { kind: 'streaming-signed'; trailer: boolean; seedSignature: string; signingKey: Uint8Array; scope: string; amzDate: string }
+  | {
+      kind: 'streaming-signed';
+      trailer: boolean;
+      seedSignature: string;
+      signingKey: Uint8Array;
+      scope: string;
+      amzDate: string;
+    }
   /** `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, unsigned chunks, a trailing checksum. */
   | { kind: 'streaming-unsigned-trailer' };
 

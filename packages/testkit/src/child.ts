@@ -12,10 +12,16 @@ export interface ChildResult {
  * Starts a TypeScript file in a child Node process. Workspace packages resolve to their sources
  * (the `source` export condition) and tsx compiles them, so child processes need no build either.
  */
-export function spawnTs(script: string | URL, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnTs(
+  script: string | URL,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): ChildProcess {
   const path = script instanceof URL ? fileURLToPath(script) : script;
   return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path, ...args], {
     env: { ...process.env, ...env },
+    cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

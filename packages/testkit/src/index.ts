@@ -8,4 +8,5 @@ export {
   testBackendNames,
 } from './backends.js';
 export { type ChildResult, collect, runTs, spawnTs } from './child.js';
+export { type RunCliOptions, runCli } from './cli.js';
 export { type TempDir, tempDir } from './temp-dir.js';

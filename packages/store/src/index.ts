@@ -5,4 +5,5 @@ export { bareEtag, compareKeys, etagsEqual, MAX_KEY_BYTES, md5Etag, quoteEtag, v
 export { MemoryStore } from './memory-store.js';
 export type * from './object-store.js';
 export { resolveRange } from './range.js';
+export { S3Store, type S3StoreOptions } from './s3/s3-store.js';
 export { listSortedKeys, lowerBound, upperBound } from './sorted-listing.js';

@@ -1,0 +1,25 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface BackoffOptions {
+  /** Delay cap for the first retry, in ms; doubles per attempt. */
+  baseMs?: number;
+  /** Upper bound of any one delay, in ms. */
+  capMs?: number;
+  /** Uniform in [0, 1); injected so tests replay. */
+  random?: () => number;
+}
+
+/**
+ * "Full jitter" exponential backoff: uniform in [0, min(cap, base * 2^attempt)]. Spreading
+ * contenders out randomly matters more here than the mean: writers racing for one slot that all
+ * wait the same time collide again.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
+  const { baseMs = 2, capMs = 250, random = Math.random } = options;
+  return random() * Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+}
+
+export async function backoff(attempt: number, options: BackoffOptions = {}): Promise<void> {
+  const ms = backoffDelay(attempt, options);
+  if (ms >= 1) await delay(ms);
+}

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import type { BackoffOptions } from './backoff.js';
+import { type Checkpoint, Checkpoints } from './checkpoints.js';
+import { LogError } from './errors.js';
+import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
+import { orderedFetch } from './ordered-fetch.js';
+import { checkVersion, LogPaths } from './paths.js';
+import { putIfAbsent } from './put-if-absent.js';
+import { decodeRecord, encodeRecord, type LogRecord } from './record.js';
+import { Serial } from './serial.js';
+
+export interface CommitLogOptions {
+  /** Where the log lives in the store, e.g. `db/main`; default: the store's root. */
+  prefix?: string;
+  /** ms since the epoch; injected for deterministic tests. */
+  clock?: () => number;
+  /** Commit ids; must be unique across all writers (default: random UUIDs). */
+  randomId?: () => string;
+  /** Uniform in [0, 1) for backoff jitter. */
+  random?: () => number;
+  /** Start as if records up to this version had been seen (e.g. the version of a loaded checkpoint). */
+  version?: number;
+  /** Tries of one append whose outcome stays unknown before AmbiguousWriteError surfaces. */
+  maxWriteAttempts?: number;
+}
+
+export type AppendOutcome =
+  | { committed: true; version: number; commitId: string }
+  /** Slot `version` was taken by someone else. */
+  | { committed: false; version: number };
+
+export type RecordsListener = (records: readonly LogRecord[]) => void;
+
+/** Consecutive next-slot GETs during catch-up before one LIST finds the rest of a long gap. */
+const GETS_BEFORE_LIST = 4;
+
+/**
+ * An ordered log of records on an object store: record N is the immutable object `log/<N>`,
+ * created with If-None-Match: *, so a commit is one PUT and its slot number is its order.
+ * See docs/design/log.md for the protocol and the strict-serializability argument.
+ *
+ * `version` is the newest record this client has seen: via its own commits, `catchUp` and
+ * `confirmTail`. Every record becomes seen exactly once and in order, and `onRecords`
+ * listeners hear each one at that moment, whoever caused it.
+ */
+export class CommitLog {
+  readonly #store: ObjectStore;
+  readonly #paths: LogPaths;
+  readonly #clock: () => number;
+  readonly #randomId: () => string;
+  readonly #backoff: BackoffOptions;
+  readonly #maxWriteAttempts: number;
+  readonly #checkpoints: Checkpoints;
+  readonly #serial = new Serial();
+  readonly #listeners = new Set<RecordsListener>();
+  /** Records read (by a losing append or confirmTail) but not yet seen. */
+  readonly #ahead = new Map<number, LogRecord>();
+  #version: number;
+  #committer: GroupCommitter | undefined;
+  #closed = false;
+
+  private constructor(store: ObjectStore, options: CommitLogOptions) {
+    this.#store = store;
+    this.#paths = new LogPaths(options.prefix);
+    this.#clock = options.clock ?? Date.now;
+    this.#randomId = options.randomId ?? randomUUID;
+    this.#backoff = options.random ? { random: options.random } : {};
+    this.#maxWriteAttempts = options.maxWriteAttempts ?? 8;
+    this.#version = options.version ?? 0;
+    checkVersion(this.#version, 0);
+    this.#checkpoints = new Checkpoints(store, this.#paths, this.#clock);
+  }
+
+  /** Opens a log without any request; `catchUp` or `confirmTail` finds the tail. */
+  static async open(store: ObjectStore, options: CommitLogOptions = {}): Promise<CommitLog> {
+    return new CommitLog(store, options);
+  }
+
+  get prefix(): string {
+    return this.#paths.prefix;
+  }
+
+  get paths(): LogPaths {
+    return this.#paths;
+  }
+
+  get store(): ObjectStore {
+    return this.#store;
+  }
+
+  /** The newest version this client has seen (0: none). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /**
+   * Tries to write `entries` as record `version`: one PUT when it lands. The slot must be the next
+   * one after `this.version` (a record further ahead would leave a hole); a slot at or below
+   * `this.version` is known to be taken and answers without a request. Unknown outcomes are
+   * resolved by reading the slot back and comparing commit ids; if that never succeeds the
+   * store's AmbiguousWriteError surfaces and the caller must not assume either outcome.
+   */
+  async tryAppend(entries: Uint8Array[], version: number, options: { epoch?: number } = {}): Promise<AppendOutcome> {
+    this.#checkOpen();
+    checkVersion(version, 1);
+    if (version <= this.#version) return { committed: false, version };
+    if (version > this.#version + 1) {
+      throw new LogError('InvalidArgument', `cannot append at ${version}: this client has seen only ${this.#version}`);
+    }
+    const record: LogRecord = { version, commitId: this.#randomId(), timestamp: this.#clock(), entries };
+    if (options.epoch !== undefined) record.epoch = options.epoch;
+    const key = this.#paths.record(version);
+    const outcome = await putIfAbsent(this.#store, key, encodeRecord(record), {
+      ...this.#backoff,
+      maxAttempts: this.#maxWriteAttempts,
+      isOurs: (existing) => decodeRecord(existing, version, key).commitId === record.commitId,
+    });
+    if (outcome.created) {
+      this.#see([record]);
+      return { committed: true, version, commitId: record.commitId };
+    }
+    // The winner's record is the next one we will need: keep it so catch-up needs no GET for it.
+    if (version > this.#version) this.#ahead.set(version, decodeRecord(outcome.existing, version, key));
+    return { committed: false, version };
+  }
+
+  /** Records after `version`, in order, up to the tail as found now; advances `version`. */
+  async catchUp(): Promise<LogRecord[]> {
+    this.#checkOpen();
+    return this.#serial.run(() => this.#catchUp());
+  }
+
+  /**
+   * The strong-read check: GET of the next slot. Absent (404): we are at the tail, and nothing
+   * committed before this call started is missing, so reads of state at `version` are strict.
+   * Present: catch up and return the new records.
+   */
+  async confirmTail(): Promise<LogRecord[]> {
+    this.#checkOpen();
+    return this.#serial.run(async () => {
+      const next = this.#version + 1;
+      if (!this.#ahead.has(next)) {
+        const record = await this.#fetch(next);
+        if (!record) return [];
+        this.#ahead.set(next, record);
+      }
+      return this.#catchUp();
+    });
+  }
+
+  /** Record `version`; NotFound (the store's error) when it does not exist. */
+  async read(version: number): Promise<LogRecord> {
+    this.#checkOpen();
+    checkVersion(version, 1);
+    const key = this.#paths.record(version);
+    return decodeRecord((await this.#store.get(key)).body, version, key);
+  }
+
+  /**
+   * Records after `after` up to `upTo` (default: the tail), in order, without changing `version`:
+   * one LIST, then GETs with a few in flight. Ends early at the first missing slot.
+   */
+  async *readRange(after: number, upTo = Number.MAX_SAFE_INTEGER): AsyncIterable<LogRecord> {
+    this.#checkOpen();
+    checkVersion(after, 0);
+    if (upTo <= after) return;
+    yield* orderedFetch(await this.#listVersions(after, upTo - after), (v) => this.#fetch(v));
+  }
+
+  /** Hears every record as it becomes seen, in order, exactly once. Returns an unsubscribe function. */
+  onRecords(listener: RecordsListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Moves `version` forward without reading the records in between, e.g. after loading a
+   * checkpoint at `version`. Listeners do not hear the skipped records.
+   */
+  async advanceTo(version: number): Promise<void> {
+    this.#checkOpen();
+    checkVersion(version, 0);
+    return this.#serial.run(async () => {
+      if (version < this.#version) {
+        throw new LogError('InvalidArgument', `cannot move back from ${this.#version} to ${version}`);
+      }
+      this.#version = version;
+      for (const v of this.#ahead.keys()) if (v <= version) this.#ahead.delete(v);
+    });
+  }
+
+  /** Group commit: concurrent proposals in this process share one record (see GroupCommitter). */
+  async commit(proposal: Proposal): Promise<CommitResult> {
+    this.#checkOpen();
+    this.#committer ??= new GroupCommitter(this, this.#backoff.random ? { random: this.#backoff.random } : {});
+    return this.#committer.commit(proposal);
+  }
+
+  /** The key of a checkpoint object, `<prefix>/checkpoints/<20-digit version>/<name>`. */
+  checkpointKey(version: number, name: string): string {
+    return this.#paths.checkpointObject(version, name);
+  }
+
+  /**
+   * Publishes the checkpoint at `version` by writing its manifest (immutable, put-if-absent: a
+   * second write of the same version is harmless), then moves the `_last_checkpoint` hint.
+   * Write the checkpoint's objects (at `checkpointKey`) before calling this.
+   */
+  async writeCheckpoint(version: number, manifest: Uint8Array): Promise<void> {
+    this.#checkOpen();
+    checkVersion(version, 0);
+    return this.#checkpoints.write(version, manifest);
+  }
+
+  /** The newest published checkpoint at or below `atOrBelow`, found from the hint and verified. */
+  async latestCheckpoint(atOrBelow?: number): Promise<Checkpoint | undefined> {
+    this.#checkOpen();
+    if (atOrBelow !== undefined) checkVersion(atOrBelow, 0);
+    return this.#checkpoints.latest(atOrBelow);
+  }
+
+  /** Stops this client (waiting for group commits in flight); the store stays open (it is the caller's). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#committer?.close();
+    this.#closed = true;
+    this.#listeners.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #catchUp(): Promise<LogRecord[]> {
+    const seen: LogRecord[] = [];
+    const see = (record: LogRecord) => {
+      const applied = this.#see([record]);
+      if (applied) seen.push(record);
+    };
+    for (let gets = 0; ; ) {
+      const next = this.#version + 1;
+      const known = this.#ahead.get(next);
+      if (known) {
+        see(known);
+        continue;
+      }
+      if (gets === GETS_BEFORE_LIST) break;
+      gets++;
+      const record = await this.#fetch(next);
+      if (!record) return seen;
+      see(record);
+    }
+    // A long gap: one LIST finds the rest; GET them a few at a time.
+    const after = this.#version;
+    for await (const record of orderedFetch(await this.#listVersions(after), (v) => this.#fetch(v))) see(record);
+    return seen;
+  }
+
+  /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */
+  async #listVersions(after: number, limit?: number): Promise<number[]> {
+    const versions: number[] = [];
+    const options = { prefix: this.#paths.logDir, startAfter: this.#paths.record(after), ...(limit ? { limit } : {}) };
+    for await (const entry of this.#store.list(options)) {
+      if (entry.kind !== 'object') continue;
+      const v = this.#paths.recordVersion(entry.key);
+      if (v === undefined) continue;
+      if (v !== after + versions.length + 1) break;
+      versions.push(v);
+    }
+    return versions;
+  }
+
+  async #fetch(version: number): Promise<LogRecord | undefined> {
+    const key = this.#paths.record(version);
+    try {
+      return decodeRecord((await this.#store.get(key)).body, version, key);
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Marks `records` seen if they are the next ones; false if this client had already seen them. */
+  #see(records: LogRecord[]): boolean {
+    const fresh = records.filter((r) => r.version > this.#version);
+    if (fresh.length === 0) return false;
+    for (const r of fresh) {
+      if (r.version !== this.#version + 1) throw new Error(`internal: record ${r.version} after ${this.#version}`);
+      this.#version = r.version;
+      this.#ahead.delete(r.version);
+    }
+    for (const listener of this.#listeners) listener(fresh);
+    return true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new LogError('Closed', 'the commit log is closed');
+  }
+}

@@ -43,7 +43,18 @@ export type PayloadMode =
 
 export type AuthResult =
   | { kind: 'anonymous'; payload: PayloadMode }
-  | { kind: 'user'; user: User; payload: PayloadMode };
+  | {
+      kind: 'user';
+      user: User;
+      payload: PayloadMode;
+      /** How the request was signed; absent means the Authorization header. */
+      via?: 'header' | 'presigned';
+      /**
+       * A presigned URL's `x-amz-*` query parameters other than the signature's own (e.g.
+       * `x-amz-checksum-crc32`, `x-amz-acl`): S3 treats them as request headers. Lower-case names.
+       */
+      queryHeaders?: Record<string, string>;
+    };
 
 /** Looks up a user by access key id. */
 export type UserDirectory = (accessKeyId: string) => User | undefined;

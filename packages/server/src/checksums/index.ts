@@ -1,0 +1,12 @@
+export {
+  CHECKSUM_ALGORITHMS,
+  CHECKSUM_BYTES,
+  type ChecksumAlgorithm,
+  checksumHeader,
+  checksumName,
+  isChecksumAlgorithm,
+  isValidChecksumValue,
+  parseChecksumAlgorithm,
+} from './algorithms.js';
+export { compositeChecksum } from './composite.js';
+export { checksumOf, createHasher, type Hasher } from './hasher.js';

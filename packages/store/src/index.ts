@@ -7,3 +7,4 @@ export type * from './object-store.js';
 export { resolveRange } from './range.js';
 export { S3Store, type S3StoreOptions } from './s3/s3-store.js';
 export { listSortedKeys, lowerBound, upperBound } from './sorted-listing.js';
+export { FileStore, type FileStoreOptions } from './file/file-store.js';

@@ -87,6 +87,16 @@ export class Checkpoints {
     return undefined;
   }
 
+  async #exists(key: string): Promise<boolean> {
+    try {
+      await this.#store.head(key);
+      return true;
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return false;
+      throw error;
+    }
+  }
+
   async #readHint(): Promise<number | undefined> {
     const key = this.#paths.lastCheckpoint;
     try {
@@ -121,7 +131,10 @@ export class Checkpoints {
       } catch (error) {
         if (!isStoreError(error, 'NotFound')) throw error;
       }
-      if (current?.version !== undefined && current.version >= version) return;
+      if (current?.version !== undefined && current.version >= version) {
+        // A hint ahead of us is kept only if it names a real checkpoint (one may have been removed).
+        if (current.version === version || (await this.#exists(this.#paths.manifest(current.version)))) return;
+      }
       await this.#store.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
     } catch (error) {
       if (!isStoreError(error) || error.code === 'Closed') throw error;

@@ -112,11 +112,17 @@ function verifyPresigned(input: AuthInput, users: UserDirectory, now: Date, regi
   const signedSha256 = claim.signedHeaders.includes('x-amz-content-sha256')
     ? first(input.headers['x-amz-content-sha256'])
     : undefined;
-  const contentSha256 = params.get('X-Amz-Content-Sha256') ?? signedSha256 ?? UNSIGNED_PAYLOAD;
+  const contentSha256 = queryContentSha256(params) ?? signedSha256 ?? UNSIGNED_PAYLOAD;
   verifySignature(input, claim, user, amzDate, contentSha256);
   const result: AuthResult = { kind: 'user', user, via: 'presigned', payload: payloadMode(contentSha256) };
   if (claim.hoistedHeaders && Object.keys(claim.hoistedHeaders).length > 0) result.queryHeaders = claim.hoistedHeaders;
   return result;
+}
+
+/** X-Amz-Content-Sha256 of a presigned URL, in whatever case the client spelled it. */
+function queryContentSha256(params: URLSearchParams): string | undefined {
+  for (const [name, value] of params) if (name.toLowerCase() === 'x-amz-content-sha256') return value;
+  return undefined;
 }
 
 /** `x-amz-date`, or a `Date` header converted to SigV4's format (which is what clients sign then). */

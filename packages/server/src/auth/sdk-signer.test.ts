@@ -10,9 +10,17 @@ import type { AuthInput, User } from './types.js';
 // client configures it): whatever it signs, authenticate must accept, and nothing else.
 
 class NodeSha256 {
-  readonly #hash: Hash | Hmac;
+  readonly #secret: Uint8Array | string | undefined;
+  #hash: Hash | Hmac;
   constructor(secret?: Uint8Array | string) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+    this.#secret = secret;
+    this.#hash = this.#fresh();
+  }
+  #fresh(): Hash | Hmac {
+    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', this.#secret);
+  }
+  reset(): void {
+    this.#hash = this.#fresh();
   }
   update(data: Uint8Array | string): void {
     this.#hash.update(data);

@@ -9,4 +9,5 @@ export {
 } from './backends.js';
 export { type ChildResult, collect, runTs, spawnTs } from './child.js';
 export { type RunCliOptions, runCli } from './cli.js';
+export { describeStoreConformance, expectStoreError, type StoreConformanceOptions } from './store-conformance.js';
 export { type TempDir, tempDir } from './temp-dir.js';

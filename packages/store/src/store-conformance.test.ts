@@ -1,0 +1,11 @@
+import { describeStoreConformance, tempDir } from '@bucketdb/testkit';
+import { afterAll } from 'vitest';
+import { FileStore } from './file/file-store.js';
+import { MemoryStore } from './memory-store.js';
+
+describeStoreConformance('MemoryStore', async () => new MemoryStore());
+
+const dir = await tempDir('bucketdb-file-conformance');
+afterAll(() => dir.remove());
+let n = 0;
+describeStoreConformance('FileStore', () => FileStore.open(`${dir.path}/${n++}`));

@@ -92,6 +92,12 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
     expect(await log.confirmTail()).toEqual([]);
     expect(counted.counts).toEqual({ get: 1, head: 0, put: 0, delete: 0, list: 0 });
 
+    // Concurrent strong reads share one check that starts after all of them.
+    counted.reset();
+    const checks = await Promise.all(Array.from({ length: 20 }, () => log.confirmTail()));
+    expect(checks.every((records) => records.length === 0)).toBe(true);
+    expect(counted.counts).toEqual({ get: 1, head: 0, put: 0, delete: 0, list: 0 });
+
     // Someone else appends: confirmTail notices and catches up.
     const other = await CommitLog.open(store);
     await other.catchUp();

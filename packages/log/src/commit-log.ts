@@ -58,6 +58,7 @@ export class CommitLog {
   readonly #ahead = new Map<number, LogRecord>();
   #version: number;
   #committer: GroupCommitter | undefined;
+  #queuedConfirm: Promise<LogRecord[]> | undefined;
   #closed = false;
 
   private constructor(store: ObjectStore, options: CommitLogOptions) {
@@ -138,7 +139,11 @@ export class CommitLog {
    */
   async confirmTail(): Promise<LogRecord[]> {
     this.#checkOpen();
-    return this.#serial.run(async () => {
+    // Callers arriving while a check is queued but not yet started share it: its GET is issued
+    // after each of them called, which is all a strong read needs. They get the same records.
+    if (this.#queuedConfirm) return this.#queuedConfirm;
+    const confirm = this.#serial.run(async () => {
+      if (this.#queuedConfirm === confirm) this.#queuedConfirm = undefined;
       const next = this.#version + 1;
       if (!this.#ahead.has(next)) {
         const record = await this.#fetch(next);
@@ -147,6 +152,8 @@ export class CommitLog {
       }
       return this.#catchUp();
     });
+    this.#queuedConfirm = confirm;
+    return confirm;
   }
 
   /** Record `version`; NotFound (the store's error) when it does not exist. */

@@ -12,8 +12,13 @@ import type { AuthInput, User } from './types.js';
 class NodeSha256 {
   readonly #secret: Uint8Array | string | undefined;
   #hash: Hash | Hmac;
-  constructor(secret?: Uint8Array | string) {
-    this.#secret = secret;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#secret =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : secret instanceof ArrayBuffer
+          ? new Uint8Array(secret)
+          : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
     this.#hash = this.#fresh();
   }
   #fresh(): Hash | Hmac {

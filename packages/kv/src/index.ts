@@ -1,1 +1,32 @@
-export {};
+export {
+  APPLICATION_JSON,
+  autoCodec,
+  bytesCodec,
+  CODECS,
+  type Codec,
+  type CodecName,
+  type JsonValue,
+  jsonCodec,
+  type KvValue,
+  OCTET_STREAM,
+  TEXT_PLAIN,
+  textCodec,
+} from './codec.js';
+export { isKvError, KV_ERROR_CODES, KvError, type KvErrorCode } from './errors.js';
+export { decodeKey, encodeKey, encodeKeyPrefix } from './key-codec.js';
+export {
+  type KvDeleteOptions,
+  type KvEntry,
+  type KvOpenOptions,
+  type KvPutOptions,
+  type KvScanEntry,
+  KvStore,
+  type KvUpdateOptions,
+  open,
+  type Updater,
+} from './kv-store.js';
+export { KvPaths, LAYOUTS, type Layout } from './paths.js';
+export type { ScanOptions } from './scan.js';
+export type { SweepOptions, SweepResult } from './sweep.js';
+export type { Clock } from './ttl.js';
+export type { CacheOptions } from './value-cache.js';

@@ -1,0 +1,24 @@
+import type { ObjectStore } from '@bucketdb/store';
+import type { KvPaths } from './paths.js';
+import type { Clock } from './ttl.js';
+
+/** A stored value as fetched (or revalidated from the cache), still encoded. */
+export interface Fetched {
+  etag: string;
+  body: Uint8Array;
+  contentType: string | undefined;
+  expiresAt: number | undefined;
+  /** The body is the cache's own buffer: copy before handing it out. */
+  fromCache: boolean;
+}
+
+/** What the modules behind KvStore (scan, TTL index, sweep) share with it. */
+export interface KvContext {
+  readonly store: ObjectStore;
+  readonly paths: KvPaths;
+  readonly clock: Clock;
+  /** GET through the cache; undefined when there is no object (expired ones are returned). */
+  fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined>;
+  /** Drops a key from the cache after a change this process made or saw. */
+  forget(encoded: string): void;
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { MAX_KEY_BYTES } from '@bucketdb/store';
+import { KvError, show } from './errors.js';
+import { decodeKey, encodeKey } from './key-codec.js';
+
+export const LAYOUTS = ['ordered', 'hashed'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+/** Expiry times are 13 decimal digits of milliseconds, so marker order is expiry order (until 2286). */
+const EXPIRY_DIGITS = 13;
+export const MAX_EXPIRY_MS = 10 ** EXPIRY_DIGITS - 1;
+const SHARD_COUNT = 256;
+const encoder = new TextEncoder();
+
+/**
+ * The object-key layout of one KV store, and its only owner. With the prefix `app/`:
+ *
+ * ```
+ * app/kv.json                          the layout, written by the first write
+ * app/d/!users/!alice                  ordered layout: value of "users/alice"
+ * app/h/3f/!users/!alice               hashed layout: shard = first byte of MD5(key) in hex
+ * app/t/1767225600000!users/!alice     TTL marker: expires at that ms (empty body)
+ * ```
+ */
+export class KvPaths {
+  /** Empty, or ending with `/`. */
+  readonly prefix: string;
+  readonly layout: Layout;
+  readonly manifest: string;
+  readonly dataDir: string;
+  readonly ttlDir: string;
+  /** Bytes left for an encoded key: the TTL marker is the longest object written for a key. */
+  readonly maxEncodedKeyBytes: number;
+
+  constructor(prefix: string, layout: Layout) {
+    if (prefix.startsWith('/')) {
+      throw new KvError('InvalidArgument', `a KV prefix must not start with "/": ${show(prefix)}`);
+    }
+    this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.layout = layout;
+    this.manifest = `${this.prefix}kv.json`;
+    this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
+    this.ttlDir = `${this.prefix}t/`;
+    this.maxEncodedKeyBytes = MAX_KEY_BYTES - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
+    if (this.maxEncodedKeyBytes < 64) {
+      throw new KvError('InvalidArgument', `the KV prefix ${show(prefix)} leaves too little room for keys`);
+    }
+  }
+
+  /** Encodes `key`, checking that every object written for it fits S3's key limit. */
+  encode(key: string): string {
+    const encoded = encodeKey(key);
+    const bytes = encoder.encode(encoded).length;
+    if (bytes > this.maxEncodedKeyBytes) {
+      throw new KvError(
+        'KeyTooLong',
+        `key ${show(key)} is ${bytes} bytes encoded; at most ${this.maxEncodedKeyBytes} fit with prefix ${show(this.prefix)}`,
+        { key },
+      );
+    }
+    return encoded;
+  }
+
+  /** The object holding `key`'s value, from its encoded form. */
+  data(encoded: string): string {
+    if (this.layout === 'ordered') return `${this.dataDir}${encoded}`;
+    const shard = createHash('md5').update(encoded).digest('hex').slice(0, 2);
+    return `${this.dataDir}${shard}/${encoded}`;
+  }
+
+  /** The LIST prefixes covering every data object, in key order for the ordered layout. */
+  shardDirs(): string[] {
+    if (this.layout === 'ordered') return [this.dataDir];
+    return Array.from({ length: SHARD_COUNT }, (_, i) => `${this.dataDir}${i.toString(16).padStart(2, '0')}/`);
+  }
+
+  /** The encoded key of a listed data object under `dir`, or undefined for a foreign object. */
+  keyOf(path: string, dir: string): string | undefined {
+    return path.startsWith(dir) ? decodeKey(path.slice(dir.length)) : undefined;
+  }
+
+  ttlMarker(expiresAtMs: number, encoded: string): string {
+    return `${this.ttlDir}${String(expiresAtMs).padStart(EXPIRY_DIGITS, '0')}${encoded}`;
+  }
+
+  /** Parses a TTL marker; undefined for a foreign object. */
+  parseTtlMarker(path: string): { expiresAtMs: number; encoded: string; key: string } | undefined {
+    const rest = path.slice(this.ttlDir.length);
+    const digits = rest.slice(0, EXPIRY_DIGITS);
+    if (!path.startsWith(this.ttlDir) || !/^\d{13}$/.test(digits)) return undefined;
+    const encoded = rest.slice(EXPIRY_DIGITS);
+    const key = decodeKey(encoded);
+    return key === undefined ? undefined : { expiresAtMs: Number(digits), encoded, key };
+  }
+
+  /** The first marker key of expiry strictly after `ms`, a LIST bound. */
+  ttlMarkersAfter(ms: number): string {
+    return `${this.ttlDir}${String(ms + 1).padStart(EXPIRY_DIGITS, '0')}`;
+  }
+}

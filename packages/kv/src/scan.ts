@@ -1,0 +1,106 @@
+import { compareKeys, type ListedObject } from '@bucketdb/store';
+import { checkConcurrency, mapConcurrent } from './concurrency.js';
+import type { Fetched, KvContext } from './context.js';
+import { KvError } from './errors.js';
+import { encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
+import { isExpired } from './ttl.js';
+import { expiredDataPaths } from './ttl-index.js';
+
+export interface ScanOptions {
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** Only keys at or after this one (inclusive). */
+  start?: string;
+  /** Only keys before this one (exclusive). */
+  end?: string;
+  /** Stop after this many entries. */
+  limit?: number;
+  /** Fetch values too: one GET per entry on top of one LIST per 1000 keys (default false). */
+  values?: boolean;
+  /** Required on the hashed layout, which has no key order: walk its shards one after another. */
+  unordered?: boolean;
+  /** Value GETs in flight (default 32). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface RawScanEntry {
+  key: string;
+  encoded: string;
+  version: string;
+  size: number;
+  /** Present when `values` was asked for. */
+  fetched?: Fetched;
+}
+
+/**
+ * Entries in key order (per shard on the hashed layout) over LIST, hiding expired ones: from the
+ * GET's metadata when values are fetched, otherwise from the TTL index (see ttl-index.ts).
+ */
+export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): AsyncIterable<RawScanEntry> {
+  const { prefix = '', start, end, limit = Number.POSITIVE_INFINITY, values = false, signal } = options;
+  const concurrency = options.concurrency ?? 32;
+  checkConcurrency(concurrency);
+  if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new KvError('InvalidArgument', `limit must be a non-negative integer, got ${String(limit)}`);
+  }
+  if (ctx.paths.layout === 'hashed' && !options.unordered) {
+    throw new KvError(
+      'Unsupported',
+      'the hashed layout has no key order: pass { unordered: true } to scan its shards one after another',
+    );
+  }
+  // Bounds are compared, never stored, so they are not held to the key length limit.
+  const encodedPrefix = encodeKeyPrefix(prefix);
+  const encodedStart = start === undefined ? undefined : encodeKey(start);
+  const encodedEnd = end === undefined ? undefined : encodeKey(end);
+  if (limit === 0) return;
+
+  const now = ctx.clock();
+  const inRange = (key: string) =>
+    key.startsWith(prefix) &&
+    (start === undefined || compareKeys(key, start) >= 0) &&
+    (end === undefined || compareKeys(key, end) < 0);
+  const hidden = values ? undefined : await expiredDataPaths(ctx, now, inRange, 16, signal);
+
+  let yielded = 0;
+  for (const dir of ctx.paths.shardDirs()) {
+    const endPath = encodedEnd === undefined ? undefined : dir + encodedEnd;
+    const listing = ctx.store.list({
+      prefix: dir + encodedPrefix,
+      ...(encodedStart === undefined ? {} : { startAfter: inclusiveStartAfter(dir + encodedStart) }),
+      ...(signal ? { signal } : {}),
+    });
+    let batch: { key: string; encoded: string; object: ListedObject }[] = [];
+    const flush = async function* (): AsyncIterable<RawScanEntry> {
+      const fetched = await mapConcurrent(batch, concurrency, (e) => ctx.fetch(e.encoded, e.object.key, signal));
+      for (const [i, e] of batch.entries()) {
+        const f = fetched[i];
+        // Gone since the LIST, or expired: invisible.
+        if (f === undefined || isExpired(f.expiresAt, ctx.clock())) continue;
+        yield { key: e.key, encoded: e.encoded, version: f.etag, size: f.body.length, fetched: f };
+        if (++yielded >= limit) return;
+      }
+      batch = [];
+    };
+    for await (const entry of listing) {
+      if (entry.kind !== 'object') continue;
+      if (endPath !== undefined && compareKeys(entry.key, endPath) >= 0) break;
+      const encoded = entry.key.slice(dir.length);
+      const key = ctx.paths.keyOf(entry.key, dir);
+      if (key === undefined || hidden?.has(entry.key)) continue;
+      if (!values) {
+        yield { key, encoded, version: entry.etag, size: entry.size };
+        if (++yielded >= limit) return;
+        continue;
+      }
+      batch.push({ key, encoded, object: entry });
+      if (batch.length >= Math.min(concurrency, limit - yielded)) {
+        yield* flush();
+        if (yielded >= limit) return;
+      }
+    }
+    yield* flush();
+    if (yielded >= limit) return;
+  }
+}

@@ -1,0 +1,31 @@
+import { runTs, testBackendNames } from '@bucketdb/testkit';
+import { describe, expect, it } from 'vitest';
+import { useBackend } from './fixtures/backend.js';
+import { open } from './index.js';
+
+const PROCESSES = 4;
+const INCREMENTS = 25;
+
+// Processes share a store through a URL, which the memory backend cannot give.
+const backends = testBackendNames().filter((name) => name !== 'memory');
+if (backends.length === 0) it.skip('needs the file or s3 backend (BUCKETDB_TEST_BACKENDS leaves only memory)');
+
+describe.each(backends)('update() from several processes on %s', (backendName) => {
+  const backend = useBackend(backendName);
+
+  it('ends exact: every increment lands once', async () => {
+    const url = await backend.newStoreUrl();
+    const children = await Promise.all(
+      Array.from({ length: PROCESSES }, () =>
+        runTs(new URL('./increment.child.ts', import.meta.url), [url, 'counter', String(INCREMENTS)]),
+      ),
+    );
+    for (const child of children) {
+      expect(child.stderr).toBe('');
+      expect(child.code).toBe(0);
+      expect(JSON.parse(child.stdout)).toEqual({ done: INCREMENTS });
+    }
+    await using kv = await open(url);
+    expect((await kv.get('counter'))?.value).toBe(PROCESSES * INCREMENTS);
+  });
+});

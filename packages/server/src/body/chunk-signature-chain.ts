@@ -29,7 +29,7 @@ export class ChunkSignatureChain {
   /** Starts a chunk whose header claimed `signature`. */
   begin(signature: string | undefined): void {
     if (signature === undefined) {
-      throw new S3Error('IncompleteBody', 'A chunk of a signed aws-chunked body has no chunk-signature.');
+      throw new S3Error('SignatureDoesNotMatch', 'A chunk of a signed aws-chunked body has no chunk-signature.');
     }
     this.#expected = signature;
     this.#hash = createHash('sha256');
@@ -53,7 +53,7 @@ export class ChunkSignatureChain {
   /** Verifies `x-amz-trailer-signature` over the trailing headers (`name:value\n` each, in order). */
   verifyTrailer(canonicalTrailers: string, signature: string | undefined): void {
     if (signature === undefined) {
-      throw new S3Error('IncompleteBody', 'The signed aws-chunked body ended without x-amz-trailer-signature.');
+      throw new S3Error('SignatureDoesNotMatch', 'The signed aws-chunked body ended without x-amz-trailer-signature.');
     }
     const { amzDate, scope, signingKey } = this.#context;
     const stringToSign = `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${this.#previous}\n${sha256Hex(canonicalTrailers)}`;

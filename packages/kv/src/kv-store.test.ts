@@ -3,7 +3,7 @@ import { testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { allKeys, rejection, useBackend } from './fixtures/backend.js';
 import { randomKey, seededRandom } from './fixtures/random-keys.js';
-import { bytesCodec, isKvError, KvStore, type KvValue, open } from './index.js';
+import { bytesCodec, isKvError, type KvOpenOptions, KvStore, type KvValue, open } from './index.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -13,7 +13,7 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 
 describe.each(testBackendNames())('KvStore on %s', (backendName) => {
   const backend = useBackend(backendName);
-  const openKv = async (options: Parameters<typeof open>[1] = {}) => open(await backend.newStore(), options);
+  const openKv = async (options: KvOpenOptions<KvValue> = {}) => open(await backend.newStore(), options);
 
   it('round-trips bytes, strings and JSON with their content types', async () => {
     await using kv = await openKv({ prefix: 'app' });

@@ -1,10 +1,43 @@
 export { BaseStore, deleteEach, listAll } from './base-store.js';
 export { bodyText, bytesToStream, collectBody, concatBytes } from './body.js';
+export { type ChaosEvent, type ChaosOptions, ChaosStore, chaos, type Fault, type FaultRates } from './chaos.js';
 export * from './errors.js';
 export { FileStore, type FileStoreOptions } from './file/file-store.js';
 export { bareEtag, compareKeys, etagsEqual, MAX_KEY_BYTES, md5Etag, quoteEtag, validateKey } from './keys.js';
+export { type LatencyOptions, LatencyStore, latency } from './latency.js';
+export { type Clock, realClock, VirtualClock } from './latency-clock.js';
+export {
+  LATENCY_PROFILES,
+  type LatencyDistribution,
+  type LatencyProfile,
+  logNormalParameters,
+  type RateLimit,
+  type RequestClass,
+  requestClassOf,
+  sampleLatencyMs,
+} from './latency-profiles.js';
 export { MemoryStore } from './memory-store.js';
+export {
+  type CostBreakdown,
+  type CostOptions,
+  cost,
+  Meter,
+  MeteredStore,
+  type MeterSnapshot,
+  metered,
+} from './metered.js';
 export type * from './object-store.js';
+export {
+  PRICE_TABLES,
+  type PriceClass,
+  type PriceTable,
+  R2_STANDARD,
+  S3_EXPRESS_ONE_ZONE_2023,
+  S3_EXPRESS_ONE_ZONE_US_EAST_1,
+  S3_STANDARD_US_EAST_1,
+} from './prices.js';
+export { type Random, seededRandom } from './random.js';
 export { resolveRange } from './range.js';
 export { S3Store, type S3StoreOptions } from './s3/s3-store.js';
 export { listSortedKeys, lowerBound, upperBound } from './sorted-listing.js';
+export { knownSize, STORE_OPS, type StoreCall, type StoreOp, WrappedStore } from './wrapped-store.js';

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CheckpointManifest,
+  type ChunkRef,
+  encodeManifest,
+  encodeSegment,
+  type Segment,
+} from './checkpoint-format.js';
+import type { Engine } from './engine.js';
+import type { ResolvedOptions } from './options.js';
+import { packPage } from './page-codec.js';
+
+interface Plan {
+  version: number;
+  pageSize: number;
+  pageCount: number;
+  segmentPages: number;
+  changed: [number, Uint8Array][];
+  old: CheckpointManifest | undefined;
+  /** Segments of the old checkpoint that must be rewritten. */
+  rewrite: Map<number, Segment | undefined>;
+}
+
+/**
+ * Writes a checkpoint of the current version: the pages changed since the last checkpoint packed
+ * into new chunks, the page-map segments that describe them, and a manifest that reuses every
+ * other segment (and so every other chunk) of the previous checkpoint. Uploads happen outside
+ * the mutex; the object names carry a random tag, so writers checkpointing the same version never
+ * overwrite each other's objects (the first manifest wins and names only its own).
+ */
+export async function writeCheckpoint(engine: Engine, o: ResolvedOptions): Promise<number> {
+  const plan = await engine.mutex.run(() => planCheckpoint(engine, o));
+  if (!plan) return engine.committed.checkpoint?.version ?? 0;
+  const { version, pageCount, segmentPages, old } = plan;
+  const tag = randomUUID().slice(0, 8);
+  const store = engine.log.store;
+  const refs = await uploadChunks(engine, plan, tag, o);
+  const segments = new Map<number, Segment>();
+  const keys: string[] = [];
+  const nSegments = Math.ceil(pageCount / segmentPages);
+  const uploads: Promise<unknown>[] = [];
+  for (let s = 0; s < nSegments; s++) {
+    const oldKey = old?.segments[s];
+    if (oldKey !== undefined && !plan.rewrite.has(s)) {
+      keys.push(oldKey);
+      continue;
+    }
+    const oldSeg = plan.rewrite.get(s);
+    const firstPage = s * segmentPages + 1;
+    const seg: Segment = { firstPage, refs: [] };
+    for (let p = firstPage; p <= Math.min(firstPage + segmentPages - 1, pageCount); p++) {
+      seg.refs.push(refs.get(p) ?? (old && p <= old.pageCount ? oldSeg?.refs[p - firstPage] : undefined));
+    }
+    const key = engine.log.checkpointKey(version, `segment-${tag}-${s}`);
+    keys.push(key);
+    segments.set(s, seg);
+    uploads.push(store.put(key, encodeSegment(seg)));
+  }
+  await Promise.all(uploads);
+  const manifest: CheckpointManifest = {
+    format: 'bucketdb-sql',
+    formatVersion: 1,
+    pageSize: plan.pageSize,
+    pageCount,
+    segmentPages,
+    segments: keys,
+  };
+  await engine.log.writeCheckpoint(version, encodeManifest(manifest));
+  await engine.mutex.run(() => {
+    const c = engine.committed;
+    if ((c.checkpoint?.version ?? -1) >= version) return;
+    const keep = new Map([...c.segments].filter(([s]) => keys[s] !== undefined && keys[s] === old?.segments[s]));
+    c.checkpoint = { version, manifest };
+    c.segments.clear();
+    for (const [s, seg] of [...keep, ...segments]) c.segments.set(s, seg);
+    for (const [p, v] of [...c.recordPages]) if (v <= version) c.recordPages.delete(p);
+    c.recordsSinceCheckpoint = c.version - version;
+    c.bytesSinceCheckpoint = 0;
+  });
+  return version;
+}
+
+async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan | undefined> {
+  engine.drain();
+  const c = engine.committed;
+  if (c.checkpoint?.version === c.version || (c.version === 0 && !c.checkpoint)) return undefined;
+  const old = c.checkpoint?.manifest;
+  const segmentPages = old?.segmentPages ?? o.segmentPages;
+  const pages = [...c.recordPages.keys()].sort((a, b) => a - b);
+  const changed: [number, Uint8Array][] = [];
+  try {
+    for (const p of pages) {
+      let image = p === 1 ? c.page1 : c.cache.get(p);
+      if (!image) {
+        await engine.fetcher.fetch([p]);
+        image = c.cache.get(p);
+      }
+      if (!image) throw new Error(`internal: page ${p} could not be loaded for the checkpoint`);
+      changed.push([p, image]);
+    }
+    const rewrite = new Map<number, Segment | undefined>();
+    const touched = new Set(pages.map((p) => Math.floor((p - 1) / segmentPages)));
+    if (c.pageCount > 0 && c.pageCount !== old?.pageCount) touched.add(Math.floor((c.pageCount - 1) / segmentPages));
+    for (const s of touched) {
+      if (old && s < old.segments.length) await engine.fetcher.loadSegment(s);
+      rewrite.set(s, c.segments.get(s));
+    }
+    return { version: c.version, pageSize: c.pageSize, pageCount: c.pageCount, segmentPages, changed, old, rewrite };
+  } finally {
+    c.cache.unpinAll();
+  }
+}
+
+/** Packs the changed pages, in page order, into chunks of about `chunkBytes`; uploads them. */
+async function uploadChunks(
+  engine: Engine,
+  plan: Plan,
+  tag: string,
+  o: ResolvedOptions,
+): Promise<Map<number, ChunkRef>> {
+  const refs = new Map<number, ChunkRef>();
+  const uploads: Promise<unknown>[] = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let n = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    const body = Buffer.concat(parts);
+    uploads.push(engine.log.store.put(engine.log.checkpointKey(plan.version, `chunk-${tag}-${n++}`), body));
+    parts = [];
+    size = 0;
+  };
+  for (const [pgno, image] of plan.changed) {
+    const packed = packPage(image);
+    const key = engine.log.checkpointKey(plan.version, `chunk-${tag}-${n}`);
+    refs.set(pgno, { key, offset: size, length: packed.bytes.length, crc: packed.crc });
+    parts.push(packed.bytes);
+    size += packed.bytes.length;
+    if (size >= o.chunkBytes) flush();
+  }
+  flush();
+  await Promise.all(uploads);
+  return refs;
+}

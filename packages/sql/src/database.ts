@@ -1,0 +1,262 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ClosedError, type ObjectStore } from '@bucketdb/store';
+import { RetrySignal } from './batch.js';
+import { writeCheckpoint } from './checkpointer.js';
+import type { Row, RunResult, SqlParams } from './connection.js';
+import { Engine } from './engine.js';
+import { ConflictError, SqlError } from './errors.js';
+import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type RecordSummary, recentRecords } from './recent-records.js';
+import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
+
+export interface DatabaseStats {
+  /** The newest log version applied by this handle. */
+  version: number;
+  pageSize: number;
+  pageCount: number;
+  /** Version of the checkpoint this handle reads pages from (undefined: none yet). */
+  checkpointVersion: number | undefined;
+  cache: { hits: number; misses: number; bytes: number; pages: number; maxBytes: number };
+  /** Commits by this handle (records written), records applied from other writers. */
+  commits: number;
+  records: number;
+  /** Batches that failed validation, and transaction re-runs. */
+  conflicts: number;
+  retries: number;
+  /** Statements re-run after fetching pages that were not resident, and page fetches. */
+  restarts: number;
+  fetches: number;
+}
+
+/**
+ * A SQLite database whose file is a page store in an object-store bucket. Operations on one
+ * Database run one at a time (a mutex); commits of concurrent callers share log records.
+ *
+ * Reads are strong by default: they first confirm that no newer record exists (one GET).
+ * `transaction(fn)` may run `fn` more than once (after a conflict, or after fetching pages it
+ * needed): keep side effects out of it.
+ */
+export class Database {
+  readonly #engine: Engine;
+  readonly #options: ResolvedOptions;
+  readonly #closeStore: (() => Promise<void>) | undefined;
+  #checkpointing: Promise<unknown> | undefined;
+  #closed = false;
+  /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
+  lastCheckpointError: unknown;
+
+  private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>) {
+    this.#engine = engine;
+    this.#options = options;
+    this.#closeStore = closeStore;
+    engine.onCommitted = () => this.#maybeCheckpoint();
+  }
+
+  /** @internal use `open()` */
+  static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
+    const resolved = resolveOptions(options);
+    return new Database(await Engine.open(store, resolved), resolved, closeStore);
+  }
+
+  get version(): number {
+    return this.#engine.committed.version;
+  }
+
+  /** Runs a script of statements as one transaction. */
+  async exec(sql: string): Promise<void> {
+    await this.transaction((tx) => tx.exec(sql));
+  }
+
+  /** All rows of one statement, as objects keyed by column name. */
+  async query<T = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    return (await this.#statement(sql, (c) => c.query(sql, params).rows)) as T[];
+  }
+
+  async get<T = Row>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+
+  /** Like query, also giving the column names (in order, even when there are no rows). */
+  async queryWithColumns(sql: string, params?: SqlParams): Promise<{ columns: string[]; rows: Row[] }> {
+    return this.#statement(sql, (c) => c.query(sql, params));
+  }
+
+  async run(sql: string, params?: SqlParams): Promise<RunResult> {
+    return this.#statement(sql, (c) => c.run(sql, params));
+  }
+
+  /**
+   * Runs `fn` in a serializable transaction. On a conflict with a concurrent commit `fn` runs again
+   * (up to `maxRetries` times, with jittered backoff), then ConflictError.
+   */
+  async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
+    const engine = this.#engine;
+    for (let conflicts = 0; ; ) {
+      const release = await engine.mutex.acquire();
+      let wait: Promise<void> | undefined;
+      let result!: T;
+      let valid = true;
+      try {
+        this.#checkOpen();
+        engine.drain();
+        const basePage1 = engine.committed.page1;
+        for (;;) {
+          engine.useHeadView();
+          try {
+            engine.conn.exec('BEGIN');
+            result = await fn(transactionContext(engine.conn));
+            if (engine.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+            if (engine.conn.autocommit) {
+              throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
+            }
+            engine.conn.exec('COMMIT');
+            break;
+          } catch (error) {
+            if (!(await engine.fetchMisses(error, true))) {
+              if (!engine.conn.autocommit) engine.conn.exec('ROLLBACK');
+              throw error;
+            }
+          }
+        }
+        const reads = new Set(engine.file.reads);
+        wait = engine.commitLocal();
+        if (!wait && this.#options.reads === 'strong')
+          valid = engine.readonlyValid(reads, basePage1, await engine.syncTail());
+      } finally {
+        engine.file.txn = undefined;
+        engine.committed.cache.unpinAll();
+        release();
+      }
+      engine.kick();
+      if (valid) {
+        try {
+          await wait;
+          return result;
+        } catch (error) {
+          if (!(error instanceof RetrySignal)) throw error;
+        }
+      }
+      conflicts++;
+      engine.stats.retries++;
+      if (conflicts > this.#options.maxRetries) throw new ConflictError(conflicts);
+      await delay(Math.random() * Math.min(200, 2 * 2 ** conflicts));
+    }
+  }
+
+  /**
+   * An interactive transaction. It holds this Database until `commit()` or `rollback()`; a conflict
+   * at commit raises ConflictError (nothing is re-run).
+   */
+  async begin(): Promise<Transaction> {
+    const engine = this.#engine;
+    const release = await engine.mutex.acquire();
+    try {
+      this.#checkOpen();
+      engine.drain();
+      if (this.#options.reads === 'strong') await engine.syncTail();
+      return Transaction.start(engine, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Writes a checkpoint of the current version (only chunks and segments that changed); returns its version. */
+  async checkpoint(): Promise<number> {
+    this.#checkOpen();
+    while (this.#checkpointing) await this.#checkpointing.catch(() => {});
+    const run = writeCheckpoint(this.#engine, this.#options);
+    this.#checkpointing = run;
+    try {
+      return await run;
+    } finally {
+      this.#checkpointing = undefined;
+    }
+  }
+
+  /** The newest `n` records of the log: version, commit id, pages and bytes. */
+  async records(n = 10): Promise<RecordSummary[]> {
+    this.#checkOpen();
+    return recentRecords(this.#engine.log, this.version, n);
+  }
+
+  stats(): DatabaseStats {
+    const e = this.#engine;
+    const c = e.committed;
+    return {
+      version: c.version,
+      pageSize: c.pageSize,
+      pageCount: c.pageCount,
+      checkpointVersion: c.checkpoint?.version,
+      cache: {
+        hits: c.cache.hits,
+        misses: c.cache.misses,
+        bytes: c.cache.bytes,
+        pages: c.cache.size,
+        maxBytes: c.cache.maxBytes,
+      },
+      ...e.stats,
+      fetches: e.fetcher.fetches,
+    };
+  }
+
+  /** Waits for commits in flight, then releases the connection (and the store, if opened from a URL). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#engine.settle();
+    await this.#checkpointing?.catch(() => {});
+    await this.#engine.mutex.run(async () => {
+      this.#engine.conn.close();
+      await this.#engine.log.close();
+    });
+    await this.#closeStore?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** One statement: read-only ones run on committed state (after the strong-read check), others as a transaction. */
+  async #statement<T>(sql: string, f: (c: Engine['conn']) => T): Promise<T> {
+    const engine = this.#engine;
+    const release = await engine.mutex.acquire();
+    try {
+      this.#checkOpen();
+      engine.drain();
+      const readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+      if (readonly) {
+        if (this.#options.reads === 'strong') await engine.syncTail();
+        return await engine.read(() => f(engine.conn));
+      }
+    } finally {
+      engine.committed.cache.unpinAll();
+      release();
+    }
+    return this.transaction(() => f(engine.conn));
+  }
+
+  #maybeCheckpoint(): void {
+    const c = this.#engine.committed;
+    const o = this.#options;
+    const due =
+      (o.checkpointEveryRecords > 0 && c.recordsSinceCheckpoint >= o.checkpointEveryRecords) ||
+      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes);
+    if (!due || this.#checkpointing || this.#closed) return;
+    const run = writeCheckpoint(this.#engine, o).then(
+      () => {
+        this.lastCheckpointError = undefined;
+      },
+      (error: unknown) => {
+        this.lastCheckpointError = error;
+      },
+    );
+    this.#checkpointing = run.finally(() => {
+      this.#checkpointing = undefined;
+    });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError('database');
+  }
+}

@@ -9,4 +9,5 @@ export {
   parseChecksumAlgorithm,
 } from './algorithms.js';
 export { compositeChecksum } from './composite.js';
+export { type CombinableCrc, fullObjectChecksum, isCombinableCrc } from './full-object.js';
 export { checksumOf, createHasher, type Hasher } from './hasher.js';

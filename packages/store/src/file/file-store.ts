@@ -144,16 +144,19 @@ export class FileStore extends BaseStore {
     this.#checkOpen();
     validateKey(key);
     const target = this.#path(key);
+    let removed = true;
     try {
       await this.#locks.withLock(key, async () => {
         if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, await this.#currentEtag(target));
         await unlink(target).catch((error) => {
           if (errnoCode(error) !== 'ENOENT') throw error;
+          removed = false;
         });
       });
     } catch (error) {
       throw translateFsError(error, key);
     }
+    if (!removed) return;
     await this.#syncCommitted(key, dirname(target));
     await this.#pruneEmptyDirs(dirname(target));
   }
@@ -259,6 +262,8 @@ export class FileStore extends BaseStore {
     try {
       await syncDir(dir);
     } catch (cause) {
+      // Gone: a later delete emptied and removed the directory, so there is nothing left to sync.
+      if (errnoCode(cause) === 'ENOENT') return;
       throw new AmbiguousWriteError(key, { cause });
     }
   }

@@ -1,0 +1,232 @@
+import { readdir, readlink, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expectStoreError, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bodyText, collectBody } from '../body.js';
+import { isStoreError } from '../errors.js';
+import { FileStore } from './file-store.js';
+import { checkBody, makeBody, WRITER_KEYS } from './fixtures/self-checking-body.js';
+import { watchChild } from './fixtures/watch-child.js';
+
+const child = (name: string, args: string[]) => watchChild(spawnTs(new URL(name, import.meta.url), args));
+
+async function listKeys(store: FileStore, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of store.list({ prefix })) if (entry.kind === 'object') keys.push(entry.key);
+  return keys;
+}
+
+/** Every file and directory below `dir`, relative to it. */
+async function tree(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String).sort();
+}
+
+let dir: TempDir;
+let root: string;
+beforeEach(async () => {
+  dir = await tempDir('bucketdb-file-store');
+  root = join(dir.path, 'store');
+});
+afterEach(() => dir.remove());
+
+describe('FileStore across processes', () => {
+  it('gives each create-only race between processes exactly one winner', async () => {
+    const rounds = 60;
+    const racers = ['r0', 'r1', 'r2', 'r3'].map((id) =>
+      child('./file-store-race.child.ts', [root, id, 'create', `${rounds}`]),
+    );
+    await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
+    for (const r of racers) r.child.stdin?.write('go\n');
+    const reports = await Promise.all(racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{')))));
+    await Promise.all(racers.map((r) => r.result));
+    const store = await FileStore.open(root);
+    for (let round = 0; round < rounds; round++) {
+      const winners = reports.filter((report) => report.won.includes(round));
+      expect(winners, `round ${round}`).toHaveLength(1);
+      expect(bodyText((await store.get(`race/${round}`)).body)).toBe(winners[0].id);
+    }
+  });
+
+  it('counts exactly with If-Match increments from several processes', async () => {
+    const store = await FileStore.open(root);
+    await store.put('counter', '0');
+    const each = 20;
+    const racers = ['c0', 'c1', 'c2'].map((id) => child('./file-store-race.child.ts', [root, id, 'count', `${each}`]));
+    await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
+    for (const r of racers) r.child.stdin?.write('go\n');
+    const reports = await Promise.all(racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{')))));
+    const written = reports.flatMap((report) => report.won as number[]).sort((a, b) => a - b);
+    // Every value from 1 to the total was written exactly once: no lost or duplicated update.
+    expect(written).toEqual(Array.from({ length: racers.length * each }, (_, i) => i + 1));
+    expect(bodyText((await store.get('counter')).body)).toBe(String(racers.length * each));
+  });
+
+  it('never shows a torn or half-written object after kill -9 mid-write, and cleans up on reopen', async () => {
+    for (let round = 0; round < 8; round++) {
+      // Even rounds: killed while certainly inside a put's body. Odd rounds: killed anywhere.
+      const pauseOp = round % 2 === 0 ? 1 + (round % 5) : -1;
+      const writer = child('./file-store-writer.child.ts', [root, `w${round}`, `${pauseOp}`]);
+      await writer.line((l) => (pauseOp >= 0 ? l === 'mid-write' : l === `op ${1 + ((round * 7) % 12)}`));
+      writer.child.kill('SIGKILL');
+      expect((await writer.result).signal).toBe('SIGKILL');
+      const leftovers = await readdir(join(root, 'tmp'));
+      if (pauseOp >= 0) expect(leftovers.length).toBeGreaterThan(0);
+
+      // Every key is missing or holds one intact version, and LIST agrees with GET.
+      const store = await FileStore.open(root);
+      const present: string[] = [];
+      for (const key of WRITER_KEYS) {
+        try {
+          checkBody(key, (await store.get(key)).body);
+          present.push(key);
+        } catch (error) {
+          if (!isStoreError(error, 'NotFound')) throw error;
+        }
+      }
+      expect((await listKeys(store)).sort()).toEqual(present.sort());
+      // Opening removed the dead writer's temp files and broke any lock it held.
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      const held = (await readdir(join(root, 'locks'))).filter((name) => /^[0-9a-f]+\.\d+$/.test(name));
+      expect(held).toEqual([]);
+      // The keys are usable at once: no lock of the dead writer stands in the way.
+      for (const key of present) {
+        await store.put(key, makeBody(key, `parent.${round}`, 10), { ifMatch: (await store.head(key)).etag });
+      }
+    }
+  });
+
+  it('breaks the lock of a process killed inside its critical section', async () => {
+    const store = await FileStore.open(root);
+    const { etag } = await store.put('locked', 'v1');
+    for (let round = 0; round < 2; round++) {
+      const holder = child('./key-lock-holder.child.ts', [root, 'locked']);
+      await holder.line((l) => l === 'holding');
+      const lockFiles = await readdir(join(root, 'locks'));
+      expect(lockFiles.length).toBeGreaterThan(0);
+      holder.child.kill('SIGKILL');
+      await holder.result;
+      // Round 0: the open store breaks it when it needs the key. Round 1: reopening breaks it.
+      const user = round === 0 ? store : await FileStore.open(root);
+      if (round === 1) {
+        const remaining = await readdir(join(root, 'locks'));
+        for (const name of remaining) expect(name).toMatch(/\.g\d+$/);
+      }
+      await expectStoreError(user.put('locked', 'stale', { ifMatch: '"0"' }), 'PreconditionFailed');
+    }
+    await store.put('locked', 'v2', { ifMatch: etag });
+    expect(bodyText((await store.get('locked')).body)).toBe('v2');
+  });
+
+  it('sees changes made by another process through its cached listing', async () => {
+    const store = await FileStore.open(root);
+    await Promise.all(['d/1', 'd/2', 'd/3'].map((k) => store.put(k, k)));
+    // Age the directories so their cached listings count as settled and are reused.
+    const past = new Date(Date.now() - 60_000);
+    for (const path of [join(root, 'objects'), join(root, 'objects', 'dd')]) await utimes(path, past, past);
+    expect(await listKeys(store)).toEqual(['d/1', 'd/2', 'd/3']);
+    expect(await listKeys(store)).toEqual(['d/1', 'd/2', 'd/3']);
+    const writer = child('./file-store-race.child.ts', [root, 'w', 'create', '1']);
+    await writer.line((l) => l === 'ready');
+    writer.child.stdin?.write('go\n');
+    await writer.result;
+    await store.delete('d/2');
+    expect(await listKeys(store)).toEqual(['d/1', 'd/3', 'race/0']);
+  });
+});
+
+describe('FileStore keys and layout', () => {
+  it('keeps every key inside its directory and round-trips it exactly', async () => {
+    const store = await FileStore.open(root);
+    const keys = [
+      '../x',
+      '../../outside',
+      '/abs/path',
+      'a/../../b',
+      '..',
+      '.',
+      './.',
+      'a/./b',
+      'nul\0byte',
+      'back\\slash',
+      '..\\..\\win',
+      '%2e%2e/x',
+      '%2F',
+      '%',
+      'C:\\x',
+      '~/x',
+      'sp ace/ tab\t',
+      'Case',
+      'case',
+      'CASE',
+      'ﬁ',
+      'e\u0301',
+      'é',
+    ];
+    await Promise.all(keys.map((k) => store.put(k, k)));
+    for (const key of keys) expect(bodyText((await store.get(key)).body)).toBe(key);
+    expect((await listKeys(store)).sort()).toEqual([...keys].sort());
+    // Nothing outside the store directory, and inside it only bucketdb's three directories.
+    expect(await readdir(dir.path)).toEqual(['store']);
+    expect((await readdir(root)).sort()).toEqual(['locks', 'objects', 'tmp']);
+    // Every name below objects/ is a marker letter plus lowercase-safe text.
+    for (const path of await tree(join(root, 'objects'))) {
+      for (const name of path.split('/')) expect(name).toMatch(/^[odpq][a-z0-9._%-]*$/);
+    }
+    for (const key of keys) await store.delete(key);
+    expect(await tree(join(root, 'objects'))).toEqual([]);
+  });
+
+  it('keeps `a`, `a/` and `a/b` apart and prunes only empty directories', async () => {
+    const store = await FileStore.open(root);
+    await store.put('a', '1');
+    await store.put('a/', '2');
+    await store.put('a/b', '3');
+    await store.put('a//c', '4');
+    expect(await listKeys(store)).toEqual(['a', 'a/', 'a//c', 'a/b']);
+    await store.delete('a/');
+    expect(await listKeys(store)).toEqual(['a', 'a//c', 'a/b']);
+    await store.delete('a//c');
+    await store.delete('a/b');
+    expect(await listKeys(store)).toEqual(['a']);
+    expect(await tree(join(root, 'objects'))).toEqual(['oa']);
+    expect(bodyText((await store.get('a')).body)).toBe('1');
+  });
+
+  it('stores 1024-byte keys and long segments; rejects 1025 bytes', async () => {
+    const store = await FileStore.open(root);
+    const oneSegment = 'L'.repeat(1024);
+    const longDir = `${'d'.repeat(300)}/leaf`;
+    const manySegments = `${Array.from({ length: 341 }, () => 'é').join('/')}zz`;
+    const unicode = '😀'.repeat(256);
+    const keys = [oneSegment, longDir, `${'d'.repeat(300)}/other`, `${'d'.repeat(299)}/x`, manySegments, unicode, 'm'];
+    for (const key of keys) expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1024);
+    await Promise.all(keys.map((k) => store.put(k, k)));
+    for (const key of keys) expect(bodyText((await store.get(key)).body)).toBe(key);
+    const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect(await listKeys(store)).toEqual(sorted);
+    const grouped = [];
+    for await (const e of store.list({ delimiter: '/' })) grouped.push(e.kind === 'prefix' ? e.prefix : e.key);
+    expect(grouped).toEqual([oneSegment, `${'d'.repeat(299)}/`, `${'d'.repeat(300)}/`, 'm', 'é/', unicode]);
+    // A fresh process (new caches) sees the same listing, hashed names included.
+    expect(await listKeys(await FileStore.open(root))).toEqual(sorted);
+    await expectStoreError(store.put('L'.repeat(1025), 'x'), 'InvalidKey');
+    await expectStoreError(store.put(`${'é'.repeat(512)}x`, 'x'), 'InvalidKey');
+  });
+
+  it('keeps serving the version it opened while the key is replaced', async () => {
+    const store = await FileStore.open(root);
+    await store.put('k', 'old-'.repeat(1000));
+    const reading = await store.getStream('k');
+    await store.put('k', 'new');
+    await store.delete('k');
+    expect(bodyText(await collectBody(reading.body))).toBe('old-'.repeat(1000));
+  });
+
+  it('uses a file:// URL and reports its files as objects only', async () => {
+    const store = await FileStore.open(root);
+    expect(store.url).toBe(`file://${root}`);
+    await store.put('x', 'y');
+    expect((await stat(join(root, 'objects', 'ox'))).isFile()).toBe(true);
+    await expect(readlink(join(root, 'objects', 'ox'))).rejects.toThrow();
+  });
+});

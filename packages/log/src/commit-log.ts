@@ -105,6 +105,10 @@ export class CommitLog {
   async tryAppend(entries: Uint8Array[], version: number, options: { epoch?: number } = {}): Promise<AppendOutcome> {
     this.#checkOpen();
     checkVersion(version, 1);
+    if (!Array.isArray(entries) || !entries.every((e) => e instanceof Uint8Array)) {
+      throw new LogError('InvalidArgument', 'entries must be an array of Uint8Array');
+    }
+    if (options.epoch !== undefined) checkVersion(options.epoch, 0);
     if (version <= this.#version) return { committed: false, version };
     if (version > this.#version + 1) {
       throw new LogError('InvalidArgument', `cannot append at ${version}: this client has seen only ${this.#version}`);
@@ -126,7 +130,10 @@ export class CommitLog {
     return { committed: false, version };
   }
 
-  /** Records after `version`, in order, up to the tail as found now; advances `version`. */
+  /**
+   * Records after `version`, in order, up to the tail as found now; advances `version`. If a read
+   * fails part way, the records before it are returned and the error comes with the next call.
+   */
   async catchUp(): Promise<LogRecord[]> {
     this.#checkOpen();
     return this.#serial.run(() => this.#catchUp());
@@ -241,9 +248,19 @@ export class CommitLog {
 
   async #catchUp(): Promise<LogRecord[]> {
     const seen: LogRecord[] = [];
+    try {
+      await this.#catchUpInto(seen);
+    } catch (error) {
+      // Records already seen must reach the caller; the error comes back on the next call.
+      if (seen.length > 0) return seen;
+      throw error;
+    }
+    return seen;
+  }
+
+  async #catchUpInto(seen: LogRecord[]): Promise<void> {
     const see = (record: LogRecord) => {
-      const applied = this.#see([record]);
-      if (applied) seen.push(record);
+      if (this.#see([record])) seen.push(record);
     };
     for (let gets = 0; ; ) {
       const next = this.#version + 1;
@@ -255,13 +272,12 @@ export class CommitLog {
       if (gets === GETS_BEFORE_LIST) break;
       gets++;
       const record = await this.#fetch(next);
-      if (!record) return seen;
+      if (!record) return;
       see(record);
     }
     // A long gap: one LIST finds the rest; GET them a few at a time.
     const after = this.#version;
     for await (const record of orderedFetch(await this.#listVersions(after), (v) => this.#fetch(v))) see(record);
-    return seen;
   }
 
   /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */

@@ -1,9 +1,11 @@
-import type { ObjectStore } from '@bucketdb/store';
+import { isStoreError, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
+import { isLogError } from './errors.js';
 import { CountingStore } from './fixtures/counting-store.js';
 import { bytes, seededRandom, text } from './fixtures/deterministic.js';
+import { FaultyStore, type PutFault } from './fixtures/faulty-store.js';
 import { type CommitResult, GroupCommitter } from './group-committer.js';
 import type { LogRecord } from './record.js';
 
@@ -99,5 +101,104 @@ describe.each(testBackendNames())('GroupCommitter on %s', (backendName) => {
       expect(mine).toEqual(Array.from({ length: perWriter }, (_, i) => `w${w}=${i}`));
     }
     await Promise.all(committers.map((c) => c.close()));
+  });
+
+  it('commits exactly once per proposal through ambiguous and failed writes', async () => {
+    const store = await backend.newStore();
+    const random = seededRandom(7);
+    const faults: PutFault[] = [
+      'ambiguous-after',
+      'ambiguous-before',
+      'ambiguous-late',
+      'conflict-in-flight',
+      'transient',
+    ];
+    const faulty = new FaultyStore(store, () =>
+      random() < 0.4 ? faults[Math.floor(random() * faults.length)] : undefined,
+    );
+    const committers = await Promise.all(
+      [1, 2, 3].map(async (seed) => new GroupCommitter(await CommitLog.open(faulty, { random: seededRandom(seed) }))),
+    );
+    // Per committer, 4 callers each committing 8 times in a row: many batches, many PUTs.
+    const propose = async (committer: GroupCommitter, entry: string) => {
+      try {
+        return { entry, result: await committer.commit({ entry: bytes(entry), baseVersion: 0 }) };
+      } catch (error) {
+        // Only an unresolvable outcome may surface, and then the entry may or may not exist.
+        expect(isStoreError(error, 'AmbiguousWrite')).toBe(true);
+        return { entry, result: undefined };
+      }
+    };
+    const callers = committers.flatMap((committer, c) =>
+      Array.from({ length: 4 }, async (_, k) => {
+        const done = [];
+        for (let i = 0; i < 8; i++) done.push(await propose(committer, `c${c}.${k}=${i}`));
+        return done;
+      }),
+    );
+    const outcomes = (await Promise.all(callers)).flat();
+    const stored = (await allRecords(store)).flatMap((r) => r.entries.map(text));
+    expect(new Set(stored).size).toBe(stored.length);
+    for (const { entry, result } of outcomes) {
+      if (result) expect(stored).toContain(entry);
+      if (result?.committed === false) throw new Error('no check was given, nothing can be rejected');
+    }
+    expect(stored.length).toBeGreaterThanOrEqual(outcomes.filter((o) => o.result).length);
+    expect(Object.values(faulty.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+  });
+
+  it('serves callers that propose again the moment they hear back', async () => {
+    const log = await CommitLog.open(await backend.newStore());
+    const committer = new GroupCommitter(log);
+    const versions: number[] = [];
+    // Each next proposal is submitted from the previous one's settlement, while the committer is
+    // still winding down the batch that resolved it.
+    const chain = (i: number): Promise<void> =>
+      committer.commit({ entry: bytes(`n=${i}`), baseVersion: log.version }).then((result) => {
+        if (result.committed) versions.push(result.version);
+        return i < 19 ? chain(i + 1) : undefined;
+      });
+    await chain(0);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('gives up with Contention when a rival takes every slot first', async () => {
+    const store = await backend.newStore();
+    const rival = await CommitLog.open(store);
+    const faulty = new FaultyStore(store, async () => {
+      await rival.catchUp();
+      await rival.tryAppend([bytes('rival')], rival.version + 1);
+      return undefined;
+    });
+    const committer = new GroupCommitter(await CommitLog.open(faulty), { maxAttempts: 3, random: () => 0 });
+    await expect(committer.commit({ entry: bytes('mine'), baseVersion: 0 })).rejects.toSatisfy((e) =>
+      isLogError(e, 'Contention'),
+    );
+    expect((await allRecords(store)).map((r) => r.entries.map(text))).toEqual([['rival'], ['rival'], ['rival']]);
+  });
+
+  it('rejects only the proposal whose check throws, and refuses proposals after close', async () => {
+    const log = await CommitLog.open(await backend.newStore());
+    const committer = new GroupCommitter(log);
+    const boom = new Error('check failed to run');
+    const [bad, good] = await Promise.allSettled([
+      committer.commit({
+        entry: bytes('a'),
+        baseVersion: 0,
+        check: () => {
+          throw boom;
+        },
+      }),
+      committer.commit({ entry: bytes('b'), baseVersion: 0 }),
+    ]);
+    expect(bad).toEqual({ status: 'rejected', reason: boom });
+    expect(good).toMatchObject({ status: 'fulfilled', value: { committed: true, version: 1, index: 0 } });
+    await expect(committer.commit({ entry: bytes('c'), baseVersion: -1 })).rejects.toSatisfy((e) =>
+      isLogError(e, 'InvalidArgument'),
+    );
+    await committer.close();
+    await expect(committer.commit({ entry: bytes('c'), baseVersion: 1 })).rejects.toSatisfy((e) =>
+      isLogError(e, 'Closed'),
+    );
   });
 });

@@ -67,14 +67,14 @@ export class GroupCommitter {
     this.#unsubscribe = log.onRecords((records) => this.#remember(records));
   }
 
-  commit(proposal: Proposal): Promise<CommitResult> {
-    if (this.#closed) return Promise.reject(new LogError('Closed', 'the group committer is closed'));
+  async commit(proposal: Proposal): Promise<CommitResult> {
+    if (this.#closed) throw new LogError('Closed', 'the group committer is closed');
     checkVersion(proposal.baseVersion, 0);
+    if (!(proposal.entry instanceof Uint8Array))
+      throw new LogError('InvalidArgument', 'a proposal entry must be bytes');
     return new Promise((resolve, reject) => {
       this.#pending.push({ proposal, resolve, reject });
-      this.#running ??= this.#drain().finally(() => {
-        this.#running = undefined;
-      });
+      this.#running ??= this.#drain();
     });
   }
 
@@ -88,7 +88,12 @@ export class GroupCommitter {
   async #drain(): Promise<void> {
     // Let proposals submitted in the same tick join the first batch.
     await Promise.resolve();
-    while (this.#pending.length > 0) {
+    for (;;) {
+      if (this.#pending.length === 0) {
+        // Cleared in the same step as the last look at the queue, so no proposal is left behind.
+        this.#running = undefined;
+        return;
+      }
       const batch = this.#takeBatch();
       try {
         await this.#commitBatch(batch);

@@ -112,16 +112,24 @@ export class Database {
             engine.conn.exec('COMMIT');
             break;
           } catch (error) {
-            if (!(await engine.fetchMisses(error, true))) {
-              if (!engine.conn.autocommit) engine.conn.exec('ROLLBACK');
-              throw error;
+            if (await engine.fetchMisses(error, true)) continue;
+            if (!engine.conn.autocommit) engine.conn.exec('ROLLBACK');
+            // The snapshot may be stale and the error an artifact of it (a table not created yet,
+            // a row not there yet): if the tail moved, run again instead of failing.
+            if ((await engine.syncTail()).pages.size > 0) {
+              valid = false;
+              break;
             }
+            throw error;
           }
         }
-        const reads = new Set(engine.file.reads);
-        wait = engine.commitLocal();
-        if (!wait && this.#options.reads === 'strong')
-          valid = engine.readonlyValid(reads, basePage1, await engine.syncTail());
+        if (valid) {
+          const reads = new Set(engine.file.reads);
+          wait = engine.commitLocal();
+          if (!wait && this.#options.reads === 'strong') {
+            valid = engine.readonlyValid(reads, basePage1, await engine.syncTail());
+          }
+        }
       } finally {
         engine.file.txn = undefined;
         engine.committed.cache.unpinAll();
@@ -224,7 +232,14 @@ export class Database {
     try {
       this.#checkOpen();
       engine.drain();
-      const readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+      let readonly: boolean;
+      try {
+        readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+      } catch (error) {
+        // Perhaps only stale (a table created by another writer): look at the tail once.
+        if ((await engine.syncTail()).pages.size === 0) throw error;
+        readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+      }
       if (readonly) {
         if (this.#options.reads === 'strong') await engine.syncTail();
         return await engine.read(() => f(engine.conn));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
 import { autoCodec, type Codec, type KvValue } from './codec.js';
 import { backoff, checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
@@ -113,7 +113,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       );
     }
     const owns = typeof urlOrStore === 'string';
-    const store = owns ? await openStoreByUrl(urlOrStore) : urlOrStore;
+    const store = owns ? await openStore(urlOrStore) : urlOrStore;
     try {
       const probe = new KvPaths(options.prefix ?? '', 'ordered');
       const recorded = await readLayout(store, probe.manifest);
@@ -439,17 +439,6 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
 function withExpiry<E extends { expiresAt?: Date }>(entry: E, expiresAt: number | undefined): E {
   if (expiresAt !== undefined) entry.expiresAt = new Date(expiresAt);
   return entry;
-}
-
-/** `openStore` is being added to @bucketdb/store; resolved at run time until it lands everywhere. */
-async function openStoreByUrl(url: string): Promise<ObjectStore> {
-  const storeModule = (await import('@bucketdb/store')) as unknown as {
-    openStore?: (url: string) => Promise<ObjectStore>;
-  };
-  if (typeof storeModule.openStore !== 'function') {
-    throw new KvError('Unsupported', 'opening a store by URL needs openStore from @bucketdb/store');
-  }
-  return storeModule.openStore(url);
 }
 
 /** Opens a KV store on a store URL (`mem://`, `file:///…`, `./dir`, `s3://…`) or an ObjectStore. */

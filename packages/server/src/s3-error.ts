@@ -4,6 +4,7 @@
  */
 export const S3_ERRORS = {
   AccessDenied: 403,
+  AccessForbidden: 403,
   AuthorizationHeaderMalformed: 400,
   AuthorizationQueryParametersError: 400,
   BadDigest: 400,
@@ -14,6 +15,7 @@ export const S3_ERRORS = {
   EntityTooLarge: 400,
   EntityTooSmall: 400,
   ExpiredToken: 400,
+  IllegalVersioningConfigurationException: 400,
   IncompleteBody: 400,
   InternalError: 500,
   InvalidAccessKeyId: 403,
@@ -22,12 +24,16 @@ export const S3_ERRORS = {
   InvalidDigest: 400,
   InvalidObjectState: 403,
   InvalidPart: 400,
+  InvalidPartNumber: 416,
   InvalidPartOrder: 400,
   InvalidRange: 416,
   InvalidRequest: 400,
   InvalidStorageClass: 400,
+  InvalidTag: 400,
+  InvalidURI: 400,
   KeyTooLongError: 400,
   MalformedXML: 400,
+  MaxMessageLengthExceeded: 400,
   MetadataTooLarge: 400,
   MethodNotAllowed: 405,
   MissingContentLength: 411,
@@ -58,12 +64,20 @@ export class S3Error extends Error {
   readonly status: number;
   /** Extra elements for the XML error document (e.g. `Key`, `BucketName`, `Condition`). */
   readonly details: Record<string, string>;
+  /** Extra response headers (e.g. `x-amz-delete-marker` on a 404 for a deleted key). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message: string, details: Record<string, string> = {}) {
+  constructor(
+    code: S3ErrorCode,
+    message: string,
+    details: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'S3Error';
     this.code = code;
     this.status = S3_ERRORS[code];
     this.details = details;
+    this.headers = headers;
   }
 }

@@ -1,0 +1,144 @@
+import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
+import { validateBucketName } from './bucket-names.js';
+
+export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
+export const CANNED_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+export type CannedAcl = (typeof CANNED_ACLS)[number];
+
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+export interface BucketRecord {
+  name: string;
+  /** Access key id of the owning user. */
+  owner: string;
+  created: string;
+  versioning: VersioningStatus;
+  acl: CannedAcl;
+  cors?: CorsRule[];
+  tags?: [string, string][];
+  /**
+   * Set before the first object whose S3 ETag or Last-Modified differs from the store's (multipart,
+   * re-tagged): from then on listings read each object's metadata instead of trusting the store's.
+   */
+  listingReadsMeta?: boolean;
+}
+
+interface Cached {
+  record: BucketRecord;
+  storeEtag: string;
+}
+
+/**
+ * Bucket records, cached in memory. The server assumes it is the only writer of its store's
+ * bucket records (one server per data directory), so the cache is updated on every write.
+ */
+export class Buckets {
+  readonly #store: ObjectStore;
+  readonly #cache = new Map<string, Cached>();
+
+  constructor(store: ObjectStore) {
+    this.#store = store;
+  }
+
+  async find(name: string): Promise<BucketRecord | undefined> {
+    return (await this.#load(name))?.record;
+  }
+
+  async get(name: string): Promise<BucketRecord> {
+    const record = await this.find(name);
+    if (!record) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
+    return record;
+  }
+
+  async create(name: string, owner: string, acl: CannedAcl): Promise<BucketRecord> {
+    validateBucketName(name);
+    const record: BucketRecord = { name, owner, created: new Date().toISOString(), versioning: 'Unversioned', acl };
+    try {
+      const { etag } = await this.#store.put(paths.bucket(name), JSON.stringify(record), {
+        ifNoneMatch: '*',
+        contentType: 'application/json',
+      });
+      this.#cache.set(name, { record, storeEtag: etag });
+      return record;
+    } catch (error) {
+      if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'ConflictInFlight')) throw error;
+      const existing = await this.get(name);
+      if (existing.owner === owner) {
+        throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded', {
+          BucketName: name,
+        });
+      }
+      throw new S3Error('BucketAlreadyExists', 'The requested bucket name is not available', { BucketName: name });
+    }
+  }
+
+  /** Applies `change` to the record with compare-and-swap, retrying when another write got in first. */
+  async update(name: string, change: (record: BucketRecord) => void): Promise<BucketRecord> {
+    for (;;) {
+      const cached = await this.#load(name);
+      if (!cached) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
+      const record: BucketRecord = structuredClone(cached.record);
+      change(record);
+      try {
+        const { etag } = await this.#store.put(paths.bucket(name), JSON.stringify(record), {
+          ifMatch: cached.storeEtag,
+          contentType: 'application/json',
+        });
+        this.#cache.set(name, { record, storeEtag: etag });
+        return record;
+      } catch (error) {
+        if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'NotFound')) throw error;
+        this.#cache.delete(name);
+      }
+    }
+  }
+
+  /** Listings of this bucket must read object metadata from now on (see `listingReadsMeta`). */
+  async markListingReadsMeta(bucket: BucketRecord): Promise<void> {
+    if (bucket.listingReadsMeta) return;
+    await this.update(bucket.name, (record) => {
+      record.listingReadsMeta = true;
+    });
+  }
+
+  async remove(name: string): Promise<void> {
+    this.#cache.delete(name);
+    await this.#store.delete(paths.bucket(name));
+  }
+
+  async list(): Promise<BucketRecord[]> {
+    const records: BucketRecord[] = [];
+    for await (const entry of this.#store.list({ prefix: paths.bucketsPrefix })) {
+      if (entry.kind !== 'object') continue;
+      const record = await this.find(entry.key.slice(paths.bucketsPrefix.length));
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  async #load(name: string): Promise<Cached | undefined> {
+    const cached = this.#cache.get(name);
+    if (cached) return cached;
+    try {
+      const result = await this.#store.get(paths.bucket(name));
+      const entry = {
+        record: JSON.parse(new TextDecoder().decode(result.body)) as BucketRecord,
+        storeEtag: result.etag,
+      };
+      this.#cache.set(name, entry);
+      return entry;
+    } catch (error) {
+      if (isStoreError(error, 'NotFound') || isStoreError(error, 'InvalidKey')) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,308 @@
+import { etagsEqual, isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import { paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
+import type { BucketRecord } from './buckets.js';
+import { checksumsOf } from './checksum-sidecar.js';
+import { copyVersion } from './copy-object.js';
+import { type HistoryRecord, readHistory, visibleHistory, writeHistory } from './history.js';
+import { isWellFormedId, newId } from './ids.js';
+import { KeyLock } from './key-lock.js';
+import { encodeMeta, nextSeq, type ObjectMeta, type ObjectVersion, toVersion } from './object-meta.js';
+
+/** S3 conditions on a write, compared with the S3 ETag of the current version. */
+export interface WriteConditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+export interface NewObject {
+  body: PutBody;
+  contentLength?: number;
+  contentType?: string;
+  meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
+}
+
+export interface WriteResult {
+  etag: string;
+  versionId: string;
+  seq: number;
+}
+
+export interface DeleteResult {
+  versionId?: string;
+  deleteMarker: boolean;
+}
+
+/** What a key (and version id) resolves to. */
+export type Resolved = { kind: 'object'; version: ObjectVersion } | { kind: 'marker'; record: HistoryRecord };
+
+const noSuchKey = (key: string, headers: Record<string, string> = {}) =>
+  new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key }, headers);
+
+/**
+ * Objects and their versions on the store (layout in paths.ts). Unversioned buckets write the
+ * current object with one conditional store PUT. Versioned buckets first archive the current
+ * version and record it in the key's history, then replace the current object with a
+ * compare-and-swap; a crash between the steps leaves only traces that `visibleHistory` ignores.
+ */
+export class ObjectEngine {
+  readonly store: ObjectStore;
+  readonly #lock = new KeyLock();
+
+  constructor(store: ObjectStore) {
+    this.store = store;
+  }
+
+  async current(bucket: string, key: string): Promise<ObjectVersion | undefined> {
+    const storeKey = paths.object(bucket, key);
+    try {
+      return toVersion(storeKey, await this.store.head(storeKey));
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** The version a GET or HEAD reads; throws NoSuchKey / NoSuchVersion. */
+  async resolve(bucket: BucketRecord, key: string, versionId?: string): Promise<Resolved> {
+    const current = await this.current(bucket.name, key);
+    if (versionId === undefined) {
+      if (current) return { kind: 'object', version: current };
+      if (bucket.versioning === 'Unversioned') throw noSuchKey(key);
+      const latest = visibleHistory((await readHistory(this.store, bucket.name, key)).records, undefined)[0];
+      if (latest?.deleteMarker) {
+        throw noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': latest.versionId });
+      }
+      throw noSuchKey(key);
+    }
+    checkVersionId(versionId);
+    if (current?.meta.versionId === versionId) return { kind: 'object', version: current };
+    const record = visibleHistory((await readHistory(this.store, bucket.name, key)).records, current).find(
+      (r) => r.versionId === versionId,
+    );
+    if (!record) {
+      throw new S3Error('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+    }
+    if (record.deleteMarker) return { kind: 'marker', record };
+    return { kind: 'object', version: await this.#archived(bucket.name, record) };
+  }
+
+  async put(bucket: BucketRecord, key: string, object: NewObject, conditions: WriteConditions): Promise<WriteResult> {
+    if (bucket.versioning === 'Unversioned') return this.#putUnversioned(bucket, key, object, conditions);
+    return this.#lock.run(`${bucket.name}/${key}`, async () => {
+      const current = await this.current(bucket.name, key);
+      checkConditions(key, current, conditions);
+      const history = await readHistory(this.store, bucket.name, key);
+      const { keep, drop } = await this.#retire(bucket, key, current, history.records);
+      const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
+      const seq = nextSeq();
+      await writeHistory(this.store, bucket.name, key, history, keep);
+      const result = await this.store.put(paths.object(bucket.name, key), object.body, {
+        ...storeCondition(current),
+        ...putOptions(object, { ...object.meta, versionId, seq }),
+      });
+      await this.#deleteData(bucket.name, drop);
+      return { etag: object.meta.etag ?? result.etag, versionId, seq };
+    });
+  }
+
+  async delete(
+    bucket: BucketRecord,
+    key: string,
+    options: { versionId?: string; ifMatch?: string },
+  ): Promise<DeleteResult> {
+    if (options.versionId !== undefined) checkVersionId(options.versionId);
+    if (bucket.versioning === 'Unversioned' && (options.versionId ?? 'null') === 'null') {
+      const current = options.ifMatch === undefined ? undefined : await this.current(bucket.name, key);
+      if (options.ifMatch !== undefined) checkConditions(key, current, { ifMatch: options.ifMatch });
+      await this.store.delete(paths.object(bucket.name, key), current ? { ifMatch: current.storeEtag } : {});
+      return { deleteMarker: false };
+    }
+    return this.#lock.run(`${bucket.name}/${key}`, async () => {
+      const current = await this.current(bucket.name, key);
+      if (options.ifMatch !== undefined) checkConditions(key, current, { ifMatch: options.ifMatch });
+      const history = await readHistory(this.store, bucket.name, key);
+      if (options.versionId === undefined) return this.#addDeleteMarker(bucket, key, current, history.records, history);
+      return this.#deleteVersion(bucket, key, options.versionId, current, history);
+    });
+  }
+
+  /** Rewrites a version's S3 metadata (tags) in place; the version id and Last-Modified stay. */
+  async updateMeta(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | undefined,
+    change: (meta: ObjectMeta) => ObjectMeta,
+  ): Promise<ObjectVersion> {
+    return this.#lock.run(`${bucket.name}/${key}`, async () => {
+      const resolved = await this.resolve(bucket, key, versionId);
+      if (resolved.kind === 'marker') {
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+          Method: 'PUT',
+          ResourceType: 'DeleteMarker',
+        });
+      }
+      const { version } = resolved;
+      await copyVersion(this.store, version, version.storeKey, change, { ifMatch: version.storeEtag });
+      return version;
+    });
+  }
+
+  async #putUnversioned(bucket: BucketRecord, key: string, object: NewObject, conditions: WriteConditions) {
+    let condition: { ifNoneMatch: '*' } | { ifMatch: string } | undefined;
+    if (conditions.ifMatch !== undefined) {
+      const current = await this.current(bucket.name, key);
+      checkConditions(key, current, conditions);
+      condition = storeCondition(current);
+    } else if (conditions.ifNoneMatch !== undefined) {
+      checkConditions(key, undefined, conditions);
+      condition = { ifNoneMatch: '*' };
+    }
+    const seq = nextSeq();
+    const result = await this.store.put(paths.object(bucket.name, key), object.body, {
+      ...condition,
+      ...putOptions(object, { ...object.meta, versionId: 'null', seq }),
+    });
+    return { etag: object.meta.etag ?? result.etag, versionId: 'null', seq };
+  }
+
+  /**
+   * Moves the current version into the history (when versioning keeps it) and, while suspended,
+   * drops the `null` version the new write replaces. Returns the new history and the data to delete.
+   */
+  async #retire(bucket: BucketRecord, key: string, current: ObjectVersion | undefined, records: HistoryRecord[]) {
+    let keep = visibleHistory(records, current);
+    const drop = records.filter((r) => !keep.includes(r));
+    if (bucket.versioning === 'Suspended') {
+      drop.push(...keep.filter((r) => r.versionId === 'null'));
+      keep = keep.filter((r) => r.versionId !== 'null');
+    }
+    if (current && (bucket.versioning === 'Enabled' || current.meta.versionId !== 'null')) {
+      keep.push(await this.#archive(bucket.name, key, current));
+    }
+    return { keep, drop };
+  }
+
+  async #archive(bucket: string, key: string, current: ObjectVersion): Promise<HistoryRecord> {
+    const dataId = newId(nextSeq());
+    // The key's checksum sidecar belongs to the current version only: fold it into the copy.
+    const checksums = await checksumsOf(this.store, bucket, key, current);
+    await copyVersion(this.store, current, paths.versionData(bucket, dataId), ({ trailingChecksum: _, ...meta }) => ({
+      ...meta,
+      checksums,
+    }));
+    return {
+      versionId: current.meta.versionId,
+      seq: current.meta.seq,
+      lastModified: current.lastModified.toISOString(),
+      owner: current.meta.owner,
+      dataId,
+      etag: current.etag,
+      size: current.size,
+    };
+  }
+
+  async #addDeleteMarker(
+    bucket: BucketRecord,
+    key: string,
+    current: ObjectVersion | undefined,
+    records: HistoryRecord[],
+    history: Awaited<ReturnType<typeof readHistory>>,
+  ): Promise<DeleteResult> {
+    const { keep, drop } = await this.#retire(bucket, key, current, records);
+    const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
+    const owner = current?.meta.owner ?? bucket.owner;
+    keep.push({ versionId, seq: nextSeq(), lastModified: new Date().toISOString(), owner, deleteMarker: true });
+    await writeHistory(this.store, bucket.name, key, history, keep);
+    if (current) await this.store.delete(current.storeKey, { ifMatch: current.storeEtag });
+    await this.#deleteData(bucket.name, drop);
+    return { versionId, deleteMarker: true };
+  }
+
+  async #deleteVersion(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string,
+    current: ObjectVersion | undefined,
+    history: Awaited<ReturnType<typeof readHistory>>,
+  ): Promise<DeleteResult> {
+    const visible = visibleHistory(history.records, current);
+    if (current && current.meta.versionId === versionId) {
+      // The newest older version becomes current again, as in S3.
+      const next = visible[0];
+      if (next && !next.deleteMarker) {
+        const archived = await this.#archived(bucket.name, next);
+        await copyVersion(this.store, archived, current.storeKey, (meta) => meta, { ifMatch: current.storeEtag });
+        await writeHistory(this.store, bucket.name, key, history, visible.slice(1));
+        await this.#deleteData(bucket.name, [next]);
+      } else {
+        await this.store.delete(current.storeKey, { ifMatch: current.storeEtag });
+      }
+      return { versionId, deleteMarker: false };
+    }
+    const record = visible.find((r) => r.versionId === versionId);
+    if (!record) return { versionId, deleteMarker: false };
+    await writeHistory(
+      this.store,
+      bucket.name,
+      key,
+      history,
+      visible.filter((r) => r !== record),
+    );
+    await this.#deleteData(bucket.name, [record]);
+    return { versionId, deleteMarker: record.deleteMarker === true };
+  }
+
+  async #archived(bucket: string, record: HistoryRecord): Promise<ObjectVersion> {
+    const storeKey = paths.versionData(bucket, record.dataId ?? '');
+    return toVersion(storeKey, await this.store.head(storeKey));
+  }
+
+  async #deleteData(bucket: string, records: HistoryRecord[]): Promise<void> {
+    const keys = records.flatMap((r) => (r.dataId === undefined ? [] : [paths.versionData(bucket, r.dataId)]));
+    if (keys.length > 0) await this.store.deleteMany(keys);
+  }
+}
+
+function checkVersionId(versionId: string): void {
+  if (versionId !== 'null' && !isWellFormedId(versionId)) {
+    throw new S3Error('InvalidArgument', 'Invalid version id specified', {
+      ArgumentName: 'versionId',
+      ArgumentValue: versionId.slice(0, 100),
+    });
+  }
+}
+
+/** S3's checks of If-Match / If-None-Match on a write, before any byte is stored. */
+export function checkConditions(key: string, current: ObjectVersion | undefined, conditions: WriteConditions): void {
+  if (conditions.ifNoneMatch !== undefined) {
+    if (conditions.ifNoneMatch.trim() !== '*') {
+      throw new S3Error('NotImplemented', 'If-None-Match on a write supports only "*"', { Header: 'If-None-Match' });
+    }
+    if (current)
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-None-Match',
+      });
+  }
+  if (conditions.ifMatch !== undefined) {
+    if (!current) throw noSuchKey(key);
+    const wanted = conditions.ifMatch.trim();
+    if (wanted !== '*' && !wanted.split(',').some((e) => etagsEqual(e, current.etag))) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-Match',
+      });
+    }
+  }
+}
+
+function storeCondition(current: ObjectVersion | undefined): { ifNoneMatch: '*' } | { ifMatch: string } {
+  return current ? { ifMatch: current.storeEtag } : { ifNoneMatch: '*' };
+}
+
+function putOptions(object: NewObject, meta: ObjectMeta) {
+  return {
+    metadata: encodeMeta(meta),
+    ...(object.contentType === undefined ? {} : { contentType: object.contentType }),
+    ...(object.contentLength === undefined ? {} : { contentLength: object.contentLength }),
+  };
+}

@@ -1,0 +1,105 @@
+import { isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import { paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
+import { newId } from './ids.js';
+import { nextSeq, type ObjectMeta } from './object-meta.js';
+
+export interface UploadRecord {
+  uploadId: string;
+  key: string;
+  initiated: string;
+  owner: string;
+  contentType?: string;
+  meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: Date;
+}
+
+const noSuchUpload = (uploadId: string) =>
+  new S3Error(
+    'NoSuchUpload',
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId.slice(0, 100) },
+  );
+
+/** Multipart uploads in progress: a record per upload and an object per part (layout in paths.ts). */
+export class Uploads {
+  readonly #store: ObjectStore;
+
+  constructor(store: ObjectStore) {
+    this.#store = store;
+  }
+
+  async create(bucket: string, record: Omit<UploadRecord, 'uploadId' | 'initiated'>): Promise<UploadRecord> {
+    const uploadId = newId(nextSeq());
+    const full: UploadRecord = { ...record, uploadId, initiated: new Date().toISOString() };
+    await this.#store.put(paths.upload(bucket, uploadId), JSON.stringify(full), {
+      ifNoneMatch: '*',
+      contentType: 'application/json',
+    });
+    return full;
+  }
+
+  /** The upload, which must be for `key`; NoSuchUpload otherwise. */
+  async get(bucket: string, uploadId: string, key: string): Promise<UploadRecord> {
+    if (!/^[0-9a-z]{12}[0-9a-f]{16}$/.test(uploadId)) throw noSuchUpload(uploadId);
+    try {
+      const result = await this.#store.get(paths.upload(bucket, uploadId));
+      const record = JSON.parse(new TextDecoder().decode(result.body)) as UploadRecord;
+      if (record.key !== key) throw noSuchUpload(uploadId);
+      return record;
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) throw noSuchUpload(uploadId);
+      throw error;
+    }
+  }
+
+  async putPart(bucket: string, uploadId: string, partNumber: number, body: PutBody, contentLength: number) {
+    return this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
+  }
+
+  async parts(bucket: string, uploadId: string): Promise<StoredPart[]> {
+    const prefix = paths.partsPrefix(bucket, uploadId);
+    const parts: StoredPart[] = [];
+    for await (const entry of this.#store.list({ prefix })) {
+      if (entry.kind !== 'object') continue;
+      const partNumber = Number(entry.key.slice(prefix.length));
+      parts.push({ partNumber, etag: entry.etag, size: entry.size, lastModified: entry.lastModified });
+    }
+    return parts;
+  }
+
+  /** The bytes of the given parts, one after another, streamed. */
+  async *read(bucket: string, uploadId: string, parts: readonly StoredPart[]): AsyncIterable<Uint8Array> {
+    for (const part of parts) {
+      const result = await this.#store.getStream(paths.part(bucket, uploadId, part.partNumber), { ifMatch: part.etag });
+      yield* result.body;
+    }
+  }
+
+  /** Deletes the parts, then the record (so a crash leaves a listed upload that can be aborted again). */
+  async remove(bucket: string, uploadId: string): Promise<void> {
+    const keys = (await this.parts(bucket, uploadId)).map((p) => paths.part(bucket, uploadId, p.partNumber));
+    if (keys.length > 0) await this.#store.deleteMany(keys);
+    await this.#store.delete(paths.upload(bucket, uploadId));
+  }
+
+  async list(bucket: string): Promise<UploadRecord[]> {
+    const records: UploadRecord[] = [];
+    for await (const entry of this.#store.list({ prefix: paths.uploadsPrefix(bucket) })) {
+      if (entry.kind !== 'object') continue;
+      try {
+        const result = await this.#store.get(entry.key);
+        records.push(JSON.parse(new TextDecoder().decode(result.body)) as UploadRecord);
+      } catch (error) {
+        if (!isStoreError(error, 'NotFound')) throw error;
+      }
+    }
+    return records;
+  }
+}

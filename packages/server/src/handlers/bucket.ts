@@ -1,0 +1,127 @@
+import { CANNED_ACLS, type CannedAcl } from '../engine/buckets.js';
+import { header, type RequestContext, requireBucket, type S3Response } from '../http/context.js';
+import { xmlResponse } from '../http/respond.js';
+import { text } from '../http/xml.js';
+import { BUCKET_NAMESPACES, paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
+import { readXmlBody } from './request-xml.js';
+
+function cannedAcl(ctx: RequestContext): CannedAcl | undefined {
+  const value = header(ctx, 'x-amz-acl');
+  if (value === undefined) return undefined;
+  if (!(CANNED_ACLS as readonly string[]).includes(value)) {
+    throw new S3Error('NotImplemented', `Only the canned ACLs ${CANNED_ACLS.join(', ')} are supported`, {
+      Header: 'x-amz-acl',
+    });
+  }
+  return value as CannedAcl;
+}
+
+export async function createBucket(ctx: RequestContext): Promise<S3Response> {
+  const name = ctx.bucketName ?? '';
+  const owner = ctx.user?.accessKeyId ?? '';
+  const acl = cannedAcl(ctx) ?? 'private';
+  const length = Number(header(ctx, 'content-length') ?? '0');
+  if (length > 0 || header(ctx, 'transfer-encoding') !== undefined) {
+    const doc = await readXmlBody(ctx, 'CreateBucketConfiguration');
+    const location = text(doc.LocationConstraint)?.trim();
+    if (location !== undefined && location !== '' && location !== ctx.state.region) {
+      throw new S3Error('InvalidArgument', `This server's region is ${ctx.state.region}`, {
+        ArgumentName: 'LocationConstraint',
+        ArgumentValue: location.slice(0, 64),
+      });
+    }
+  }
+  await ctx.state.buckets.create(name, owner, acl);
+  return { status: 200, headers: { location: `/${name}` } };
+}
+
+export async function deleteBucket(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const { store } = ctx.state;
+  for (const prefix of [paths.objectsPrefix(bucket.name), paths.historyPrefix(bucket.name)]) {
+    const page = await store.listPage({ prefix, pageSize: 1 });
+    if (page.entries.length > 0) {
+      throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket.name });
+    }
+  }
+  // Incomplete uploads and leftovers go with the bucket; its record last, so a crash can be redone.
+  for (const namespace of BUCKET_NAMESPACES) {
+    const keys: string[] = [];
+    for await (const entry of store.list({ prefix: paths.bucketData(namespace, bucket.name) })) {
+      if (entry.kind === 'object') keys.push(entry.key);
+    }
+    if (keys.length > 0) await store.deleteMany(keys);
+  }
+  await ctx.state.buckets.remove(bucket.name);
+  return { status: 204 };
+}
+
+export async function headBucket(ctx: RequestContext): Promise<S3Response> {
+  requireBucket(ctx);
+  return { status: 200, headers: { 'x-amz-bucket-region': ctx.state.region } };
+}
+
+export async function getBucketLocation(ctx: RequestContext): Promise<S3Response> {
+  requireBucket(ctx);
+  // S3 reports us-east-1 as an empty location constraint.
+  const region = ctx.state.region === 'us-east-1' ? '' : ctx.state.region;
+  return xmlResponse('LocationConstraint', { '#text': region });
+}
+
+export async function getBucketVersioning(ctx: RequestContext): Promise<S3Response> {
+  const { versioning } = requireBucket(ctx);
+  return xmlResponse('VersioningConfiguration', versioning === 'Unversioned' ? {} : { Status: versioning });
+}
+
+export async function putBucketVersioning(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const doc = await readXmlBody(ctx, 'VersioningConfiguration');
+  const status = text(doc.Status)?.trim();
+  if (status === undefined) return { status: 200 };
+  if (status !== 'Enabled' && status !== 'Suspended') {
+    throw new S3Error('IllegalVersioningConfigurationException', 'The versioning status must be Enabled or Suspended');
+  }
+  await ctx.state.buckets.update(bucket.name, (record) => {
+    record.versioning = status;
+  });
+  return { status: 200 };
+}
+
+export async function getBucketAcl(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const owner = { ID: bucket.owner, DisplayName: ctx.state.users.get(bucket.owner)?.name ?? bucket.owner };
+  const grant = (grantee: Record<string, unknown>, permission: string) => ({
+    Grantee: grantee,
+    Permission: permission,
+  });
+  const allUsers = {
+    '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+    '@xsi:type': 'Group',
+    URI: 'http://acs.amazonaws.com/groups/global/AllUsers',
+  };
+  const grants = [
+    grant(
+      { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...owner },
+      'FULL_CONTROL',
+    ),
+  ];
+  if (bucket.acl !== 'private') grants.push(grant(allUsers, 'READ'));
+  if (bucket.acl === 'public-read-write') grants.push(grant(allUsers, 'WRITE'));
+  return xmlResponse('AccessControlPolicy', { Owner: owner, AccessControlList: { Grant: grants } });
+}
+
+/** Canned ACLs only (`x-amz-acl`): the documented way to make a bucket public. */
+export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const acl = cannedAcl(ctx);
+  if (acl === undefined) {
+    throw new S3Error('NotImplemented', 'Only canned ACLs in the x-amz-acl header are supported', {
+      Header: 'x-amz-acl',
+    });
+  }
+  await ctx.state.buckets.update(bucket.name, (record) => {
+    record.acl = acl;
+  });
+  return { status: 200 };
+}

@@ -1,0 +1,147 @@
+import { type ByteRange, type GetStreamResult, isStoreError } from '@bucketdb/store';
+import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
+import { checkReadConditions } from '../http/conditions.js';
+import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
+import { parseRangeHeader, resolveByteRange } from '../http/range-header.js';
+import { paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
+import { objectHeaders } from './object-headers.js';
+
+export const getObject = (ctx: RequestContext) => readObject(ctx, false);
+export const headObject = (ctx: RequestContext) => readObject(ctx, true);
+
+/** `response-*` query parameters override these response headers (signed requests only). */
+const OVERRIDES = [
+  'content-type',
+  'content-language',
+  'expires',
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+] as const;
+
+async function readObject(ctx: RequestContext, head: boolean): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const key = requireKey(ctx);
+  const versionId = ctx.query.get('versionId') ?? undefined;
+  // The common case, a GET of the current version, is one store request.
+  if (!head && versionId === undefined && !ctx.query.has('partNumber')) {
+    const rangeText = header(ctx, 'range');
+    const range = parseRangeHeader(rangeText);
+    const storeKey = paths.object(bucket.name, key);
+    try {
+      const read = await ctx.state.store.getStream(storeKey, range ? { range } : {});
+      return await respond(ctx, toVersion(storeKey, read), head, read);
+    } catch (error) {
+      if (isStoreError(error, 'InvalidRange')) {
+        const version = await ctx.state.objects.current(bucket.name, key);
+        if (version) resolveByteRange(range ?? { offset: 0 }, version.size, rangeText ?? '');
+      }
+      if (!isStoreError(error, 'NotFound')) throw error;
+    }
+  }
+  const resolved = await ctx.state.objects.resolve(bucket, key, versionId);
+  if (resolved.kind === 'marker') {
+    throw new S3Error(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      { Method: ctx.method, ResourceType: 'DeleteMarker' },
+      { 'x-amz-delete-marker': 'true', 'x-amz-version-id': resolved.record.versionId, allow: 'DELETE' },
+    );
+  }
+  return respond(ctx, resolved.version, head, undefined);
+}
+
+/** Answers for one version; `read` is the store's answer when the bytes were already requested. */
+async function respond(
+  ctx: RequestContext,
+  version: ObjectVersion,
+  head: boolean,
+  read: GetStreamResult | undefined,
+): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const discard = async () => {
+    await read?.body[Symbol.asyncIterator]().return?.();
+  };
+  let condition: 'ok' | 'not-modified';
+  try {
+    condition = checkReadConditions(ctx.headers, version.etag, version.lastModified);
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+  if (condition === 'not-modified') {
+    await discard();
+    return { status: 304, headers: { etag: version.etag, 'last-modified': version.lastModified.toUTCString() } };
+  }
+  const checksumMode = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+  const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksumMode);
+  for (const name of OVERRIDES) {
+    const value = ctx.query.get(`response-${name}`);
+    if (value === null) continue;
+    if (!ctx.user) {
+      await discard();
+      throw new S3Error(
+        'InvalidRequest',
+        'Request specific response headers cannot be used for anonymous GET requests.',
+      );
+    }
+    headers[name] = value;
+  }
+  if (read) {
+    if (!read.range) return { status: 200, headers: { ...headers, 'content-length': version.size }, body: read.body };
+    const { start, end } = read.range;
+    if (end <= start) {
+      await discard();
+      resolveByteRange({ offset: start, length: 0 }, version.size, header(ctx, 'range') ?? '');
+    }
+    headers['content-range'] = `bytes ${start}-${end - 1}/${version.size}`;
+    return { status: 206, headers: { ...headers, 'content-length': end - start }, body: read.body };
+  }
+  const range = requestedRange(ctx, version);
+  if (!range) {
+    headers['content-length'] = version.size;
+    if (head) return { status: 200, headers };
+    const full = await ctx.state.store.getStream(version.storeKey, { ifMatch: version.storeEtag });
+    return { status: 200, headers, body: full.body };
+  }
+  const { start, end } = resolveByteRange(range.range, version.size, range.text);
+  headers['content-length'] = end - start;
+  headers['content-range'] = `bytes ${start}-${end - 1}/${version.size}`;
+  if (head) return { status: 206, headers };
+  const part = await ctx.state.store.getStream(version.storeKey, {
+    ifMatch: version.storeEtag,
+    range: { offset: start, length: end - start },
+  });
+  return { status: 206, headers, body: part.body };
+}
+
+/** A Range header, or the byte range of `partNumber` in a multipart object. */
+function requestedRange(ctx: RequestContext, version: ObjectVersion): { range: ByteRange; text: string } | undefined {
+  const partText = ctx.query.get('partNumber');
+  if (partText === null) {
+    const text = header(ctx, 'range');
+    const range = parseRangeHeader(text);
+    return range && text !== undefined ? { range, text } : undefined;
+  }
+  if (header(ctx, 'range') !== undefined) {
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  }
+  const partNumber = Number(partText);
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: partText.slice(0, 20),
+    });
+  }
+  const parts = version.meta.parts ?? [version.size];
+  if (partNumber > parts.length) {
+    throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', {
+      PartNumberRequested: String(partNumber),
+      ActualPartCount: String(parts.length),
+    });
+  }
+  if (!version.meta.parts) return undefined;
+  const offset = parts.slice(0, partNumber - 1).reduce((a, b) => a + b, 0);
+  return { range: { offset, length: parts[partNumber - 1] ?? 0 }, text: `part ${partNumber}` };
+}

@@ -1,0 +1,104 @@
+import { compareKeys } from '@bucketdb/store';
+import { type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
+import { xmlResponse } from '../http/respond.js';
+import { S3Error } from '../s3-error.js';
+import { listParams } from './list-params.js';
+
+function intParam(ctx: RequestContext, name: string, fallback: number, max: number): number {
+  const raw = ctx.query.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d{1,9}$/.test(raw)) {
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: raw.slice(0, 20),
+    });
+  }
+  return Math.min(max, Number(raw));
+}
+
+const party = (ctx: RequestContext, id: string) => ({ ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id });
+
+export async function listParts(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const key = requireKey(ctx);
+  const uploadId = ctx.query.get('uploadId') ?? '';
+  const upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
+  const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
+  const marker = intParam(ctx, 'part-number-marker', 0, 10000);
+  const all = (await ctx.state.uploads.parts(bucket.name, uploadId)).filter((p) => p.partNumber > marker);
+  const page = all.slice(0, maxParts);
+  const truncated = all.length > page.length;
+  return xmlResponse('ListPartsResult', {
+    Bucket: bucket.name,
+    Key: key,
+    UploadId: uploadId,
+    Initiator: party(ctx, upload.owner),
+    Owner: party(ctx, upload.owner),
+    StorageClass: 'STANDARD',
+    PartNumberMarker: marker,
+    NextPartNumberMarker: page.at(-1)?.partNumber ?? marker,
+    MaxParts: maxParts,
+    IsTruncated: truncated,
+    Part: page.map((p) => ({
+      PartNumber: p.partNumber,
+      LastModified: p.lastModified.toISOString(),
+      ETag: p.etag,
+      Size: p.size,
+    })),
+  });
+}
+
+export async function listMultipartUploads(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const params = listParams(ctx, 'max-uploads');
+  const keyMarker = ctx.query.get('key-marker') ?? '';
+  const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
+  const uploads = (await ctx.state.uploads.list(bucket.name))
+    .filter((u) => u.key.startsWith(params.prefix))
+    .filter((u) => {
+      const order = compareKeys(u.key, keyMarker);
+      return keyMarker === '' || order > 0 || (order === 0 && uploadIdMarker !== '' && u.uploadId > uploadIdMarker);
+    })
+    .sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1));
+  const rows: ({ prefix: string } | (typeof uploads)[number])[] = [];
+  let truncated = false;
+  for (const upload of uploads) {
+    const cut = params.delimiter === undefined ? -1 : upload.key.indexOf(params.delimiter, params.prefix.length);
+    const row = cut >= 0 ? { prefix: upload.key.slice(0, cut + (params.delimiter?.length ?? 0)) } : upload;
+    const last = rows.at(-1);
+    if ('prefix' in row && last && 'prefix' in last && last.prefix === row.prefix) continue;
+    if (rows.length >= params.maxKeys) {
+      truncated = true;
+      break;
+    }
+    rows.push(row);
+  }
+  const last = rows.at(-1);
+  return xmlResponse('ListMultipartUploadsResult', {
+    Bucket: bucket.name,
+    KeyMarker: params.encode(keyMarker),
+    UploadIdMarker: uploadIdMarker,
+    NextKeyMarker: truncated && last ? params.encode('prefix' in last ? last.prefix : last.key) : undefined,
+    NextUploadIdMarker: truncated && last && !('prefix' in last) ? last.uploadId : undefined,
+    Prefix: params.encode(params.prefix),
+    Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
+    MaxUploads: params.maxKeys,
+    EncodingType: params.encodingType,
+    IsTruncated: truncated,
+    Upload: rows.flatMap((r) =>
+      'prefix' in r
+        ? []
+        : [
+            {
+              Key: params.encode(r.key),
+              UploadId: r.uploadId,
+              Initiator: party(ctx, r.owner),
+              Owner: party(ctx, r.owner),
+              StorageClass: 'STANDARD',
+              Initiated: r.initiated,
+            },
+          ],
+    ),
+    CommonPrefixes: rows.flatMap((r) => ('prefix' in r ? [{ Prefix: params.encode(r.prefix) }] : [])),
+  });
+}

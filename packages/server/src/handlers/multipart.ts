@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { bareEtag } from '@bucketdb/store';
+import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
+import { resolveByteRange } from '../http/range-header.js';
+import { xmlResponse } from '../http/respond.js';
+import { many, record, text } from '../http/xml.js';
+import { S3Error } from '../s3-error.js';
+import { copySource } from './copy-source.js';
+import { newObjectMeta } from './object-headers.js';
+import { MAX_PUT_BYTES, requireLength, writeConditions } from './put-object.js';
+import { readXmlBody } from './request-xml.js';
+
+/** S3's smallest part, except the last. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PART_NUMBER = 10000;
+
+function partNumberOf(ctx: RequestContext): number {
+  const raw = ctx.query.get('partNumber') ?? '';
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n < 1 || n > MAX_PART_NUMBER) {
+    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, {
+      ArgumentName: 'partNumber',
+      ArgumentValue: raw.slice(0, 20),
+    });
+  }
+  return n;
+}
+
+const uploadIdOf = (ctx: RequestContext) => ctx.query.get('uploadId') ?? '';
+
+export async function createMultipartUpload(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const key = requireKey(ctx);
+  const { meta, contentType } = newObjectMeta(ctx, {});
+  const upload = await ctx.state.uploads.create(bucket.name, {
+    key,
+    owner: meta.owner,
+    meta,
+    ...(contentType === undefined ? {} : { contentType }),
+  });
+  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: key, UploadId: upload.uploadId });
+}
+
+export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const partNumber = partNumberOf(ctx);
+  const uploadId = uploadIdOf(ctx);
+  await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
+  const decoded = ctx.body();
+  const length = requireLength(decoded.declaredLength, MAX_PUT_BYTES);
+  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, decoded.body, length);
+  const headers: Record<string, string> = { etag: result.etag };
+  if (decoded.checksumAlgorithm !== undefined) {
+    const value = ((await decoded.checksums()) as Record<string, string>)[decoded.checksumAlgorithm];
+    if (value !== undefined) headers[`x-amz-checksum-${decoded.checksumAlgorithm}`] = value;
+  }
+  return { status: 200, headers };
+}
+
+export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const partNumber = partNumberOf(ctx);
+  const uploadId = uploadIdOf(ctx);
+  await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
+  const { version } = await copySource(ctx);
+  const rangeText = header(ctx, 'x-amz-copy-source-range');
+  let start = 0;
+  let end = version.size;
+  if (rangeText !== undefined) {
+    const match = /^bytes=(\d+)-(\d+)$/.exec(rangeText.trim());
+    if (!match) {
+      throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last', {
+        ArgumentName: 'x-amz-copy-source-range',
+      });
+    }
+    const first = Number(match[1]);
+    const last = Number(match[2]);
+    if (last < first || last >= version.size) {
+      throw new S3Error('InvalidRange', 'The requested range is not satisfiable', {
+        RangeRequested: rangeText.slice(0, 100),
+        ActualObjectSize: String(version.size),
+      });
+    }
+    ({ start, end } = resolveByteRange({ offset: first, length: last - first + 1 }, version.size, rangeText));
+  }
+  if (end - start > MAX_PUT_BYTES) throw new S3Error('InvalidRequest', 'A copied part can be at most 5 GiB');
+  const { store } = ctx.state;
+  async function* body() {
+    const read = await store.getStream(version.storeKey, {
+      ifMatch: version.storeEtag,
+      ...(end - start === version.size ? {} : { range: { offset: start, length: end - start } }),
+    });
+    yield* read.body;
+  }
+  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, body(), end - start);
+  return xmlResponse('CopyPartResult', { LastModified: new Date().toISOString(), ETag: result.etag });
+}
+
+export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const key = requireKey(ctx);
+  const uploadId = uploadIdOf(ctx);
+  const upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
+  const doc = await readXmlBody(ctx, 'CompleteMultipartUpload');
+  const requested = many(doc.Part).map((p) => {
+    const part = record(p);
+    const n = Number(text(part.PartNumber)?.trim());
+    const etag = text(part.ETag);
+    if (!Number.isInteger(n) || etag === undefined)
+      throw new S3Error('MalformedXML', 'Each Part needs a PartNumber and an ETag');
+    return { partNumber: n, etag };
+  });
+  if (requested.length === 0) {
+    throw new S3Error('MalformedXML', 'You must specify at least one part');
+  }
+  const stored = new Map((await ctx.state.uploads.parts(bucket.name, uploadId)).map((p) => [p.partNumber, p]));
+  const parts = requested.map(({ partNumber, etag }, i) => {
+    if (i > 0 && partNumber <= (requested[i - 1]?.partNumber ?? 0)) {
+      throw new S3Error(
+        'InvalidPartOrder',
+        'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+      );
+    }
+    const part = stored.get(partNumber);
+    if (!part || bareEtag(part.etag) !== bareEtag(etag)) {
+      throw new S3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+        {
+          UploadId: uploadId,
+          PartNumber: String(partNumber),
+          ETag: etag.slice(0, 100),
+        },
+      );
+    }
+    if (i < requested.length - 1 && part.size < MIN_PART_BYTES) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(MIN_PART_BYTES),
+        PartNumber: String(partNumber),
+        ETag: etag.slice(0, 100),
+      });
+    }
+    return part;
+  });
+  const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+  const size = parts.reduce((n, p) => n + p.size, 0);
+  await ctx.state.buckets.markListingReadsMeta(bucket);
+  const result = await ctx.state.objects.put(
+    bucket,
+    key,
+    {
+      body: ctx.state.uploads.read(bucket.name, uploadId, parts),
+      contentLength: size,
+      meta: { ...upload.meta, etag, parts: parts.map((p) => p.size) },
+      ...(upload.contentType === undefined ? {} : { contentType: upload.contentType }),
+    },
+    writeConditions(ctx),
+  );
+  await ctx.state.uploads.remove(bucket.name, uploadId);
+  const response = xmlResponse('CompleteMultipartUploadResult', {
+    Location: `/${bucket.name}/${key}`,
+    Bucket: bucket.name,
+    Key: key,
+    ETag: result.etag,
+  });
+  response.headers = {
+    ...response.headers,
+    'x-amz-version-id': bucket.versioning === 'Enabled' ? result.versionId : undefined,
+  };
+  return response;
+}
+
+export async function abortMultipartUpload(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const uploadId = uploadIdOf(ctx);
+  await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
+  await ctx.state.uploads.remove(bucket.name, uploadId);
+  return { status: 204 };
+}

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { authenticate, type DecodedBody, decodeRequestBody, requestBodySource } from '../auth/index.js';
+import type { Metrics } from '../observability/metrics.js';
+import { S3Error } from '../s3-error.js';
+import { authorize } from './access.js';
+import type { RequestContext, S3Response, ServerState } from './context.js';
+import { corsHeaders, preflight } from './cors.js';
+import { errorResponse, writeResponse } from './respond.js';
+import { matchRoute, type Operation } from './routes.js';
+import { parseTarget } from './target.js';
+import { toS3Error } from './to-s3-error.js';
+
+export interface HandlerOptions {
+  state: ServerState;
+  /** Host suffixes for virtual-host-style addressing (`bucket.<domain>`). */
+  domains: readonly string[];
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * The request pipeline: address → authenticate → route → authorize → handle → respond, then one
+ * log line and the metrics. Every failure becomes an S3 XML error; nothing escapes as a crash.
+ */
+export function createRequestHandler(options: HandlerOptions) {
+  const { state, logger, metrics } = options;
+  const lookup = (accessKeyId: string) => state.users.get(accessKeyId);
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const method = (req.method ?? 'GET').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'bucketdb');
+    let operation: Operation = 'Unknown';
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let resource = req.url?.split('?')[0] ?? '/';
+    let key: string | undefined;
+    let bucketRules: Parameters<typeof corsHeaders>[0];
+    try {
+      const target = parseTarget(req.url ?? '/', first(req.headers.host), options.domains);
+      resource =
+        target.bucketName === undefined
+          ? '/'
+          : `/${target.bucketName}${target.key === undefined ? '' : `/${target.key}`}`;
+      key = target.key;
+      let response: S3Response;
+      if (method === 'GET' && target.rawPath === '/metrics' && req.headers.authorization === undefined) {
+        operation = 'Metrics';
+        response = { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: metrics.render() };
+      } else if (method === 'OPTIONS') {
+        operation = 'Preflight';
+        const bucket = target.bucketName === undefined ? undefined : await state.buckets.find(target.bucketName);
+        response = preflight(
+          bucket?.cors,
+          first(req.headers.origin),
+          first(req.headers['access-control-request-method']),
+          first(req.headers['access-control-request-headers']),
+        );
+      } else {
+        const auth = authenticate(
+          { method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: req.headers },
+          lookup,
+        );
+        const headers =
+          auth.kind === 'user' && auth.queryHeaders ? { ...auth.queryHeaders, ...req.headers } : req.headers;
+        const route = matchRoute(method, target.target, target.query, headers);
+        operation = route.operation;
+        let decoded: DecodedBody | undefined;
+        const ctx: RequestContext = {
+          state,
+          requestId,
+          req,
+          method,
+          operation,
+          headers,
+          query: target.query,
+          bucketName: target.bucketName,
+          key: target.key,
+          auth,
+          user: auth.kind === 'user' ? auth.user : undefined,
+          bucket: undefined,
+          body() {
+            if (decoded) throw new Error('the request body was read twice');
+            decoded = decodeRequestBody(counted(requestBodySource(req, res)), headers, auth);
+            return decoded;
+          },
+        };
+        async function* counted(source: AsyncIterable<Uint8Array>) {
+          for await (const chunk of source) {
+            bytesIn += chunk.length;
+            yield chunk;
+          }
+        }
+        await authorize(ctx, route.access);
+        bucketRules = ctx.bucket?.cors;
+        response = await route.handler(ctx);
+      }
+      const cors = corsHeaders(bucketRules, first(req.headers.origin), method);
+      response.headers = { ...cors, ...response.headers };
+      bytesOut = await writeResponse(res, response, method === 'HEAD');
+    } catch (thrown) {
+      let { error, unexpected } = toS3Error(thrown, key);
+      if (unexpected && !req.complete && (req.destroyed || res.destroyed)) {
+        // The client went away mid-request: nothing was committed and nobody is listening.
+        error = new S3Error('IncompleteBody', 'The client closed the connection before the request was complete.');
+        unexpected = false;
+      }
+      if (unexpected) logger.error({ err: thrown, requestId, operation }, 'unexpected error');
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        if (!req.complete) res.setHeader('connection', 'close');
+        try {
+          bytesOut = await writeResponse(res, errorResponse(error, resource, requestId), method === 'HEAD');
+        } catch {
+          res.destroy();
+        }
+      }
+    } finally {
+      const ms = performance.now() - started;
+      const status = res.statusCode;
+      metrics.record(operation, status, bytesIn, bytesOut, ms / 1000);
+      logger.info(
+        { requestId, operation, method, resource, status, bytesIn, bytesOut, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
+    }
+  };
+}

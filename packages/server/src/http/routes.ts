@@ -1,0 +1,323 @@
+import * as bucket from '../handlers/bucket.js';
+import * as cors from '../handlers/bucket-cors.js';
+import * as copy from '../handlers/copy-object.js';
+import * as del from '../handlers/delete-object.js';
+import * as get from '../handlers/get-object.js';
+import * as list from '../handlers/list-objects.js';
+import * as versions from '../handlers/list-versions.js';
+import * as multipart from '../handlers/multipart.js';
+import * as multipartList from '../handlers/multipart-list.js';
+import * as put from '../handlers/put-object.js';
+import * as service from '../handlers/service.js';
+import * as tagging from '../handlers/tagging.js';
+import { S3Error } from '../s3-error.js';
+import type { RequestContext, S3Response } from './context.js';
+
+/**
+ * Who may run an operation: any signed-in user (`user`), the bucket's owner (`owner`), or
+ * also anyone when the bucket's ACL is public-read (`read`) or public-read-write (`write`).
+ */
+export type Access = 'user' | 'owner' | 'read' | 'write';
+export type Target = 'service' | 'bucket' | 'object';
+
+interface Route {
+  method: string;
+  target: Target;
+  /** The query parameter (subresource) that selects this route, optionally with a value. */
+  query?: string | [string, string];
+  /** A header that must be present. */
+  header?: string;
+  operation: string;
+  access: Access;
+  handler: (ctx: RequestContext) => Promise<S3Response>;
+}
+
+/** The one routing table: first match wins, so specific routes come before general ones. */
+const ROUTES = [
+  { method: 'GET', target: 'service', operation: 'ListBuckets', access: 'user', handler: service.listBuckets },
+
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'versioning',
+    operation: 'GetBucketVersioning',
+    access: 'owner',
+    handler: bucket.getBucketVersioning,
+  },
+  {
+    method: 'PUT',
+    target: 'bucket',
+    query: 'versioning',
+    operation: 'PutBucketVersioning',
+    access: 'owner',
+    handler: bucket.putBucketVersioning,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'location',
+    operation: 'GetBucketLocation',
+    access: 'owner',
+    handler: bucket.getBucketLocation,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'acl',
+    operation: 'GetBucketAcl',
+    access: 'owner',
+    handler: bucket.getBucketAcl,
+  },
+  {
+    method: 'PUT',
+    target: 'bucket',
+    query: 'acl',
+    operation: 'PutBucketAcl',
+    access: 'owner',
+    handler: bucket.putBucketAcl,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'cors',
+    operation: 'GetBucketCors',
+    access: 'owner',
+    handler: cors.getBucketCors,
+  },
+  {
+    method: 'PUT',
+    target: 'bucket',
+    query: 'cors',
+    operation: 'PutBucketCors',
+    access: 'owner',
+    handler: cors.putBucketCors,
+  },
+  {
+    method: 'DELETE',
+    target: 'bucket',
+    query: 'cors',
+    operation: 'DeleteBucketCors',
+    access: 'owner',
+    handler: cors.deleteBucketCors,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'tagging',
+    operation: 'GetBucketTagging',
+    access: 'owner',
+    handler: tagging.getBucketTagging,
+  },
+  {
+    method: 'PUT',
+    target: 'bucket',
+    query: 'tagging',
+    operation: 'PutBucketTagging',
+    access: 'owner',
+    handler: tagging.putBucketTagging,
+  },
+  {
+    method: 'DELETE',
+    target: 'bucket',
+    query: 'tagging',
+    operation: 'DeleteBucketTagging',
+    access: 'owner',
+    handler: tagging.deleteBucketTagging,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'uploads',
+    operation: 'ListMultipartUploads',
+    access: 'read',
+    handler: multipartList.listMultipartUploads,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: 'versions',
+    operation: 'ListObjectVersions',
+    access: 'read',
+    handler: versions.listObjectVersions,
+  },
+  {
+    method: 'POST',
+    target: 'bucket',
+    query: 'delete',
+    operation: 'DeleteObjects',
+    access: 'write',
+    handler: del.deleteObjects,
+  },
+  {
+    method: 'GET',
+    target: 'bucket',
+    query: ['list-type', '2'],
+    operation: 'ListObjectsV2',
+    access: 'read',
+    handler: list.listObjectsV2,
+  },
+  { method: 'GET', target: 'bucket', operation: 'ListObjects', access: 'read', handler: list.listObjects },
+  { method: 'PUT', target: 'bucket', operation: 'CreateBucket', access: 'user', handler: bucket.createBucket },
+  { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket', access: 'owner', handler: bucket.deleteBucket },
+  { method: 'HEAD', target: 'bucket', operation: 'HeadBucket', access: 'read', handler: bucket.headBucket },
+
+  {
+    method: 'PUT',
+    target: 'object',
+    query: 'uploadId',
+    header: 'x-amz-copy-source',
+    operation: 'UploadPartCopy',
+    access: 'write',
+    handler: multipart.uploadPartCopy,
+  },
+  {
+    method: 'PUT',
+    target: 'object',
+    query: 'uploadId',
+    operation: 'UploadPart',
+    access: 'write',
+    handler: multipart.uploadPart,
+  },
+  {
+    method: 'POST',
+    target: 'object',
+    query: 'uploads',
+    operation: 'CreateMultipartUpload',
+    access: 'write',
+    handler: multipart.createMultipartUpload,
+  },
+  {
+    method: 'POST',
+    target: 'object',
+    query: 'uploadId',
+    operation: 'CompleteMultipartUpload',
+    access: 'write',
+    handler: multipart.completeMultipartUpload,
+  },
+  {
+    method: 'DELETE',
+    target: 'object',
+    query: 'uploadId',
+    operation: 'AbortMultipartUpload',
+    access: 'write',
+    handler: multipart.abortMultipartUpload,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'uploadId',
+    operation: 'ListParts',
+    access: 'read',
+    handler: multipartList.listParts,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'tagging',
+    operation: 'GetObjectTagging',
+    access: 'read',
+    handler: tagging.getObjectTagging,
+  },
+  {
+    method: 'PUT',
+    target: 'object',
+    query: 'tagging',
+    operation: 'PutObjectTagging',
+    access: 'write',
+    handler: tagging.putObjectTagging,
+  },
+  {
+    method: 'DELETE',
+    target: 'object',
+    query: 'tagging',
+    operation: 'DeleteObjectTagging',
+    access: 'write',
+    handler: tagging.deleteObjectTagging,
+  },
+  {
+    method: 'PUT',
+    target: 'object',
+    header: 'x-amz-copy-source',
+    operation: 'CopyObject',
+    access: 'write',
+    handler: copy.copyObject,
+  },
+  { method: 'PUT', target: 'object', operation: 'PutObject', access: 'write', handler: put.putObject },
+  { method: 'GET', target: 'object', operation: 'GetObject', access: 'read', handler: get.getObject },
+  { method: 'HEAD', target: 'object', operation: 'HeadObject', access: 'read', handler: get.headObject },
+  { method: 'DELETE', target: 'object', operation: 'DeleteObject', access: 'write', handler: del.deleteObject },
+] as const satisfies readonly Route[];
+
+export type Operation = (typeof ROUTES)[number]['operation'] | 'Unknown' | 'Preflight' | 'Metrics';
+
+/** Query parameters that name a subresource (everything else filters or modifies a request). */
+const SUBRESOURCES = new Set([
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'delete',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'location',
+  'logging',
+  'metadataTable',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'renameObject',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'session',
+  'tagging',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versioning',
+  'versions',
+  'website',
+]);
+
+export interface MatchedRoute {
+  operation: Operation;
+  access: Access;
+  handler: (ctx: RequestContext) => Promise<S3Response>;
+}
+
+export function matchRoute(
+  method: string,
+  target: Target,
+  query: URLSearchParams,
+  headers: Record<string, unknown>,
+): MatchedRoute {
+  const present = [...query.keys()].filter((name) => SUBRESOURCES.has(name));
+  for (const route of ROUTES as readonly Route[]) {
+    if (route.method !== method || route.target !== target) continue;
+    if (route.header !== undefined && headers[route.header] === undefined) continue;
+    const [name, value] = typeof route.query === 'string' ? [route.query, undefined] : (route.query ?? []);
+    if (name !== undefined && (!query.has(name) || (value !== undefined && query.get(name) !== value))) continue;
+    // A route without a subresource takes a request only if it names none (or only the route's own).
+    if (present.some((p) => p !== name)) continue;
+    return { operation: route.operation as Operation, access: route.access, handler: route.handler };
+  }
+  const known = ROUTES.some((r) => r.target === target && r.method === method);
+  if (!known && method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE' && method !== 'HEAD') {
+    throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {
+      Method: method,
+    });
+  }
+  throw new S3Error('NotImplemented', 'A header or query you provided implies functionality that is not implemented.', {
+    ...(present.length > 0 ? { Subresource: present.join(',') } : {}),
+  });
+}

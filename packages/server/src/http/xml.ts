@@ -1,0 +1,74 @@
+import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { S3Error } from '../s3-error.js';
+
+const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/** Escapes text for XML; `\r` as a reference so parsers do not fold it into `\n`. */
+function escapeXml(value: string): string {
+  return value.replace(/[&<>"'\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  suppressEmptyNode: false,
+  processEntities: false,
+  tagValueProcessor: (_name, value) => escapeXml(String(value)),
+  attributeValueProcessor: (_name, value) => escapeXml(String(value)),
+});
+
+/**
+ * An S3 XML document: `root` with the S3 namespace. Values: strings, numbers, booleans, nested
+ * objects, arrays for repeated elements; `undefined` is left out.
+ */
+export function xmlDocument(root: string, content: Record<string, unknown>, namespace = true): string {
+  const body = namespace ? { '@xmlns': XMLNS, ...content } : content;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: body })}`;
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: true,
+});
+
+const malformed = () =>
+  new S3Error(
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+  );
+
+/** Parses a request body; anything that is not well-formed XML with `root` is MalformedXML. */
+export function parseXml(text: string, root: string): Record<string, unknown> {
+  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw malformed();
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch {
+    throw malformed();
+  }
+  const value = doc[root];
+  if (value === undefined) throw malformed();
+  return record(value);
+}
+
+/** An element that may repeat, as an array (fast-xml-parser gives one value or an array). */
+export function many(value: unknown): unknown[] {
+  if (value === undefined || value === null || value === '') return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** An element's text, or undefined. */
+export function text(value: unknown): string | undefined {
+  if (value === undefined || value === null || typeof value === 'object') return undefined;
+  return String(value);
+}
+
+export function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export { malformed as malformedXml };

@@ -1,0 +1,48 @@
+/**
+ * The one owner of the server's key layout inside its ObjectStore. Every store key the server
+ * reads or writes is built here. Examples for bucket `photos`, key `2024/cat.jpg`:
+ *
+ * ```
+ * b/photos                            bucket record (JSON: owner, created, versioning, cors, tags, acl)
+ * o/photos/2024/cat.jpg               the current version: its bytes, its S3 metadata in store metadata
+ * h/photos/2024/cat.jpg               version history (JSON) of a versioned key: noncurrent versions, delete markers
+ * d/photos/01J9…-7f3a                 bytes of one noncurrent version, named by a unique id
+ * u/photos/01J9…-c2d1                 a multipart upload in progress (JSON: key, initiated, metadata)
+ * p/photos/01J9…-c2d1/00007           part 7 of that upload
+ * c/photos/2024/cat.jpg               checksums that arrived in aws-chunked trailers (JSON, tied to a version by seq)
+ * ```
+ *
+ * `o/` mirrors the bucket one to one, so ListObjects is one store LIST with the same prefix,
+ * delimiter and start-after, and an unversioned PUT is one store PUT (atomic, conditional).
+ */
+
+/** Every namespace under which a bucket's data lives, for emptiness checks and cleanup. */
+export const BUCKET_NAMESPACES = ['o', 'h', 'd', 'u', 'p', 'c'] as const;
+
+export const paths = {
+  bucket: (bucket: string) => `b/${bucket}`,
+  bucketsPrefix: 'b/',
+  bucketData: (namespace: (typeof BUCKET_NAMESPACES)[number], bucket: string) => `${namespace}/${bucket}/`,
+  object: (bucket: string, key: string) => `o/${bucket}/${key}`,
+  objectsPrefix: (bucket: string, prefix = '') => `o/${bucket}/${prefix}`,
+  history: (bucket: string, key: string) => `h/${bucket}/${key}`,
+  historyPrefix: (bucket: string, prefix = '') => `h/${bucket}/${prefix}`,
+  versionData: (bucket: string, id: string) => `d/${bucket}/${id}`,
+  versionDataPrefix: (bucket: string) => `d/${bucket}/`,
+  checksums: (bucket: string, key: string) => `c/${bucket}/${key}`,
+  upload: (bucket: string, uploadId: string) => `u/${bucket}/${uploadId}`,
+  uploadsPrefix: (bucket: string) => `u/${bucket}/`,
+  part: (bucket: string, uploadId: string, partNumber: number) =>
+    `p/${bucket}/${uploadId}/${String(partNumber).padStart(5, '0')}`,
+  partsPrefix: (bucket: string, uploadId = '') => `p/${bucket}/${uploadId === '' ? '' : `${uploadId}/`}`,
+} as const;
+
+/** The longest internal prefix in front of a user's key (`o/`, `h/`), for the key-length check. */
+export function keyOverhead(bucket: string): number {
+  return Buffer.byteLength(paths.object(bucket, ''));
+}
+
+/** Strips `prefix` from a store key listed under it. */
+export function stripPrefix(storeKey: string, prefix: string): string {
+  return storeKey.slice(prefix.length);
+}

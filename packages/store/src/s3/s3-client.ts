@@ -21,6 +21,11 @@ export interface S3StoreOptions {
   retryMaxDelayMs?: number;
   /** A request fails when its socket sees no traffic for this long (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * Streams of known length up to this size go in one PUT (default 100 MiB, where AWS starts to
+   * recommend multipart); longer ones, and streams of unknown length, as a multipart upload.
+   */
+  multipartThreshold?: number;
   /** Part size of multipart uploads of streamed bodies (default 8 MiB, at least 5 MiB). */
   partSize?: number;
   /** Parts uploaded (and held in memory) at once (default 4). */

@@ -1,5 +1,5 @@
 import type { _Object, CommonPrefix, GetObjectOutput, HeadObjectOutput } from '@aws-sdk/client-s3';
-import { TransientError } from '../errors.js';
+import { CorruptError, TransientError } from '../errors.js';
 import { compareKeys } from '../keys.js';
 import type { ByteRange, ListEntry, ObjectInfo } from '../object-store.js';
 
@@ -63,6 +63,13 @@ export async function* mapBodyErrors(body: AsyncIterable<Uint8Array>, key: strin
   try {
     yield* body;
   } catch (cause) {
+    // The SDK checks the body against the checksum header S3 sent with it.
+    if (/checksum mismatch/i.test((cause as Error).message)) {
+      throw new CorruptError(`the body of ${JSON.stringify(key)} failed its checksum: ${(cause as Error).message}`, {
+        key,
+        cause,
+      });
+    }
     throw new TransientError(`the body of ${JSON.stringify(key)} broke off: ${(cause as Error).message}`, {
       key,
       cause,

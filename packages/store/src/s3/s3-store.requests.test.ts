@@ -82,6 +82,23 @@ describe('S3Store streamed puts', () => {
     expect(put?.headers['x-amz-meta-a']).toBe('1');
   });
 
+  it('sends a stream of known length in one streaming PUT, and does not retry it', async () => {
+    const { peer, store } = await scripted(() => ok({ etag: ETAG }));
+    await store.put('known', chunks(6 * MiB), { contentLength: 6 * MiB, ifNoneMatch: '*' });
+    expect(peer.requests).toHaveLength(1);
+    const [put] = peer.requests;
+    expect(put?.query.has('uploadId')).toBe(false);
+    expect(Number(put?.headers['x-amz-decoded-content-length'] ?? put?.headers['content-length'])).toBe(6 * MiB);
+
+    await peer.close();
+    const failing = await scripted(() => xmlError(500, 'InternalError'));
+    const error = await failing.store
+      .put('known', chunks(MiB), { contentLength: MiB, ifNoneMatch: '*' })
+      .catch((e: unknown) => e);
+    expect((error as StoreError).code).toBe('AmbiguousWrite');
+    expect(failing.peer.requests).toHaveLength(1);
+  });
+
   it('reports a completion that failed with 500 and then answered 412 as AmbiguousWrite', async () => {
     const { peer, store } = await scripted(
       multipart((n) => (n === 0 ? xmlError(500, 'InternalError') : xmlError(412, 'PreconditionFailed'))),

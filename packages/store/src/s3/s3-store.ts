@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { BucketLocationConstraint, PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { BaseStore } from '../base-store.js';
 import { ClosedError, InvalidArgumentError, isStoreError } from '../errors.js';
@@ -46,6 +47,7 @@ export class S3Store extends BaseStore {
   readonly prefix: string;
   readonly #options: S3StoreOptions;
   readonly #retry: RetryPolicy;
+  readonly #multipartThreshold: number;
   #connection: Promise<Connection> | undefined;
   #closed = false;
 
@@ -64,6 +66,7 @@ export class S3Store extends BaseStore {
       maxDelayMs: options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
       random: options.random ?? Math.random,
     };
+    this.#multipartThreshold = options.multipartThreshold ?? 100 << 20;
     this.url = describeUrl(options);
   }
 
@@ -148,6 +151,21 @@ export class S3Store extends BaseStore {
         client.send(new sdk.PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }), {
           abortSignal: signal,
         }),
+      );
+    } else if (options.contentLength !== undefined && options.contentLength <= this.#multipartThreshold) {
+      // Known length: one streaming PUT, no part buffered in memory, an MD5 ETag, one request. The
+      // body can be sent only once, so a failure is final (and ambiguous if it may have landed).
+      const Body = Readable.from(body);
+      const once = { ...this.#retry, maxAttempts: 1 };
+      out = await this.#send(
+        kind,
+        key,
+        signal,
+        ({ client, sdk }) =>
+          client.send(new sdk.PutObjectCommand({ ...params, Body, ContentLength: options.contentLength }), {
+            abortSignal: signal,
+          }),
+        once,
       );
     } else {
       const { client, sdk } = await this.#connect();
@@ -261,9 +279,10 @@ export class S3Store extends BaseStore {
     key: string,
     signal: AbortSignal | undefined,
     run: (connection: Connection) => Promise<T>,
+    policy = this.#retry,
   ): Promise<T> {
     const connection = await this.#connect();
-    return withRetries(this.#retry, kind, key, signal, () => run(connection));
+    return withRetries(policy, kind, key, signal, () => run(connection));
   }
 
   #connect(): Promise<Connection> {

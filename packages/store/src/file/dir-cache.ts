@@ -11,6 +11,14 @@ interface CachedDir {
   /** False when the directory changed so shortly before it was read that its mtime may hide a change. */
   settled: boolean;
   entries: string[];
+  /** Summaries of objects in this directory, by segment; an overwrite renames into the directory. */
+  objects: Map<string, ObjectSummary>;
+}
+
+export interface ObjectSummary {
+  size: number;
+  etag: string;
+  lastModified: number;
 }
 
 /**
@@ -47,7 +55,7 @@ export class DirCache {
     const startedNs = BigInt(Date.now()) * 1_000_000n;
     const entries = await this.#read(path, depth);
     this.#forget(path);
-    this.#dirs.set(path, { ...st, settled: startedNs - st.mtimeNs > SETTLE_NS, entries });
+    this.#dirs.set(path, { ...st, settled: startedNs - st.mtimeNs > SETTLE_NS, entries, objects: new Map() });
     this.#cachedEntries += entries.length;
     while (this.#cachedEntries > MAX_CACHED_ENTRIES && this.#dirs.size > 1) {
       this.#forget(this.#dirs.keys().next().value as string);
@@ -55,10 +63,30 @@ export class DirCache {
     return entries;
   }
 
+  /**
+   * The summary of object `segment` in directory `path`: remembered while the directory's listing
+   * is (every replacement renames into the directory and so changes it), else loaded.
+   */
+  async summary(
+    path: string,
+    segment: string,
+    load: () => Promise<ObjectSummary | undefined>,
+  ): Promise<ObjectSummary | undefined> {
+    const cached = this.#dirs.get(path);
+    const known = cached?.objects.get(segment);
+    if (known) return known;
+    const loaded = await load();
+    if (loaded && cached?.settled && this.#dirs.get(path) === cached) {
+      cached.objects.set(segment, loaded);
+      this.#cachedEntries++;
+    }
+    return loaded;
+  }
+
   #forget(path: string): void {
     const cached = this.#dirs.get(path);
     if (!cached) return;
-    this.#cachedEntries -= cached.entries.length;
+    this.#cachedEntries -= cached.entries.length + cached.objects.size;
     this.#dirs.delete(path);
   }
 

@@ -113,6 +113,7 @@ export class FileStore extends BaseStore {
       throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
     }
     const temp = `${this.#tmp}/${OWNER}.${randomBytes(8).toString('hex')}`;
+    let moved = false;
     try {
       const header = await this.#writeTemp(temp, key, body, options);
       const target = this.#path(key);
@@ -128,7 +129,10 @@ export class FileStore extends BaseStore {
             }
             if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
           }
-          await this.#place(key, (path) => rename(temp, path));
+          await this.#place(key, async (path) => {
+            await rename(temp, path);
+            moved = true;
+          });
         });
       }
       await this.#syncCommitted(key, dirname(target));
@@ -136,7 +140,7 @@ export class FileStore extends BaseStore {
     } catch (error) {
       throw translateFsError(error, key);
     } finally {
-      await unlink(temp).catch(() => {});
+      if (!moved) await unlink(temp).catch(() => {});
     }
   }
 
@@ -280,15 +284,22 @@ export class FileStore extends BaseStore {
   }
 
   async #describe(key: string): Promise<ListedObject | undefined> {
-    try {
-      const { fh, file } = await this.#openObject(key);
-      await fh.close();
-      const { size, etag, lastModified } = file.header;
-      return { kind: 'object', key, size, etag, lastModified: new Date(lastModified) };
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+    const { dir } = keyPath(key);
+    const dirPath = dir === '' ? this.#objects : `${this.#objects}/${dir.slice(0, -1)}`;
+    const summary = await this.#cache.summary(dirPath, key.slice(key.lastIndexOf('/') + 1), async () => {
+      try {
+        const { fh, file } = await this.#openObject(key);
+        await fh.close();
+        const { size, etag, lastModified } = file.header;
+        return { size, etag, lastModified };
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+    });
+    if (!summary) return undefined;
+    const { size, etag, lastModified } = summary;
+    return { kind: 'object', key, size, etag, lastModified: new Date(lastModified) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { CorruptError, InvalidArgumentError } from '../errors.js';
+import { md5Etag } from '../keys.js';
 import type { ObjectInfo, PutBody } from '../object-store.js';
 
 /**
@@ -32,12 +33,6 @@ function headerJson(header: ObjectHeader): Buffer {
   return Buffer.from(JSON.stringify(header), 'utf8');
 }
 
-async function* chunksOf(body: PutBody): AsyncIterable<Uint8Array> {
-  if (typeof body === 'string') yield encoder.encode(body);
-  else if (body instanceof Uint8Array) yield body;
-  else yield* body;
-}
-
 export interface WriteObjectOptions {
   key: string;
   contentType?: string | undefined;
@@ -47,7 +42,7 @@ export interface WriteObjectOptions {
   sync: boolean;
 }
 
-/** Streams `body` into the open, empty file `fh` with its header; hashes as it goes. */
+/** Writes `body` with its header into the open, empty file `fh`; hashes a stream as it goes. */
 export async function writeObjectFile(
   fh: FileHandle,
   body: PutBody,
@@ -61,37 +56,57 @@ export async function writeObjectFile(
     metadata: options.metadata,
   };
   if (options.contentType !== undefined) header.contentType = options.contentType;
-  // The widest values the header can hold, so the real header always fits the reservation.
-  const reserved = headerJson(header).length;
-  const hash = createHash('md5');
-  let position = PREFIX + reserved;
-  for await (const chunk of chunksOf(body)) {
-    options.signal?.throwIfAborted();
-    hash.update(chunk);
-    let done = 0;
-    while (done < chunk.length) {
-      const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
-      done += bytesWritten;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    // Known bytes: one write of header and content.
+    const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+    checkLength(bytes.length, options);
+    Object.assign(header, { size: bytes.length, etag: md5Etag(bytes), lastModified: Date.now() });
+    const head = encodeHead(header, headerJson(header).length);
+    const { bytesWritten } = await fh.writev([head, bytes], 0);
+    if (bytesWritten < head.length) await writeAll(fh, head.subarray(bytesWritten), bytesWritten);
+    await writeAll(fh, bytes.subarray(Math.max(0, bytesWritten - head.length)), Math.max(bytesWritten, head.length));
+  } else {
+    // A stream: reserve room for the widest header, write the content, then the header.
+    const reserved = headerJson(header).length;
+    const hash = createHash('md5');
+    let position = PREFIX + reserved;
+    for await (const chunk of body) {
+      options.signal?.throwIfAborted();
+      hash.update(chunk);
+      await writeAll(fh, chunk, position);
+      position += chunk.length;
     }
-    position += chunk.length;
+    const size = position - PREFIX - reserved;
+    checkLength(size, options);
+    Object.assign(header, { size, etag: `"${hash.digest('hex')}"`, lastModified: Date.now() });
+    await writeAll(fh, encodeHead(header, reserved), 0);
   }
-  const size = position - PREFIX - reserved;
+  if (options.sync) await fh.sync();
+  return header;
+}
+
+function checkLength(size: number, options: WriteObjectOptions): void {
   if (options.contentLength !== undefined && options.contentLength !== size) {
     throw new InvalidArgumentError(`the body has ${size} bytes but contentLength says ${options.contentLength}`, {
       key: options.key,
     });
   }
-  header.size = size;
-  header.etag = `"${hash.digest('hex')}"`;
-  header.lastModified = Date.now();
-  const json = headerJson(header);
+}
+
+/** Magic, header length and the header padded with spaces to `reserved` bytes. */
+function encodeHead(header: ObjectHeader, reserved: number): Buffer {
   const head = Buffer.alloc(PREFIX + reserved, 0x20);
   MAGIC.copy(head, 0);
   head.writeUInt32BE(reserved, MAGIC.length);
-  json.copy(head, PREFIX);
-  await fh.write(head, 0, head.length, 0);
-  if (options.sync) await fh.sync();
-  return header;
+  headerJson(header).copy(head, PREFIX);
+  return head;
+}
+
+async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 /** Reads and checks the header of an object file. Throws CorruptError on a malformed file. */

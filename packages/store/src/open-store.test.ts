@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { tempDir } from '@bucketdb/testkit';
+import { runTs, tempDir } from '@bucketdb/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyText } from './body.js';
 import { isStoreError } from './errors.js';
@@ -77,6 +77,15 @@ describe('openStore', () => {
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       await peer.close();
     }
+  });
+
+  it('loads the AWS SDK only when an s3:// store is used', async () => {
+    const child = await runTs(new URL('./open-store-lazy.child.ts', import.meta.url), [], {
+      AWS_ACCESS_KEY_ID: 'k',
+      AWS_SECRET_ACCESS_KEY: 's',
+    });
+    expect(child.code, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ afterMemory: false, afterS3: true });
   });
 
   it('names the problem in unknown schemes and malformed URLs', async () => {

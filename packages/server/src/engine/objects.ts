@@ -242,14 +242,18 @@ export class ObjectEngine {
     }
     const record = visible.find((r) => r.versionId === versionId);
     if (!record) return { versionId, deleteMarker: false };
-    await writeHistory(
-      this.store,
-      bucket.name,
-      key,
-      history,
-      visible.filter((r) => r !== record),
-    );
-    await this.#deleteData(bucket.name, [record]);
+    let rest = visible.filter((r) => r !== record);
+    const drop = [record];
+    const next = rest[0];
+    if (!current && record === visible[0] && next && !next.deleteMarker) {
+      // The latest delete marker is gone: the newest older version becomes current again.
+      const archived = await this.#archived(bucket.name, next);
+      await copyVersion(this.store, archived, paths.object(bucket.name, key), (meta) => meta, { ifNoneMatch: '*' });
+      rest = rest.slice(1);
+      drop.push(next);
+    }
+    await writeHistory(this.store, bucket.name, key, history, rest);
+    await this.#deleteData(bucket.name, drop);
     return { versionId, deleteMarker: record.deleteMarker === true };
   }
 

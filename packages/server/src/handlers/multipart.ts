@@ -114,34 +114,34 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     throw new S3Error('MalformedXML', 'You must specify at least one part');
   }
   const stored = new Map((await ctx.state.uploads.parts(bucket.name, uploadId)).map((p) => [p.partNumber, p]));
-  const parts = requested.map(({ partNumber, etag }, i) => {
+  requested.forEach(({ partNumber }, i) => {
     if (i > 0 && partNumber <= (requested[i - 1]?.partNumber ?? 0)) {
       throw new S3Error(
         'InvalidPartOrder',
         'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
       );
     }
+  });
+  const parts = requested.map(({ partNumber, etag }) => {
     const part = stored.get(partNumber);
     if (!part || bareEtag(part.etag) !== bareEtag(etag)) {
       throw new S3Error(
         'InvalidPart',
         "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
-        {
-          UploadId: uploadId,
-          PartNumber: String(partNumber),
-          ETag: etag.slice(0, 100),
-        },
+        { UploadId: uploadId, PartNumber: String(partNumber), ETag: etag.slice(0, 100) },
       );
     }
-    if (i < requested.length - 1 && part.size < MIN_PART_BYTES) {
+    return part;
+  });
+  parts.slice(0, -1).forEach((part) => {
+    if (part.size < MIN_PART_BYTES) {
       throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
         ProposedSize: String(part.size),
         MinSizeAllowed: String(MIN_PART_BYTES),
-        PartNumber: String(partNumber),
-        ETag: etag.slice(0, 100),
+        PartNumber: String(part.partNumber),
+        ETag: part.etag,
       });
     }
-    return part;
   });
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;

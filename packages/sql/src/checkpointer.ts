@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { concatBytes } from '@bucketdb/store';
 import {
   type CheckpointManifest,
   type ChunkRef,
@@ -125,7 +126,7 @@ async function uploadChunks(
   let n = 0;
   const flush = () => {
     if (parts.length === 0) return;
-    const body = Buffer.concat(parts);
+    const body = concatBytes(parts, size);
     uploads.push(engine.log.store.put(engine.log.checkpointKey(plan.version, `chunk-${tag}-${n++}`), body));
     parts = [];
     size = 0;

@@ -159,6 +159,8 @@ export class Engine {
       this.useCommittedView();
       try {
         const result = f();
+        // Some statements (integrity_check) report I/O errors in their result instead of failing.
+        if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
         if (!this.conn.autocommit) {
           this.conn.exec('ROLLBACK');
           throw new SqlError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');

@@ -13,7 +13,9 @@ export interface PackedPage {
 const DEFLATE = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
 
 export function packPage(image: Uint8Array): PackedPage {
-  return { bytes: deflateRawSync(image, DEFLATE), crc: crc32(image) };
+  const packed = deflateRawSync(image, DEFLATE);
+  // A plain Uint8Array: Buffer's slice() aliases instead of copying, which stores may not expect.
+  return { bytes: new Uint8Array(packed.buffer, packed.byteOffset, packed.length), crc: crc32(image) };
 }
 
 /** Decompresses and verifies one page; CorruptError (naming `where`) if it is not intact. */

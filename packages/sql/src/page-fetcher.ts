@@ -64,7 +64,7 @@ export class PageFetcher {
       else if (src.kind === 'record') records.add(src.version);
     }
     await this.#parallelDo([...byChunk], ([key, pages]) => this.#fetchRange(key, pages));
-    await this.#parallelDo([...records], (v) => this.#fetchRecord(v, -1));
+    await this.#parallelDo([...records], (v) => this.#fetchRecord(v, false));
   }
 
   async #fetchOne(pgno: number): Promise<void> {
@@ -74,7 +74,7 @@ export class PageFetcher {
       await this.loadSegment(src.segment);
       src = c.source(pgno);
     }
-    if (src.kind === 'record') return this.#fetchRecord(src.version, pgno);
+    if (src.kind === 'record') return this.#fetchRecord(src.version, true);
     if (src.kind !== 'chunk') return;
     this.#readAhead = pgno === this.#nextSequential ? Math.min(this.#readAhead * 2, this.#max) : this.#min;
     const window = [pgno];
@@ -83,11 +83,15 @@ export class PageFetcher {
       if (s.kind === 'chunk' && s.ref.key === src.ref.key && !c.cache.has(q)) window.push(q);
     }
     this.#nextSequential = pgno + this.#readAhead;
-    await this.#fetchRange(src.ref.key, window, pgno);
+    await this.#fetchRange(src.ref.key, window, true);
   }
 
-  /** One ranged GET covering `pages` of chunk `key`; `pin` is the page a statement waits for. */
-  async #fetchRange(key: string, pages: number[], pin = -1): Promise<void> {
+  /**
+   * One ranged GET covering `pages` of chunk `key`. Pages fetched for a statement are pinned until
+   * the operation ends: the statement re-runs from the start and needs them all again; the cache
+   * may exceed its limit by one operation's working set meanwhile.
+   */
+  async #fetchRange(key: string, pages: number[], pin = false): Promise<void> {
     const c = this.#committed;
     const refs = pages.flatMap((pgno) => {
       const s = c.source(pgno);
@@ -100,19 +104,19 @@ export class PageFetcher {
     for (const { pgno, ref } of refs) {
       const bytes = body.subarray(ref.offset - start, ref.offset - start + ref.length);
       const image = unpackPage(bytes, ref.crc, c.pageSize, `chunk ${key} page ${pgno}`);
-      c.cache.set(pgno, image, pgno === pin);
+      c.cache.set(pgno, image, pin);
       if (pgno === 1) c.page1 = image;
     }
   }
 
-  async #fetchRecord(version: number, pin: number): Promise<void> {
+  async #fetchRecord(version: number, pin: boolean): Promise<void> {
     const c = this.#committed;
     const record = await this.#log.read(version);
     record.entries.forEach((entry, i) => {
       const set = decodeEntry(entry, `log record ${version} entry ${i}`);
       for (const [pgno, image] of set.pages) {
         if (c.recordPages.get(pgno) !== version) continue;
-        c.cache.set(pgno, image, pgno === pin);
+        c.cache.set(pgno, image, pin);
         if (pgno === 1) c.page1 = image;
       }
     });

@@ -111,6 +111,7 @@ export class Transaction {
           replay = false;
         }
         const result = f(engine.conn);
+        if (engine.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
         if (record) this.#done.push(f);
         if (engine.conn.autocommit && record) {
           throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended by a statement; use commit() or rollback()');

@@ -97,15 +97,18 @@ for (const [where, index] of [
   ['end', count - 20_001],
 ] as const) {
   const startAfter = index < 0 ? '' : keyAt(index);
+  // First pass reads each object's header once; the second finds the summaries cached.
+  const firstPass = await timePages(file, startAfter, 20);
   const fileTimes = await timePages(file, startAfter, 20);
   const memTimes = await timePages(memory, startAfter, 20);
   const p50 = percentile(fileTimes, 50);
   rows.push({
     position: where,
-    'file p50 ms': p50,
-    'file p99 ms': percentile(fileTimes, 99),
+    'file 1st pass p50 ms': percentile(firstPass, 50),
+    'file warm p50 ms': p50,
+    'file warm p99 ms': percentile(fileTimes, 99),
     'memory p50 ms': percentile(memTimes, 50),
-    'file / memory': p50 / percentile(memTimes, 50),
+    'file warm / memory': p50 / percentile(memTimes, 50),
   });
 }
 const td = performance.now();
@@ -113,7 +116,7 @@ await file.listPage({ delimiter: '/', pageSize: 1000 });
 const delimited = performance.now() - td;
 
 const body = [
-  `${count.toLocaleString('en')} keys, layout \`${layout}\` (${layout === 'flat' ? 'one directory' : '1000 directories of 1000'}), pages of 1000, 20 consecutive pages per position (warm caches).`,
+  `${count.toLocaleString('en')} keys, layout \`${layout}\` (${layout === 'flat' ? 'one directory' : '1000 directories of 1000'}), pages of 1000, 20 consecutive pages per position: a first pass, then the same pages again (warm).`,
   '',
   formatTable(rows),
   '',

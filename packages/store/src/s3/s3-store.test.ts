@@ -148,6 +148,24 @@ describe('S3Store retries', () => {
     expect(error.code).toBe('Transient');
   });
 
+  it('reports a conditional put cancelled after it was sent as AmbiguousWrite, a plain one as the abort', async () => {
+    const controller = new AbortController();
+    const { peer, store } = await scripted(() => {
+      controller.abort(new Error('cancelled'));
+      return 'hang';
+    });
+    const error = await errorOf(store.put('k', 'x', { ifNoneMatch: '*', signal: controller.signal }));
+    expect(error.code).toBe('AmbiguousWrite');
+    expect(peer.requests).toHaveLength(1);
+    const plain = new AbortController();
+    await peer.close();
+    const next = await scripted(() => {
+      plain.abort(new Error('cancelled'));
+      return 'hang';
+    });
+    await expect(next.store.put('k', 'x', { signal: plain.signal })).rejects.toThrow('cancelled');
+  });
+
   it('does not send a request that was aborted before it started', async () => {
     const { peer, store } = await scripted(() => ok({ etag: ETAG }));
     const controller = new AbortController();

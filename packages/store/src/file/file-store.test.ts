@@ -1,4 +1,4 @@
-import { readdir, readlink, stat, utimes } from 'node:fs/promises';
+import { readdir, readlink, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectStoreError, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -220,6 +220,28 @@ describe('FileStore keys and layout', () => {
     await store.put('k', 'new');
     await store.delete('k');
     expect(bodyText(await collectBody(reading.body))).toBe('old-'.repeat(1000));
+  });
+
+  it('reports a damaged object file as Corrupt and ignores files it did not write', async () => {
+    const store = await FileStore.open(root);
+    await store.put('good', 'fine');
+    await store.put('bad', 'will be damaged');
+    await truncate(join(root, 'objects', 'obad'), 20);
+    await writeFile(join(root, 'objects', 'README'), 'not an object');
+    await writeFile(join(root, 'objects', 'oNOT-CANONICAL'), 'not an object');
+    await expectStoreError(store.get('bad'), 'Corrupt');
+    await expectStoreError(store.head('bad'), 'Corrupt');
+    expect(bodyText((await store.get('good')).body)).toBe('fine');
+    await store.delete('bad');
+    expect(await listKeys(store)).toEqual(['good']);
+  });
+
+  it('rejects a conditional write with an If-None-Match other than *', async () => {
+    const store = await FileStore.open(root);
+    const options = { ifNoneMatch: '"abc"' } as unknown as { ifNoneMatch: '*' };
+    await expectStoreError(store.put('k', 'v', options), 'InvalidArgument');
+    await expectStoreError(store.head('k'), 'NotFound');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 
   it('uses a file:// URL and reports its files as objects only', async () => {

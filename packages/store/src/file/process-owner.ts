@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /**
  * Names the current process in lock and temp-file names: `<pid>.<token>`. The token tells this
@@ -15,9 +16,20 @@ export function isOwnerDead(owner: string): boolean {
   if (pid === process.pid) return match[2] !== TOKEN;
   try {
     process.kill(pid, 0);
-    return false;
   } catch (error) {
     // EPERM: the process exists but belongs to another user.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  return isZombie(pid);
+}
+
+/** On Linux, an exited process its parent has not yet reaped still answers kill(pid, 0). */
+function isZombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }

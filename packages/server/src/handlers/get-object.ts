@@ -1,4 +1,5 @@
 import { type ByteRange, type GetStreamResult, isStoreError } from '@bucketdb/store';
+import { checksumsOf } from '../engine/checksum-sidecar.js';
 import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
@@ -74,8 +75,12 @@ async function respond(
     await discard();
     return { status: 304, headers: { etag: version.etag, 'last-modified': version.lastModified.toUTCString() } };
   }
-  const checksumMode = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksumMode);
+  const whole = header(ctx, 'range') === undefined && (!ctx.query.has('partNumber') || !version.meta.parts);
+  const checksums =
+    whole && !version.meta.parts && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
+      ? await checksumsOf(ctx.state.store, bucket.name, requireKey(ctx), version)
+      : undefined;
+  const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksums);
   for (const name of OVERRIDES) {
     const value = ctx.query.get(`response-${name}`);
     if (value === null) continue;

@@ -56,11 +56,14 @@ export function newObjectMeta(ctx: RequestContext, checksums: Record<string, str
   return { meta, contentType: written.contentType };
 }
 
-/** Response headers describing a stored version (GET, HEAD). */
+/**
+ * Response headers describing a stored version (GET, HEAD). `checksums` only for responses that
+ * carry the whole object: a checksum of the whole object would not match a range.
+ */
 export function objectHeaders(
   version: ObjectVersion,
   versioned: boolean,
-  checksumMode: boolean,
+  checksums: Record<string, string> | undefined,
 ): Record<string, string | number | undefined> {
   const { meta } = version;
   const out: Record<string, string | number | undefined> = {
@@ -74,10 +77,8 @@ export function objectHeaders(
   if (versioned || meta.versionId !== 'null') out['x-amz-version-id'] = meta.versionId;
   if (meta.tags.length > 0) out['x-amz-tagging-count'] = meta.tags.length;
   if (meta.parts) out['x-amz-mp-parts-count'] = meta.parts.length;
-  if (checksumMode) {
-    for (const [algorithm, value] of Object.entries(meta.checksums)) {
-      if (algorithm !== 'md5') out[`x-amz-checksum-${algorithm}`] = value;
-    }
+  for (const [algorithm, value] of Object.entries(checksums ?? {})) {
+    if (algorithm !== 'md5') out[`x-amz-checksum-${algorithm}`] = value;
   }
   return out;
 }

@@ -27,6 +27,7 @@ import type {
 } from '../object-store.js';
 import { resolveRange } from '../range.js';
 import { DirCache } from './dir-cache.js';
+import { streamFile, syncDir } from './file-io.js';
 import { listTreePage } from './file-listing.js';
 import { errnoCode, translateFsError } from './fs-errors.js';
 import { KeyLocks } from './key-lock.js';
@@ -301,22 +302,4 @@ export class FileStore extends BaseStore {
     const { size, etag, lastModified } = summary;
     return { kind: 'object', key, size, etag, lastModified: new Date(lastModified) };
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The bytes [start, end) of an open file as a stream; closes the file when done or abandoned. */
-function streamFile(fh: FileHandle, start: number, end: number): AsyncIterable<Uint8Array> {
-  if (end <= start) {
-    void fh.close();
-    return (async function* () {})();
-  }
-  return fh.createReadStream({ start, end: end - 1, highWaterMark: 1 << 20 });
 }

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
 import { Layer, PageFile } from './page-file.js';
 import { changeCounter, samePage1 } from './page1.js';
+import { retryReads } from './retry-reads.js';
 
 /** Pages changed by other writers' records, as found by one `drain`. */
 export interface Changes {
@@ -72,16 +73,16 @@ export class Engine {
     });
     const committed = new CommittedPages(options.pageSize, options.cacheBytes);
     const engine = new Engine(log, committed, store, options, ids);
-    const checkpoint = await log.latestCheckpoint();
+    const checkpoint = await retryReads(() => log.latestCheckpoint());
     if (checkpoint) {
       const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
       committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
       await log.advanceTo(checkpoint.version);
-      if (committed.pageCount > 0) await engine.fetcher.fetch([1]);
+      if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
     }
-    await log.catchUp();
+    await retryReads(() => log.catchUp());
     engine.drain();
-    if (committed.sizeBytes <= options.prefetchBelowBytes) await engine.fetcher.prefetchAll();
+    if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
     committed.cache.unpinAll();
     engine.conn = await Connection.open(engine.file);
     return engine;
@@ -129,7 +130,7 @@ export class Engine {
 
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
   async syncTail(): Promise<Changes> {
-    await this.log.confirmTail();
+    await retryReads(() => this.log.confirmTail());
     return this.drain();
   }
 
@@ -179,7 +180,7 @@ export class Engine {
     if (misses.length === 0 || !(ioError || anyError)) return false;
     if (!this.conn.autocommit) this.conn.exec('ROLLBACK');
     this.stats.restarts++;
-    await this.fetcher.fetch(misses);
+    await retryReads(() => this.fetcher.fetch(misses));
     return true;
   }
 
@@ -272,7 +273,7 @@ export class Engine {
           attempt++;
           if (attempt > this.options.maxAppendAttempts) throw new RetrySignal();
           await delay(Math.random() * Math.min(250, 2 * 2 ** attempt));
-          await this.log.catchUp();
+          await retryReads(() => this.log.catchUp());
         }
       } catch (error) {
         const release2 = await this.mutex.acquire();

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@bucketdb/store';
+import { type ObjectStore, openStore } from '@bucketdb/store';
 import { Database } from './database.js';
 import type { OpenOptions } from './options.js';
 
@@ -8,10 +8,6 @@ import type { OpenOptions } from './options.js';
  */
 export async function open(target: string | ObjectStore, options: OpenOptions = {}): Promise<Database> {
   if (typeof target !== 'string') return Database.create(target, options);
-  const { openStore } = (await import('@bucketdb/store')) as unknown as {
-    openStore?: (url: string) => Promise<ObjectStore>;
-  };
-  if (!openStore) throw new Error('this build of @bucketdb/store cannot open store URLs');
   const store = await openStore(target);
   try {
     return await Database.create(store, options, () => store.close());

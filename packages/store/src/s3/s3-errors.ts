@@ -2,6 +2,7 @@ import {
   ConflictInFlightError,
   CorruptError,
   InvalidArgumentError,
+  InvalidKeyError,
   InvalidRangeError,
   NotFoundError,
   PreconditionFailedError,
@@ -43,6 +44,7 @@ const BY_CODE: Record<string, (key: string, message: string, cause: unknown) => 
   SlowDown: (key, message, cause) => new ThrottledError(`S3 SlowDown: ${message}`, { key, cause }),
   TooManyRequests: (key, message, cause) => new ThrottledError(`S3 TooManyRequests: ${message}`, { key, cause }),
   InvalidRange: (key, message) => new InvalidRangeError(key, message),
+  KeyTooLongError: (key, message) => new InvalidKeyError(key, `S3 refused it: ${message}`),
   RequestTimeout: (key, message, cause) => new TransientError(`S3 RequestTimeout: ${message}`, { key, cause }),
 };
 

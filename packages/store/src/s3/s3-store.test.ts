@@ -50,6 +50,7 @@ describe('S3Store error mapping (one function, every status)', () => {
     [xmlError(409, 'ConditionalRequestConflict'), 'ConflictInFlight'],
     [xmlError(503, 'SlowDown'), 'Throttled'],
     [xmlError(416, 'InvalidRange'), 'InvalidRange'],
+    [xmlError(400, 'KeyTooLongError'), 'InvalidKey'],
     [xmlError(500, 'InternalError'), 'Transient'],
     [xmlError(503, 'ServiceUnavailable'), 'Transient'],
     [xmlError(400, 'RequestTimeout'), 'Transient'],

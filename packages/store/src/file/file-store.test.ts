@@ -117,6 +117,26 @@ describe('FileStore across processes', () => {
     expect(bodyText((await store.get('locked')).body)).toBe('v2');
   });
 
+  it('stays exact when several processes find the same dead holder and break its lock at once', async () => {
+    const store = await FileStore.open(root);
+    await store.put('counter', '0');
+    const holder = child('./key-lock-holder.child.ts', [root, 'counter']);
+    await holder.line((l) => l === 'holding');
+    holder.child.kill('SIGKILL');
+    await holder.result;
+    const each = 10;
+    const racers = ['b0', 'b1', 'b2'].map((id) => child('./file-store-race.child.ts', [root, id, 'count', `${each}`]));
+    await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
+    for (const r of racers) r.child.stdin?.write('go\n');
+    const reports = await Promise.all(racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{')))));
+    const written = reports.flatMap((report) => report.won as number[]).sort((a, b) => a - b);
+    expect(written).toEqual(Array.from({ length: racers.length * each }, (_, i) => i + 1));
+    expect(bodyText((await store.get('counter')).body)).toBe(String(racers.length * each));
+    const names = await readdir(join(root, 'locks'));
+    expect(names.filter((name) => /\.\d+$/.test(name))).toEqual([]);
+    expect(names.filter((name) => /\.g\d+$/.test(name)).length).toBeGreaterThan(0);
+  });
+
   it('sees changes made by another process through its cached listing', async () => {
     const store = await FileStore.open(root);
     await Promise.all(['d/1', 'd/2', 'd/3'].map((k) => store.put(k, k)));

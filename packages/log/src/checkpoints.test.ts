@@ -1,10 +1,10 @@
-import type { ObjectStore } from '@bucketdb/store';
+import { metered, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
 import { isLogError } from './errors.js';
-import { CountingStore } from './fixtures/counting-store.js';
 import { bytes, text } from './fixtures/deterministic.js';
+import { requests } from './fixtures/requests.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 
 describe.each(testBackendNames())('checkpoints on %s', (backendName) => {
@@ -45,10 +45,10 @@ describe.each(testBackendNames())('checkpoints on %s', (backendName) => {
 
   it('costs three requests with a current hint: hint, one LIST page, manifest', async () => {
     const { store } = await withCheckpoints();
-    const counted = new CountingStore(store);
+    const counted = metered(store);
     const log = await CommitLog.open(counted, { prefix: 'db' });
     expect((await log.latestCheckpoint())?.version).toBe(30);
-    expect(counted.counts).toEqual({ get: 2, head: 0, put: 0, delete: 0, list: 1 });
+    expect(requests(counted)).toEqual({ get: 2, head: 0, put: 0, delete: 0, deleteMany: 0, list: 1 });
   });
 
   it('treats a second write of the same version as harmless: the first manifest stays', async () => {

@@ -1,10 +1,10 @@
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, metered, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
 import { isLogError } from './errors.js';
-import { CountingStore } from './fixtures/counting-store.js';
 import { bytes, sequentialIds, text, tickingClock } from './fixtures/deterministic.js';
+import { requests } from './fixtures/requests.js';
 import type { LogRecord } from './record.js';
 
 const entriesOf = (records: readonly LogRecord[]) => records.map((r) => r.entries.map(text));
@@ -36,7 +36,7 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
 
   const fresh = async () => {
     store = await backend.newStore();
-    return new CountingStore(store);
+    return metered(store);
   };
 
   it('starts empty and appends records that others read back in order', async () => {
@@ -86,17 +86,17 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
     const counted = await fresh();
     const log = await CommitLog.open(counted);
     await appendMany(log, 3);
-    expect(counted.counts).toEqual({ get: 0, head: 0, put: 3, delete: 0, list: 0 });
+    expect(requests(counted)).toEqual({ get: 0, head: 0, put: 3, delete: 0, deleteMany: 0, list: 0 });
 
-    counted.reset();
+    counted.meter.reset();
     expect(await log.confirmTail()).toEqual([]);
-    expect(counted.counts).toEqual({ get: 1, head: 0, put: 0, delete: 0, list: 0 });
+    expect(requests(counted)).toEqual({ get: 1, head: 0, put: 0, delete: 0, deleteMany: 0, list: 0 });
 
     // Concurrent strong reads share one check that starts after all of them.
-    counted.reset();
+    counted.meter.reset();
     const checks = await Promise.all(Array.from({ length: 20 }, () => log.confirmTail()));
     expect(checks.every((records) => records.length === 0)).toBe(true);
-    expect(counted.counts).toEqual({ get: 1, head: 0, put: 0, delete: 0, list: 0 });
+    expect(requests(counted)).toEqual({ get: 1, head: 0, put: 0, delete: 0, deleteMany: 0, list: 0 });
 
     // Someone else appends: confirmTail notices and catches up.
     const other = await CommitLog.open(store);
@@ -115,16 +115,16 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
 
     expect(await b.tryAppend([bytes('b')], 1)).toEqual({ committed: false, version: 1 });
     expect(b.version).toBe(0);
-    counted.reset();
+    counted.meter.reset();
     const records = await b.catchUp();
     expect(records.map((r) => r.commitId)).toEqual(['a-1', 'a-2', 'a-3']);
     // Slot 1 came from the losing append; GETs of 2, 3 and the 404 at 4.
-    expect(counted.counts.get).toBe(3);
+    expect(requests(counted).get).toBe(3);
 
     // Known-taken slots answer without a request; a slot past the next one is refused.
-    counted.reset();
+    counted.meter.reset();
     expect(await b.tryAppend([bytes('b')], 2)).toEqual({ committed: false, version: 2 });
-    expect(counted.counts.put + counted.counts.get).toBe(0);
+    expect(requests(counted).put + requests(counted).get).toBe(0);
     await expect(b.tryAppend([bytes('b')], 5)).rejects.toSatisfy((e) => isLogError(e, 'InvalidArgument'));
     await expect(b.tryAppend([bytes('b')], 0)).rejects.toSatisfy((e) => isLogError(e, 'InvalidArgument'));
     expect(await b.tryAppend([bytes('b')], 4)).toMatchObject({ committed: true, version: 4 });
@@ -138,7 +138,7 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
     const records = await reader.catchUp();
     expect(records.map((r) => r.version)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     expect(entriesOf(records).flat()).toEqual(Array.from({ length: 25 }, (_, i) => `r:${i}`));
-    expect(counted.counts).toEqual({ get: 25, head: 0, put: 0, delete: 0, list: 1 });
+    expect(requests(counted)).toEqual({ get: 25, head: 0, put: 0, delete: 0, deleteMany: 0, list: 1 });
   });
 
   it('reads single records and ranges without moving its version', async () => {

@@ -1,11 +1,11 @@
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, metered, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
 import { isLogError } from './errors.js';
-import { CountingStore } from './fixtures/counting-store.js';
 import { bytes, seededRandom, text } from './fixtures/deterministic.js';
 import { FaultyStore, type PutFault } from './fixtures/faulty-store.js';
+import { requests } from './fixtures/requests.js';
 import { type CommitResult, GroupCommitter } from './group-committer.js';
 import type { LogRecord } from './record.js';
 
@@ -29,14 +29,14 @@ describe.each(testBackendNames())('GroupCommitter on %s', (backendName) => {
   });
 
   it('puts 64 concurrent proposals into far fewer records, each entry exactly once and in order', async () => {
-    const counted = new CountingStore(await backend.newStore());
+    const counted = metered(await backend.newStore());
     const log = await CommitLog.open(counted);
     const results = await Promise.all(
       Array.from({ length: 64 }, (_, i) => log.commit({ entry: bytes(`k${i}=${i}`), baseVersion: 0 })),
     );
     const records = await allRecords(counted.inner);
     expect(records.length).toBeLessThanOrEqual(4);
-    expect(counted.counts.put).toBe(records.length);
+    expect(requests(counted).put).toBe(records.length);
     const stored = records.flatMap((r) => r.entries.map(text));
     expect(stored).toEqual(Array.from({ length: 64 }, (_, i) => `k${i}=${i}`));
     results.forEach((result, i) => {

@@ -119,17 +119,17 @@ export class GroupCommitter {
   async #commitBatch(batch: Pending[]): Promise<void> {
     const maxAttempts = this.#options.maxAttempts ?? 64;
     let live = batch;
+    let behind = false;
     for (let attempt = 0; ; attempt++) {
-      if (live.some((item) => item.proposal.baseVersion > this.#log.version)) await this.#log.catchUp();
-      live = await this.#check(live);
-      if (live.length === 0) return;
-      const version = this.#log.version + 1;
       try {
-        const outcome = await this.#log.tryAppend(
-          live.map((item) => item.proposal.entry),
-          version,
-          this.#options.epoch === undefined ? {} : { epoch: this.#options.epoch },
-        );
+        if (behind || live.some((item) => item.proposal.baseVersion > this.#log.version)) await this.#log.catchUp();
+        behind = false;
+        live = await this.#check(live);
+        if (live.length === 0) return;
+        const version = this.#log.version + 1;
+        const entries = live.map((item) => item.proposal.entry);
+        const epoch = this.#options.epoch;
+        const outcome = await this.#log.tryAppend(entries, version, epoch === undefined ? {} : { epoch });
         if (outcome.committed) {
           live.forEach((item, index) => {
             item.resolve({ committed: true, version, index, commitId: outcome.commitId });
@@ -141,12 +141,12 @@ export class GroupCommitter {
         // AmbiguousWrite the log could not resolve) goes to the callers as it is.
         if (!isStoreError(error) || !error.retryable || attempt + 1 >= maxAttempts) throw error;
       }
+      behind = true;
       if (attempt + 1 >= maxAttempts) {
         throw new LogError('Contention', `group commit lost the race for ${maxAttempts} slots in a row`);
       }
       // The first loss costs no wait: catch up and go again. Repeated losses spread out.
       if (attempt > 0) await backoff(attempt - 1, this.#options);
-      await this.#log.catchUp();
     }
   }
 

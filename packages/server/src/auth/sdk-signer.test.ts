@@ -1,39 +1,14 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../s3-error.js';
 import { authenticate } from './authenticate.js';
 import { uriEncode } from './canonical.js';
+import { NodeSha256 } from './fixtures/node-sha256.js';
 import type { AuthInput, User } from './types.js';
 
 // Cross-checks against the AWS SDK's own signer (@smithy/signature-v4, configured as the S3
 // client configures it): whatever it signs, authenticate must accept, and nothing else.
-
-class NodeSha256 {
-  readonly #secret: Uint8Array | string | undefined;
-  #hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : secret instanceof ArrayBuffer
-          ? new Uint8Array(secret)
-          : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
-    this.#hash = this.#fresh();
-  }
-  #fresh(): Hash | Hmac {
-    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', this.#secret);
-  }
-  reset(): void {
-    this.#hash = this.#fresh();
-  }
-  update(data: Uint8Array | string): void {
-    this.#hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
-  }
-}
 
 const alice: User = { accessKeyId: 'alice-key', secretAccessKey: 'alice/secret+with=odd chars' };
 const bob: User = { accessKeyId: 'bob-key', secretAccessKey: 'bob-secret' };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isKvError } from './errors.js';
 import { randomKey, seededRandom } from './fixtures/random-keys.js';
 import { decodeKey, encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
+import { KvPaths } from './paths.js';
 
 const SEEDS = [1, 2, 3, 42, 1234];
 
@@ -57,6 +58,11 @@ describe('key encoding', () => {
         expect(between ? other : undefined).toBeUndefined();
       }
     }
+  });
+
+  it('leaves 1009 bytes for an encoded key without prefixes: 1008 of plain UTF-8', () => {
+    expect(new KvPaths('', 'ordered').maxEncodedKeyBytes).toBe(1009);
+    expect(new KvPaths('app', 'hashed', 10).maxEncodedKeyBytes).toBe(1009 - 4 - 10);
   });
 
   it('rejects empty and ill-formed keys with InvalidKey', () => {

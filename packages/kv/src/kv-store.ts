@@ -5,7 +5,7 @@ import { backoff, checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
 import { isKvError, KvError, show, translateWriteError, type WriteCondition } from './errors.js';
 import { checkLayout, readLayout, recordLayout } from './manifest.js';
-import { KvPaths, LAYOUTS, type Layout } from './paths.js';
+import { KvPaths, LAYOUTS, type Layout, storeKeyPrefixBytes } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
 import { type Clock, EXPIRES_META, expiryFromTtl, expiryOf, isExpired, WRITE_ID_META } from './ttl.js';
@@ -115,11 +115,12 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const owns = typeof urlOrStore === 'string';
     const store = owns ? await openStore(urlOrStore) : urlOrStore;
     try {
-      const probe = new KvPaths(options.prefix ?? '', 'ordered');
+      const reserved = storeKeyPrefixBytes(store);
+      const probe = new KvPaths(options.prefix ?? '', 'ordered', reserved);
       const recorded = await readLayout(store, probe.manifest);
       const layout = options.layout ?? recorded ?? 'ordered';
       checkLayout(probe.manifest, recorded, layout);
-      return new KvStore<T>(store, owns, new KvPaths(probe.prefix, layout), recorded !== undefined, options);
+      return new KvStore<T>(store, owns, new KvPaths(probe.prefix, layout, reserved), recorded !== undefined, options);
     } catch (error) {
       if (owns) await store.close();
       throw error;

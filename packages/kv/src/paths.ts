@@ -32,7 +32,11 @@ export class KvPaths {
   /** Bytes left for an encoded key: the TTL marker is the longest object written for a key. */
   readonly maxEncodedKeyBytes: number;
 
-  constructor(prefix: string, layout: Layout) {
+  /**
+   * `reservedBytes`: what the store itself puts before every key (S3Store's own prefix), which
+   * counts against S3's 1024 bytes too.
+   */
+  constructor(prefix: string, layout: Layout, reservedBytes = 0) {
     if (prefix.startsWith('/')) {
       throw new KvError('InvalidArgument', `a KV prefix must not start with "/": ${show(prefix)}`);
     }
@@ -41,9 +45,9 @@ export class KvPaths {
     this.manifest = `${this.prefix}kv.json`;
     this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
     this.ttlDir = `${this.prefix}t/`;
-    this.maxEncodedKeyBytes = MAX_KEY_BYTES - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
+    this.maxEncodedKeyBytes = MAX_KEY_BYTES - reservedBytes - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
     if (this.maxEncodedKeyBytes < 64) {
-      throw new KvError('InvalidArgument', `the KV prefix ${show(prefix)} leaves too little room for keys`);
+      throw new KvError('InvalidArgument', `the prefix ${show(prefix)} leaves too little room for keys`);
     }
   }
 
@@ -97,4 +101,10 @@ export class KvPaths {
   ttlMarkersAfter(ms: number): string {
     return `${this.ttlDir}${String(ms + 1).padStart(EXPIRY_DIGITS, '0')}`;
   }
+}
+
+/** The bytes a store puts before every key, for stores that say (S3Store's `prefix`). */
+export function storeKeyPrefixBytes(store: object): number {
+  const prefix = (store as { prefix?: unknown }).prefix;
+  return typeof prefix === 'string' ? encoder.encode(prefix).length : 0;
 }

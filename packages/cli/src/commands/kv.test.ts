@@ -2,7 +2,7 @@ import { runCli, type TempDir, tempDir } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Each case runs the real `bucketdb` in a child process against a FileStore directory.
-describe('bucketdb kv', () => {
+describe.concurrent('bucketdb kv', () => {
   let dir: TempDir;
   let n = 0;
   beforeAll(async () => {
@@ -20,46 +20,51 @@ describe('bucketdb kv', () => {
 
   it('puts, gets, scans, counts and deletes with JSON output', async () => {
     const url = freshStore();
-    const put = await runCli(['kv', 'put', url, 'user/1', '{"name":"Ada"}']);
-    expect(put.stderr).toBe('');
-    expect(put.code).toBe(0);
+    // Independent invocations run side by side: each is a process start of a second or more.
+    const [put, text, blob] = await Promise.all([
+      runCli(['kv', 'put', url, 'user/1', '{"name":"Ada"}']),
+      runCli(['kv', 'put', url, 'user/2', '--text'], { stdin: 'plain text' }),
+      runCli(['kv', 'put', url, 'blob', '-', '--bytes'], { stdin: '\u0000\u0001' }),
+    ]);
+    for (const result of [put, text, blob]) expect(result.code, result.stderr).toBe(0);
     const { version } = json(put.stdout)[0] as { version: string };
     expect(version).toMatch(/\S/);
-    expect((await runCli(['kv', 'put', url, 'user/2', '--text'], { stdin: 'plain text' })).code).toBe(0);
-    expect((await runCli(['kv', 'put', url, 'blob', '-', '--bytes'], { stdin: '\u0000\u0001' })).code).toBe(0);
 
-    const get = await runCli(['kv', 'get', url, 'user/1']);
+    const [get, raw, bytes, scan, count] = await Promise.all([
+      runCli(['kv', 'get', url, 'user/1']),
+      runCli(['kv', 'get', url, 'user/2', '--raw']),
+      runCli(['kv', 'get', url, 'blob']),
+      runCli(['kv', 'scan', url, '--prefix', 'user/', '--values']),
+      runCli(['kv', 'count', url]),
+    ]);
     expect(json(get.stdout)).toEqual([
       { key: 'user/1', version, contentType: 'application/json', value: { name: 'Ada' } },
     ]);
-    expect((await runCli(['kv', 'get', url, 'user/2', '--raw'])).stdout).toBe('plain text');
-    expect(json((await runCli(['kv', 'get', url, 'blob'])).stdout)[0]).toMatchObject({
-      value: 'AAE=',
-      encoding: 'base64',
-    });
-
-    const scan = await runCli(['kv', 'scan', url, '--prefix', 'user/', '--values']);
+    expect(raw.stdout).toBe('plain text');
+    expect(json(bytes.stdout)[0]).toMatchObject({ value: 'AAE=', encoding: 'base64' });
     expect(json(scan.stdout).map((e) => [e.key, e.value])).toEqual([
       ['user/1', { name: 'Ada' }],
       ['user/2', 'plain text'],
     ]);
-    expect(json((await runCli(['kv', 'count', url])).stdout)).toEqual([{ count: 3 }]);
+    expect(json(count.stdout)).toEqual([{ count: 3 }]);
+
     expect((await runCli(['kv', 'delete', url, 'user/1'])).code).toBe(0);
     expect(json((await runCli(['kv', 'count', url, 'user/'])).stdout)).toEqual([{ count: 1 }]);
   });
 
   it('exits 1 for a missing key and 3 for a failed condition, writing nothing', async () => {
     const url = freshStore();
-    const missing = await runCli(['kv', 'get', url, 'nope']);
+    const [missing] = await Promise.all([runCli(['kv', 'get', url, 'nope']), runCli(['kv', 'put', url, 'k', '1'])]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toContain('no key "nope"');
 
-    await runCli(['kv', 'put', url, 'k', '1']);
-    const exists = await runCli(['kv', 'put', url, 'k', '2', '--if-absent']);
+    const [exists, stale] = await Promise.all([
+      runCli(['kv', 'put', url, 'k', '2', '--if-absent']),
+      runCli(['kv', 'put', url, 'k', '2', '--if-version', '"0123"']),
+    ]);
     expect(exists.code).toBe(3);
     expect(exists.stderr).toContain('Exists');
-    const stale = await runCli(['kv', 'put', url, 'k', '2', '--if-version', '"0123"']);
     expect(stale.code).toBe(3);
     expect(stale.stderr).toContain('VersionMismatch');
     expect(json((await runCli(['kv', 'get', url, 'k'])).stdout)[0]).toMatchObject({ value: 1 });
@@ -67,24 +72,25 @@ describe('bucketdb kv', () => {
 
   it('rejects bad input with a clear message and exit 2', async () => {
     const url = freshStore();
-    const notJson = await runCli(['kv', 'put', url, 'k', 'not json']);
+    const [notJson, tooLong, badTtl] = await Promise.all([
+      runCli(['kv', 'put', url, 'k', 'not json']),
+      runCli(['kv', 'put', url, 'x'.repeat(2000), '1']),
+      runCli(['kv', 'put', url, 'k', '1', '--ttl', '-5']),
+    ]);
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toContain('use --text');
-    const tooLong = await runCli(['kv', 'put', url, 'x'.repeat(2000), '1']);
     expect(tooLong.code).toBe(2);
     expect(tooLong.stderr).toContain('encoded');
-    const badTtl = await runCli(['kv', 'put', url, 'k', '1', '--ttl', '-5']);
     expect(badTtl.code).not.toBe(0);
     expect(badTtl.stderr).toContain('positive number');
     expect(json((await runCli(['kv', 'count', url])).stdout)).toEqual([{ count: 0 }]);
   });
 
   it('documents every subcommand in --help', async () => {
-    const help = await runCli(['kv', '--help']);
+    const [help, putHelp] = await Promise.all([runCli(['kv', '--help']), runCli(['kv', 'put', '--help'])]);
     expect(help.code).toBe(0);
     for (const sub of ['get', 'put', 'delete', 'scan', 'count', 'sweep']) expect(help.stdout).toContain(sub);
     expect(help.stdout).toContain('Exit codes');
-    const putHelp = await runCli(['kv', 'put', '--help']);
     for (const flag of ['--if-version', '--if-absent', '--ttl', '--text', '--bytes'])
       expect(putHelp.stdout).toContain(flag);
   });

@@ -44,18 +44,21 @@ describe.each(testBackendNames())('ambiguous writes on %s', (backendName) => {
     },
   );
 
-  it('reports a slot that someone else won during an ambiguous write as not committed', async () => {
-    const store = await backend.newStore();
-    const rival = await CommitLog.open(store, { randomId: sequentialIds('rival') });
-    // Our request is lost in transit; the rival's lands first.
-    const faulty = new FaultyStore(store, async () => {
-      await rival.tryAppend([bytes('rival')], rival.version + 1);
-      return 'ambiguous-before' as const;
-    });
-    const log = await CommitLog.open(faulty, { randomId: sequentialIds('us') });
-    expect(await log.tryAppend([bytes('us')], 1)).toEqual({ committed: false, version: 1 });
-    expect((await log.catchUp()).map((r) => r.commitId)).toEqual(['rival-1']);
-  });
+  it.each(['ambiguous-before', 'conflict-in-flight'] as const)(
+    'reports a slot that someone else won during a %s write as not committed',
+    async (fault) => {
+      const store = await backend.newStore();
+      const rival = await CommitLog.open(store, { randomId: sequentialIds('rival') });
+      // Our request is lost in transit, or meets the rival's in flight; the rival's lands.
+      const faulty = new FaultyStore(store, async () => {
+        await rival.tryAppend([bytes('rival')], rival.version + 1);
+        return fault;
+      });
+      const log = await CommitLog.open(faulty, { randomId: sequentialIds('us') });
+      expect(await log.tryAppend([bytes('us')], 1)).toEqual({ committed: false, version: 1 });
+      expect((await log.catchUp()).map((r) => r.commitId)).toEqual(['rival-1']);
+    },
+  );
 
   it('surfaces AmbiguousWrite, never a clean failure, when the outcome cannot be resolved', async () => {
     const store = await backend.newStore();

@@ -141,6 +141,19 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
     expect(requests(counted)).toEqual({ get: 25, head: 0, put: 0, delete: 0, deleteMany: 0, list: 1 });
   });
 
+  it('stops catch-up at a missing slot instead of skipping past it', async () => {
+    const writer = await CommitLog.open(await fresh());
+    await appendMany(writer, 12);
+    await store.delete(writer.paths.record(3));
+    await store.delete(writer.paths.record(10));
+    const reader = await CommitLog.open(store);
+    expect((await reader.catchUp()).map((r) => r.version)).toEqual([1, 2]);
+    await reader.advanceTo(3);
+    // After GETs of 4..7 the rest is found by LIST, which must stop at the hole too.
+    expect((await reader.catchUp()).map((r) => r.version)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect((await collect(reader.readRange(3))).map((r) => r.version)).toEqual([4, 5, 6, 7, 8, 9]);
+  });
+
   it('reads single records and ranges without moving its version', async () => {
     const writer = await CommitLog.open(await fresh());
     await appendMany(writer, 6);

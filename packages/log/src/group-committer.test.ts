@@ -74,6 +74,21 @@ describe.each(testBackendNames())('GroupCommitter on %s', (backendName) => {
     expect((await allRecords(store)).map((r) => r.entries.map(text))).toEqual([['x=other'], ['y=1', 'z=1'], ['y=3']]);
   });
 
+  it('reads back records older than its window to check an old proposal', async () => {
+    const store = await backend.newStore();
+    const log = await CommitLog.open(store);
+    const committer = new GroupCommitter(log, { windowRecords: 1 });
+    for (const entry of ['a=1', 'b=1', 'c=1'])
+      await committer.commit({ entry: bytes(entry), baseVersion: log.version });
+    const stale = await committer.commit({ entry: bytes('b=2'), baseVersion: 0, check: touches('b') });
+    expect(stale.committed).toBe(false);
+    if (!stale.committed) expect(stale.newer.map((r) => r.entries.map(text))).toEqual([['a=1'], ['b=1'], ['c=1']]);
+    expect(await committer.commit({ entry: bytes('d=1'), baseVersion: 0, check: touches('d') })).toMatchObject({
+      committed: true,
+      version: 4,
+    });
+  });
+
   it('keeps exact counts with several committers racing for the same slots', async () => {
     const store = await backend.newStore();
     const writers = 4;

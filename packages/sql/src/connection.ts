@@ -67,7 +67,8 @@ export class Connection {
       const stmt = this.db.prepare(sql);
       try {
         if (params !== undefined) bind(stmt, params);
-        const columns = stmt.getColumnNames();
+        // getColumnNames() throws for statements without columns (CREATE, INSERT without RETURNING).
+        const columns = stmt.columnCount > 0 ? stmt.getColumnNames() : [];
         const rows: Row[] = [];
         while (stmt.step()) rows.push(stmt.get({}) as Row);
         return { columns, rows };

@@ -4,4 +4,5 @@ export { ConflictError, SqlError } from './errors.js';
 export { open } from './open.js';
 export type { OpenOptions } from './options.js';
 export type { RecordSummary } from './recent-records.js';
+export { StatementSplitter } from './statement-splitter.js';
 export { Transaction, type TransactionContext } from './transaction.js';

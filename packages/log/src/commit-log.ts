@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import type { ObjectStore } from '@bucketdb/store';
 import type { BackoffOptions } from './backoff.js';
 import { type Checkpoint, Checkpoints } from './checkpoints.js';
 import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
-import { orderedFetch } from './ordered-fetch.js';
 import { checkVersion, LogPaths } from './paths.js';
 import { putIfAbsent } from './put-if-absent.js';
 import { decodeRecord, encodeRecord, type LogRecord } from './record.js';
+import { RecordReader } from './record-reader.js';
 import { Serial } from './serial.js';
 
 export interface CommitLogOptions {
@@ -52,6 +52,7 @@ export class CommitLog {
   readonly #backoff: BackoffOptions;
   readonly #maxWriteAttempts: number;
   readonly #checkpoints: Checkpoints;
+  readonly #reader: RecordReader;
   readonly #serial = new Serial();
   readonly #listeners = new Set<RecordsListener>();
   /** Records read (by a losing append or confirmTail) but not yet seen. */
@@ -71,6 +72,7 @@ export class CommitLog {
     this.#version = options.version ?? 0;
     checkVersion(this.#version, 0);
     this.#checkpoints = new Checkpoints(store, this.#paths, this.#clock);
+    this.#reader = new RecordReader(store, this.#paths);
   }
 
   /** Opens a log without any request; `catchUp` or `confirmTail` finds the tail. */
@@ -153,7 +155,7 @@ export class CommitLog {
       if (this.#queuedConfirm === confirm) this.#queuedConfirm = undefined;
       const next = this.#version + 1;
       if (!this.#ahead.has(next)) {
-        const record = await this.#fetch(next);
+        const record = await this.#reader.fetch(next);
         if (!record) return [];
         this.#ahead.set(next, record);
       }
@@ -167,8 +169,7 @@ export class CommitLog {
   async read(version: number): Promise<LogRecord> {
     this.#checkOpen();
     checkVersion(version, 1);
-    const key = this.#paths.record(version);
-    return decodeRecord((await this.#store.get(key)).body, version, key);
+    return this.#reader.read(version);
   }
 
   /**
@@ -179,7 +180,7 @@ export class CommitLog {
     this.#checkOpen();
     checkVersion(after, 0);
     if (upTo <= after) return;
-    yield* orderedFetch(await this.#listVersions(after, upTo - after), (v) => this.#fetch(v));
+    yield* this.#reader.run(after, upTo - after);
   }
 
   /** Hears every record as it becomes seen, in order, exactly once. Returns an unsubscribe function. */
@@ -271,37 +272,13 @@ export class CommitLog {
       }
       if (gets === GETS_BEFORE_LIST) break;
       gets++;
-      const record = await this.#fetch(next);
+      const record = await this.#reader.fetch(next);
       if (!record) return;
       see(record);
     }
     // A long gap: one LIST finds the rest; GET them a few at a time.
     const after = this.#version;
-    for await (const record of orderedFetch(await this.#listVersions(after), (v) => this.#fetch(v))) see(record);
-  }
-
-  /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */
-  async #listVersions(after: number, limit?: number): Promise<number[]> {
-    const versions: number[] = [];
-    const options = { prefix: this.#paths.logDir, startAfter: this.#paths.record(after), ...(limit ? { limit } : {}) };
-    for await (const entry of this.#store.list(options)) {
-      if (entry.kind !== 'object') continue;
-      const v = this.#paths.recordVersion(entry.key);
-      if (v === undefined) continue;
-      if (v !== after + versions.length + 1) break;
-      versions.push(v);
-    }
-    return versions;
-  }
-
-  async #fetch(version: number): Promise<LogRecord | undefined> {
-    const key = this.#paths.record(version);
-    try {
-      return decodeRecord((await this.#store.get(key)).body, version, key);
-    } catch (error) {
-      if (isStoreError(error, 'NotFound')) return undefined;
-      throw error;
-    }
+    for await (const record of this.#reader.run(after)) see(record);
   }
 
   /** Marks `records` seen if they are the next ones; false if this client had already seen them. */

@@ -1,0 +1,51 @@
+import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { orderedFetch } from './ordered-fetch.js';
+import type { LogPaths } from './paths.js';
+import { decodeRecord, type LogRecord } from './record.js';
+
+/** Reads records of one log: single slots and contiguous runs found by LIST. Holds no state. */
+export class RecordReader {
+  readonly #store: ObjectStore;
+  readonly #paths: LogPaths;
+
+  constructor(store: ObjectStore, paths: LogPaths) {
+    this.#store = store;
+    this.#paths = paths;
+  }
+
+  /** Record `version`, or undefined when the slot is empty. */
+  async fetch(version: number): Promise<LogRecord | undefined> {
+    const key = this.#paths.record(version);
+    try {
+      return decodeRecord((await this.#store.get(key)).body, version, key);
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Record `version`; the store's NotFound when the slot is empty. */
+  async read(version: number): Promise<LogRecord> {
+    const key = this.#paths.record(version);
+    return decodeRecord((await this.#store.get(key)).body, version, key);
+  }
+
+  /** The records after `after` present now (at most `limit`): one LIST, then GETs a few at a time. */
+  async *run(after: number, limit?: number): AsyncIterable<LogRecord> {
+    yield* orderedFetch(await this.#listVersions(after, limit), (v) => this.fetch(v));
+  }
+
+  /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */
+  async #listVersions(after: number, limit?: number): Promise<number[]> {
+    const versions: number[] = [];
+    const options = { prefix: this.#paths.logDir, startAfter: this.#paths.record(after), ...(limit ? { limit } : {}) };
+    for await (const entry of this.#store.list(options)) {
+      if (entry.kind !== 'object') continue;
+      const v = this.#paths.recordVersion(entry.key);
+      if (v === undefined) continue;
+      if (v !== after + versions.length + 1) break;
+      versions.push(v);
+    }
+    return versions;
+  }
+}

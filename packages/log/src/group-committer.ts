@@ -85,6 +85,10 @@ export class GroupCommitter {
     this.#unsubscribe();
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   async #drain(): Promise<void> {
     // Let proposals submitted in the same tick join the first batch.
     await Promise.resolve();

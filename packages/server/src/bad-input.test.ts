@@ -41,8 +41,10 @@ afterAll(async () => {
 /** A client whose next requests carry `body` instead of the XML the SDK serialized (signed as such). */
 function sendingBody(body: Uint8Array): S3Client {
   const client = t.client();
+  type Middleware = Parameters<typeof client.middlewareStack.addRelativeTo>[0];
+  type Args = { request: unknown };
   client.middlewareStack.addRelativeTo(
-    (next) => async (args) => {
+    ((next: (args: Args) => Promise<unknown>) => async (args: Args) => {
       const req = args.request as { body?: unknown; headers: Record<string, string> };
       req.body = body;
       for (const name of Object.keys(req.headers)) {
@@ -52,7 +54,7 @@ function sendingBody(body: Uint8Array): S3Client {
       req.headers['content-length'] = String(body.length);
       req.headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
       return next(args);
-    },
+    }) as unknown as Middleware,
     { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'replaceBody' },
   );
   return client;

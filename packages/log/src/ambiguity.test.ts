@@ -2,6 +2,7 @@ import { chaos, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
+import { isLogError } from './errors.js';
 import { bytes, seededRandom, sequentialIds, text } from './fixtures/deterministic.js';
 import { FaultyStore, type PutFault } from './fixtures/faulty-store.js';
 import { GroupCommitter } from './group-committer.js';
@@ -59,6 +60,16 @@ describe.each(testBackendNames())('ambiguous writes on %s', (backendName) => {
       expect((await log.catchUp()).map((r) => r.commitId)).toEqual(['rival-1']);
     },
   );
+
+  it('reports a corrupt object found in the slot after an ambiguous write as Corrupt', async () => {
+    const store = await backend.newStore();
+    const faulty = new FaultyStore(store, async (key) => {
+      await store.put(key, 'garbage that landed instead');
+      return 'ambiguous-before' as const;
+    });
+    const log = await CommitLog.open(faulty);
+    await expect(log.tryAppend([bytes('x')], 1)).rejects.toSatisfy((e) => isLogError(e, 'Corrupt'));
+  });
 
   it('surfaces AmbiguousWrite, never a clean failure, when the outcome cannot be resolved', async () => {
     const store = await backend.newStore();

@@ -63,7 +63,10 @@ export async function putIfAbsent(
     if (isStoreError(error, 'AmbiguousWrite')) mayHaveLanded = true;
     const resolvable = isStoreError(error) && (error.retryable || error.code === 'AmbiguousWrite');
     if (!resolvable || ++failures >= maxAttempts) {
-      if (mayHaveLanded && !isStoreError(error, 'AmbiguousWrite')) throw new AmbiguousWriteError(key, { cause: error });
+      // A store error after a possible landing is still an unknown outcome; a corrupt slot is itself.
+      if (mayHaveLanded && isStoreError(error) && error.code !== 'AmbiguousWrite') {
+        throw new AmbiguousWriteError(key, { cause: error });
+      }
       throw error;
     }
     if (isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'ConflictInFlight') || mayHaveLanded) {

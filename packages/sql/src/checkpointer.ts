@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { concatBytes } from '@bucketdb/store';
 import {
   type CheckpointManifest,
   type ChunkRef,
@@ -7,9 +6,9 @@ import {
   encodeSegment,
   type Segment,
 } from './checkpoint-format.js';
+import { ChunkWriter } from './chunk-writer.js';
 import type { Engine } from './engine.js';
 import type { ResolvedOptions } from './options.js';
-import { packPage } from './page-codec.js';
 
 interface Plan {
   version: number;
@@ -112,34 +111,17 @@ async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan 
   }
 }
 
-/** Packs the changed pages, in page order, into chunks of about `chunkBytes`; uploads them. */
+/** Packs the changed pages, in page order, into new chunks. */
 async function uploadChunks(
   engine: Engine,
   plan: Plan,
   tag: string,
   o: ResolvedOptions,
 ): Promise<Map<number, ChunkRef>> {
+  const keyOf = (n: number) => engine.log.checkpointKey(plan.version, `chunk-${tag}-${n}`);
+  const writer = new ChunkWriter(engine.log.store, keyOf, o.chunkBytes);
   const refs = new Map<number, ChunkRef>();
-  const uploads: Promise<unknown>[] = [];
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let n = 0;
-  const flush = () => {
-    if (parts.length === 0) return;
-    const body = concatBytes(parts, size);
-    uploads.push(engine.log.store.put(engine.log.checkpointKey(plan.version, `chunk-${tag}-${n++}`), body));
-    parts = [];
-    size = 0;
-  };
-  for (const [pgno, image] of plan.changed) {
-    const packed = packPage(image);
-    const key = engine.log.checkpointKey(plan.version, `chunk-${tag}-${n}`);
-    refs.set(pgno, { key, offset: size, length: packed.bytes.length, crc: packed.crc });
-    parts.push(packed.bytes);
-    size += packed.bytes.length;
-    if (size >= o.chunkBytes) flush();
-  }
-  flush();
-  await Promise.all(uploads);
+  for (const [pgno, image] of plan.changed) refs.set(pgno, await writer.add(image));
+  await writer.finish();
   return refs;
 }

@@ -14,19 +14,18 @@ export {
 } from './codec.js';
 export { isKvError, KV_ERROR_CODES, KvError, type KvErrorCode } from './errors.js';
 export { decodeKey, encodeKey, encodeKeyPrefix } from './key-codec.js';
-export {
-  type KvDeleteOptions,
-  type KvEntry,
-  type KvOpenOptions,
-  type KvPutOptions,
-  type KvScanEntry,
-  KvStore,
-  type KvUpdateOptions,
-  open,
-  type Updater,
-} from './kv-store.js';
+export { KvStore, open } from './kv-store.js';
 export { KvPaths, LAYOUTS, type Layout } from './paths.js';
 export type { ScanOptions } from './scan.js';
 export type { SweepOptions, SweepResult } from './sweep.js';
 export type { Clock } from './ttl.js';
+export type {
+  KvDeleteOptions,
+  KvEntry,
+  KvOpenOptions,
+  KvPutOptions,
+  KvScanEntry,
+  KvUpdateOptions,
+  Updater,
+} from './types.js';
 export type { CacheOptions } from './value-cache.js';

@@ -1,7 +1,7 @@
-import { compareKeys } from '@bucketdb/store';
+import { compareKeys, seededRandom } from '@bucketdb/store';
 import { describe, expect, it } from 'vitest';
 import { isKvError } from './errors.js';
-import { randomKey, seededRandom } from './fixtures/random-keys.js';
+import { randomKey } from './fixtures/random-keys.js';
 import { decodeKey, encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
 import { KvPaths } from './paths.js';
 

@@ -1,8 +1,8 @@
-import { compareKeys } from '@bucketdb/store';
+import { compareKeys, seededRandom } from '@bucketdb/store';
 import { testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { allKeys, rejection, useBackend } from './fixtures/backend.js';
-import { randomKey, seededRandom } from './fixtures/random-keys.js';
+import { randomKey } from './fixtures/random-keys.js';
 import { bytesCodec, isKvError, type KvOpenOptions, KvStore, type KvValue, open } from './index.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -1,88 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
+import { type ObjectStore, openStore } from '@bucketdb/store';
 import { autoCodec, type Codec, type KvValue } from './codec.js';
 import { backoff, checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
-import { isKvError, KvError, show, translateWriteError, type WriteCondition } from './errors.js';
-import { checkLayout, readLayout, recordLayout } from './manifest.js';
+import { isKvError, KvError, show } from './errors.js';
+import { checkLayout, readLayout } from './manifest.js';
+import { type EncodedValue, ObjectAccess } from './object-access.js';
 import { KvPaths, LAYOUTS, type Layout, storeKeyPrefixBytes } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
-import { type Clock, EXPIRES_META, expiryFromTtl, expiryOf, isExpired, WRITE_ID_META } from './ttl.js';
-import { type CacheOptions, ValueCache } from './value-cache.js';
+import { type Clock, expiryFromTtl, isExpired } from './ttl.js';
+import type {
+  KvDeleteOptions,
+  KvEntry,
+  KvOpenOptions,
+  KvPutOptions,
+  KvScanEntry,
+  KvUpdateOptions,
+  Updater,
+} from './types.js';
+import { ValueCache } from './value-cache.js';
 
 /** S3's largest single PUT. */
 const MAX_OBJECT_BYTES = 5 * 2 ** 30;
-
-export interface KvOpenOptions<T> {
-  /** Where in the store the KV data lives (default: the root). */
-  prefix?: string;
-  /** Default: the layout the store was created with, else `ordered`. */
-  layout?: Layout;
-  /** Default: `autoCodec` (bytes, strings and JSON, told apart by content type). */
-  codec?: Codec<T>;
-  /** A local LRU of values, revalidated with conditional GETs (default: off). */
-  cache?: boolean | CacheOptions;
-  /** Largest encoded value accepted by `put` (default 4 MiB, at most 5 GiB). */
-  maxValueBytes?: number;
-  /** Milliseconds since the epoch; decides expiry (default `Date.now`). */
-  clock?: Clock;
-  /** Uniform in [0, 1), for retry jitter (default `Math.random`). */
-  random?: () => number;
-}
-
-export interface KvEntry<T> {
-  value: T;
-  /** The object's ETag: pass it as `ifVersion` for compare-and-swap. */
-  version: string;
-  expiresAt?: Date;
-  contentType?: string;
-}
-
-export interface KvPutOptions {
-  /** Write only if the current version is this one (compare-and-swap). */
-  ifVersion?: string;
-  /** Write only if the key is absent (an expired entry counts as absent). */
-  ifAbsent?: boolean;
-  /** The entry expires this many seconds from now. */
-  ttlSeconds?: number;
-  /** Stored content type; must fit the codec (e.g. `text/*` for strings under `autoCodec`). */
-  contentType?: string;
-  signal?: AbortSignal;
-}
-
-export interface KvDeleteOptions {
-  ifVersion?: string;
-  signal?: AbortSignal;
-}
-
-export interface KvUpdateOptions {
-  /** Give the entry this TTL; by default an update keeps the entry's expiry. */
-  ttlSeconds?: number;
-  contentType?: string;
-  /** Attempts before failing with `Conflict` (default 50). */
-  maxAttempts?: number;
-}
-
-export interface KvScanEntry<T> {
-  key: string;
-  version: string;
-  size: number;
-  /** Present when the scan fetched values. */
-  value?: T;
-  expiresAt?: Date;
-}
-
-/** Returns the new value; `undefined` deletes the key. May run more than once: no side effects. */
-export type Updater<T> = (
-  current: T | undefined,
-  entry: KvEntry<T> | undefined,
-) => T | undefined | Promise<T | undefined>;
-
-interface EncodedValue {
-  body: Uint8Array;
-  contentType: string;
-}
 
 /**
  * A key-value store with one object per key (docs/design/kv.md). Reads are strong, versions are
@@ -96,10 +35,8 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   readonly #ownsStore: boolean;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #cache: ValueCache | undefined;
   readonly #context: KvContext;
-  /** Settled once `kv.json` is known to name our layout; created by the first write. */
-  #layoutRecorded: Promise<void> | undefined;
+  readonly #io: ObjectAccess;
   #closed = false;
 
   static async open<T = KvValue>(
@@ -138,15 +75,15 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     }
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
-    const cache = options.cache;
-    this.#cache = cache ? new ValueCache(cache === true ? {} : cache) : undefined;
-    if (recorded) this.#layoutRecorded = Promise.resolve();
+    const cache = options.cache ? new ValueCache(options.cache === true ? {} : options.cache) : undefined;
+    const io = new ObjectAccess(store, paths, this.#clock, cache, recorded);
+    this.#io = io;
     this.#context = {
       store,
       paths,
       clock: this.#clock,
-      fetch: (encoded, path, signal) => this.#fetch(encoded, path, signal),
-      forget: (encoded) => this.#cache?.delete(encoded),
+      fetch: (encoded, path, signal) => io.fetch(encoded, path, signal),
+      forget: (encoded) => io.forget(encoded),
     };
   }
 
@@ -158,7 +95,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<KvEntry<T> | undefined> {
     this.#checkOpen();
     const encoded = this.paths.encode(key);
-    const fetched = await this.#fetch(encoded, this.paths.data(encoded), options.signal);
+    const fetched = await this.#io.fetch(encoded, this.paths.data(encoded), options.signal);
     if (fetched === undefined || isExpired(fetched.expiresAt, this.#clock())) return undefined;
     return this.#entry(key, fetched);
   }
@@ -185,9 +122,9 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const encoded = this.paths.encode(key);
     const expiresAt = options.ttlSeconds === undefined ? undefined : expiryFromTtl(this.#clock(), options.ttlSeconds);
     const body = this.#encodeValue(key, value, options.contentType);
-    await this.#prepareWrite(encoded, expiresAt);
+    await this.#io.prepareWrite(encoded, expiresAt);
     const write = (condition: { ifMatch?: string; ifNoneMatch?: '*' }) =>
-      this.#writeValue(key, encoded, body, expiresAt, condition, options.signal);
+      this.#io.writeValue(key, encoded, body, expiresAt, condition, options.signal);
     if (!options.ifAbsent) return write(options.ifVersion === undefined ? {} : { ifMatch: options.ifVersion });
     // An expired entry counts as absent: replace it with If-Match on its ETag. Bounded: each lap
     // means another writer changed the key in between.
@@ -197,7 +134,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       } catch (error) {
         if (!isKvError(error, 'Exists')) throw error;
       }
-      const current = await this.#fetch(encoded, this.paths.data(encoded), options.signal);
+      const current = await this.#io.fetch(encoded, this.paths.data(encoded), options.signal);
       if (current === undefined) continue;
       if (!isExpired(current.expiresAt, this.#clock())) throw new KvError('Exists', `key ${show(key)} exists`, { key });
       try {
@@ -213,7 +150,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async delete(key: string, options: KvDeleteOptions = {}): Promise<void> {
     this.#checkOpen();
     const encoded = this.paths.encode(key);
-    await this.#deleteValue(key, encoded, options.ifVersion, options.signal);
+    await this.#io.deleteValue(key, encoded, options.ifVersion, options.signal);
   }
 
   /**
@@ -230,22 +167,22 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     }
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt - 1, { random: this.#random });
-      const stored = await this.#fetch(encoded, path);
+      const stored = await this.#io.fetch(encoded, path);
       const live = stored !== undefined && !isExpired(stored.expiresAt, this.#clock()) ? stored : undefined;
       const current = live === undefined ? undefined : this.#entry(key, live);
       const next = await fn(current?.value, current);
       const condition = stored === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: stored.etag };
       try {
         if (next === undefined) {
-          if (stored !== undefined) await this.#deleteValue(key, encoded, stored.etag);
+          if (stored !== undefined) await this.#io.deleteValue(key, encoded, stored.etag);
           return undefined;
         }
         const expiresAt =
           options.ttlSeconds === undefined ? live?.expiresAt : expiryFromTtl(this.#clock(), options.ttlSeconds);
         const value = this.#encodeValue(key, next, options.contentType);
         // A live entry's own marker is still in place (sweep only takes due ones).
-        await this.#prepareWrite(encoded, expiresAt === live?.expiresAt ? undefined : expiresAt);
-        const version = await this.#writeValue(key, encoded, value, expiresAt, condition);
+        await this.#io.prepareWrite(encoded, expiresAt === live?.expiresAt ? undefined : expiresAt);
+        const version = await this.#io.writeValue(key, encoded, value, expiresAt, condition);
         return withExpiry<KvEntry<T>>({ value: next, version, contentType: value.contentType }, expiresAt);
       } catch (error) {
         if (!isKvError(error) || !['VersionMismatch', 'Exists', 'Conflict'].includes(error.code)) throw error;
@@ -285,7 +222,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#cache?.clear();
+    this.#io.clearCache();
     if (this.#ownsStore) await this.store.close();
   }
 
@@ -313,109 +250,6 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       );
     }
     return encoded;
-  }
-
-  /** Before a value is written: the layout file (first write only), then its TTL marker. */
-  async #prepareWrite(encoded: string, expiresAt: number | undefined): Promise<void> {
-    if (this.#layoutRecorded === undefined) {
-      this.#layoutRecorded = recordLayout(this.store, this.paths.manifest, this.paths.layout);
-      this.#layoutRecorded.catch(() => {
-        this.#layoutRecorded = undefined;
-      });
-    }
-    await this.#layoutRecorded;
-    if (expiresAt !== undefined) await this.store.put(this.paths.ttlMarker(expiresAt, encoded), new Uint8Array(0));
-  }
-
-  async #writeValue(
-    key: string,
-    encoded: string,
-    value: EncodedValue,
-    expiresAt: number | undefined,
-    condition: { ifMatch?: string; ifNoneMatch?: '*' },
-    signal?: AbortSignal,
-  ): Promise<string> {
-    const writeId = randomBytes(12).toString('base64url');
-    const metadata: Record<string, string> = { [WRITE_ID_META]: writeId };
-    if (expiresAt !== undefined) metadata[EXPIRES_META] = String(expiresAt);
-    const path = this.paths.data(encoded);
-    const kind: WriteCondition = condition.ifMatch ? 'ifVersion' : condition.ifNoneMatch ? 'ifAbsent' : 'none';
-    let etag: string;
-    try {
-      ({ etag } = await this.store.put(path, value.body, {
-        ...condition,
-        contentType: value.contentType,
-        metadata,
-        ...(signal ? { signal } : {}),
-      }));
-    } catch (error) {
-      this.#cache?.delete(encoded);
-      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, kind);
-      // Resolve by reading back the write id: ours means the write took effect.
-      const info = await this.store.head(path).catch(() => undefined);
-      if (info?.metadata[WRITE_ID_META] !== writeId) {
-        throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
-          key,
-          cause: error,
-        });
-      }
-      etag = info.etag;
-    }
-    // A private copy: the caller may reuse the buffer it gave us.
-    this.#cache?.set(encoded, { etag, body: value.body.slice(), contentType: value.contentType, expiresAt });
-    return etag;
-  }
-
-  async #deleteValue(key: string, encoded: string, ifVersion: string | undefined, signal?: AbortSignal): Promise<void> {
-    const path = this.paths.data(encoded);
-    this.#cache?.delete(encoded);
-    try {
-      await this.store.delete(path, {
-        ...(ifVersion === undefined ? {} : { ifMatch: ifVersion }),
-        ...(signal ? { signal } : {}),
-      });
-    } catch (error) {
-      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, ifVersion ? 'ifVersion' : 'none');
-      const gone = await this.store.head(path).then(
-        () => false,
-        (e: unknown) => isStoreError(e, 'NotFound'),
-      );
-      if (!gone)
-        throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, { key, cause: error });
-    }
-  }
-
-  async #fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined> {
-    const request = signal ? { signal } : {};
-    const cached = this.#cache?.get(encoded);
-    try {
-      // A cached entry past its expiry may have been re-put with the same bytes (same ETag) and a
-      // new expiry, which a 304 would not tell us: fetch it whole.
-      if (cached !== undefined && !isExpired(cached.expiresAt, this.#clock())) {
-        const result = await this.store.get(path, { ...request, ifNoneMatch: cached.etag });
-        if (result.notModified) return { ...cached, fromCache: true };
-        return this.#remember(encoded, result);
-      }
-      return this.#remember(encoded, await this.store.get(path, request));
-    } catch (error) {
-      if (!isStoreError(error, 'NotFound')) throw error;
-      this.#cache?.delete(encoded);
-      return undefined;
-    }
-  }
-
-  #remember(
-    encoded: string,
-    result: { etag: string; body: Uint8Array; contentType?: string; metadata: Record<string, string> },
-  ): Fetched {
-    const fetched = {
-      etag: result.etag,
-      body: result.body,
-      contentType: result.contentType,
-      expiresAt: expiryOf(result.metadata),
-    };
-    this.#cache?.set(encoded, fetched);
-    return { ...fetched, fromCache: false };
   }
 
   #decode(key: string, fetched: Fetched): T {

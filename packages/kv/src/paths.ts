@@ -96,11 +96,6 @@ export class KvPaths {
     const key = decodeKey(encoded);
     return key === undefined ? undefined : { expiresAtMs: Number(digits), encoded, key };
   }
-
-  /** The first marker key of expiry strictly after `ms`, a LIST bound. */
-  ttlMarkersAfter(ms: number): string {
-    return `${this.ttlDir}${String(ms + 1).padStart(EXPIRY_DIGITS, '0')}`;
-  }
 }
 
 /** The bytes a store puts before every key, for stores that say (S3Store's `prefix`). */

@@ -1,0 +1,69 @@
+import type { Codec } from './codec.js';
+import type { Layout } from './paths.js';
+import type { Clock } from './ttl.js';
+import type { CacheOptions } from './value-cache.js';
+
+export interface KvOpenOptions<T> {
+  /** Where in the store the KV data lives (default: the root). */
+  prefix?: string;
+  /** Default: the layout the store was created with, else `ordered`. */
+  layout?: Layout;
+  /** Default: `autoCodec` (bytes, strings and JSON, told apart by content type). */
+  codec?: Codec<T>;
+  /** A local LRU of values, revalidated with conditional GETs (default: off). */
+  cache?: boolean | CacheOptions;
+  /** Largest encoded value accepted by `put` (default 4 MiB, at most 5 GiB). */
+  maxValueBytes?: number;
+  /** Milliseconds since the epoch; decides expiry (default `Date.now`). */
+  clock?: Clock;
+  /** Uniform in [0, 1), for retry jitter (default `Math.random`). */
+  random?: () => number;
+}
+
+export interface KvEntry<T> {
+  value: T;
+  /** The object's ETag: pass it as `ifVersion` for compare-and-swap. */
+  version: string;
+  expiresAt?: Date;
+  contentType?: string;
+}
+
+export interface KvPutOptions {
+  /** Write only if the current version is this one (compare-and-swap). */
+  ifVersion?: string;
+  /** Write only if the key is absent (an expired entry counts as absent). */
+  ifAbsent?: boolean;
+  /** The entry expires this many seconds from now. */
+  ttlSeconds?: number;
+  /** Stored content type; must fit the codec (e.g. `text/*` for strings under `autoCodec`). */
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface KvDeleteOptions {
+  ifVersion?: string;
+  signal?: AbortSignal;
+}
+
+export interface KvUpdateOptions {
+  /** Give the entry this TTL; by default an update keeps the entry's expiry. */
+  ttlSeconds?: number;
+  contentType?: string;
+  /** Attempts before failing with `Conflict` (default 50). */
+  maxAttempts?: number;
+}
+
+export interface KvScanEntry<T> {
+  key: string;
+  version: string;
+  size: number;
+  /** Present when the scan fetched values. */
+  value?: T;
+  expiresAt?: Date;
+}
+
+/** Returns the new value; `undefined` deletes the key. May run more than once: no side effects. */
+export type Updater<T> = (
+  current: T | undefined,
+  entry: KvEntry<T> | undefined,
+) => T | undefined | Promise<T | undefined>;

@@ -74,7 +74,8 @@ export class PageCache {
   }
 
   #evict(): void {
-    if (this.#bytes <= this.maxBytes) return;
+    // Everything pinned (a large operation in progress): nothing to scan for.
+    if (this.#bytes <= this.maxBytes || this.#pinned.size >= this.#pages.size) return;
     for (const [pgno, page] of this.#pages) {
       if (this.#bytes <= this.maxBytes) break;
       if (this.#pinned.has(pgno)) continue;

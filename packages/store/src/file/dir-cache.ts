@@ -1,4 +1,5 @@
-import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
+import { type FileHandle, open, opendir, readdir, stat } from 'node:fs/promises';
 import { compareKeys } from '../keys.js';
 import { errnoCode } from './fs-errors.js';
 import { readObjectHeader } from './object-file.js';
@@ -160,4 +161,22 @@ async function firstKeyBelow(dir: string): Promise<string | undefined> {
     if (key !== undefined) return key;
   }
   return undefined;
+}
+
+/** Whether a directory holds at least one object at any depth; stops at the first one. */
+export async function hasObjects(dir: string): Promise<boolean> {
+  let handle: Dir;
+  try {
+    handle = await opendir(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+  // Leaving the loop early closes the directory.
+  for await (const entry of handle) {
+    const parsed = parseName(entry.name);
+    if (parsed?.kind === 'object') return true;
+    if (parsed?.kind === 'dir' && (await hasObjects(`${dir}/${entry.name}`))) return true;
+  }
+  return false;
 }

@@ -1,7 +1,7 @@
 import { compareKeys } from '../keys.js';
 import type { ListEntry, ListedObject, ListPage, ListPageOptions } from '../object-store.js';
 import { decodeListToken, encodeListToken, lowerBound, upperBound } from '../sorted-listing.js';
-import type { DirCache } from './dir-cache.js';
+import { type DirCache, hasObjects } from './dir-cache.js';
 import { entryName } from './segment-names.js';
 
 /** Where a walk starts: at the first key greater than (or equal to) `key`. */
@@ -22,6 +22,7 @@ async function* walk(
   depth: number,
   seek: Seek | undefined,
   skip: (key: string) => boolean,
+  grouped: (dirKey: string) => boolean,
 ): AsyncGenerator<string> {
   const entries = await cache.entries(path, depth);
   let i = 0;
@@ -31,15 +32,18 @@ async function* walk(
     // The start lies inside the subdirectory just before the insertion point.
     if (before?.endsWith('/') && seek.key.startsWith(before) && !skip(dirKey + before)) {
       const inner = { key: seek.key.slice(before.length), inclusive: seek.inclusive };
-      yield* walk(cache, subdir(path, before), dirKey + before, depth + 1, inner, skip);
+      yield* walk(cache, subdir(path, before), dirKey + before, depth + 1, inner, skip, grouped);
     }
   }
   for (; i < entries.length; i++) {
     const entry = entries[i] as string;
     const key = dirKey + entry;
     if (skip(key)) continue;
-    if (entry.endsWith('/')) yield* walk(cache, subdir(path, entry), key, depth + 1, undefined, skip);
-    else yield key;
+    if (!entry.endsWith('/')) yield key;
+    else if (!grouped(key)) yield* walk(cache, subdir(path, entry), key, depth + 1, undefined, skip, grouped);
+    // Every key below falls into one common prefix: yield the directory's own key, which the
+    // lister turns into that prefix, if anything is there at all.
+    else if (await hasObjects(subdir(path, entry))) yield key;
   }
 }
 
@@ -66,13 +70,19 @@ export async function listTreePage(
     : { after: options.startAfter ?? '' };
   let skipPrefix = cursor.skipPrefix;
   const skip = (key: string) => skipPrefix !== undefined && key.startsWith(skipPrefix);
+  // A directory whose key already contains the delimiter after the prefix is one common prefix.
+  const grouped = (dirKey: string) => {
+    if (!delimiter || !dirKey.startsWith(prefix)) return false;
+    const cut = dirKey.indexOf(delimiter, prefix.length);
+    return cut >= 0 && cut + delimiter.length <= dirKey.length;
+  };
   const seek: Seek =
     compareKeys(prefix, cursor.after) > 0 ? { key: prefix, inclusive: true } : { key: cursor.after, inclusive: false };
 
   const found: (ListEntry | string)[] = [];
   let last: { after: string; skipPrefix?: string } | undefined;
   let more = false;
-  for await (const key of walk(cache, root, '', 0, seek, skip)) {
+  for await (const key of walk(cache, root, '', 0, seek, skip, grouped)) {
     if (!key.startsWith(prefix)) {
       if (compareKeys(key, prefix) > 0) break;
       continue;

@@ -1,4 +1,4 @@
-import { readdir, readlink, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectStoreError, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -254,6 +254,21 @@ describe('FileStore keys and layout', () => {
     expect(bodyText((await store.get('good')).body)).toBe('fine');
     await store.delete('bad');
     expect(await listKeys(store)).toEqual(['good']);
+  });
+
+  it('lists no common prefix for directories a crash left empty', async () => {
+    const store = await FileStore.open(root);
+    await store.put('full/x', '1');
+    await store.put('z', '2');
+    // What a delete killed between unlink and rmdir leaves behind.
+    await mkdir(join(root, 'objects', 'dempty', 'dnested'), { recursive: true });
+    const grouped: string[] = [];
+    for await (const e of store.list({ delimiter: '/' })) grouped.push(e.kind === 'prefix' ? e.prefix : e.key);
+    expect(grouped).toEqual(['full/', 'z']);
+    expect(await listKeys(store)).toEqual(['full/x', 'z']);
+    await store.put('empty/nested/y', '3');
+    await store.delete('empty/nested/y');
+    expect(await tree(join(root, 'objects'))).toEqual(['dfull', 'dfull/ox', 'oz']);
   });
 
   it('rejects a conditional write with an If-None-Match other than *', async () => {

@@ -5,10 +5,7 @@ import { errnoCode } from './fs-errors.js';
 import { readObjectHeader } from './object-file.js';
 import { parseName } from './segment-names.js';
 
-interface CachedDir {
-  ino: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+interface CachedDir extends DirStamp {
   /** False when the directory changed so shortly before it was read that its mtime may hide a change. */
   settled: boolean;
   entries: string[];
@@ -38,11 +35,13 @@ export class DirCache {
   readonly #dirs = new Map<string, CachedDir>();
   /** Segments behind hashed names; a hash always stands for the same segment. */
   readonly #hashed = new Map<string, string>();
+  /** Directories seen holding an object directly, with their stamp at the time. */
+  readonly #holdsObject = new Map<string, DirStamp>();
   #cachedEntries = 0;
 
   /** The sorted entries of a directory `depth` segments below the root (empty when it does not exist). */
   async entries(path: string, depth: number): Promise<readonly string[]> {
-    let st: Awaited<ReturnType<typeof statDir>>;
+    let st: DirStamp;
     try {
       st = await statDir(path);
     } catch (error) {
@@ -50,7 +49,7 @@ export class DirCache {
       throw error;
     }
     const cached = this.#dirs.get(path);
-    if (cached?.settled && cached.ino === st.ino && cached.mtimeNs === st.mtimeNs && cached.ctimeNs === st.ctimeNs) {
+    if (cached?.settled && sameStamp(cached, st)) {
       return cached.entries;
     }
     const startedNs = BigInt(Date.now()) * 1_000_000n;
@@ -82,6 +81,29 @@ export class DirCache {
       this.#cachedEntries++;
     }
     return loaded;
+  }
+
+  /**
+   * Whether a directory holds an object at any depth. A directory found to hold one directly is
+   * remembered until it changes (removing that object changes it), so the common answer costs a stat.
+   */
+  async hasObjects(path: string): Promise<boolean> {
+    let st: DirStamp;
+    try {
+      st = await statDir(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+      throw error;
+    }
+    const known = this.#holdsObject.get(path);
+    if (known && sameStamp(known, st)) return true;
+    const startedNs = BigInt(Date.now()) * 1_000_000n;
+    const found = await findObject(path);
+    if (found === 'direct' && startedNs - st.mtimeNs > SETTLE_NS) {
+      if (this.#holdsObject.size >= MAX_CACHED_ENTRIES / 4) this.#holdsObject.clear();
+      this.#holdsObject.set(path, st);
+    }
+    return found !== undefined;
   }
 
   #forget(path: string): void {
@@ -126,7 +148,17 @@ export class DirCache {
   }
 }
 
-async function statDir(path: string): Promise<{ ino: number; mtimeNs: bigint; ctimeNs: bigint }> {
+interface DirStamp {
+  ino: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+function sameStamp(a: DirStamp, b: DirStamp): boolean {
+  return a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+async function statDir(path: string): Promise<DirStamp> {
   const st = await stat(path, { bigint: true });
   return { ino: Number(st.ino), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
 }
@@ -163,20 +195,22 @@ async function firstKeyBelow(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Whether a directory holds at least one object at any depth; stops at the first one. */
-export async function hasObjects(dir: string): Promise<boolean> {
+/** Where a directory's first object was found: in it, below it, or nowhere. Stops at the first. */
+async function findObject(dir: string): Promise<'direct' | 'nested' | undefined> {
   let handle: Dir;
   try {
     handle = await opendir(dir);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
   }
+  const subdirs: string[] = [];
   // Leaving the loop early closes the directory.
   for await (const entry of handle) {
     const parsed = parseName(entry.name);
-    if (parsed?.kind === 'object') return true;
-    if (parsed?.kind === 'dir' && (await hasObjects(`${dir}/${entry.name}`))) return true;
+    if (parsed?.kind === 'object') return 'direct';
+    if (parsed?.kind === 'dir') subdirs.push(`${dir}/${entry.name}`);
   }
-  return false;
+  for (const subdir of subdirs) if (await findObject(subdir)) return 'nested';
+  return undefined;
 }

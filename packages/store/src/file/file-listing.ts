@@ -1,7 +1,7 @@
 import { compareKeys } from '../keys.js';
 import type { ListEntry, ListedObject, ListPage, ListPageOptions } from '../object-store.js';
 import { decodeListToken, encodeListToken, lowerBound, upperBound } from '../sorted-listing.js';
-import { type DirCache, hasObjects } from './dir-cache.js';
+import type { DirCache } from './dir-cache.js';
 import { entryName } from './segment-names.js';
 
 /** Where a walk starts: at the first key greater than (or equal to) `key`. */
@@ -35,17 +35,31 @@ async function* walk(
       yield* walk(cache, subdir(path, before), dirKey + before, depth + 1, inner, skip, grouped);
     }
   }
+  const probes = new Map<number, Promise<boolean>>();
   for (; i < entries.length; i++) {
     const entry = entries[i] as string;
     const key = dirKey + entry;
     if (skip(key)) continue;
     if (!entry.endsWith('/')) yield key;
     else if (!grouped(key)) yield* walk(cache, subdir(path, entry), key, depth + 1, undefined, skip, grouped);
-    // Every key below falls into one common prefix: yield the directory's own key, which the
-    // lister turns into that prefix, if anything is there at all.
-    else if (await hasObjects(subdir(path, entry))) yield key;
+    else {
+      // Every key below falls into one common prefix: yield the directory's own key, which the
+      // lister turns into that prefix, if anything is there at all. Probe a few ahead at once.
+      for (let j = i; j < Math.min(entries.length, i + PROBE_AHEAD); j++) {
+        const next = entries[j] as string;
+        if (probes.has(j) || !next.endsWith('/') || !grouped(dirKey + next)) continue;
+        const probe = cache.hasObjects(subdir(path, next));
+        probe.catch(() => {}); // an abandoned probe must not become an unhandled rejection
+        probes.set(j, probe);
+      }
+      const found = await probes.get(i);
+      probes.delete(i);
+      if (found) yield key;
+    }
   }
 }
+
+const PROBE_AHEAD = 32;
 
 function subdir(path: string, entry: string): string {
   return `${path}/${entryName(entry.slice(0, -1), 'dir')}`;

@@ -151,6 +151,17 @@ describe('FileStore across processes', () => {
     await writer.result;
     await store.delete('d/2');
     expect(await listKeys(store)).toEqual(['d/1', 'd/3', 'race/0']);
+
+    // A directory remembered as holding objects stops counting once they are gone (a crash
+    // left an empty subdirectory, so the directory itself stays).
+    await mkdir(join(root, 'objects', 'dd', 'dleft'));
+    for (const path of [join(root, 'objects'), join(root, 'objects', 'dd')]) await utimes(path, past, past);
+    const grouped = async () => (await store.listPage({ delimiter: '/' })).entries.map((e) => e.kind);
+    expect(await grouped()).toEqual(['prefix', 'prefix']);
+    expect(await grouped()).toEqual(['prefix', 'prefix']);
+    await store.delete('d/1');
+    await store.delete('d/3');
+    expect((await store.listPage({ delimiter: '/' })).entries).toEqual([{ kind: 'prefix', prefix: 'race/' }]);
   });
 });
 

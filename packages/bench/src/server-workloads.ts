@@ -33,19 +33,20 @@ async function opsPerSecond(concurrency: number, seconds: number, task: (i: numb
   return count / (run.elapsedMs / 1000);
 }
 
-const smallKey = (concurrency: number, i: number) => `/${BUCKET}/small/c${concurrency}/${i}`;
+const smallKey = (concurrency: number, round: number, i: number) => `/${BUCKET}/small/c${concurrency}/r${round}/${i}`;
 
-export function smallPuts(client: RawS3Client, concurrency: number, seconds: number, body: Uint8Array) {
+/** New keys every time (`round` keeps repeated runs apart). */
+export function smallPuts(client: RawS3Client, concurrency: number, seconds: number, body: Uint8Array, round = 0) {
   return opsPerSecond(concurrency, seconds, (i) =>
-    client.send('PUT', smallKey(concurrency, i), { data: body, length: body.length }),
+    client.send('PUT', smallKey(concurrency, round, i), { data: body, length: body.length }),
   );
 }
 
-/** GETs of the objects `smallPuts` wrote at the same concurrency (at least its warm-up's). */
+/** GETs of the objects the first `smallPuts` wrote at the same concurrency (at least its warm-up's). */
 export function smallGets(client: RawS3Client, concurrency: number, seconds: number) {
   const written = concurrency * 10;
   return opsPerSecond(concurrency, seconds, async (i) => {
-    const { bytes } = await client.send('GET', smallKey(concurrency, (i * 7919) % written));
+    const { bytes } = await client.send('GET', smallKey(concurrency, 0, (i * 7919) % written));
     if (bytes !== 4096) throw new Error(`GET returned ${bytes} bytes`);
   });
 }

@@ -2,14 +2,17 @@
  * The S3 server benchmark (issue 3): 4 KiB PUT and GET ops/s at concurrency 1, 16 and 64, and
  * 256 MiB PUT/GET MB/s, for our server over a FileStore, for s3rver, and for a bare node:http
  * handler doing the same file work (the ceiling); the same client for all, each server in its
- * own process. Run: `npx tsx packages/bench/src/server.ts` (BENCH_SECONDS per cell, default 3;
- * BENCH_TARGETS=ours,bare for a partial run without a report; BENCH_PROFILE=<dir> for CPU
- * profiles of the servers). Writes docs/benchmarks/server.md.
+ * own process. Every cell runs in rounds that alternate between the servers, and reports the
+ * median, so that load from elsewhere on the machine falls on all of them alike.
+ *
+ * Run: `npx tsx packages/bench/src/server.ts`. BENCH_SECONDS: seconds per measurement (default
+ * 1.5); BENCH_ROUNDS (default 3); BENCH_TARGETS=ours,bare for a partial run without a report;
+ * BENCH_PROFILE=<dir> for V8 CPU profiles of the servers. Writes docs/benchmarks/server.md.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { formatTable, writeReport } from './harness.js';
-import { startTarget, TARGETS, type TargetName } from './server-targets.js';
+import { startTarget, TARGETS, type Target, type TargetName } from './server-targets.js';
 import {
   BUCKET,
   largeGet,
@@ -21,40 +24,29 @@ import {
   smallPuts,
 } from './server-workloads.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const seconds = Number(process.env.BENCH_SECONDS ?? 1.5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const LARGE = 256 * 1024 * 1024;
 const CONCURRENCY = [1, 16, 64] as const;
 
 type Row = Record<string, string | number>;
+type Running = { target: Target; client: ReturnType<typeof rawClient>; samples: Map<string, number[]> };
 
-async function measure(name: TargetName, small: Uint8Array, large: Buffer): Promise<Row> {
-  const target = await startTarget(name);
-  const client = rawClient(target);
-  try {
-    await client.send('PUT', `/${BUCKET}`);
-    const row: Row = { server: name };
-    for (const c of CONCURRENCY) {
-      row[`PUT c${c}`] = Math.round(await smallPuts(client, c, seconds, small));
-      console.log(`${name}: 4 KiB PUT c${c}: ${row[`PUT c${c}`]} ops/s`);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** Measures one cell on every server, `rounds` times, alternating servers between rounds. */
+async function cell(servers: Running[], column: string, run: (s: Running, round: number) => Promise<number>) {
+  for (let round = 0; round < rounds; round++) {
+    for (const server of servers) {
+      const value = await run(server, round);
+      server.samples.set(column, [...(server.samples.get(column) ?? []), value]);
     }
-    for (const c of CONCURRENCY) {
-      row[`GET c${c}`] = Math.round(await smallGets(client, c, seconds));
-      console.log(`${name}: 4 KiB GET c${c}: ${row[`GET c${c}`]} ops/s`);
-    }
-    row['PUT 256 MiB'] = await largePut(client, 'large', large);
-    row['GET 256 MiB'] = await largeGet(client, 'large', large.length);
-    console.log(`${name}: 256 MiB PUT ${row['PUT 256 MiB']} MB/s, GET ${row['GET 256 MiB']} MB/s`);
-    if (name.startsWith('ours')) {
-      // What the SDK sends by default for a stream: aws-chunked with a CRC32 trailer, verified.
-      const sdk = sdkClient(target);
-      row['PUT 256 MiB, SDK defaults'] = await largeSdkPut(sdk, 'large-crc', large);
-      sdk.destroy();
-    }
-    return row;
-  } finally {
-    client.close();
-    await target.stop();
   }
+  const summary = servers.map((s) => `${s.target.name} ${Math.round(median(s.samples.get(column) ?? []))}`);
+  console.log(`${column}: ${summary.join(', ')}`);
 }
 
 function ratios(ours: Row, other: Row, label: string): Row {
@@ -75,11 +67,45 @@ const verdict = (r: Row, target: number) => {
 const load = loadavg()[0]?.toFixed(1);
 const small = randomBytes(4096);
 const large = randomBytes(LARGE);
-const only = process.env.BENCH_TARGETS?.split(',') as TargetName[] | undefined;
-const rows: Row[] = [];
-for (const name of only ?? TARGETS) rows.push(await measure(name, small, large));
+const names = (process.env.BENCH_TARGETS?.split(',') as TargetName[] | undefined) ?? [...TARGETS];
+const servers: Running[] = [];
+try {
+  for (const name of names) {
+    const target = await startTarget(name);
+    const client = rawClient(target);
+    servers.push({ target, client, samples: new Map() });
+    await client.send('PUT', `/${BUCKET}`);
+  }
+  for (const c of CONCURRENCY) {
+    await cell(servers, `PUT c${c}`, (s, round) => smallPuts(s.client, c, seconds, small, round));
+  }
+  for (const c of CONCURRENCY) await cell(servers, `GET c${c}`, (s) => smallGets(s.client, c, seconds));
+  await cell(servers, 'PUT 256 MiB', (s, round) => largePut(s.client, `large-${round}`, large));
+  await cell(servers, 'GET 256 MiB', (s, round) => largeGet(s.client, `large-${round}`, large.length));
+  // What the SDK sends by default for a stream: aws-chunked with a CRC32 trailer, verified.
+  const ours = servers.filter((s) => s.target.name.startsWith('ours'));
+  await cell(ours, 'PUT 256 MiB, SDK defaults', async (s, round) => {
+    const sdk = sdkClient(s.target);
+    try {
+      return await largeSdkPut(sdk, `large-crc-${round}`, large);
+    } finally {
+      sdk.destroy();
+    }
+  });
+} finally {
+  for (const s of servers) {
+    s.client.close();
+    await s.target.stop();
+  }
+}
+
+const rows: Row[] = servers.map((s) => {
+  const row: Row = { server: s.target.name };
+  for (const [column, values] of s.samples) row[column] = Math.round(median(values) * 10) / 10;
+  return row;
+});
 console.log(formatTable(rows));
-if (only) process.exit(0); // a partial run writes no report
+if (process.env.BENCH_TARGETS) process.exit(0); // a partial run writes no report
 
 const [ours, s3rver, bare] = rows as [Row, Row, Row, Row];
 const vsS3rver = ratios(ours, s3rver, 'ours / s3rver');
@@ -89,22 +115,23 @@ const path = await writeReport(
   'server',
   'S3 server',
   `
-4 KiB PUT and GET (ops/s) at concurrency 1, 16 and 64, and one 256 MiB PUT and GET (MB/s, MiB per
+4 KiB PUT and GET (ops/s) at concurrency 1, 16 and 64, and a 256 MiB PUT and GET (MB/s, MiB per
 second), against servers on 127.0.0.1, each in its own process: **ours** (\`startServer\` over a
 \`FileStore\` in a temp dir: SigV4 checked, fsync before the answer), **s3rver** (npm \`s3rver\`,
-the usual JavaScript fake) and **bare** (a \`node:http\` handler doing the same file work as
-FileStore — temp file, fsync, rename, fsync of the directory; reading the file back — and nothing
-else: the ceiling). **ours-memory** is our server over a MemoryStore: what HTTP, routing and SigV4
-cost without file work.
+the usual JavaScript fake; it does not fsync) and **bare** (a \`node:http\` handler doing the same
+file work as FileStore — temp file, fsync, rename, fsync of the directory; reading the file back —
+and nothing else: the ceiling). **ours-memory** is our server over a MemoryStore: what HTTP,
+routing and SigV4 cost without any file work.
 
-The client is the same for all: node:http with a keep-alive agent, every request signed by the
-AWS SDK's SigV4 signer with \`UNSIGNED-PAYLOAD\`. (The full SDK client costs a few milliseconds of
-CPU per request, which on this machine capped every server alike at a few hundred ops/s.) The last
+The client is the same for all: node:http with a keep-alive agent, every request signed by the AWS
+SDK's SigV4 signer with \`UNSIGNED-PAYLOAD\`. (The full SDK client costs a few milliseconds of CPU
+per request, which on this machine capped every server alike at a few hundred ops/s.) The last
 column is ours through the full SDK with its default settings: aws-chunked framing with a CRC32
-trailer, which the server verifies. About ${seconds} s per cell; load average ${load} when the run
-started, on a machine shared with other work — compare numbers within one run.
+trailer, which the server verifies. Each number is the median of ${rounds} runs of about ${seconds} s
+(one transfer for 256 MiB), the servers taking turns run by run. Load average ${load} when the run
+started, on a 2-core machine shared with other work: compare numbers within one run only.
 
-Run: \`npx tsx packages/bench/src/server.ts\` (\`BENCH_SECONDS\` sets the seconds per cell).
+Run: \`npx tsx packages/bench/src/server.ts\` (\`BENCH_SECONDS\`, \`BENCH_ROUNDS\`).
 
 ${formatTable(rows)}
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readlink, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expectStoreError, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit';
@@ -242,6 +243,40 @@ describe('FileStore keys and layout', () => {
     expect(await listKeys(await FileStore.open(root))).toEqual(sorted);
     await expectStoreError(store.put('L'.repeat(1025), 'x'), 'InvalidKey');
     await expectStoreError(store.put(`${'é'.repeat(512)}x`, 'x'), 'InvalidKey');
+  });
+
+  it('streams a 256 MiB object in and out without holding it in memory', async () => {
+    const store = await FileStore.open(root);
+    const size = 256 * 2 ** 20;
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sample = () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    };
+    const hashIn = createHash('md5');
+    async function* body() {
+      for (let sent = 0; sent < size; sent += 2 ** 20) {
+        const chunk = Buffer.alloc(2 ** 20, 7);
+        chunk.writeUInt32LE(sent, 0); // every chunk different, so a mix-up changes the hash
+        hashIn.update(chunk);
+        sample();
+        yield chunk;
+      }
+    }
+    const { etag } = await store.put('big', body());
+    const hashOut = createHash('md5');
+    let received = 0;
+    for await (const part of (await store.getStream('big')).body) {
+      hashOut.update(part);
+      received += part.length;
+      sample();
+    }
+    expect(received).toBe(size);
+    expect(etag).toBe(`"${hashIn.digest('hex')}"`);
+    expect(`"${hashOut.digest('hex')}"`).toBe(etag);
+    // Holding the object would add 256 MiB; streaming adds a few chunk buffers.
+    expect(peak - baseline).toBeLessThan(96 * 2 ** 20);
   });
 
   it('keeps serving the version it opened while the key is replaced', async () => {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { AwsCrc32c } from '@aws-crypto/crc32c';
 import { describe, expect, it } from 'vitest';
 import {
   CHECKSUM_ALGORITHMS,
   checksumOf,
   compositeChecksum,
+  crc32cIsNative,
   createHasher,
   fullObjectChecksum,
   isValidChecksumValue,
@@ -42,6 +44,15 @@ describe('checksums', () => {
       expect(fullObjectChecksum(alg, partChecksums.slice(0, 1))).toBe(partChecksums[0]?.checksum);
     },
   );
+
+  it('CRC32C is native where @node-rs/crc32 has a binary, and agrees with @aws-crypto/crc32c', async () => {
+    if (!crc32cIsNative) console.warn('@node-rs/crc32 has no binary here: CRC32C uses @aws-crypto/crc32c');
+    const data = randomBytes(1_000_003);
+    const reference = new AwsCrc32c();
+    reference.update(data);
+    expect(await checksumOf('crc32c', data)).toBe(Buffer.from(await reference.digest()).toString('base64'));
+    expect(crc32cIsNative).toBe(process.platform === 'linux' && process.arch === 'x64' ? true : crc32cIsNative);
+  });
 
   it('composite checksums are the checksum of the part checksums, then -N', async () => {
     const parts = [Buffer.from('part one'), Buffer.from('part two')];

@@ -10,4 +10,4 @@ export {
 } from './algorithms.js';
 export { compositeChecksum } from './composite.js';
 export { type CombinableCrc, fullObjectChecksum, isCombinableCrc } from './full-object.js';
-export { checksumOf, createHasher, type Hasher } from './hasher.js';
+export { checksumOf, crc32cIsNative, createHasher, type Hasher } from './hasher.js';

@@ -39,8 +39,21 @@ const AUTH_PARAMETERS = new Set([
 const malformed = (message: string) => new S3Error('AuthorizationHeaderMalformed', message);
 const queryError = (message: string) => new S3Error('AuthorizationQueryParametersError', message);
 
+/** The spelling every SDK uses; anything else takes the general parser below. */
+const USUAL_HEADER = /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-fA-F]+)$/;
+
 /** Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`. */
 export function parseAuthorizationHeader(header: string): SignatureClaim {
+  const usual = USUAL_HEADER.exec(header);
+  if (usual) {
+    const [, credential, signedHeaders, signature] = usual as unknown as [string, string, string, string];
+    return {
+      presigned: false,
+      ...parseCredential(credential, malformed),
+      ...parseSigned(signedHeaders, malformed),
+      signature,
+    };
+  }
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
   if (algorithm !== ALGORITHM) {
@@ -131,8 +144,20 @@ function parseSigned(signedHeaders: string, error: (message: string) => S3Error)
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+// Requests arriving in the same second carry the same date: remember the last one parsed.
+let lastAmzDate = '';
+let lastTime: Date | undefined;
+
 /** Parses SigV4's `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
 export function parseAmzDate(value: string): Date | undefined {
+  if (value !== lastAmzDate) {
+    lastTime = parseAmzDateUncached(value);
+    lastAmzDate = value;
+  }
+  return lastTime;
+}
+
+function parseAmzDateUncached(value: string): Date | undefined {
   const m = AMZ_DATE.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];

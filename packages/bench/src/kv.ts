@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesCodec, open } from '@bucketdb/kv';
-import { cost, latency, MemoryStore, Meter, metered, PRICE_TABLES, seededRandom } from '@bucketdb/store';
+import { bytesCodec, type Layout, open } from '@bucketdb/kv';
+import { cost, isStoreError, latency, MemoryStore, Meter, metered, PRICE_TABLES, seededRandom } from '@bucketdb/store';
 import { createClient } from '@redis/client';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 import { startRedis } from './kv-redis.js';
@@ -18,6 +18,10 @@ const VALUE_BYTES = 1024;
 const LOAD_CONCURRENCY = 256;
 const READ_CONCURRENCIES = [64, 256];
 const PROFILES = ['s3-standard', 's3-express'] as const;
+const HOT_KEYS = 1000;
+const THROTTLED_PUTS = Number(process.env.KV_BENCH_THROTTLED_PUTS ?? 100_000);
+/** Enough in flight to ask for more than 3,500 PUT/s at S3 Standard's latency. */
+const THROTTLED_CONCURRENCY = 1024;
 
 const keyOf = (i: number) => `user:${String(i).padStart(7, '0')}`;
 const base = new Uint8Array(VALUE_BYTES).map((_, i) => (i * 2654435761) >>> 24);
@@ -70,8 +74,50 @@ async function benchS3(profile: (typeof PROFILES)[number]): Promise<{ phases: Me
     const usage = perMillion();
     phases.push({ ...phase(profile, 'get', concurrency, reads), usage, cost: cost(usage, prices) });
   }
+  // A hot set read through the local cache: each hit is a conditional GET answered "not modified".
+  await using cached = await open<Uint8Array>(store, { codec: bytesCodec, cache: { maxEntries: HOT_KEYS } });
+  const hot = seededRandom(`${profile}-hot`);
+  meter.reset();
+  log(`${profile}: ${READS} cached gets over ${HOT_KEYS} hot keys at concurrency ${READ_CONCURRENCIES[0]}`);
+  const hits = await runConcurrent(READS, READ_CONCURRENCIES[0] as number, (i) =>
+    cached.get(keyOf(i < HOT_KEYS ? i : hot.int(HOT_KEYS))),
+  );
+  const hitUsage = perMillion();
+  phases.push({
+    ...phase(profile, `get, cached (${HOT_KEYS} hot keys)`, READ_CONCURRENCIES[0] as number, hits),
+    usage: hitUsage,
+    cost: cost(hitUsage, prices),
+  });
   const storedBytes = KEYS * VALUE_BYTES;
   return { phases, costs: { profile, prices, storedBytes } };
+}
+
+/**
+ * S3's per-prefix request rate with throttling on: the ordered layout keeps every key under one
+ * prefix, the hashed layout spreads them over 256. Counts the puts answered 503 SlowDown.
+ */
+async function benchThrottling(layout: Layout): Promise<Record<string, string | number>> {
+  const store = latency(new MemoryStore(`kv-throttle-${layout}`), 's3-standard', { seed: layout, throttle: true });
+  await using kv = await open<Uint8Array>(store, { codec: bytesCodec, layout });
+  let slowDowns = 0;
+  log(`throttled s3-standard, ${layout} layout: ${THROTTLED_PUTS} puts at concurrency ${THROTTLED_CONCURRENCY}`);
+  const run = await runConcurrent(THROTTLED_PUTS, THROTTLED_CONCURRENCY, async (i) => {
+    try {
+      await kv.put(keyOf(i), valueFor(i));
+    } catch (error) {
+      if (!isStoreError(error, 'Throttled')) throw error;
+      slowDowns++;
+    }
+  });
+  const succeeded = THROTTLED_PUTS - slowDowns;
+  return {
+    layout,
+    concurrency: THROTTLED_CONCURRENCY,
+    'puts attempted': THROTTLED_PUTS,
+    'answered 503 SlowDown': slowDowns,
+    'SlowDown share': `${((100 * slowDowns) / THROTTLED_PUTS).toFixed(1)}%`,
+    'successful puts/s': Math.round(succeeded / (run.elapsedMs / 1000)),
+  };
 }
 
 async function benchRedis(): Promise<MeasuredPhase[]> {
@@ -112,6 +158,7 @@ for (const profile of PROFILES) {
   profileCosts.push(costs);
 }
 results.push(...(await benchRedis()));
+const throttling = [await benchThrottling('ordered'), await benchThrottling('hashed')];
 
 const latencyTable = formatTable(
   results.map((r) => ({
@@ -128,6 +175,14 @@ const latencyTable = formatTable(
 const path = await writeReport(
   'kv',
   'KV: can S3 handle 500K keys cost-effectively?',
-  costReport({ keys: KEYS, reads: READS, valueBytes: VALUE_BYTES, latencyTable, results, profiles: profileCosts }),
+  costReport({
+    keys: KEYS,
+    reads: READS,
+    valueBytes: VALUE_BYTES,
+    latencyTable,
+    throttlingTable: formatTable(throttling),
+    results,
+    profiles: profileCosts,
+  }),
 );
 log(`wrote ${path}`);

@@ -131,6 +131,8 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
       ['InvalidValue', () => kv.put('k', 'text', { contentType: 'application/json' })],
       ['InvalidArgument', () => kv.put('k', 1, { ttlSeconds: -1 })],
       ['InvalidArgument', () => kv.put('k', 1, { ifAbsent: true, ifVersion: '"x"' })],
+      ['InvalidArgument', () => kv.put('k', 1, { ifVersion: '' })],
+      ['InvalidArgument', () => kv.delete('k', { ifVersion: ' ' })],
       ['InvalidArgument', () => kv.getMany(['a'], { concurrency: 0 })],
       ['InvalidArgument', () => collect(kv.scan({ limit: -1 }))],
       ['InvalidValue', () => kv.update('k', () => 10n as unknown as KvValue)],

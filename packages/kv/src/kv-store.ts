@@ -119,6 +119,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     if (options.ifVersion !== undefined && options.ifAbsent) {
       throw new KvError('InvalidArgument', 'ifVersion and ifAbsent exclude each other', { key });
     }
+    checkVersion(key, options.ifVersion);
     const encoded = this.paths.encode(key);
     const expiresAt = options.ttlSeconds === undefined ? undefined : expiryFromTtl(this.#clock(), options.ttlSeconds);
     const body = this.#encodeValue(key, value, options.contentType);
@@ -149,6 +150,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   /** Deletes the key; without `ifVersion` deleting a missing key succeeds. */
   async delete(key: string, options: KvDeleteOptions = {}): Promise<void> {
     this.#checkOpen();
+    checkVersion(key, options.ifVersion);
     const encoded = this.paths.encode(key);
     await this.#io.deleteValue(key, encoded, options.ifVersion, options.signal);
   }
@@ -268,6 +270,19 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const entry: KvEntry<T> = { value: this.#decode(key, fetched), version: fetched.etag };
     if (fetched.contentType !== undefined) entry.contentType = fetched.contentType;
     return withExpiry(entry, fetched.expiresAt);
+  }
+}
+
+/** A version is an ETag as `get` returned it: a non-empty string. */
+function checkVersion(key: string, version: string | undefined): void {
+  if (version !== undefined && (typeof version !== 'string' || version.trim() === '')) {
+    throw new KvError(
+      'InvalidArgument',
+      `ifVersion must be a version from get or put, got ${JSON.stringify(version)}`,
+      {
+        key,
+      },
+    );
   }
 }
 

@@ -8,7 +8,7 @@
  * (`k/0000042`). With --dir the populated store is kept and reused by later runs.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -129,6 +129,7 @@ const body = [
     .slice(1)
     .map((t) => t.toFixed(1))
     .join(' and ')} ms.`,
+  `Load average (1 min) at the end: ${loadavg()[0]?.toFixed(1)} on this shared machine; absolute times move with it.`,
   populateMs === undefined
     ? ''
     : `Populating through FileStore.put (sync: false, 32 in flight): ${(populateMs / 1000).toFixed(0)} s.`,

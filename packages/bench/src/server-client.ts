@@ -53,11 +53,28 @@ export class RawS3Client {
     });
   }
 
-  /** Sends one request; resolves with the status and the number of body bytes received. */
+  /**
+   * Sends one request; resolves with the status and the number of body bytes received. A request
+   * on a reused keep-alive socket that the server closed meanwhile (ECONNRESET) is sent again
+   * once, as Node's documentation advises; a streamed body is therefore given as a factory.
+   */
   async send(
     method: string,
     path: string,
-    body?: { data: Uint8Array | Readable; length: number },
+    body?: { data: Uint8Array | (() => Readable); length: number },
+  ): Promise<{ status: number; bytes: number }> {
+    try {
+      return await this.#sendOnce(method, path, body);
+    } catch (error) {
+      if ((error as { retryable?: boolean }).retryable) return this.#sendOnce(method, path, body);
+      throw error;
+    }
+  }
+
+  async #sendOnce(
+    method: string,
+    path: string,
+    body?: { data: Uint8Array | (() => Readable); length: number },
   ): Promise<{ status: number; bytes: number }> {
     const signed = await this.#signer.sign({
       method,
@@ -88,10 +105,12 @@ export class RawS3Client {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(Object.assign(error, { retryable: req.reusedSocket && error.code === 'ECONNRESET' }));
+      });
       if (!body) req.end();
       else if (body.data instanceof Uint8Array) req.end(body.data);
-      else pipeline(body.data, req).catch(reject);
+      else pipeline(body.data(), req).catch(() => {}); // a failure surfaces as the request's error
     });
   }
 

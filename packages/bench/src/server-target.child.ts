@@ -1,6 +1,6 @@
 /**
  * One server for the server benchmark, in its own process so that the client's CPU does not
- * share an event loop with it. `server-target.child.ts <ours|ours-memory|s3rver|bare> <dir>` prints
+ * share an event loop with it. `server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare> <dir>` prints
  * `{"url": …}` once listening and exits when its stdin closes.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,10 +16,11 @@ import { BENCH_USER } from './server-targets.js';
 
 async function main(): Promise<void> {
   const [kind, dir] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: server-target.child.ts <ours|ours-memory|s3rver|bare> <dir>');
+  if (!dir) throw new Error('usage: server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare> <dir>');
   let url: string;
-  if (kind === 'ours' || kind === 'ours-memory') {
-    const store = kind === 'ours' ? await FileStore.open(dir) : new MemoryStore('bench');
+  if (kind === 'ours' || kind === 'ours-nosync' || kind === 'ours-memory') {
+    const store =
+      kind === 'ours-memory' ? new MemoryStore('bench') : await FileStore.open(dir, { sync: kind === 'ours' });
     const server = await startServer({ store, host: '127.0.0.1', port: 0, users: [BENCH_USER], quiet: true });
     url = server.url;
   } else if (kind === 's3rver') {

@@ -9,8 +9,11 @@ export const BENCH_USER = { accessKeyId: 'bench', secretAccessKey: 'bench-secret
 /** s3rver accepts only its own key pair. */
 export const S3RVER_USER = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-/** `ours-memory` (a MemoryStore, no files) separates the server's own cost from FileStore's. */
-export const TARGETS = ['ours', 's3rver', 'bare', 'ours-memory'] as const;
+/**
+ * `ours-nosync` (FileStore without fsync) does the same durability work as s3rver, which never
+ * fsyncs; `ours-memory` (a MemoryStore, no files) separates the server's own cost from FileStore's.
+ */
+export const TARGETS = ['ours', 's3rver', 'bare', 'ours-nosync', 'ours-memory'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 export interface Target {

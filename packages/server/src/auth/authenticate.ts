@@ -9,6 +9,7 @@ import {
 } from './credentials.js';
 import { hmacHex, sha256Hex, signaturesEqual, signingKey } from './crypto.js';
 import { payloadMode, UNSIGNED_PAYLOAD } from './payload-mode.js';
+import { parseV2Header, parseV2Query, verifyV2 } from './sigv2.js';
 import type { AuthInput, AuthResult, User, UserDirectory } from './types.js';
 
 export interface AuthenticateOptions {
@@ -41,8 +42,16 @@ export function authenticate(input: AuthInput, users: UserDirectory, options: Au
     );
   }
   if (presigned) return verifyPresigned(input, users, now, options.region);
+  const contentSha256 = first(input.headers['x-amz-content-sha256']);
+  // Signature Version 2, header or query (aws CLI v1 presigns with it by default).
+  const presignedV2 = /(?:^|&)AWSAccessKeyId=/.test(input.rawQuery);
+  if (authorization?.startsWith('AWS ') || (authorization === undefined && presignedV2)) {
+    const claim = authorization ? parseV2Header(authorization) : parseV2Query(new URLSearchParams(input.rawQuery));
+    const user = verifyV2(input, claim, users, now, MAX_SKEW_MS);
+    return { kind: 'user', user, via: authorization ? 'header' : 'presigned', payload: payloadMode(contentSha256) };
+  }
   if (authorization !== undefined) return verifyHeader(input, authorization, users, now, options.region);
-  return { kind: 'anonymous', payload: payloadMode(first(input.headers['x-amz-content-sha256'])) };
+  return { kind: 'anonymous', payload: payloadMode(contentSha256) };
 }
 
 function verifyHeader(

@@ -30,6 +30,10 @@
  * so that a request refused by `authenticate` or `decodeRequestBody` gets its error instead of
  * `100` and the client never sends the body.
  *
+ * Signature Version 2 (header and `?AWSAccessKeyId=…&Signature=…&Expires=…`, which the aws CLI v1
+ * uses for `aws s3 presign` by default) is accepted too; for virtual-host-style requests pass the
+ * bucket from the Host header as `virtualHostBucket`, since V2 signs `/<bucket>/<key>`.
+ *
  * Region: any region in the credential scope is accepted unless `options.region` is given.
  * Checksum helpers (CRC32, CRC32C, CRC64NVME, SHA-1, SHA-256, MD5, composite multipart
  * checksums) are in `../checksums/`.

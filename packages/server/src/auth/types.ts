@@ -21,6 +21,11 @@ export interface AuthInput {
   rawQuery: string;
   /** Header names in lower case. */
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * The bucket named by the Host header in virtual-host-style addressing, when it is not in the
+   * path. Only Signature Version 2 needs it (its canonical resource starts with `/<bucket>`).
+   */
+  virtualHostBucket?: string;
 }
 
 /** How the payload is protected, which decides how `decodeRequestBody` reads it. */

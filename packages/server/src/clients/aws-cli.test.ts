@@ -92,6 +92,24 @@ describe.skipIf(missing !== undefined)('aws CLI', () => {
     expect(await res.text()).toBe('shared content');
   });
 
+  it('presign with the CLI’s default Signature Version 2 works too', async () => {
+    const local = join(server.dir, 'shared-v2.txt');
+    await writeFile(local, 'shared content');
+    await ok('s3', 'cp', local, 's3://cli-bucket/shared-v2.txt');
+    const url = (
+      await runTool('aws', ['--endpoint-url', server.url, 's3', 'presign', 's3://cli-bucket/shared-v2.txt'], {
+        ...env,
+        AWS_CONFIG_FILE: join(server.dir, 'no-such-aws-config'),
+      })
+    ).stdout.trim();
+    expect(url).toContain('AWSAccessKeyId=');
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('shared content');
+    const forged = await fetch(url.replace(/Expires=(\d+)/, (_, e: string) => `Expires=${Number(e) + 1}`));
+    expect(forged.status).toBe(403);
+  });
+
   it('is refused with a wrong secret', async () => {
     const result = await runTool('aws', ['--endpoint-url', server.url, 's3', 'ls', 's3://cli-bucket/'], {
       ...env,

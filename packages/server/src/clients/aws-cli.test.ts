@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checksumOf } from '../checksums/index.js';
 import { CLIENT_USER, startTestServer } from './fixtures/test-server.js';
 import { childEnv, missingTool, runTool } from './fixtures/tools.js';
 
@@ -67,6 +68,17 @@ describe.skipIf(missing !== undefined)('aws CLI', () => {
     const back = join(server.dir, 'big-back.bin');
     await ok('s3', 'cp', 's3://cli-bucket/big.bin', back);
     expect((await readFile(back)).equals(data)).toBe(true);
+  });
+
+  // (CRC32C would need botocore[crt], which Debian's awscli lacks.)
+  it('uploads with --checksum-algorithm SHA256 and reads the checksum back', async () => {
+    const local = join(server.dir, 'crc.txt');
+    await writeFile(local, 'checksummed by the CLI');
+    await ok('s3', 'cp', local, 's3://cli-bucket/crc.txt', '--checksum-algorithm', 'SHA256');
+    const head = JSON.parse(
+      await ok('s3api', 'head-object', '--bucket', 'cli-bucket', '--key', 'crc.txt', '--checksum-mode', 'ENABLED'),
+    );
+    expect(head.ChecksumSHA256).toBe(await checksumOf('sha256', Buffer.from('checksummed by the CLI')));
   });
 
   it('put-object --if-none-match "*" creates once, then answers PreconditionFailed', async () => {

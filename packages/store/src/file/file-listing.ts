@@ -12,8 +12,10 @@ interface Seek {
 
 /**
  * Yields the keys below a directory in S3 order, starting at `seek`, without entering
- * subdirectories or yielding keys for which `skip` holds. Only the directories on the way to the
- * start and those actually walked are read, so a page costs the same at any depth into a listing.
+ * subdirectories or yielding keys for which `skip` holds. A subdirectory for which `grouped` holds
+ * is not walked: its own key (ending in `/`) stands for all of it, if it holds any object. Only
+ * the directories on the way to the start and those actually walked are read, so a page costs the
+ * same at any depth into a listing.
  */
 async function* walk(
   cache: DirCache,

@@ -111,7 +111,9 @@ describe('bad input', () => {
 
   it('invalid names, keys, query values and unknown operations get precise 4xx answers', async () => {
     expect((await raw('GET', `/${Bucket}/%E0%A4%A`, {})).text).toContain('<Code>InvalidURI</Code>');
-    const long = await raw('PUT', `/${Bucket}/${'k'.repeat(1100)}`, { 'content-length': 1 }, new Uint8Array(1));
+    const longest = await raw('PUT', `/${Bucket}/${'k'.repeat(1024)}`, { 'content-length': 1 }, new Uint8Array(1));
+    expect(longest.status).toBe(200);
+    const long = await raw('PUT', `/${Bucket}/${'k'.repeat(1025)}`, { 'content-length': 1 }, new Uint8Array(1));
     expect(long.status).toBe(400);
     expect(long.text).toContain('KeyTooLongError');
     const control = await raw('PUT', `/${Bucket}/a%00b`, { 'content-length': 1 }, new Uint8Array(1));

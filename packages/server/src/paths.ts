@@ -37,11 +37,6 @@ export const paths = {
   partsPrefix: (bucket: string, uploadId = '') => `p/${bucket}/${uploadId === '' ? '' : `${uploadId}/`}`,
 } as const;
 
-/** The longest internal prefix in front of a user's key (`o/`, `h/`), for the key-length check. */
-export function keyOverhead(bucket: string): number {
-  return Buffer.byteLength(paths.object(bucket, ''));
-}
-
 /** Strips `prefix` from a store key listed under it. */
 export function stripPrefix(storeKey: string, prefix: string): string {
   return storeKey.slice(prefix.length);

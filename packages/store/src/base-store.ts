@@ -24,6 +24,7 @@ import type {
  */
 export abstract class BaseStore implements ObjectStore {
   abstract readonly url: string;
+  abstract readonly maxKeyBytes: number;
 
   abstract getStream(
     key: string,

@@ -3,7 +3,16 @@ export { bodyText, bytesToStream, collectBody, concatBytes } from './body.js';
 export { type ChaosEvent, type ChaosOptions, ChaosStore, chaos, type Fault, type FaultRates } from './chaos.js';
 export * from './errors.js';
 export { FileStore, type FileStoreOptions } from './file/file-store.js';
-export { bareEtag, compareKeys, etagsEqual, MAX_KEY_BYTES, md5Etag, quoteEtag, validateKey } from './keys.js';
+export {
+  bareEtag,
+  compareKeys,
+  etagsEqual,
+  LOCAL_MAX_KEY_BYTES,
+  MAX_KEY_BYTES,
+  md5Etag,
+  quoteEtag,
+  validateKey,
+} from './keys.js';
 export { type LatencyOptions, LatencyStore, latency } from './latency.js';
 export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export {

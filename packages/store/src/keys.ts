@@ -4,10 +4,13 @@ import { InvalidKeyError } from './errors.js';
 /** S3's limit: a key is 1 to 1024 bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024;
 
+/** What the local backends (memory, file) accept: room for a layout's prefix before any S3 key. */
+export const LOCAL_MAX_KEY_BYTES = 2048;
+
 const encoder = new TextEncoder();
 
 /** Throws InvalidKeyError unless `key` is a valid S3 object key. */
-export function validateKey(key: string): void {
+export function validateKey(key: string, maxBytes: number = MAX_KEY_BYTES): void {
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidKeyError(String(key), 'a key must be a non-empty string');
   }
@@ -15,8 +18,8 @@ export function validateKey(key: string): void {
     throw new InvalidKeyError(key, 'a key must be valid Unicode (it contains a lone surrogate)');
   }
   const bytes = encoder.encode(key).length;
-  if (bytes > MAX_KEY_BYTES) {
-    throw new InvalidKeyError(key, `a key is at most ${MAX_KEY_BYTES} bytes of UTF-8, this one is ${bytes}`);
+  if (bytes > maxBytes) {
+    throw new InvalidKeyError(key, `a key is at most ${maxBytes} bytes of UTF-8 here, this one is ${bytes}`);
   }
 }
 

@@ -10,4 +10,12 @@ describe('MemoryStore', () => {
     expect(got.etag).toBe(etag);
     expect(got.metadata).toEqual({ x: '1' });
   });
+
+  it('keeps its own copy of a Buffer body', async () => {
+    const store = new MemoryStore();
+    const body = Buffer.from('original');
+    await store.put('k', body);
+    body.write('CHANGED!');
+    expect(new TextDecoder().decode((await store.get('k')).body)).toBe('original');
+  });
 });

@@ -1,7 +1,7 @@
 import { BaseStore } from './base-store.js';
 import { bytesToStream, collectBody } from './body.js';
 import { ClosedError, NotFoundError, PreconditionFailedError } from './errors.js';
-import { etagsEqual, md5Etag, validateKey } from './keys.js';
+import { etagsEqual, LOCAL_MAX_KEY_BYTES, md5Etag, validateKey } from './keys.js';
 import type {
   DeleteOptions,
   GetOptions,
@@ -31,6 +31,7 @@ interface StoredObject {
  */
 export class MemoryStore extends BaseStore {
   readonly url: string;
+  readonly maxKeyBytes = LOCAL_MAX_KEY_BYTES;
   readonly #objects = new Map<string, StoredObject>();
   /** Keys in S3 listing order, kept sorted on insert so LIST is a binary search. */
   readonly #sorted: string[] = [];
@@ -63,7 +64,7 @@ export class MemoryStore extends BaseStore {
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const bytes = await collectBody(body);
     // Check the condition after the body has arrived, as S3 does: the write takes effect at the end.
     const current = this.#objects.get(key);
@@ -77,7 +78,7 @@ export class MemoryStore extends BaseStore {
       }
     }
     const object: StoredObject = {
-      body: bytes.slice(),
+      body: Uint8Array.prototype.slice.call(bytes),
       etag: md5Etag(bytes),
       lastModified: new Date(),
       metadata: { ...(options.metadata ?? {}) },
@@ -90,7 +91,7 @@ export class MemoryStore extends BaseStore {
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const current = this.#objects.get(key);
     if (options.ifMatch !== undefined) {
       if (!current) throw new NotFoundError(key);
@@ -121,7 +122,7 @@ export class MemoryStore extends BaseStore {
 
   #read(key: string): StoredObject {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const object = this.#objects.get(key);
     if (!object) throw new NotFoundError(key);
     return object;

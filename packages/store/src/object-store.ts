@@ -123,6 +123,13 @@ export interface ObjectStore {
   /** A description of where the data lives, e.g. `file:///data` (never contains secrets). */
   readonly url: string;
 
+  /**
+   * The longest key this store accepts, in UTF-8 bytes. S3 allows 1024; an S3Store under a prefix
+   * allows less; local backends allow more, so that layouts built on them (the server's
+   * `o/<bucket>/<key>`) can hold any S3 key.
+   */
+  readonly maxKeyBytes: number;
+
   get(key: string, options: GetOptions & { ifNoneMatch: string }): Promise<GetResult | NotModified>;
   get(key: string, options?: GetOptions): Promise<GetResult>;
 

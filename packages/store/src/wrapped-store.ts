@@ -50,6 +50,10 @@ export abstract class WrappedStore extends BaseStore {
     return this.inner.url;
   }
 
+  get maxKeyBytes(): number {
+    return this.inner.maxKeyBytes;
+  }
+
   /** Runs one request: `run` performs it on the inner store. */
   protected abstract around<T>(call: StoreCall, run: () => Promise<T>): Promise<T>;
 

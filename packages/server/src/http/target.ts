@@ -1,5 +1,4 @@
 import { isStoreError, MAX_KEY_BYTES, validateKey } from '@bucketdb/store';
-import { keyOverhead } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import type { Target } from './routes.js';
 
@@ -60,11 +59,8 @@ const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 
 /** A key S3 would accept and our layout can hold; throws KeyTooLongError / InvalidArgument. */
 export function checkKey(bucket: string, key: string): void {
-  const limit = MAX_KEY_BYTES - keyOverhead(bucket);
-  if (Buffer.byteLength(key) > limit) {
-    throw new S3Error('KeyTooLongError', `Your key is too long (at most ${limit} bytes in this bucket).`, {
-      MaxSizeAllowed: String(limit),
-    });
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new S3Error('KeyTooLongError', 'Your key is too long.', { MaxSizeAllowed: String(MAX_KEY_BYTES) });
   }
   if (NOT_XML.test(key)) {
     throw new S3Error('InvalidArgument', 'Object keys must not contain control characters.', { ArgumentName: 'key' });

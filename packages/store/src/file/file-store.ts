@@ -11,7 +11,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from '../errors.js';
-import { etagsEqual, validateKey } from '../keys.js';
+import { etagsEqual, LOCAL_MAX_KEY_BYTES, validateKey } from '../keys.js';
 import type {
   DeleteOptions,
   GetOptions,
@@ -47,6 +47,7 @@ export interface FileStoreOptions {
  */
 export class FileStore extends BaseStore {
   readonly url: string;
+  readonly maxKeyBytes = LOCAL_MAX_KEY_BYTES;
   readonly root: string;
   readonly #objects: string;
   readonly #tmp: string;
@@ -108,7 +109,7 @@ export class FileStore extends BaseStore {
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const { ifMatch, ifNoneMatch } = options;
     if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
       throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
@@ -147,7 +148,7 @@ export class FileStore extends BaseStore {
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const target = this.#path(key);
     let removed = true;
     try {
@@ -189,7 +190,7 @@ export class FileStore extends BaseStore {
 
   async #openObject(key: string): Promise<{ fh: FileHandle; file: ObjectFileInfo }> {
     this.#checkOpen();
-    validateKey(key);
+    validateKey(key, this.maxKeyBytes);
     const path = this.#path(key);
     let fh: FileHandle;
     try {

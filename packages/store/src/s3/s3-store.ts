@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { BucketLocationConstraint, PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { BaseStore } from '../base-store.js';
 import { ClosedError, InvalidArgumentError, isStoreError } from '../errors.js';
-import { quoteEtag, validateKey } from '../keys.js';
+import { MAX_KEY_BYTES, quoteEtag, validateKey } from '../keys.js';
 import type {
   DeleteManyResult,
   DeleteOptions,
@@ -45,6 +45,7 @@ export class S3Store extends BaseStore {
   readonly url: string;
   readonly bucket: string;
   readonly prefix: string;
+  readonly maxKeyBytes: number;
   readonly #options: S3StoreOptions;
   readonly #retry: RetryPolicy;
   readonly #multipartThreshold: number;
@@ -58,6 +59,7 @@ export class S3Store extends BaseStore {
     }
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
+    this.maxKeyBytes = MAX_KEY_BYTES - Buffer.byteLength(this.prefix);
     this.#options = options;
     this.#retry = {
       ...DEFAULT_RETRY_POLICY,
@@ -265,8 +267,7 @@ export class S3Store extends BaseStore {
   }
 
   #fullKey(key: string): string {
-    validateKey(key);
-    if (this.prefix !== '') validateKey(this.prefix + key);
+    validateKey(key, this.maxKeyBytes);
     return this.prefix + key;
   }
 

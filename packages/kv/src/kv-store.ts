@@ -1,4 +1,4 @@
-import { type ObjectStore, openStore } from '@bucketdb/store';
+import { isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
 import { autoCodec, type Codec, type KvValue } from './codec.js';
 import { backoff, checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
@@ -169,7 +169,13 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     }
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt - 1, { random: this.#random });
-      const stored = await this.#io.fetch(encoded, path);
+      let stored: Fetched | undefined;
+      try {
+        stored = await this.#io.fetch(encoded, path);
+      } catch (error) {
+        if (isRetryable(error)) continue;
+        throw error;
+      }
       const live = stored !== undefined && !isExpired(stored.expiresAt, this.#clock()) ? stored : undefined;
       const current = live === undefined ? undefined : this.#entry(key, live);
       const next = await fn(current?.value, current);
@@ -187,10 +193,10 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
         const version = await this.#io.writeValue(key, encoded, value, expiresAt, condition);
         return withExpiry<KvEntry<T>>({ value: next, version, contentType: value.contentType }, expiresAt);
       } catch (error) {
-        if (!isKvError(error) || !['VersionMismatch', 'Exists', 'Conflict'].includes(error.code)) throw error;
+        if (!isRetryable(error)) throw error;
       }
     }
-    throw new KvError('Conflict', `update of ${show(key)} lost the race ${maxAttempts} times`, { key });
+    throw new KvError('Conflict', `update of ${show(key)} did not succeed in ${maxAttempts} attempts`, { key });
   }
 
   /** Entries in key order (see ScanOptions for costs). Expired entries are skipped. */
@@ -271,6 +277,16 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     if (fetched.contentType !== undefined) entry.contentType = fetched.contentType;
     return withExpiry(entry, fetched.expiresAt);
   }
+}
+
+/**
+ * Whether update() may run again after `error`: it lost the race, or the store failed without
+ * changing anything (Transient, Throttled). Never `Ambiguous`: that write may have landed, and
+ * running the function again would apply it twice.
+ */
+function isRetryable(error: unknown): boolean {
+  if (isKvError(error)) return ['VersionMismatch', 'Exists', 'Conflict'].includes(error.code);
+  return isStoreError(error) && error.retryable;
 }
 
 /** A version is an ETag as `get` returned it: a non-empty string. */

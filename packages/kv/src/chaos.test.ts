@@ -1,0 +1,48 @@
+import { chaos, isStoreError } from '@bucketdb/store';
+import { testBackendNames } from '@bucketdb/testkit';
+import { describe, expect, it } from 'vitest';
+import { useBackend } from './fixtures/backend.js';
+import { isKvError, open } from './index.js';
+
+const WORKERS = 8;
+const UPDATES = 15;
+
+describe.each(testBackendNames())('update() under injected faults on %s', (backendName) => {
+  const backend = useBackend(backendName);
+
+  it.each([1, 2, 3])(
+    'counts each increment at most once and every acknowledged one exactly (seed %i)',
+    async (seed) => {
+      const inner = await backend.newStore();
+      // Writes that land and then report failure (ambiguous), requests that fail before reaching
+      // the store, and shuffled completions.
+      const faulty = chaos(inner, {
+        seed,
+        ops: { put: { after: 0.15, before: 0.1, reorder: 0.2 }, get: { before: 0.1 }, head: { before: 0.05 } },
+      });
+      const kv = await open(faulty, { random: () => 0 });
+      const outcome = { acknowledged: 0, ambiguous: 0 };
+      await Promise.all(
+        Array.from({ length: WORKERS }, async () => {
+          for (let i = 0; i < UPDATES; i++) {
+            try {
+              await kv.update('counter', (n) => ((n as number | undefined) ?? 0) + 1, { maxAttempts: 500 });
+              outcome.acknowledged++;
+            } catch (error) {
+              // Only an unresolvable ambiguity, or the layout file's write failing, may surface.
+              if (isKvError(error, 'Ambiguous')) outcome.ambiguous++;
+              else if (!isStoreError(error, 'Transient')) throw error;
+            }
+          }
+        }),
+      );
+      expect(faulty.counts.after).toBeGreaterThan(0);
+      expect(faulty.counts.before).toBeGreaterThan(0);
+      const final = (await (await open(inner)).get('counter'))?.value as number;
+      // Acknowledged increments all landed; an ambiguous one may or may not have.
+      expect(final).toBeGreaterThanOrEqual(outcome.acknowledged);
+      expect(final).toBeLessThanOrEqual(outcome.acknowledged + outcome.ambiguous);
+      expect(outcome.acknowledged).toBeGreaterThan(WORKERS * UPDATES * 0.8);
+    },
+  );
+});

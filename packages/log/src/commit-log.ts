@@ -263,7 +263,7 @@ export class CommitLog {
     const see = (record: LogRecord) => {
       if (this.#see([record])) seen.push(record);
     };
-    for (let gets = 0; ; ) {
+    for (let gets = 0; ;) {
       const next = this.#version + 1;
       const known = this.#ahead.get(next);
       if (known) {

@@ -95,7 +95,9 @@ export class Connection {
       const stmt = this.db.prepare(sql);
       try {
         if (params !== undefined) bind(stmt, params);
-        while (stmt.step()) {}
+        while (stmt.step()) {
+          // Step through every row; the statement's effects are what count.
+        }
       } finally {
         stmt.finalize();
       }

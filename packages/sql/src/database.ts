@@ -91,7 +91,7 @@ export class Database {
    */
   async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
     const engine = this.#engine;
-    for (let conflicts = 0; ; ) {
+    for (let conflicts = 0; ;) {
       const release = await engine.mutex.acquire();
       let wait: Promise<void> | undefined;
       let result!: T;

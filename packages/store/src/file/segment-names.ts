@@ -44,9 +44,7 @@ export function entryName(segment: string, kind: EntryKind): string {
 }
 
 export type ParsedName =
-  | { kind: EntryKind; hashed: false; segment: string }
-  | { kind: EntryKind; hashed: true }
-  | undefined;
+  { kind: EntryKind; hashed: false; segment: string } | { kind: EntryKind; hashed: true } | undefined;
 
 /** The inverse of `entryName`; undefined for names bucketdb did not write. */
 export function parseName(name: string): ParsedName {

@@ -5,7 +5,7 @@ import type { Fetched, KvContext } from './context.js';
 import { isKvError, KvError, show } from './errors.js';
 import { checkLayout, readLayout } from './manifest.js';
 import { type EncodedValue, ObjectAccess } from './object-access.js';
-import { KvPaths, LAYOUTS, type Layout, storeKeyPrefixBytes } from './paths.js';
+import { KvPaths, LAYOUTS, type Layout } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
 import { type Clock, expiryFromTtl, isExpired } from './ttl.js';
@@ -52,12 +52,17 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const owns = typeof urlOrStore === 'string';
     const store = owns ? await openStore(urlOrStore) : urlOrStore;
     try {
-      const reserved = storeKeyPrefixBytes(store);
-      const probe = new KvPaths(options.prefix ?? '', 'ordered', reserved);
+      const probe = new KvPaths(options.prefix ?? '', 'ordered', store.maxKeyBytes);
       const recorded = await readLayout(store, probe.manifest);
       const layout = options.layout ?? recorded ?? 'ordered';
       checkLayout(probe.manifest, recorded, layout);
-      return new KvStore<T>(store, owns, new KvPaths(probe.prefix, layout, reserved), recorded !== undefined, options);
+      return new KvStore<T>(
+        store,
+        owns,
+        new KvPaths(probe.prefix, layout, store.maxKeyBytes),
+        recorded !== undefined,
+        options,
+      );
     } catch (error) {
       if (owns) await store.close();
       throw error;

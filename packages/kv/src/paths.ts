@@ -33,10 +33,11 @@ export class KvPaths {
   readonly maxEncodedKeyBytes: number;
 
   /**
-   * `reservedBytes`: what the store itself puts before every key (S3Store's own prefix), which
-   * counts against S3's 1024 bytes too.
+   * `storeMaxKeyBytes`: the longest key the store takes (S3Store: 1024 less its own prefix). KV
+   * keys stay within S3's 1024 bytes even on local stores that take more, so that a store's
+   * objects can be copied to S3 as they are.
    */
-  constructor(prefix: string, layout: Layout, reservedBytes = 0) {
+  constructor(prefix: string, layout: Layout, storeMaxKeyBytes = MAX_KEY_BYTES) {
     if (prefix.startsWith('/')) {
       throw new KvError('InvalidArgument', `a KV prefix must not start with "/": ${show(prefix)}`);
     }
@@ -45,7 +46,8 @@ export class KvPaths {
     this.manifest = `${this.prefix}kv.json`;
     this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
     this.ttlDir = `${this.prefix}t/`;
-    this.maxEncodedKeyBytes = MAX_KEY_BYTES - reservedBytes - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
+    const budget = Math.min(MAX_KEY_BYTES, storeMaxKeyBytes);
+    this.maxEncodedKeyBytes = budget - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
     if (this.maxEncodedKeyBytes < 64) {
       throw new KvError('InvalidArgument', `the prefix ${show(prefix)} leaves too little room for keys`);
     }
@@ -96,10 +98,4 @@ export class KvPaths {
     const key = decodeKey(encoded);
     return key === undefined ? undefined : { expiresAtMs: Number(digits), encoded, key };
   }
-}
-
-/** The bytes a store puts before every key, for stores that say (S3Store's `prefix`). */
-export function storeKeyPrefixBytes(store: object): number {
-  const prefix = (store as { prefix?: unknown }).prefix;
-  return typeof prefix === 'string' ? encoder.encode(prefix).length : 0;
 }

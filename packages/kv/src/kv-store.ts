@@ -1,6 +1,6 @@
-import { isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
+import { backoff, isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
 import { autoCodec, type Codec, type KvValue } from './codec.js';
-import { backoff, checkConcurrency, mapConcurrent } from './concurrency.js';
+import { checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
 import { isKvError, KvError, show } from './errors.js';
 import { checkLayout, readLayout } from './manifest.js';
@@ -173,7 +173,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       throw new KvError('InvalidArgument', `maxAttempts must be a positive integer, got ${String(maxAttempts)}`);
     }
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await backoff(attempt - 1, { random: this.#random });
+      if (attempt > 0) await backoff(attempt - 1, { capMs: 500, random: this.#random });
       let stored: Fetched | undefined;
       try {
         stored = await this.#io.fetch(encoded, path);

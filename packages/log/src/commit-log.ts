@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@bucketdb/store';
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '@bucketdb/store';
 import { type Checkpoint, Checkpoints } from './checkpoints.js';
 import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';

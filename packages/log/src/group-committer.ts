@@ -1,5 +1,5 @@
 import { isStoreError } from '@bucketdb/store';
-import { type BackoffOptions, backoff } from './backoff.js';
+import { type BackoffOptions, backoff } from '@bucketdb/store';
 import type { CommitLog } from './commit-log.js';
 import { LogError } from './errors.js';
 import { checkVersion } from './paths.js';

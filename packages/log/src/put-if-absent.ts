@@ -1,5 +1,5 @@
 import { AmbiguousWriteError, isStoreError, type ObjectStore } from '@bucketdb/store';
-import { type BackoffOptions, backoff } from './backoff.js';
+import { type BackoffOptions, backoff } from '@bucketdb/store';
 
 export interface PutIfAbsentOptions extends BackoffOptions {
   /** Whether the object found at the key is the one we tried to write (e.g. same commit id). */

@@ -1,5 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { ClosedError, type ObjectStore } from '@bucketdb/store';
+import { backoff, ClosedError, type ObjectStore } from '@bucketdb/store';
 import { RetrySignal } from './batch.js';
 import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
@@ -147,7 +146,7 @@ export class Database {
       conflicts++;
       engine.stats.retries++;
       if (conflicts > this.#options.maxRetries) throw new ConflictError(conflicts);
-      await delay(Math.random() * Math.min(200, 2 * 2 ** conflicts));
+      await backoff(conflicts, { capMs: 200 });
     }
   }
 

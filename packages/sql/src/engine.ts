@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { CommitLog, type LogRecord } from '@bucketdb/log';
-import type { ObjectStore } from '@bucketdb/store';
+import { backoff, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
@@ -272,7 +271,7 @@ export class Engine {
         if (!outcome.committed) {
           attempt++;
           if (attempt > this.options.maxAppendAttempts) throw new RetrySignal();
-          await delay(Math.random() * Math.min(250, 2 * 2 ** attempt));
+          await backoff(attempt);
           await retryReads(() => this.log.catchUp());
         }
       } catch (error) {

@@ -1,5 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { isStoreError } from '@bucketdb/store';
+import { backoff, isStoreError } from '@bucketdb/store';
 
 /**
  * Runs a read (GET or LIST: repeating it changes nothing) again after errors the store calls
@@ -12,7 +11,7 @@ export async function retryReads<T>(read: () => Promise<T>, attempts = 5): Promi
       return await read();
     } catch (error) {
       if (attempt >= attempts || !isStoreError(error) || !error.retryable) throw error;
-      await delay(Math.random() * Math.min(200, 5 * 2 ** attempt));
+      await backoff(attempt, { baseMs: 5, capMs: 200 });
     }
   }
 }

@@ -1,3 +1,4 @@
+export { type BackoffOptions, backoff, backoffDelay } from './backoff.js';
 export { BaseStore, deleteEach, listAll } from './base-store.js';
 export { bodyText, bytesToStream, collectBody, concatBytes } from './body.js';
 export { type ChaosEvent, type ChaosOptions, ChaosStore, chaos, type Fault, type FaultRates } from './chaos.js';

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay } from '../backoff.js';
 import { AmbiguousWriteError, type StoreError, TransientError } from '../errors.js';
 import { mayHaveLanded, toStoreError } from './s3-errors.js';
 
@@ -29,7 +30,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** "Full jitter" backoff: uniform in [0, min(max, base * 2^(attempt-1))]. */
 export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  return policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return backoffDelay(attempt - 1, { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs, random: policy.random });
 }
 
 /**

@@ -11,8 +11,8 @@ export interface BackoffOptions {
 
 /**
  * "Full jitter" exponential backoff: uniform in [0, min(cap, base * 2^attempt)]. Spreading
- * contenders out randomly matters more here than the mean: writers racing for one slot that all
- * wait the same time collide again.
+ * contenders out randomly matters more than the mean: writers racing for one key or slot that all
+ * wait the same time collide again. The one backoff every package uses.
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {
   const { baseMs = 2, capMs = 250, random = Math.random } = options;

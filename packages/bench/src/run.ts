@@ -1,0 +1,32 @@
+/**
+ * `npm run bench -- <name> [args…]`: runs one benchmark from source in its own Node process.
+ * Each benchmark writes its report to docs/benchmarks/ and prints the ratios against its baseline.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BENCHMARKS: Record<string, { file: string; what: string }> = {
+  server: { file: 'server.ts', what: 'S3 server vs s3rver vs a bare node:http ceiling (4 KiB ops/s, 256 MiB MB/s)' },
+  sql: {
+    file: 'sql.ts',
+    what: 'SQL commits/s, requests per commit, s3db-style baseline, CPU vs better-sqlite3, open time',
+  },
+  kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
+  'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHMARKS[name];
+if (!bench) {
+  const list = Object.entries(BENCHMARKS)
+    .map(([key, { what }]) => `  ${key.padEnd(16)} ${what}`)
+    .join('\n');
+  process.stderr.write(
+    `${name === undefined ? '' : `unknown benchmark ${JSON.stringify(name)}\n`}usage: npm run bench -- <name> [args]\n\n${list}\n`,
+  );
+  process.exit(name === undefined || name === '--help' ? 0 : 2);
+}
+
+const file = fileURLToPath(new URL(bench.file, import.meta.url));
+const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file, ...args], { stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -69,7 +69,11 @@ export function toStoreError(error: unknown, key: string): StoreError {
     return new TransientError(`network error talking to S3: ${message}`, { key, cause: error });
   }
   // Failures before anything was sent: bad configuration, a header Node refuses to send, ...
-  return new InvalidArgumentError(`the S3 request could not be made: ${message}`, { key, cause: error });
+  const hint =
+    name === 'CredentialsProviderError'
+      ? ' (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; `bucketdb server` prints its keys)'
+      : '';
+  return new InvalidArgumentError(`the S3 request could not be made: ${message}${hint}`, { key, cause: error });
 }
 
 function fromStatus(status: number, name: string, message: string, key: string, cause: unknown): StoreError {

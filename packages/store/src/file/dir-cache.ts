@@ -1,8 +1,9 @@
 import type { Dir } from 'node:fs';
-import { type FileHandle, open, opendir, readdir, stat } from 'node:fs/promises';
+import { opendir, readdir, stat } from 'node:fs/promises';
 import { compareKeys } from '../keys.js';
 import { errnoCode } from './fs-errors.js';
-import { readObjectHeader } from './object-file.js';
+import { fsClose } from './fast-fs.js';
+import { openObjectFile } from './object-file.js';
 import { parseName } from './segment-names.js';
 
 interface CachedDir extends DirStamp {
@@ -164,17 +165,13 @@ async function statDir(path: string): Promise<DirStamp> {
 }
 
 async function headerKey(path: string): Promise<string | undefined> {
-  let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    const { fd, file } = await openObjectFile(path);
+    await fsClose(fd);
+    return file.header.key;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
-  }
-  try {
-    return (await readObjectHeader(fh, path)).header.key;
-  } finally {
-    await fh.close();
   }
 }
 

@@ -1,21 +1,41 @@
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { fsClose, fsFsync, fsOpen } from './fast-fs.js';
 
 /** Makes a directory's entries (a rename, link, unlink or mkdir inside it) durable. */
 export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+  const fd = await fsOpen(dir, 'r');
   try {
-    await fh.sync();
+    await fsFsync(fd);
   } finally {
-    await fh.close();
+    await fsClose(fd);
   }
 }
 
 /** The bytes [start, end) of an open file as a stream; closes the file when done or abandoned. */
-export function streamFile(fh: FileHandle, start: number, end: number): AsyncIterable<Uint8Array> {
+export function streamFile(fd: number, start: number, end: number): AsyncIterable<Uint8Array> {
   if (end <= start) {
-    void fh.close();
-    return (async function* () {})();
+    fsClose(fd).catch(() => {});
+    return bytesOnce(undefined);
   }
-  return fh.createReadStream({ start, end: end - 1, highWaterMark: 1 << 20 });
+  return createReadStream('', { fd, start, end: end - 1, highWaterMark: 1 << 20 });
+}
+
+/** Bytes already in memory as a body of one chunk (none when empty). */
+export function bytesOnce(bytes: Uint8Array | undefined): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      let done = bytes === undefined || bytes.length === 0;
+      return {
+        async next() {
+          if (done) return { done: true, value: undefined };
+          done = true;
+          return { done: false, value: bytes as Uint8Array };
+        },
+        async return() {
+          done = true;
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }

@@ -48,6 +48,30 @@ describe('FileStore across processes', () => {
     }
   });
 
+  it('orders unconditional puts of new keys with put-if-absent and swaps from other processes', async () => {
+    // Per round, on a new key: an unconditional put (lock-free while the key is absent), a
+    // put-if-absent and a swap of the put-if-absent's version, each from its own process. Every
+    // linearizable order ends with the unconditional put's value: the create succeeds only before
+    // it, the swap only right after the create, and nothing can overwrite the put once it is in.
+    const rounds = 60;
+    const racers = ['put', 'create', 'swap'].map((role) =>
+      child('./file-store-race.child.ts', [root, role, `mixed-${role}`, `${rounds}`]),
+    );
+    await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
+    for (const r of racers) r.child.stdin?.write('go\n');
+    const [put, create, swap] = await Promise.all(
+      racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{'))).won as number[]),
+    );
+    await Promise.all(racers.map((r) => r.result));
+    const store = await FileStore.open(root);
+    expect(put).toHaveLength(rounds);
+    for (let round = 0; round < rounds; round++) {
+      expect(bodyText((await store.get(`mixed/${round}`)).body), `round ${round}`).toBe(`put ${round}`);
+      if (swap?.includes(round)) expect(create, `round ${round}`).toContain(round);
+    }
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
   it('counts exactly with If-Match increments from several processes', async () => {
     const store = await FileStore.open(root);
     await store.put('counter', '0');
@@ -285,6 +309,60 @@ describe('FileStore keys and layout', () => {
     expect(`"${hashOut.digest('hex')}"`).toBe(etag);
     // Holding the object would add 256 MiB; streaming adds a few chunk buffers.
     expect(peak - baseline).toBeLessThan(96 * 2 ** 20);
+  });
+
+  it('serves objects and ranges of every size around its first read exactly', async () => {
+    const store = await FileStore.open(root);
+    // A GET's first read (16 KiB) holds header and content of small objects; larger ones stream.
+    const sizes = [0, 1, 4096, 15 * 1024, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 40_000, 3 * 2 ** 20 + 7];
+    for (const size of sizes) {
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 31 + size) % 251;
+      await store.put(`s/${size}`, bytes);
+      const whole = await store.get(`s/${size}`);
+      expect(Buffer.from(whole.body).equals(bytes), `size ${size}`).toBe(true);
+      expect(whole.size).toBe(size);
+      if (size === 0) continue;
+      const ranges = [
+        { offset: 0, length: 1 },
+        { offset: size - 1 },
+        { suffix: Math.min(size, 10) },
+        { offset: Math.floor(size / 3), length: Math.ceil(size / 3) },
+        { offset: Math.floor(size / 2), length: size },
+      ];
+      for (const range of ranges) {
+        const got = await store.get(`s/${size}`, { range });
+        const { start, end } = got.range ?? { start: -1, end: -1 };
+        expect(Buffer.from(got.body).equals(bytes.subarray(start, end)), `size ${size} ${JSON.stringify(range)}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it('writes a stream of many tiny chunks in batches, and stores nothing from a body that fails', async () => {
+    const store = await FileStore.open(root);
+    const hash = createHash('md5');
+    async function* tiny() {
+      for (let i = 0; i < 30_000; i++) {
+        const chunk = Buffer.alloc(97, i % 256);
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    const { etag } = await store.put('tiny', tiny());
+    expect(etag).toBe(`"${hash.digest('hex')}"`);
+    expect((await store.head('tiny')).size).toBe(30_000 * 97);
+
+    async function* failing() {
+      for (let i = 0; i < 5; i++) yield Buffer.alloc(2 ** 20, i);
+      throw new Error('the client went away');
+    }
+    await expect(store.put('tiny', failing())).rejects.toThrow('the client went away');
+    await expect(store.put('fresh', failing())).rejects.toThrow('the client went away');
+    expect((await store.head('tiny')).etag).toBe(etag);
+    await expectStoreError(store.head('fresh'), 'NotFound');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 
   it('keeps serving the version it opened while the key is replaced', async () => {

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { type FileHandle, link, mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BaseStore } from '../base-store.js';
@@ -27,11 +26,13 @@ import type {
 } from '../object-store.js';
 import { resolveRange } from '../range.js';
 import { DirCache } from './dir-cache.js';
-import { streamFile, syncDir } from './file-io.js';
+import { DirSyncs } from './dir-syncs.js';
+import { fsClose, fsLink, fsRename, fsUnlink } from './fast-fs.js';
+import { bytesOnce, streamFile, syncDir } from './file-io.js';
 import { listTreePage } from './file-listing.js';
 import { errnoCode, translateFsError } from './fs-errors.js';
 import { KeyLocks } from './key-lock.js';
-import { type ObjectFileInfo, objectInfo, readObjectHeader, writeObjectFile } from './object-file.js';
+import { type ObjectFileInfo, objectInfo, openObjectFile, writeObjectFile } from './object-file.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 import { keyPath } from './segment-names.js';
 
@@ -39,6 +40,9 @@ export interface FileStoreOptions {
   /** fsync files and directories before a write returns (default true). */
   sync?: boolean;
 }
+
+/** A GET reads this much at once: header and, for small objects, all of the content. */
+const GET_FIRST_READ = 16 * 1024;
 
 /**
  * Objects in a local directory: crash-safe (temp file, fsync, rename), safe for many processes on
@@ -53,7 +57,10 @@ export class FileStore extends BaseStore {
   readonly #tmp: string;
   readonly #locks: KeyLocks;
   readonly #cache = new DirCache();
+  readonly #dirSyncs = new DirSyncs();
   readonly #sync: boolean;
+  /** Temp file names: unique within this process, and OWNER tells processes apart. */
+  #tempSeq = 0;
   #closed = false;
 
   private constructor(root: string, options: FileStoreOptions) {
@@ -81,29 +88,38 @@ export class FileStore extends BaseStore {
   getStream(key: string, options?: GetOptions): Promise<GetStreamResult>;
   async getStream(key: string, options: GetOptions = {}): Promise<GetStreamResult | NotModified> {
     // The open file stays the version we checked even if the key is replaced meanwhile.
-    const { fh, file } = await this.#openObject(key);
+    const { fd, file } = await this.#openObject(key, GET_FIRST_READ);
     try {
-      const { header, dataOffset } = file;
+      const { header, dataOffset, prefetched } = file;
       if (options.ifMatch !== undefined && !etagsEqual(options.ifMatch, header.etag)) {
         throw new PreconditionFailedError(key, 'If-Match does not match the current ETag');
       }
       if (options.ifNoneMatch !== undefined && etagsEqual(options.ifNoneMatch, header.etag)) {
-        await fh.close();
+        await fsClose(fd);
         return { notModified: true, key, etag: header.etag };
       }
       const info = objectInfo(header);
-      if (!options.range) return { ...info, body: streamFile(fh, dataOffset, dataOffset + header.size) };
-      const range = resolveRange(key, header.size, options.range);
-      return { ...info, range, body: streamFile(fh, dataOffset + range.start, dataOffset + range.end) };
+      const range = options.range ? resolveRange(key, header.size, options.range) : undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? header.size;
+      let body: AsyncIterable<Uint8Array>;
+      if (end <= (prefetched?.length ?? 0)) {
+        // The first read brought all the bytes asked for: no more reads, the file can go.
+        fsClose(fd).catch(() => {});
+        body = bytesOnce(prefetched?.subarray(start, end));
+      } else {
+        body = streamFile(fd, dataOffset + start, dataOffset + end);
+      }
+      return range ? { ...info, range, body } : { ...info, body };
     } catch (error) {
-      await fh.close();
+      await fsClose(fd);
       throw translateFsError(error, key);
     }
   }
 
   async head(key: string): Promise<ObjectInfo> {
-    const { fh, file } = await this.#openObject(key);
-    await fh.close();
+    const { fd, file } = await this.#openObject(key);
+    await fsClose(fd);
     return objectInfo(file.header);
   }
 
@@ -114,35 +130,69 @@ export class FileStore extends BaseStore {
     if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
       throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
     }
-    const temp = `${this.#tmp}/${OWNER}.${randomBytes(8).toString('hex')}`;
-    let moved = false;
+    const temp = `${this.#tmp}/${OWNER}.${++this.#tempSeq}`;
+    let placed = false;
     try {
-      const header = await this.#writeTemp(temp, key, body, options);
-      const target = this.#path(key);
-      if (ifNoneMatch === '*' && ifMatch === undefined) {
-        // link(2) fails with EEXIST when the key exists: an atomic create-only, no lock needed.
-        await this.#place(key, (path) => link(temp, path));
+      const header = await writeObjectFile(temp, body, {
+        key,
+        contentType: options.contentType,
+        metadata: { ...(options.metadata ?? {}) },
+        contentLength: options.contentLength,
+        signal: options.signal,
+        sync: this.#sync,
+      });
+      const dir = dirname(this.#path(key));
+      if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {
+        // The object now has two names; the temp one goes while the new entry is made durable.
+        await Promise.all([fsUnlink(temp).then(() => (placed = true)), this.#syncCommitted(key, dir)]);
       } else {
-        await this.#locks.withLock(key, async () => {
-          if (ifMatch !== undefined || ifNoneMatch !== undefined) {
-            const current = await this.#currentEtag(target);
-            if (ifNoneMatch === '*' && current !== undefined) {
-              throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
-            }
-            if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
-          }
-          await this.#place(key, async (path) => {
-            await rename(temp, path);
-            moved = true;
-          });
-        });
+        const release = await this.#replace(key, temp, options);
+        placed = true;
+        // Releasing the lock and making the rename durable need not wait for each other.
+        await Promise.all([release(), this.#syncCommitted(key, dir)]);
       }
-      await this.#syncCommitted(key, dirname(target));
       return { etag: header.etag };
     } catch (error) {
       throw translateFsError(error, key);
     } finally {
-      if (!moved) await unlink(temp).catch(() => {});
+      if (!placed) await fsUnlink(temp).catch(() => {});
+    }
+  }
+
+  /**
+   * Commits `temp` as the key by link(2), which fails with EEXIST when the key exists: an atomic
+   * create-only with no lock. An unconditional put of a new key commits this way too: no lock
+   * holder relies on the key being absent before it renames (a swap found the key present, and
+   * only a delete, which holds the lock, makes it absent), so a link can never land between a
+   * holder's check and its rename. Resolves false when the key exists (and `createOnly` is not set).
+   */
+  async #link(key: string, temp: string, createOnly: boolean): Promise<boolean> {
+    try {
+      await this.#place(key, (path) => fsLink(temp, path));
+      return true;
+    } catch (error) {
+      if (createOnly || errnoCode(error) !== 'EEXIST') throw error;
+      return false;
+    }
+  }
+
+  /** Checks the write's conditions and renames `temp` over the key, under the key's lock. */
+  async #replace(key: string, temp: string, options: PutOptions): Promise<() => Promise<void>> {
+    const { ifMatch, ifNoneMatch } = options;
+    const release = await this.#locks.acquire(key);
+    try {
+      if (ifMatch !== undefined || ifNoneMatch !== undefined) {
+        const current = await this.#currentEtag(this.#path(key));
+        if (ifNoneMatch === '*' && current !== undefined) {
+          throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
+        }
+        if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
+      }
+      await this.#place(key, (path) => fsRename(temp, path));
+      return release;
+    } catch (error) {
+      await release();
+      throw error;
     }
   }
 
@@ -151,19 +201,20 @@ export class FileStore extends BaseStore {
     validateKey(key, this.maxKeyBytes);
     const target = this.#path(key);
     let removed = true;
+    let release: (() => Promise<void>) | undefined;
     try {
-      await this.#locks.withLock(key, async () => {
-        if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, await this.#currentEtag(target));
-        await unlink(target).catch((error) => {
-          if (errnoCode(error) !== 'ENOENT') throw error;
-          removed = false;
-        });
+      release = await this.#locks.acquire(key);
+      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, await this.#currentEtag(target));
+      await fsUnlink(target).catch((error) => {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        removed = false;
       });
     } catch (error) {
+      await release?.();
       throw translateFsError(error, key);
     }
-    if (!removed) return;
-    await this.#syncCommitted(key, dirname(target));
+    if (!removed) return release();
+    await Promise.all([release(), this.#syncCommitted(key, dirname(target))]);
     await this.#pruneEmptyDirs(dirname(target));
   }
 
@@ -188,38 +239,31 @@ export class FileStore extends BaseStore {
     return `${this.#objects}/${keyPath(key).file}`;
   }
 
-  async #openObject(key: string): Promise<{ fh: FileHandle; file: ObjectFileInfo }> {
+  async #openObject(key: string, firstRead?: number): Promise<{ fd: number; file: ObjectFileInfo }> {
     this.#checkOpen();
     validateKey(key, this.maxKeyBytes);
     const path = this.#path(key);
-    let fh: FileHandle;
+    let opened: { fd: number; file: ObjectFileInfo };
     try {
-      fh = await open(path, 'r');
+      opened = await openObjectFile(path, firstRead);
     } catch (error) {
       throw translateFsError(error, key);
     }
-    try {
-      const file = await readObjectHeader(fh, path);
-      if (file.header.key !== key) throw new CorruptError(`${path} holds key ${JSON.stringify(file.header.key)}`);
-      return { fh, file };
-    } catch (error) {
-      await fh.close();
-      throw translateFsError(error, key);
+    if (opened.file.header.key !== key) {
+      await fsClose(opened.fd);
+      throw new CorruptError(`${path} holds key ${JSON.stringify(opened.file.header.key)}`);
     }
+    return opened;
   }
 
   async #currentEtag(path: string): Promise<string | undefined> {
-    let fh: FileHandle;
     try {
-      fh = await open(path, 'r');
+      const { fd, file } = await openObjectFile(path);
+      await fsClose(fd);
+      return file.header.etag;
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
-    }
-    try {
-      return (await readObjectHeader(fh, path)).header.etag;
-    } finally {
-      await fh.close();
     }
   }
 
@@ -227,22 +271,6 @@ export class FileStore extends BaseStore {
     if (current === undefined) throw new NotFoundError(key);
     if (!etagsEqual(ifMatch, current))
       throw new PreconditionFailedError(key, 'If-Match does not match the current ETag');
-  }
-
-  async #writeTemp(temp: string, key: string, body: PutBody, options: PutOptions) {
-    const fh = await open(temp, 'wx');
-    try {
-      return await writeObjectFile(fh, body, {
-        key,
-        contentType: options.contentType,
-        metadata: { ...(options.metadata ?? {}) },
-        contentLength: options.contentLength,
-        signal: options.signal,
-        sync: this.#sync,
-      });
-    } finally {
-      await fh.close();
-    }
   }
 
   /** Runs `op` on the key's path, creating its directories if missing (or removed meanwhile). */
@@ -266,7 +294,7 @@ export class FileStore extends BaseStore {
   async #syncCommitted(key: string, dir: string): Promise<void> {
     if (!this.#sync) return;
     try {
-      await syncDir(dir);
+      await this.#dirSyncs.sync(dir);
     } catch (cause) {
       // Gone: a later delete emptied and removed the directory, so there is nothing left to sync.
       if (errnoCode(cause) === 'ENOENT') return;
@@ -290,8 +318,8 @@ export class FileStore extends BaseStore {
     const dirPath = dir === '' ? this.#objects : `${this.#objects}/${dir.slice(0, -1)}`;
     const summary = await this.#cache.summary(dirPath, key.slice(key.lastIndexOf('/') + 1), async () => {
       try {
-        const { fh, file } = await this.#openObject(key);
-        await fh.close();
+        const { fd, file } = await this.#openObject(key);
+        await fsClose(fd);
         const { size, etag, lastModified } = file.header;
         return { size, etag, lastModified };
       } catch (error) {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictInFlightError } from '../errors.js';
+import { fsExists, fsSymlink, fsUnlink } from './fast-fs.js';
 import { errnoCode } from './fs-errors.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 
@@ -23,6 +24,8 @@ export class KeyLocks {
   readonly #dir: string;
   /** Same-process callers queue here instead of polling the file system. */
   readonly #queues = new Map<string, Promise<void>>();
+  /** Generations past 0 seen here: only keys whose holder once died inside the lock have one. */
+  readonly #generations = new Map<string, number>();
   readonly #timeoutMs: number;
 
   constructor(dir: string, timeoutMs = 30_000) {
@@ -31,26 +34,44 @@ export class KeyLocks {
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire(key);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Takes the key's lock; resolves with its release. Callers that have more to do after the
+   * critical section (FileStore's directory fsync) run the release beside it.
+   */
+  async acquire(key: string): Promise<() => Promise<void>> {
     const name = createHash('sha256').update(key).digest('hex').slice(0, 40);
-    const previous = this.#queues.get(name) ?? Promise.resolve();
+    const previous = this.#queues.get(name);
     let done!: () => void;
     const mine = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const tail = previous.then(() => mine);
+    const tail = previous ? previous.then(() => mine) : mine;
     this.#queues.set(name, tail);
-    await previous;
-    try {
-      const release = await this.#acquire(name, key);
-      try {
-        return await fn();
-      } finally {
-        await release();
-      }
-    } finally {
+    const finish = () => {
       done();
       if (this.#queues.get(name) === tail) this.#queues.delete(name);
+    };
+    if (previous) await previous;
+    let unlock: () => Promise<void>;
+    try {
+      unlock = await this.#acquire(name, key);
+    } catch (error) {
+      finish();
+      throw error;
     }
+    let released: Promise<void> | undefined;
+    return () => {
+      released ??= unlock().finally(finish);
+      return released;
+    };
   }
 
   /** Breaks every lock whose holder has died (at open; acquiring does the same lazily). */
@@ -66,15 +87,18 @@ export class KeyLocks {
 
   async #acquire(name: string, key: string): Promise<() => Promise<void>> {
     const deadline = Date.now() + this.#timeoutMs;
-    let gen = await this.#currentGen(name, 0);
+    // The last generation seen (usually 0) without looking for markers: the check after taking
+    // it finds any newer one.
+    let gen = this.#generations.get(name) ?? 0;
     for (let attempt = 0; ; attempt++) {
       const path = `${this.#dir}/${name}.${gen}`;
       try {
-        await symlink(OWNER, path);
-        if (!(await this.#exists(`${this.#dir}/${name}.g${gen + 1}`))) {
-          return () => unlink(path).catch(() => {});
+        await fsSymlink(OWNER, path);
+        if (!(await fsExists(`${this.#dir}/${name}.g${gen + 1}`))) {
+          if (gen > 0) this.#generations.set(name, gen);
+          return () => fsUnlink(path).catch(() => {});
         }
-        await unlink(path).catch(() => {});
+        await fsUnlink(path).catch(() => {});
         gen = await this.#currentGen(name, gen + 1);
         continue;
       } catch (error) {
@@ -95,17 +119,17 @@ export class KeyLocks {
   /** Ends generation `gen` (its holder is dead) and returns the next one. */
   async #advance(name: string, gen: number): Promise<number> {
     try {
-      await symlink(OWNER, `${this.#dir}/${name}.g${gen + 1}`);
+      await fsSymlink(OWNER, `${this.#dir}/${name}.g${gen + 1}`);
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
-    await unlink(`${this.#dir}/${name}.${gen}`).catch(() => {});
+    await fsUnlink(`${this.#dir}/${name}.${gen}`).catch(() => {});
     return this.#currentGen(name, gen + 1);
   }
 
   async #currentGen(name: string, from: number): Promise<number> {
     let gen = from;
-    while (await this.#exists(`${this.#dir}/${name}.g${gen + 1}`)) gen++;
+    while (await fsExists(`${this.#dir}/${name}.g${gen + 1}`)) gen++;
     return gen;
   }
 
@@ -114,16 +138,6 @@ export class KeyLocks {
       return await readlink(path);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
-      throw error;
-    }
-  }
-
-  async #exists(path: string): Promise<boolean> {
-    try {
-      await lstat(path);
-      return true;
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return false;
       throw error;
     }
   }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { CorruptError, InvalidArgumentError } from '../errors.js';
 import { md5Etag } from '../keys.js';
 import type { ObjectInfo, PutBody } from '../object-store.js';
+import { fsClose, fsFdatasync, fsFstat, fsOpen, fsRead, fsWritev } from './fast-fs.js';
 
 /**
  * One object = one file: `MAGIC`, a 4-byte big-endian header length, a JSON header (padded with
@@ -13,6 +14,7 @@ const MAGIC = Buffer.from('BKDBOBJ1');
 const PREFIX = MAGIC.length + 4;
 const FIRST_READ = 4096;
 const encoder = new TextEncoder();
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 export interface ObjectHeader {
   key: string;
@@ -27,6 +29,8 @@ export interface ObjectFileInfo {
   header: ObjectHeader;
   /** Where the content starts in the file. */
   dataOffset: number;
+  /** The first content bytes, when the read of the header brought them in. */
+  prefetched?: Buffer;
 }
 
 function headerJson(header: ObjectHeader): Buffer {
@@ -39,15 +43,19 @@ export interface WriteObjectOptions {
   metadata: Record<string, string>;
   contentLength?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Make the content durable before returning (fdatasync semantics). */
   sync: boolean;
 }
 
-/** Writes `body` with its header into the open, empty file `fh`; hashes a stream as it goes. */
-export async function writeObjectFile(
-  fh: FileHandle,
-  body: PutBody,
-  options: WriteObjectOptions,
-): Promise<ObjectHeader> {
+/** A streamed body is written in batches of about this size, one batch in flight at a time. */
+const WRITE_BATCH = 1 << 20;
+
+/**
+ * Creates the file `path` (which must not exist) holding `body` with its header; hashes a stream
+ * as it goes. Known bytes take one write: the file is opened O_DSYNC when `sync`, so the write
+ * returns once the bytes are durable and no separate fsync call is needed.
+ */
+export async function writeObjectFile(path: string, body: PutBody, options: WriteObjectOptions): Promise<ObjectHeader> {
   const header: ObjectHeader = {
     key: options.key,
     size: Number.MAX_SAFE_INTEGER,
@@ -57,32 +65,69 @@ export async function writeObjectFile(
   };
   if (options.contentType !== undefined) header.contentType = options.contentType;
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    // Known bytes: one write of header and content.
     const bytes = typeof body === 'string' ? encoder.encode(body) : body;
     checkLength(bytes.length, options);
     Object.assign(header, { size: bytes.length, etag: md5Etag(bytes), lastModified: Date.now() });
-    const head = encodeHead(header, headerJson(header).length);
-    const { bytesWritten } = await fh.writev([head, bytes], 0);
-    if (bytesWritten < head.length) await writeAll(fh, head.subarray(bytesWritten), bytesWritten);
-    await writeAll(fh, bytes.subarray(Math.max(0, bytesWritten - head.length)), Math.max(bytesWritten, head.length));
-  } else {
-    // A stream: reserve room for the widest header, write the content, then the header.
-    const reserved = headerJson(header).length;
-    const hash = createHash('md5');
-    let position = PREFIX + reserved;
+    const json = headerJson(header);
+    const fd = await fsOpen(path, CREATE | (options.sync ? constants.O_DSYNC : 0), 0o666);
+    try {
+      await writeAll(fd, [encodeHead(json, json.length), bytes], 0);
+    } finally {
+      await fsClose(fd);
+    }
+    return header;
+  }
+  const fd = await fsOpen(path, CREATE, 0o666);
+  try {
+    await writeStream(fd, body, header, options);
+    if (options.sync) await fsFdatasync(fd);
+  } finally {
+    await fsClose(fd);
+  }
+  return header;
+}
+
+/** Reserves room for the widest header, writes the content, then the header into the room. */
+async function writeStream(
+  fd: number,
+  body: AsyncIterable<Uint8Array>,
+  header: ObjectHeader,
+  options: WriteObjectOptions,
+): Promise<void> {
+  const reserved = headerJson(header).length;
+  const hash = createHash('md5');
+  let position = PREFIX + reserved;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  // The file write of one batch overlaps reading and hashing the next.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await writing;
+    writing = writeAll(fd, batch, position);
+    writing.catch(() => {}); // awaited by the next flush or the end; never left unhandled
+    position += batchBytes;
+    batch = [];
+    batchBytes = 0;
+  };
+  try {
     for await (const chunk of body) {
       options.signal?.throwIfAborted();
       hash.update(chunk);
-      await writeAll(fh, chunk, position);
-      position += chunk.length;
+      // Kept until written: producers must not reuse a chunk's memory (Node streams never do).
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
     }
-    const size = position - PREFIX - reserved;
-    checkLength(size, options);
-    Object.assign(header, { size, etag: `"${hash.digest('hex')}"`, lastModified: Date.now() });
-    await writeAll(fh, encodeHead(header, reserved), 0);
+    if (batchBytes > 0) await flush();
+  } finally {
+    // Never close the file under a write still running, even when the body failed.
+    await writing.catch(() => {});
   }
-  if (options.sync) await fh.sync();
-  return header;
+  await writing;
+  const size = position - PREFIX - reserved;
+  checkLength(size, options);
+  Object.assign(header, { size, etag: `"${hash.digest('hex')}"`, lastModified: Date.now() });
+  await writeAll(fd, [encodeHead(headerJson(header), reserved)], 0);
 }
 
 function checkLength(size: number, options: WriteObjectOptions): void {
@@ -93,52 +138,81 @@ function checkLength(size: number, options: WriteObjectOptions): void {
   }
 }
 
-/** Magic, header length and the header padded with spaces to `reserved` bytes. */
-function encodeHead(header: ObjectHeader, reserved: number): Buffer {
+/** Magic, header length and the header's JSON padded with spaces to `reserved` bytes. */
+function encodeHead(json: Buffer, reserved: number): Buffer {
   const head = Buffer.alloc(PREFIX + reserved, 0x20);
   MAGIC.copy(head, 0);
   head.writeUInt32BE(reserved, MAGIC.length);
-  headerJson(header).copy(head, PREFIX);
+  json.copy(head, PREFIX);
   return head;
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
+/** Writes the buffers one after another from `position`, resuming after short writes. */
+async function writeAll(fd: number, buffers: Uint8Array[], position: number): Promise<void> {
+  let pending = buffers;
+  for (;;) {
+    pending = pending.filter((b) => b.length > 0);
+    if (pending.length === 0) return;
+    const { bytesWritten } = await fsWritev(fd, pending, position);
+    position += bytesWritten;
+    // Drop what was written: whole buffers, then the written start of the next one.
+    let skip = bytesWritten;
+    pending = pending.map((b) => {
+      const cut = Math.min(skip, b.length);
+      skip -= cut;
+      return b.subarray(cut);
+    });
   }
 }
 
-/** Reads and checks the header of an object file. Throws CorruptError on a malformed file. */
-export async function readObjectHeader(fh: FileHandle, path: string): Promise<ObjectFileInfo> {
-  let buffer = Buffer.alloc(FIRST_READ);
-  const { bytesRead } = await fh.read(buffer, 0, FIRST_READ, 0);
-  if (bytesRead < PREFIX || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
+/**
+ * Reads and checks the header of an object file. Throws CorruptError on a malformed file. The
+ * first read asks for `firstRead` bytes; content bytes it happened to get are returned as
+ * `prefetched`, so a small object costs one read. A short read means the read reached the end of
+ * the file (object files are never changed once in place), so no fstat is needed then.
+ */
+export async function readObjectHeader(fd: number, path: string, firstRead = FIRST_READ): Promise<ObjectFileInfo> {
+  const first = Buffer.allocUnsafe(firstRead);
+  const { bytesRead } = await fsRead(fd, first, 0, firstRead, 0);
+  if (bytesRead < PREFIX || !first.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new CorruptError(`${path} is not a bucketdb object file`);
   }
-  const length = buffer.readUInt32BE(MAGIC.length);
+  const length = first.readUInt32BE(MAGIC.length);
   const dataOffset = PREFIX + length;
+  let json: Buffer;
   if (dataOffset > bytesRead) {
-    buffer = Buffer.alloc(length);
-    const more = await fh.read(buffer, 0, length, PREFIX);
+    json = Buffer.allocUnsafe(length);
+    const more = await fsRead(fd, json, 0, length, PREFIX);
     if (more.bytesRead < length) throw new CorruptError(`${path} has a truncated header`);
   } else {
-    buffer = buffer.subarray(PREFIX, dataOffset);
+    json = first.subarray(PREFIX, dataOffset);
   }
   let header: ObjectHeader;
   try {
-    header = JSON.parse(buffer.toString('utf8')) as ObjectHeader;
+    header = JSON.parse(json.toString('utf8')) as ObjectHeader;
   } catch (cause) {
     throw new CorruptError(`${path} has an unreadable header`, { cause });
   }
   if (typeof header.key !== 'string' || typeof header.etag !== 'string' || !Number.isSafeInteger(header.size)) {
     throw new CorruptError(`${path} has an incomplete header`);
   }
-  const { size } = await fh.stat();
+  const size = bytesRead < firstRead ? bytesRead : (await fsFstat(fd)).size;
   if (size !== dataOffset + header.size) {
     throw new CorruptError(`${path} holds ${size - dataOffset} content bytes, its header says ${header.size}`);
   }
-  return { header, dataOffset };
+  const prefetched = dataOffset < bytesRead ? first.subarray(dataOffset, bytesRead) : undefined;
+  return prefetched ? { header, dataOffset, prefetched } : { header, dataOffset };
+}
+
+/** Opens an object file and reads its header; the caller closes `fd`. Open errors pass through. */
+export async function openObjectFile(path: string, firstRead?: number): Promise<{ fd: number; file: ObjectFileInfo }> {
+  const fd = await fsOpen(path, 'r');
+  try {
+    return { fd, file: await readObjectHeader(fd, path, firstRead) };
+  } catch (error) {
+    await fsClose(fd).catch(() => {});
+    throw error;
+  }
 }
 
 export function objectInfo(header: ObjectHeader): ObjectInfo {

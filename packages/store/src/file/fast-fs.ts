@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+
+/**
+ * The callback file-system API as promises, over plain file descriptors, for FileStore's hot
+ * paths. Measured on Node 20 with 16 calls in flight, open + close costs about 7 µs of CPU this
+ * way and 21 µs through node:fs/promises (a FileHandle object per open), and an lstat that finds
+ * nothing 8 µs against 24 µs (node:fs/promises captures a stack trace for every error, and a
+ * missing lock marker is the expected answer). A PUT makes about ten such calls.
+ */
+export const fsOpen = promisify(fs.open);
+export const fsClose = promisify(fs.close);
+export const fsRead = promisify(fs.read);
+export const fsWritev = promisify(fs.writev);
+export const fsFstat = promisify(fs.fstat);
+export const fsFsync = promisify(fs.fsync);
+export const fsFdatasync = promisify(fs.fdatasync);
+export const fsLink = promisify(fs.link);
+export const fsRename = promisify(fs.rename);
+export const fsSymlink = promisify(fs.symlink);
+export const fsUnlink = promisify(fs.unlink);
+
+/** Whether `path` exists (without following a symlink); false on ENOENT, throws otherwise. */
+export function fsExists(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    fs.lstat(path, (error) => {
+      if (!error) resolve(true);
+      else if (error.code === 'ENOENT') resolve(false);
+      else reject(error);
+    });
+  });
+}

@@ -8,6 +8,7 @@ import { type HistoryRecord, readHistory, visibleHistory, writeHistory } from '.
 import { isWellFormedId, newId } from './ids.js';
 import { KeyLock } from './key-lock.js';
 import { encodeMeta, nextSeq, type ObjectMeta, type ObjectVersion, toVersion } from './object-meta.js';
+import { storeBody } from './small-body.js';
 
 /** S3 conditions on a write, compared with the S3 ETag of the current version. */
 export interface WriteConditions {
@@ -92,12 +93,14 @@ export class ObjectEngine {
     return this.#lock.run(`${bucket.name}/${key}`, async () => {
       const current = await this.current(bucket.name, key);
       checkConditions(key, current, conditions);
+      // A small body is read (and verified) before anything is written.
+      const body = await storeBody(object.body, object.contentLength);
       const history = await readHistory(this.store, bucket.name, key);
       const { keep, drop } = await this.#retire(bucket, key, current, history.records);
       const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
       const seq = nextSeq();
       await writeHistory(this.store, bucket.name, key, history, keep);
-      const result = await this.store.put(paths.object(bucket.name, key), object.body, {
+      const result = await this.store.put(paths.object(bucket.name, key), body, {
         ...storeCondition(current),
         ...putOptions(object, { ...object.meta, versionId, seq }),
       });
@@ -158,8 +161,9 @@ export class ObjectEngine {
       checkConditions(key, undefined, conditions);
       condition = { ifNoneMatch: '*' };
     }
+    const body = await storeBody(object.body, object.contentLength);
     const seq = nextSeq();
-    const result = await this.store.put(paths.object(bucket.name, key), object.body, {
+    const result = await this.store.put(paths.object(bucket.name, key), body, {
       ...condition,
       ...putOptions(object, { ...object.meta, versionId: 'null', seq }),
     });

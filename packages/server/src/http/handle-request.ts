@@ -23,6 +23,17 @@ export interface HandlerOptions {
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /**
+ * Request ids as S3 shapes them (16 upper-case hex digits): a random prefix per process and a
+ * counter. Unique within a process and, by the prefix, across restarts; no random bytes per request.
+ */
+const REQUEST_ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let requestCount = 0;
+function nextRequestId(): string {
+  requestCount = (requestCount + 1) % 0x1_0000_0000;
+  return REQUEST_ID_PREFIX + requestCount.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
  * The request pipeline: address → authenticate → route → authorize → handle → respond, then one
  * log line and the metrics. Every failure becomes an S3 XML error; nothing escapes as a crash.
  */
@@ -32,7 +43,7 @@ export function createRequestHandler(options: HandlerOptions) {
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = nextRequestId();
     const method = (req.method ?? 'GET').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);

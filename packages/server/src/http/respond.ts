@@ -1,6 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Error } from '../s3-error.js';
 import type { S3Response } from './context.js';
 import { xmlDocument } from './xml.js';
@@ -8,7 +6,9 @@ import { xmlDocument } from './xml.js';
 /** Writes a handler's response; resolves with the number of body bytes sent. */
 export async function writeResponse(res: ServerResponse, response: S3Response, head: boolean): Promise<number> {
   res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers ?? {})) {
+  const headers = response.headers;
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined) res.setHeader(name, value);
   }
   const { body } = response;
@@ -25,16 +25,60 @@ export async function writeResponse(res: ServerResponse, response: S3Response, h
     res.end(bytes);
     return bytes.length;
   }
+  return writeStream(res, body);
+}
+
+/**
+ * Streams a body with plain writes that wait for 'drain' (a stream pipeline costs an abort
+ * controller and end-of-stream watchers per response). One chunk is held back so that the last
+ * one goes out with `end()`: a small body leaves in one socket write with the headers. The body
+ * is closed (its iterator returned) however the response ends.
+ */
+async function writeStream(res: ServerResponse, body: AsyncIterable<Uint8Array>): Promise<number> {
+  const chunks = body[Symbol.asyncIterator]();
   let sent = 0;
-  async function* counted() {
-    for await (const chunk of body as AsyncIterable<Uint8Array>) {
-      sent += chunk.length;
-      yield chunk;
+  let held: Uint8Array | undefined;
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (res.destroyed) throw prematureClose();
+      if (next.done) break;
+      if (held && !res.write(held)) await drained(res);
+      held = next.value;
+      sent += held.length;
     }
+    ended = true;
+    if (held) res.end(held);
+    else res.end();
+  } finally {
+    if (!ended) await chunks.return?.();
   }
-  await pipeline(Readable.from(counted(), { objectMode: false }), res);
+  if (!res.writableFinished) await drained(res, 'finish');
   return sent;
 }
+
+/** Resolves on `event` ('drain' by default); rejects if the connection closes first. */
+function drained(res: ServerResponse, event: 'drain' | 'finish' = 'drain'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off('close', closed);
+      resolve();
+    };
+    const closed = () => {
+      res.off(event, done);
+      if (event === 'finish' && res.writableFinished) resolve();
+      else reject(prematureClose());
+    };
+    res.once(event, done);
+    res.once('close', closed);
+  });
+}
+
+const prematureClose = () =>
+  Object.assign(new Error('the connection closed before the response was sent'), {
+    code: 'ERR_STREAM_PREMATURE_CLOSE',
+  });
 
 /** S3's XML error document; HEAD responses carry the status only. */
 export function errorResponse(error: S3Error, resource: string, requestId: string): S3Response {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ export interface Target {
   name: TargetName;
   url: string;
   credentials: typeof BENCH_USER;
+  /** CPU seconds (user + system) the server process has used so far; undefined off Linux. */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startTarget(name: TargetName): Promise<Target> {
     name,
     url,
     credentials: name === 's3rver' ? S3RVER_USER : BENCH_USER,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin?.end();
@@ -62,3 +66,19 @@ function firstLine(child: ChildProcess): Promise<string> {
     child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code} before listening`)));
   });
 }
+
+/** utime + stime of a process from /proc (Linux), in seconds. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined || process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime), counted here from field 3 (state).
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** sysconf(_SC_CLK_TCK): 100 on every Linux Node supports. */
+const CLOCK_TICKS = 100;

@@ -11,9 +11,11 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from './checksums/index.js';
-import { startTestServer, type TestServer } from './fixtures/harness.js';
+import { ALICE, startTestServer, type TestServer } from './fixtures/harness.js';
 
 const Bucket = 'objects';
 let t: TestServer;
@@ -235,6 +237,39 @@ describe('objects over the AWS SDK', () => {
     expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: 'vhost/key' }))).Body?.transformToString()).toBe(
       'via host',
     );
+  });
+
+  it('verifies Signature V2 on virtual-host-style requests (the bucket is signed into the path)', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'v2/key', Body: 'signed the old way' }));
+    const { port } = new URL(t.url);
+    const get = (secret: string) => {
+      const date = new Date().toUTCString();
+      const signature = createHmac('sha1', secret).update(`GET\n\n\n${date}\n/${Bucket}/v2/key`).digest('base64');
+      return new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/v2/key',
+            headers: {
+              host: `${Bucket}.localhost:${port}`,
+              date,
+              authorization: `AWS ${ALICE.accessKeyId}:${signature}`,
+            },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject).end();
+      });
+    };
+    expect(await get(ALICE.secretAccessKey)).toEqual({ status: 200, body: 'signed the old way' });
+    const forged = await get('not-the-secret');
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain('SignatureDoesNotMatch');
   });
 
   it('keeps keys literally: dots, slashes, spaces and unicode', async () => {

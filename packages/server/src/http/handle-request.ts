@@ -76,7 +76,13 @@ export function createRequestHandler(options: HandlerOptions) {
         );
       } else {
         const auth = authenticate(
-          { method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: req.headers },
+          {
+            method,
+            rawPath: target.rawPath,
+            rawQuery: target.rawQuery,
+            headers: req.headers,
+            ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
+          },
           lookup,
         );
         const headers =

@@ -10,6 +10,8 @@ export interface RequestTarget {
   rawPath: string;
   rawQuery: string;
   query: URLSearchParams;
+  /** The bucket named by the Host header (virtual-host style); Signature V2 signs it into the path. */
+  virtualHostBucket?: string;
 }
 
 function decode(raw: string): string {
@@ -51,7 +53,9 @@ export function parseTarget(url: string, host: string | undefined, domains: read
   const key = rawKey === '' ? undefined : decode(rawKey);
   if (bucketName !== undefined && key !== undefined) checkKey(bucketName, key);
   const target: Target = bucketName === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
-  return { target, bucketName, key, rawPath, rawQuery, query };
+  const parsed: RequestTarget = { target, bucketName, key, rawPath, rawQuery, query };
+  if (domain && bucketName !== undefined) parsed.virtualHostBucket = bucketName;
+  return parsed;
 }
 
 /** Characters XML 1.0 cannot carry: such keys could never be listed. */

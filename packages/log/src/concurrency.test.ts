@@ -100,7 +100,7 @@ describe.each(testBackendNames())('concurrent appenders on %s', (backendName) =>
 
   // Processes share a store through its URL; a memory store lives in one process only.
   it.skipIf(backendName === 'memory')(
-    'commits every record exactly once with several processes racing for slots',
+    'commits every record exactly once with several processes racing for slots (not on memory: one process only)',
     async () => {
       const url = await backend.newStoreUrl();
       const processes = 3;

@@ -34,7 +34,8 @@ const first = (value: string | string[] | undefined) => (Array.isArray(value) ? 
 export function authenticate(input: AuthInput, users: UserDirectory, options: AuthenticateOptions = {}): AuthResult {
   const now = options.now ?? new Date();
   const authorization = first(input.headers.authorization);
-  const presigned = /(?:^|&)X-Amz-(?:Algorithm|Signature|Credential)=/.test(input.rawQuery);
+  const query = input.rawQuery;
+  const presigned = query !== '' && /(?:^|&)X-Amz-(?:Algorithm|Signature|Credential)=/.test(query);
   if (authorization !== undefined && presigned) {
     throw new S3Error(
       'InvalidArgument',
@@ -44,7 +45,7 @@ export function authenticate(input: AuthInput, users: UserDirectory, options: Au
   if (presigned) return verifyPresigned(input, users, now, options.region);
   const contentSha256 = first(input.headers['x-amz-content-sha256']);
   // Signature Version 2, header or query (aws CLI v1 presigns with it by default).
-  const presignedV2 = /(?:^|&)AWSAccessKeyId=/.test(input.rawQuery);
+  const presignedV2 = query !== '' && /(?:^|&)AWSAccessKeyId=/.test(query);
   if (authorization?.startsWith('AWS ') || (authorization === undefined && presignedV2)) {
     const claim = authorization ? parseV2Header(authorization) : parseV2Query(new URLSearchParams(input.rawQuery));
     const user = verifyV2(input, claim, users, now, MAX_SKEW_MS);
@@ -179,12 +180,11 @@ function verifySignature(
   amzDate: string,
   payloadHash: string,
 ): Uint8Array {
-  const unsigned = Object.keys(input.headers).filter(
-    (name) =>
-      name.startsWith('x-amz-') &&
-      !claim.signedHeaders.includes(name) &&
-      !(claim.presigned && name === 'x-amz-content-sha256'),
-  );
+  const unsigned: string[] = [];
+  for (const name in input.headers) {
+    if (!name.startsWith('x-amz-') || claim.signedHeaders.includes(name)) continue;
+    if (!(claim.presigned && name === 'x-amz-content-sha256')) unsigned.push(name);
+  }
   if (unsigned.length > 0) {
     throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
       HeadersNotSigned: unsigned.join(', '),

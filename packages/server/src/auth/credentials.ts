@@ -15,7 +15,7 @@ export interface SignatureClaim {
   /** `<date>/<region>/<service>/aws4_request` */
   scope: string;
   /** Lower-case, in the order the client listed them. */
-  signedHeaders: string[];
+  signedHeaders: readonly string[];
   signature: string;
   /** X-Amz-Date of a presigned URL (the header's is read by the caller); `YYYYMMDDTHHMMSSZ`. */
   amzDate?: string;
@@ -47,10 +47,15 @@ export function parseAuthorizationHeader(header: string): SignatureClaim {
   const usual = USUAL_HEADER.exec(header);
   if (usual) {
     const [, credential, signedHeaders, signature] = usual as unknown as [string, string, string, string];
+    const scope = usualScope(credential, signedHeaders);
     return {
       presigned: false,
-      ...parseCredential(credential, malformed),
-      ...parseSigned(signedHeaders, malformed),
+      accessKeyId: scope.accessKeyId,
+      date: scope.date,
+      region: scope.region,
+      service: scope.service,
+      scope: scope.scope,
+      signedHeaders: scope.signedHeaders,
       signature,
     };
   }
@@ -81,6 +86,26 @@ export function parseAuthorizationHeader(header: string): SignatureClaim {
     ...parseSigned(signedHeaders, malformed),
     signature,
   };
+}
+
+type Scope = ReturnType<typeof parseCredential> & ReturnType<typeof parseSigned>;
+
+// A client sends the same credential and signed-header list on request after request (the
+// signature is what changes): their parse is remembered rather than split and checked each time.
+const usualScopes = new Map<string, Scope>();
+const MAX_CACHED_SCOPES = 1024;
+
+function usualScope(credential: string, signedHeaders: string): Scope {
+  const id = `${credential} ${signedHeaders}`;
+  let scope = usualScopes.get(id);
+  if (!scope) {
+    scope = { ...parseCredential(credential, malformed), ...parseSigned(signedHeaders, malformed) };
+    // Shared by every claim that uses it: nobody may change the list.
+    Object.freeze(scope.signedHeaders);
+    if (usualScopes.size >= MAX_CACHED_SCOPES) usualScopes.clear();
+    usualScopes.set(id, scope);
+  }
+  return scope;
 }
 
 /** Parses the `X-Amz-*` parameters of a presigned URL, given the decoded query parameters. */

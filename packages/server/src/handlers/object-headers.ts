@@ -1,6 +1,7 @@
 import { storedContentEncoding } from '../auth/index.js';
 import type { ObjectMeta, ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext } from '../http/context.js';
+import { httpDate } from '../http/http-date.js';
 import { S3Error } from '../s3-error.js';
 import { parseTagHeader } from './tag-set.js';
 
@@ -67,13 +68,13 @@ export function objectHeaders(
 ): Record<string, string | number | undefined> {
   const { meta } = version;
   const out: Record<string, string | number | undefined> = {
-    'last-modified': version.lastModified.toUTCString(),
+    'last-modified': httpDate(version.lastModified),
     etag: version.etag,
     'content-type': version.contentType ?? DEFAULT_CONTENT_TYPE,
     'accept-ranges': 'bytes',
     ...meta.headers,
   };
-  for (const [name, value] of Object.entries(meta.user)) out[`x-amz-meta-${name}`] = value;
+  for (const name in meta.user) out[`x-amz-meta-${name}`] = meta.user[name];
   if (versioned || meta.versionId !== 'null') out['x-amz-version-id'] = meta.versionId;
   if (meta.tags.length > 0) out['x-amz-tagging-count'] = meta.tags.length;
   if (meta.parts) out['x-amz-mp-parts-count'] = meta.parts.length;

@@ -9,7 +9,7 @@ import type { RequestContext, S3Response, ServerState } from './context.js';
 import { corsHeaders, preflight } from './cors.js';
 import { errorResponse, writeResponse } from './respond.js';
 import { matchRoute, type Operation } from './routes.js';
-import { parseTarget } from './target.js';
+import { parseTarget, type RequestTarget } from './target.js';
 import { toS3Error } from './to-s3-error.js';
 
 export interface HandlerOptions {
@@ -33,6 +33,21 @@ function nextRequestId(): string {
   return REQUEST_ID_PREFIX + requestCount.toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** The resource named in logs and error documents; built only when one is written. */
+function resourceOf(req: IncomingMessage, target: RequestTarget | undefined): string {
+  if (!target) return req.url?.split('?')[0] ?? '/';
+  if (target.bucketName === undefined) return '/';
+  return `/${target.bucketName}${target.key === undefined ? '' : `/${target.key}`}`;
+}
+
+/** Counts a request body's bytes as it streams (module level: no generator function per request). */
+async function* counted(source: AsyncIterable<Uint8Array>, tally: { bytes: number }) {
+  for await (const chunk of source) {
+    tally.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
 /**
  * The request pipeline: address → authenticate → route → authorize → handle → respond, then one
  * log line and the metrics. Every failure becomes an S3 XML error; nothing escapes as a crash.
@@ -49,18 +64,12 @@ export function createRequestHandler(options: HandlerOptions) {
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'bucketdb');
     let operation: Operation = 'Unknown';
-    let bytesIn = 0;
+    const tally = { bytes: 0 }; // request body bytes
     let bytesOut = 0;
-    let resource = req.url?.split('?')[0] ?? '/';
-    let key: string | undefined;
+    let target: RequestTarget | undefined;
     let bucketRules: Parameters<typeof corsHeaders>[0];
     try {
-      const target = parseTarget(req.url ?? '/', first(req.headers.host), options.domains);
-      resource =
-        target.bucketName === undefined
-          ? '/'
-          : `/${target.bucketName}${target.key === undefined ? '' : `/${target.key}`}`;
-      key = target.key;
+      target = parseTarget(req.url ?? '/', first(req.headers.host), options.domains);
       let response: S3Response;
       if (method === 'GET' && target.rawPath === '/metrics' && req.headers.authorization === undefined) {
         operation = 'Metrics';
@@ -105,25 +114,21 @@ export function createRequestHandler(options: HandlerOptions) {
           bucket: undefined,
           body() {
             if (decoded) throw new Error('the request body was read twice');
-            decoded = decodeRequestBody(counted(requestBodySource(req, res)), headers, auth);
+            decoded = decodeRequestBody(counted(requestBodySource(req, res), tally), headers, auth);
             return decoded;
           },
         };
-        async function* counted(source: AsyncIterable<Uint8Array>) {
-          for await (const chunk of source) {
-            bytesIn += chunk.length;
-            yield chunk;
-          }
-        }
         await authorize(ctx, route.access);
         bucketRules = ctx.bucket?.cors;
         response = await route.handler(ctx);
       }
-      const cors = corsHeaders(bucketRules, first(req.headers.origin), method);
-      response.headers = { ...cors, ...response.headers };
+      // Most buckets have no CORS rules: no headers to merge then.
+      if (bucketRules !== undefined) {
+        response.headers = { ...corsHeaders(bucketRules, first(req.headers.origin), method), ...response.headers };
+      }
       bytesOut = await writeResponse(res, response, method === 'HEAD');
     } catch (thrown) {
-      let { error, unexpected } = toS3Error(thrown, key);
+      let { error, unexpected } = toS3Error(thrown, target?.key);
       if (unexpected && !req.complete && (req.destroyed || res.destroyed)) {
         // The client went away mid-request: nothing was committed and nobody is listening.
         error = new S3Error('IncompleteBody', 'The client closed the connection before the request was complete.');
@@ -135,7 +140,11 @@ export function createRequestHandler(options: HandlerOptions) {
       } else {
         if (!req.complete) res.setHeader('connection', 'close');
         try {
-          bytesOut = await writeResponse(res, errorResponse(error, resource, requestId), method === 'HEAD');
+          bytesOut = await writeResponse(
+            res,
+            errorResponse(error, resourceOf(req, target), requestId),
+            method === 'HEAD',
+          );
         } catch {
           res.destroy();
         }
@@ -143,11 +152,24 @@ export function createRequestHandler(options: HandlerOptions) {
     } finally {
       const ms = performance.now() - started;
       const status = res.statusCode;
+      const bytesIn = tally.bytes;
       metrics.record(operation, status, bytesIn, bytesOut, ms / 1000);
-      logger.info(
-        { requestId, operation, method, resource, status, bytesIn, bytesOut, ms: Math.round(ms * 10) / 10 },
-        'request',
-      );
+      // A quiet server does not build the log line at all.
+      if (logger.isLevelEnabled('info')) {
+        logger.info(
+          {
+            requestId,
+            operation,
+            method,
+            resource: resourceOf(req, target),
+            status,
+            bytesIn,
+            bytesOut,
+            ms: Math.round(ms * 10) / 10,
+          },
+          'request',
+        );
+      }
     }
   };
 }

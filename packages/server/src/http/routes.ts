@@ -295,23 +295,46 @@ export interface MatchedRoute {
   handler: (ctx: RequestContext) => Promise<S3Response>;
 }
 
+/** A route with its query condition split once, at load, rather than on every request. */
+interface IndexedRoute {
+  name: string | undefined;
+  value: string | undefined;
+  header: string | undefined;
+  matched: MatchedRoute;
+}
+
+/** The table by method and target, each list in table order (first match still wins). */
+const ROUTE_INDEX = new Map<string, IndexedRoute[]>();
+for (const route of ROUTES as readonly Route[]) {
+  const [name, value] = typeof route.query === 'string' ? [route.query, undefined] : (route.query ?? []);
+  const id = `${route.method} ${route.target}`;
+  const list = ROUTE_INDEX.get(id) ?? [];
+  list.push({
+    name,
+    value,
+    header: route.header,
+    matched: { operation: route.operation as Operation, access: route.access, handler: route.handler },
+  });
+  ROUTE_INDEX.set(id, list);
+}
+
 export function matchRoute(
   method: string,
   target: Target,
   query: URLSearchParams,
   headers: Record<string, unknown>,
 ): MatchedRoute {
-  const present = [...query.keys()].filter((name) => SUBRESOURCES.has(name));
-  for (const route of ROUTES as readonly Route[]) {
-    if (route.method !== method || route.target !== target) continue;
+  const present = query.size === 0 ? [] : [...query.keys()].filter((name) => SUBRESOURCES.has(name));
+  const candidates = ROUTE_INDEX.get(`${method} ${target}`);
+  for (const route of candidates ?? []) {
     if (route.header !== undefined && headers[route.header] === undefined) continue;
-    const [name, value] = typeof route.query === 'string' ? [route.query, undefined] : (route.query ?? []);
+    const { name, value } = route;
     if (name !== undefined && (!query.has(name) || (value !== undefined && query.get(name) !== value))) continue;
     // A route without a subresource takes a request only if it names none (or only the route's own).
     if (present.some((p) => p !== name)) continue;
-    return { operation: route.operation as Operation, access: route.access, handler: route.handler };
+    return route.matched;
   }
-  const known = ROUTES.some((r) => r.target === target && r.method === method);
+  const known = candidates !== undefined;
   if (!known && method !== 'GET' && method !== 'PUT' && method !== 'POST' && method !== 'DELETE' && method !== 'HEAD') {
     throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {
       Method: method,

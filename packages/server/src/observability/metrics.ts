@@ -9,50 +9,60 @@ interface Histogram {
 
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
+/** Everything recorded about one operation: one map lookup per request finds it all. */
+interface OperationStats {
+  statuses: Map<number, number>;
+  bytesIn: number;
+  bytesOut: number;
+  latency: Histogram;
+}
+
 /** Request counters and a latency histogram, rendered in the Prometheus text format. */
 export class Metrics {
-  readonly #requests = new Map<string, number>();
-  readonly #bytesIn = new Map<string, number>();
-  readonly #bytesOut = new Map<string, number>();
-  readonly #latency = new Map<string, Histogram>();
+  readonly #operations = new Map<string, OperationStats>();
 
   record(operation: string, status: number, bytesIn: number, bytesOut: number, seconds: number): void {
-    const key = `${operation}\u0000${status}`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
-    this.#bytesIn.set(operation, (this.#bytesIn.get(operation) ?? 0) + bytesIn);
-    this.#bytesOut.set(operation, (this.#bytesOut.get(operation) ?? 0) + bytesOut);
-    let histogram = this.#latency.get(operation);
-    if (!histogram) {
-      histogram = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.#latency.set(operation, histogram);
+    let stats = this.#operations.get(operation);
+    if (!stats) {
+      stats = {
+        statuses: new Map(),
+        bytesIn: 0,
+        bytesOut: 0,
+        latency: { counts: BUCKETS.map(() => 0), sum: 0, count: 0 },
+      };
+      this.#operations.set(operation, stats);
     }
-    BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) histogram.counts[i] = (histogram.counts[i] ?? 0) + 1;
-    });
+    stats.statuses.set(status, (stats.statuses.get(status) ?? 0) + 1);
+    stats.bytesIn += bytesIn;
+    stats.bytesOut += bytesOut;
+    const histogram = stats.latency;
+    const counts = histogram.counts;
+    for (let i = BUCKETS.length - 1; i >= 0 && seconds <= (BUCKETS[i] ?? 0); i--) counts[i] = (counts[i] ?? 0) + 1;
     histogram.sum += seconds;
     histogram.count++;
   }
 
   render(): string {
     const lines: string[] = [];
+    const operations = [...this.#operations].map(([operation, stats]) => [escapeLabel(operation), stats] as const);
     lines.push('# HELP bucketdb_s3_requests_total S3 requests by operation and HTTP status.');
     lines.push('# TYPE bucketdb_s3_requests_total counter');
-    for (const [key, n] of this.#requests) {
-      const [operation = '', status = ''] = key.split('\u0000');
-      lines.push(`bucketdb_s3_requests_total{operation="${escapeLabel(operation)}",status="${status}"} ${n}`);
+    for (const [op, stats] of operations) {
+      for (const [status, n] of stats.statuses) {
+        lines.push(`bucketdb_s3_requests_total{operation="${op}",status="${status}"} ${n}`);
+      }
     }
-    for (const [name, map, help] of [
-      ['bucketdb_s3_request_bytes_total', this.#bytesIn, 'Request body bytes received, by operation.'],
-      ['bucketdb_s3_response_bytes_total', this.#bytesOut, 'Response body bytes sent, by operation.'],
+    for (const [name, field, help] of [
+      ['bucketdb_s3_request_bytes_total', 'bytesIn', 'Request body bytes received, by operation.'],
+      ['bucketdb_s3_response_bytes_total', 'bytesOut', 'Response body bytes sent, by operation.'],
     ] as const) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const [operation, n] of map) lines.push(`${name}{operation="${escapeLabel(operation)}"} ${n}`);
+      for (const [op, stats] of operations) lines.push(`${name}{operation="${op}"} ${stats[field]}`);
     }
     const name = 'bucketdb_s3_request_duration_seconds';
     lines.push(`# HELP ${name} Time from request to the end of the response, by operation.`);
     lines.push(`# TYPE ${name} histogram`);
-    for (const [operation, h] of this.#latency) {
-      const op = escapeLabel(operation);
+    for (const [op, { latency: h }] of operations) {
       BUCKETS.forEach((bound, i) => {
         lines.push(`${name}_bucket{operation="${op}",le="${bound}"} ${h.counts[i]}`);
       });

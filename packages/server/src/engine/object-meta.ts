@@ -44,7 +44,8 @@ export function encodeMeta(meta: ObjectMeta): Record<string, string> {
 export function decodeMeta(info: Pick<ObjectInfo, 'metadata'>): ObjectMeta {
   const raw = info.metadata[META_ENTRY];
   const parsed = raw === undefined ? {} : (JSON.parse(raw) as Partial<ObjectMeta>);
-  return {
+  // Optional fields are assigned only when present (every GET decodes this: no spread copies).
+  const meta: ObjectMeta = {
     versionId: parsed.versionId ?? 'null',
     seq: parsed.seq ?? 0,
     headers: parsed.headers ?? {},
@@ -52,11 +53,12 @@ export function decodeMeta(info: Pick<ObjectInfo, 'metadata'>): ObjectMeta {
     tags: parsed.tags ?? [],
     checksums: parsed.checksums ?? {},
     owner: parsed.owner ?? '',
-    ...(parsed.etag === undefined ? {} : { etag: parsed.etag }),
-    ...(parsed.parts === undefined ? {} : { parts: parsed.parts }),
-    ...(parsed.trailingChecksum === undefined ? {} : { trailingChecksum: parsed.trailingChecksum }),
-    ...(parsed.modified === undefined ? {} : { modified: parsed.modified }),
   };
+  if (parsed.etag !== undefined) meta.etag = parsed.etag;
+  if (parsed.parts !== undefined) meta.parts = parsed.parts;
+  if (parsed.trailingChecksum !== undefined) meta.trailingChecksum = parsed.trailingChecksum;
+  if (parsed.modified !== undefined) meta.modified = parsed.modified;
+  return meta;
 }
 
 /** A stored version as the handlers see it: store facts plus S3 metadata. */

@@ -62,16 +62,15 @@ async function respond(
   read: GetStreamResult | undefined,
 ): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  const discard = () => closeBody(read);
   let condition: 'ok' | 'not-modified';
   try {
     condition = checkReadConditions(ctx.headers, version.etag, version.lastModified);
   } catch (error) {
-    await discard();
+    await closeBody(read);
     throw error;
   }
   if (condition === 'not-modified') {
-    await discard();
+    await closeBody(read);
     return { status: 304, headers: { etag: version.etag, 'last-modified': httpDate(version.lastModified) } };
   }
   const whole = header(ctx, 'range') === undefined && (!ctx.query.has('partNumber') || !version.meta.parts);
@@ -85,7 +84,7 @@ async function respond(
     const value = ctx.query.get(`response-${name}`);
     if (value === null) continue;
     if (!ctx.user) {
-      await discard();
+      await closeBody(read);
       throw new S3Error(
         'InvalidRequest',
         'Request specific response headers cannot be used for anonymous GET requests.',
@@ -100,7 +99,7 @@ async function respond(
     }
     const { start, end } = read.range;
     if (end <= start) {
-      await discard();
+      await closeBody(read);
       resolveByteRange({ offset: start, length: 0 }, version.size, header(ctx, 'range') ?? '');
     }
     headers['content-range'] = `bytes ${start}-${end - 1}/${version.size}`;

@@ -17,6 +17,20 @@ function seconds(value: string | undefined): number | undefined {
   return Number.isNaN(time) ? undefined : Math.floor(time / 1000);
 }
 
+const conditionNames = (prefix: string) => ({
+  ifMatch: `${prefix}if-match`,
+  ifNoneMatch: `${prefix}if-none-match`,
+  ifModifiedSince: `${prefix}if-modified-since`,
+  ifUnmodifiedSince: `${prefix}if-unmodified-since`,
+});
+const PLAIN = conditionNames('');
+const COPY_SOURCE = conditionNames('x-amz-copy-source-');
+
+const preconditionFailed = (prefix: string, condition: string) =>
+  new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+    Condition: `${prefix}${condition}`,
+  });
+
 /**
  * S3's precedence for conditional reads (RFC 9110): If-Match decides over If-Unmodified-Since,
  * If-None-Match over If-Modified-Since; a failed match is 412, a "not modified" is 304.
@@ -29,15 +43,22 @@ export function checkReadConditions(
   lastModified: Date,
   prefix: '' | 'x-amz-copy-source-' = '',
 ): 'ok' | 'not-modified' {
+  const names = prefix === '' ? PLAIN : COPY_SOURCE;
+  const ifMatch = first(headers[names.ifMatch]);
+  const ifNoneMatch = first(headers[names.ifNoneMatch]);
+  // The common GET has no condition at all.
+  if (
+    ifMatch === undefined &&
+    ifNoneMatch === undefined &&
+    headers[names.ifModifiedSince] === undefined &&
+    headers[names.ifUnmodifiedSince] === undefined
+  ) {
+    return 'ok';
+  }
   const modified = Math.floor(lastModified.getTime() / 1000);
-  const ifMatch = first(headers[`${prefix}if-match`]);
-  const ifNoneMatch = first(headers[`${prefix}if-none-match`]);
-  const ifModifiedSince = seconds(first(headers[`${prefix}if-modified-since`]));
-  const ifUnmodifiedSince = seconds(first(headers[`${prefix}if-unmodified-since`]));
-  const failed = (condition: string) =>
-    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
-      Condition: `${prefix === '' ? '' : 'x-amz-copy-source-'}${condition}`,
-    });
+  const ifModifiedSince = seconds(first(headers[names.ifModifiedSince]));
+  const ifUnmodifiedSince = seconds(first(headers[names.ifUnmodifiedSince]));
+  const failed = (condition: string) => preconditionFailed(prefix, condition);
   if (ifMatch !== undefined) {
     if (!matchesAny(ifMatch, etag)) throw failed('If-Match');
   } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {

@@ -28,7 +28,8 @@ function decode(raw: string): string {
  * The key is taken literally: `..` and `//` are ordinary key characters in S3.
  */
 export function parseTarget(url: string, host: string | undefined, domains: readonly string[]): RequestTarget {
-  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+  // Origin-form (`/path`) is what clients send; the absolute form is rare.
+  const absolute = url.charCodeAt(0) !== 0x2f && /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
   const withoutOrigin = absolute ? url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '') || '/' : url;
   const q = withoutOrigin.indexOf('?');
   const rawPath = q < 0 ? withoutOrigin : withoutOrigin.slice(0, q);

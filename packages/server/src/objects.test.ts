@@ -74,6 +74,21 @@ describe('objects over the AWS SDK', () => {
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'dir/hello.txt' }));
   });
 
+  it('names every answer with a request id and the server, errors included', async () => {
+    const ok = await get({});
+    expect(ok.$metadata.requestId).toMatch(/^[0-9A-F]{16}$/);
+    expect(ok.$metadata.extendedRequestId).toBe(ok.$metadata.requestId);
+    const failed = await get({ Key: 'no-such-key' }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'NoSuchKey' });
+    const requestId = (failed as { $metadata: { requestId?: string } }).$metadata.requestId;
+    expect(requestId).toMatch(/^[0-9A-F]{16}$/);
+    expect(requestId).not.toBe(ok.$metadata.requestId);
+    const res = await fetch(`${t.url}/${Bucket}/digits`);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('server')).toBe('bucketdb');
+    expect(res.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
+  });
+
   it('serves byte ranges: closed, open-ended and suffix; 416 when unsatisfiable', async () => {
     const closed = await get({ Range: 'bytes=2-4' });
     expect(await closed.Body?.transformToString()).toBe('234');

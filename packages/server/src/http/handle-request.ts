@@ -60,9 +60,7 @@ export function createRequestHandler(options: HandlerOptions) {
     const started = performance.now();
     const requestId = nextRequestId();
     const method = (req.method ?? 'GET').toUpperCase();
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', requestId);
-    res.setHeader('server', 'bucketdb');
+    const common = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId, server: 'bucketdb' };
     let operation: Operation = 'Unknown';
     const tally = { bytes: 0 }; // request body bytes
     let bytesOut = 0;
@@ -126,7 +124,7 @@ export function createRequestHandler(options: HandlerOptions) {
       if (bucketRules !== undefined) {
         response.headers = { ...corsHeaders(bucketRules, first(req.headers.origin), method), ...response.headers };
       }
-      bytesOut = await writeResponse(res, response, method === 'HEAD');
+      bytesOut = await writeResponse(res, response, method === 'HEAD', common);
     } catch (thrown) {
       let { error, unexpected } = toS3Error(thrown, target?.key);
       if (unexpected && !req.complete && (req.destroyed || res.destroyed)) {
@@ -144,6 +142,7 @@ export function createRequestHandler(options: HandlerOptions) {
             res,
             errorResponse(error, resourceOf(req, target), requestId),
             method === 'HEAD',
+            common,
           );
         } catch {
           res.destroy();

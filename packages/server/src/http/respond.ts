@@ -3,29 +3,38 @@ import type { S3Error } from '../s3-error.js';
 import type { S3Response } from './context.js';
 import { xmlDocument } from './xml.js';
 
-/** Writes a handler's response; resolves with the number of body bytes sent. */
-export async function writeResponse(res: ServerResponse, response: S3Response, head: boolean): Promise<number> {
-  res.statusCode = response.status;
-  const headers = response.headers;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value !== undefined) res.setHeader(name, value);
-  }
+/**
+ * Writes a handler's response, after `common` headers (the request id); resolves with the number
+ * of body bytes sent. The headers go to `writeHead` as one object (lower-case names, as every
+ * handler writes them): Node then skips the per-header bookkeeping of `setHeader`.
+ */
+export async function writeResponse(
+  res: ServerResponse,
+  response: S3Response,
+  head: boolean,
+  common?: Readonly<Record<string, string>>,
+): Promise<number> {
   const { body } = response;
+  const stream = body === undefined || typeof body === 'string' || body instanceof Uint8Array ? undefined : body;
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body instanceof Uint8Array ? body : undefined;
+  const headers: Record<string, string | number> = {};
+  for (const name in common) headers[name] = common[name] as string;
+  for (const name in response.headers) {
+    const value = response.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  if (bytes && !head && headers['content-length'] === undefined && !res.hasHeader('content-length')) {
+    headers['content-length'] = bytes.length;
+  }
+  res.writeHead(response.status, headers);
   if (body === undefined || head) {
-    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      await body[Symbol.asyncIterator]().return?.();
-    }
+    await stream?.[Symbol.asyncIterator]().return?.();
     res.end();
     return 0;
   }
-  if (typeof body === 'string' || body instanceof Uint8Array) {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    if (!res.hasHeader('content-length')) res.setHeader('content-length', bytes.length);
-    res.end(bytes);
-    return bytes.length;
-  }
-  return writeStream(res, body);
+  if (stream) return writeStream(res, stream);
+  res.end(bytes);
+  return bytes?.length ?? 0;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   parsePresignedQuery,
   type SignatureClaim,
 } from './credentials.js';
-import { hmacHex, sha256Hex, signaturesEqual, signingKey } from './crypto.js';
+import { hmacMatches, sha256Hex, signingKey } from './crypto.js';
 import { payloadMode, UNSIGNED_PAYLOAD } from './payload-mode.js';
 import { parseV2Header, parseV2Query, verifyV2 } from './sigv2.js';
 import type { AuthInput, AuthResult, User, UserDirectory } from './types.js';
@@ -201,12 +201,12 @@ function verifySignature(
   };
   const canonical = canonicalRequest(parts);
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${claim.scope}\n${sha256Hex(canonical)}`;
-  if (signaturesEqual(hmacHex(key, stringToSign), claim.signature)) return key;
+  if (hmacMatches(key, stringToSign, claim.signature)) return key;
   // Some clients sign the path exactly as they sent it rather than in AWS's canonical spelling.
   if (parts.path !== input.rawPath && input.rawPath !== '') {
     const asSent = canonicalRequest({ ...parts, path: input.rawPath });
     const asSentToSign = `${ALGORITHM}\n${amzDate}\n${claim.scope}\n${sha256Hex(asSent)}`;
-    if (signaturesEqual(hmacHex(key, asSentToSign), claim.signature)) return key;
+    if (hmacMatches(key, asSentToSign, claim.signature)) return key;
   }
   throw new S3Error(
     'SignatureDoesNotMatch',

@@ -31,6 +31,17 @@ export function signingKey(secret: string, date: string, region: string, service
 }
 
 /**
+ * Whether `provided` (hex, either case) is the HMAC-SHA256 of `data` under `key`, compared in
+ * constant time as bytes: no hex string is made of the computed one, nor a lower-cased copy of
+ * the provided one. Anything that is not 64 hex digits decodes short and simply differs.
+ */
+export function hmacMatches(key: Uint8Array, data: string, provided: string): boolean {
+  if (provided.length !== 64) return false;
+  const expected = Buffer.from(provided, 'hex');
+  return expected.length === 32 && timingSafeEqual(createHmac('sha256', key).update(data).digest(), expected);
+}
+
+/**
  * Compares a computed hex signature with a provided one in constant time. Both are compared as
  * 64 ASCII characters (the provided one lower-cased), so no hex parsing is needed: anything that
  * is not the same lower-case hex simply differs.

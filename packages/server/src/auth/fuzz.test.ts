@@ -1,3 +1,4 @@
+import { seededRandom } from '@bucketdb/store';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../s3-error.js';
 import { authenticate } from './authenticate.js';
@@ -8,16 +9,7 @@ import type { AuthInput } from './types.js';
 const user = { accessKeyId: 'AKID', secretAccessKey: 'secret' };
 const users = (id: string) => (id === user.accessKeyId ? user : undefined);
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = (seed: number) => seededRandom(seed).next;
 
 const fragments = [
   'AWS4-HMAC-SHA256 ',

@@ -1,3 +1,4 @@
+import { seededRandom } from '@bucketdb/store';
 import { describe, expect, it } from 'vitest';
 import { signingKey } from '../auth/crypto.js';
 import type { AuthResult } from '../auth/types.js';
@@ -9,16 +10,7 @@ import { signChunks } from './fixtures/sign-chunks.js';
 // Random damage to valid aws-chunked bodies: every outcome is either the original data or an
 // S3Error (never another exception, never different data accepted). Seeded, so a failure replays.
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = (seed: number) => seededRandom(seed).next;
 
 const noise = (random: () => number, n: number) =>
   Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));

@@ -1,4 +1,13 @@
-import { isKvError, type KvEntry, type KvScanEntry, type KvStore, type KvValue, LAYOUTS, open } from '@bucketdb/kv';
+import {
+  isKvError,
+  type KvEntry,
+  type KvScanEntry,
+  type KvStore,
+  type KvValue,
+  LAYOUTS,
+  open,
+  type ScanOptions,
+} from '@bucketdb/kv';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** Exit codes of `bucketdb kv`, as grep does it: 1 is an answer ("not found"), 2 a failure. */
@@ -132,14 +141,7 @@ interface PutCliOptions extends StoreOptions {
   ttl?: number;
 }
 
-interface ScanCliOptions {
-  prefix?: string;
-  start?: string;
-  end?: string;
-  limit?: number;
-  values?: boolean;
-  unordered?: boolean;
-}
+type ScanCliOptions = Pick<ScanOptions, 'prefix' | 'start' | 'end' | 'limit' | 'values' | 'unordered'>;
 
 /** Every kv subcommand takes the store first, and where in it the KV data lives. */
 function withStore(command: Command): Command {

@@ -10,3 +10,8 @@ const ID_PATTERN = /^[0-9a-z]{12}[0-9a-f]{16}$/;
 export function isWellFormedId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
+
+/** The time-ordered part of a well-formed id: ids of later versions of a key give larger values. */
+export function seqOfId(id: string): number {
+  return Number.parseInt(id.slice(0, 12), 36);
+}

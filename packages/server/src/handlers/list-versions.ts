@@ -1,25 +1,27 @@
 import { compareKeys, type ListEntry } from '@bucketdb/store';
 import type { BucketRecord } from '../engine/buckets.js';
 import { readHistory, visibleHistory } from '../engine/history.js';
-import type { ObjectVersion } from '../engine/object-meta.js';
+import { isWellFormedId, seqOfId } from '../engine/ids.js';
 import { type RequestContext, requireBucket, type S3Response } from '../http/context.js';
-import { xmlResponse } from '../http/respond.js';
+import { xmlDocumentInOrder } from '../http/xml.js';
 import { paths } from '../paths.js';
+import { S3Error } from '../s3-error.js';
 import { type ListParams, listParams } from './list-params.js';
 
-type Row =
-  | { kind: 'prefix'; prefix: string }
-  | {
-      kind: 'version';
-      key: string;
-      versionId: string;
-      isLatest: boolean;
-      lastModified: string;
-      owner: string;
-      deleteMarker: boolean;
-      etag?: string;
-      size?: number;
-    };
+interface VersionRow {
+  kind: 'version';
+  key: string;
+  versionId: string;
+  seq: number;
+  isLatest: boolean;
+  lastModified: string;
+  owner: string;
+  deleteMarker: boolean;
+  etag?: string;
+  size?: number;
+}
+
+type Row = { kind: 'prefix'; prefix: string } | VersionRow;
 
 /** Names under a store prefix with the prefix stripped: keys or common prefixes, in order. */
 async function* names(ctx: RequestContext, base: string, params: ListParams, keyMarker: string) {
@@ -53,16 +55,22 @@ async function* mergedNames(ctx: RequestContext, bucket: string, params: ListPar
   }
 }
 
-async function versionsOf(ctx: RequestContext, bucket: BucketRecord, key: string): Promise<Row[]> {
+/**
+ * Every version and delete marker of a key in one sequence, newest first, as S3 lists them:
+ * IsLatest only on the first. Versions and markers interleave by recency (a key deleted, written
+ * again and deleted again lists marker, version, marker, version).
+ */
+async function versionsOf(ctx: RequestContext, bucket: BucketRecord, key: string): Promise<VersionRow[]> {
   const { objects, store } = ctx.state;
-  const current: ObjectVersion | undefined = await objects.current(bucket.name, key);
+  const current = await objects.current(bucket.name, key);
   const history = bucket.versioning === 'Unversioned' ? [] : (await readHistory(store, bucket.name, key)).records;
-  const rows: Row[] = [];
+  const rows: VersionRow[] = [];
   if (current) {
     rows.push({
       kind: 'version',
       key,
       versionId: current.meta.versionId,
+      seq: current.meta.seq,
       isLatest: true,
       lastModified: current.lastModified.toISOString(),
       owner: current.meta.owner || bucket.owner,
@@ -76,6 +84,7 @@ async function versionsOf(ctx: RequestContext, bucket: BucketRecord, key: string
       kind: 'version',
       key,
       versionId: record.versionId,
+      seq: record.seq,
       isLatest: rows.length === 0,
       lastModified: record.lastModified,
       owner: record.owner || bucket.owner,
@@ -87,32 +96,58 @@ async function versionsOf(ctx: RequestContext, bucket: BucketRecord, key: string
   return rows;
 }
 
+/**
+ * The rows of the marker key that come after the version-id marker. A marker version deleted since
+ * the previous page is not found; its id still orders it among the others (ids carry their seq),
+ * so the listing resumes where it would have.
+ */
+function afterVersionMarker(rows: VersionRow[], versionMarker: string): VersionRow[] {
+  const at = rows.findIndex((r) => r.versionId === versionMarker);
+  if (at >= 0) return rows.slice(at + 1);
+  if (versionMarker === 'null') return [];
+  const seq = seqOfId(versionMarker);
+  return rows.filter((r) => r.seq < seq);
+}
+
 async function* rows(
   ctx: RequestContext,
   bucket: BucketRecord,
   params: ListParams,
   keyMarker: string,
-  versionMarker: string,
-) {
-  if (keyMarker !== '' && versionMarker !== '') {
-    const all = await versionsOf(ctx, bucket, keyMarker);
-    const at = all.findIndex((r) => r.kind === 'version' && r.versionId === versionMarker);
-    yield* at < 0 ? [] : all.slice(at + 1);
+  versionMarker: string | undefined,
+): AsyncGenerator<Row> {
+  if (versionMarker !== undefined) {
+    yield* afterVersionMarker(await versionsOf(ctx, bucket, keyMarker), versionMarker);
   }
   for await (const { name, isPrefix } of mergedNames(ctx, bucket.name, params, keyMarker)) {
     if (isPrefix) {
-      if (keyMarker === '' || compareKeys(name, keyMarker) > 0) yield { kind: 'prefix', prefix: name } as Row;
+      if (keyMarker === '' || compareKeys(name, keyMarker) > 0) yield { kind: 'prefix', prefix: name };
     } else {
       yield* await versionsOf(ctx, bucket, name);
     }
   }
 }
 
+/** key-marker and version-id-marker, refused as S3 refuses them. */
+function markers(ctx: RequestContext): { keyMarker: string; versionMarker: string | undefined } {
+  const keyMarker = ctx.query.get('key-marker') ?? '';
+  const versionMarker = ctx.query.get('version-id-marker') ?? undefined;
+  if (versionMarker === undefined) return { keyMarker, versionMarker };
+  const refuse = (message: string) =>
+    new S3Error('InvalidArgument', message, {
+      ArgumentName: 'version-id-marker',
+      ArgumentValue: versionMarker.slice(0, 100),
+    });
+  if (keyMarker === '') throw refuse('A version-id marker cannot be specified without a key marker.');
+  if (versionMarker === '') throw refuse('A version-id marker cannot be empty.');
+  if (versionMarker !== 'null' && !isWellFormedId(versionMarker)) throw refuse('Invalid version id specified');
+  return { keyMarker, versionMarker };
+}
+
 export async function listObjectVersions(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   const params = listParams(ctx);
-  const keyMarker = ctx.query.get('key-marker') ?? '';
-  const versionMarker = ctx.query.get('version-id-marker') ?? '';
+  const { keyMarker, versionMarker } = markers(ctx);
   const page: Row[] = [];
   let truncated = false;
   for await (const row of rows(ctx, bucket, params, keyMarker, versionMarker)) {
@@ -124,36 +159,34 @@ export async function listObjectVersions(ctx: RequestContext): Promise<S3Respons
   }
   const last = page.at(-1);
   const owner = (id: string) => ({ ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id });
-  const versions = page.flatMap((r) => (r.kind === 'version' && !r.deleteMarker ? [r] : []));
-  const markers = page.flatMap((r) => (r.kind === 'version' && r.deleteMarker ? [r] : []));
-  return xmlResponse('ListVersionsResult', {
-    Name: bucket.name,
-    Prefix: params.encode(params.prefix),
-    KeyMarker: params.encode(keyMarker),
-    VersionIdMarker: versionMarker,
-    NextKeyMarker: truncated && last ? params.encode(last.kind === 'prefix' ? last.prefix : last.key) : undefined,
-    NextVersionIdMarker: truncated && last?.kind === 'version' ? last.versionId : undefined,
-    MaxKeys: params.maxKeys,
-    Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
-    EncodingType: params.encodingType,
-    IsTruncated: truncated,
-    Version: versions.map((v) => ({
-      Key: params.encode(v.key),
-      VersionId: v.versionId,
-      IsLatest: v.isLatest,
-      LastModified: v.lastModified,
-      ETag: v.etag,
-      Size: v.size,
-      Owner: owner(v.owner),
-      StorageClass: 'STANDARD',
-    })),
-    DeleteMarker: markers.map((m) => ({
-      Key: params.encode(m.key),
-      VersionId: m.versionId,
-      IsLatest: m.isLatest,
-      LastModified: m.lastModified,
-      Owner: owner(m.owner),
-    })),
-    CommonPrefixes: page.flatMap((r) => (r.kind === 'prefix' ? [{ Prefix: params.encode(r.prefix) }] : [])),
+  const entries = page.flatMap((r): Record<string, unknown>[] => {
+    if (r.kind === 'prefix') return [];
+    const common = {
+      Key: params.encode(r.key),
+      VersionId: r.versionId,
+      IsLatest: r.isLatest,
+      LastModified: r.lastModified,
+    };
+    return r.deleteMarker
+      ? [{ DeleteMarker: { ...common, Owner: owner(r.owner) } }]
+      : [{ Version: { ...common, ETag: r.etag, Size: r.size, StorageClass: 'STANDARD', Owner: owner(r.owner) } }];
   });
+  // Element order as S3 sends it; Version and DeleteMarker stay interleaved in listing order.
+  const body = xmlDocumentInOrder('ListVersionsResult', [
+    {
+      Name: bucket.name,
+      Prefix: params.encode(params.prefix),
+      KeyMarker: params.encode(keyMarker),
+      VersionIdMarker: versionMarker ?? '',
+      NextKeyMarker: truncated && last ? params.encode(last.kind === 'prefix' ? last.prefix : last.key) : undefined,
+      NextVersionIdMarker: truncated && last?.kind === 'version' ? last.versionId : undefined,
+      MaxKeys: params.maxKeys,
+      Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
+      EncodingType: params.encodingType,
+      IsTruncated: truncated,
+    },
+    ...entries,
+    { CommonPrefixes: page.flatMap((r) => (r.kind === 'prefix' ? [{ Prefix: params.encode(r.prefix) }] : [])) },
+  ]);
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
 }

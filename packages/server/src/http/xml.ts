@@ -26,6 +26,16 @@ export function xmlDocument(root: string, content: Record<string, unknown>, name
   return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: body })}`;
 }
 
+/**
+ * Like `xmlDocument`, for content whose elements of different names must keep their relative
+ * order (ListObjectVersions interleaves Version and DeleteMarker newest first): each part is built
+ * on its own and the parts are joined in the order given.
+ */
+export function xmlDocumentInOrder(root: string, parts: readonly Record<string, unknown>[]): string {
+  const inner = parts.map((part) => builder.build(part) as string).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${XMLNS}">${inner}</${root}>`;
+}
+
 const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,

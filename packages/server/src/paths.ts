@@ -9,6 +9,7 @@
  * d/photos/01J9…-7f3a                 bytes of one noncurrent version, named by a unique id
  * u/photos/01J9…-c2d1                 a multipart upload in progress (JSON: key, initiated, metadata)
  * p/photos/01J9…-c2d1/00007           part 7 of that upload
+ * p/photos/01J9…-c2d1/00007.<tag>.<sum>  its checksum (empty object: tag = hash of the part's store ETag, sum in base64url)
  * c/photos/2024/cat.jpg               checksums that arrived in aws-chunked trailers (JSON, tied to a version by seq)
  * ```
  *
@@ -34,6 +35,9 @@ export const paths = {
   uploadsPrefix: (bucket: string) => `u/${bucket}/`,
   part: (bucket: string, uploadId: string, partNumber: number) =>
     `p/${bucket}/${uploadId}/${String(partNumber).padStart(5, '0')}`,
+  /** Holds a part's checksum in its name, so one LIST of the upload gives parts and checksums. */
+  partChecksum: (bucket: string, uploadId: string, partNumber: number, tag: string, checksum: string) =>
+    `p/${bucket}/${uploadId}/${String(partNumber).padStart(5, '0')}.${tag}.${Buffer.from(checksum, 'base64').toString('base64url')}`,
   partsPrefix: (bucket: string, uploadId = '') => `p/${bucket}/${uploadId === '' ? '' : `${uploadId}/`}`,
 } as const;
 

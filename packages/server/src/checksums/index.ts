@@ -11,3 +11,14 @@ export {
 export { compositeChecksum } from './composite.js';
 export { type CombinableCrc, fullObjectChecksum, isCombinableCrc } from './full-object.js';
 export { checksumOf, crc32cIsNative, createHasher, type Hasher } from './hasher.js';
+export { hashingBody } from './hashing-body.js';
+export {
+  CHECKSUM_TYPES,
+  type ChecksumType,
+  checksumElement,
+  checksumTypeOf,
+  claimedObjectChecksumMatches,
+  type MultipartChecksum,
+  multipartObjectChecksum,
+  parseMultipartChecksum,
+} from './multipart-checksum.js';

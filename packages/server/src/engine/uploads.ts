@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import type { MultipartChecksum } from '../checksums/index.js';
 import { paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { newId } from './ids.js';
@@ -11,6 +13,8 @@ export interface UploadRecord {
   owner: string;
   contentType?: string;
   meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
+  /** Set when the upload was created with `x-amz-checksum-algorithm`: every part then has one. */
+  checksum?: MultipartChecksum;
 }
 
 export interface StoredPart {
@@ -18,7 +22,12 @@ export interface StoredPart {
   etag: string;
   size: number;
   lastModified: Date;
+  /** Base64 checksum of the upload's algorithm, when the upload has one. */
+  checksum?: string;
 }
+
+/** Ties a part checksum to one upload of the part: a re-uploaded part has another store ETag. */
+const checksumTag = (storeEtag: string) => createHash('sha256').update(storeEtag).digest('base64url').slice(0, 16);
 
 const noSuchUpload = (uploadId: string) =>
   new S3Error(
@@ -63,13 +72,33 @@ export class Uploads {
     return this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
   }
 
+  /** Records a part's checksum once its bytes are stored (`etag`: the part's store ETag). */
+  async putPartChecksum(bucket: string, uploadId: string, partNumber: number, etag: string, checksum: string) {
+    await this.#store.put(paths.partChecksum(bucket, uploadId, partNumber, checksumTag(etag), checksum), '');
+  }
+
+  /** The parts in order, with their checksums: one LIST, as checksums are kept in key names. */
   async parts(bucket: string, uploadId: string): Promise<StoredPart[]> {
     const prefix = paths.partsPrefix(bucket, uploadId);
     const parts: StoredPart[] = [];
+    const checksums = new Map<string, string>();
     for await (const entry of this.#store.list({ prefix })) {
       if (entry.kind !== 'object') continue;
-      const partNumber = Number(entry.key.slice(prefix.length));
-      parts.push({ partNumber, etag: entry.etag, size: entry.size, lastModified: entry.lastModified });
+      const [number = '', tag, checksum] = entry.key.slice(prefix.length).split('.');
+      if (tag !== undefined && checksum !== undefined) {
+        checksums.set(`${number}.${tag}`, Buffer.from(checksum, 'base64url').toString('base64'));
+      } else {
+        parts.push({
+          partNumber: Number(number),
+          etag: entry.etag,
+          size: entry.size,
+          lastModified: entry.lastModified,
+        });
+      }
+    }
+    for (const part of parts) {
+      const checksum = checksums.get(`${String(part.partNumber).padStart(5, '0')}.${checksumTag(part.etag)}`);
+      if (checksum !== undefined) part.checksum = checksum;
     }
     return parts;
   }
@@ -82,9 +111,12 @@ export class Uploads {
     }
   }
 
-  /** Deletes the parts, then the record (so a crash leaves a listed upload that can be aborted again). */
+  /** Deletes the parts and their checksums, then the record (a crash leaves an upload that can be aborted again). */
   async remove(bucket: string, uploadId: string): Promise<void> {
-    const keys = (await this.parts(bucket, uploadId)).map((p) => paths.part(bucket, uploadId, p.partNumber));
+    const keys: string[] = [];
+    for await (const entry of this.#store.list({ prefix: paths.partsPrefix(bucket, uploadId) })) {
+      if (entry.kind === 'object') keys.push(entry.key);
+    }
     if (keys.length > 0) await this.#store.deleteMany(keys);
     await this.#store.delete(paths.upload(bucket, uploadId));
   }

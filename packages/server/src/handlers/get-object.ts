@@ -75,7 +75,7 @@ async function respond(
   }
   const whole = header(ctx, 'range') === undefined && (!ctx.query.has('partNumber') || !version.meta.parts);
   const checksums =
-    whole && !version.meta.parts && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
+    whole && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
       ? await checksumsOf(ctx.state.store, bucket.name, requireKey(ctx), version)
       : undefined;
   const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksums);

@@ -2,7 +2,9 @@ import { compareKeys } from '@bucketdb/store';
 import { type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { S3Error } from '../s3-error.js';
+import { checksumElement } from '../checksums/index.js';
 import { listParams } from './list-params.js';
+import { uploadChecksumElements } from './multipart-checksums.js';
 
 function intParam(ctx: RequestContext, name: string, fallback: number, max: number): number {
   const raw = ctx.query.get(name);
@@ -39,11 +41,15 @@ export async function listParts(ctx: RequestContext): Promise<S3Response> {
     NextPartNumberMarker: page.at(-1)?.partNumber ?? marker,
     MaxParts: maxParts,
     IsTruncated: truncated,
+    ...uploadChecksumElements(upload.checksum),
     Part: page.map((p) => ({
       PartNumber: p.partNumber,
       LastModified: p.lastModified.toISOString(),
       ETag: p.etag,
       Size: p.size,
+      ...(upload.checksum && p.checksum !== undefined
+        ? { [checksumElement(upload.checksum.algorithm)]: p.checksum }
+        : {}),
     })),
   });
 }
@@ -96,6 +102,7 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
               Owner: party(ctx, r.owner),
               StorageClass: 'STANDARD',
               Initiated: r.initiated,
+              ...uploadChecksumElements(r.checksum),
             },
           ],
     ),

@@ -1,11 +1,26 @@
 import { createHash } from 'node:crypto';
 import { bareEtag } from '@bucketdb/store';
+import {
+  checksumElement,
+  checksumHeader,
+  checksumTypeOf,
+  hashingBody,
+  parseMultipartChecksum,
+} from '../checksums/index.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { resolveByteRange } from '../http/range-header.js';
 import { xmlResponse } from '../http/respond.js';
 import { many, record, text } from '../http/xml.js';
 import { S3Error } from '../s3-error.js';
 import { copySource } from './copy-source.js';
+import {
+  completedChecksum,
+  invalidPart,
+  partBody,
+  type RequestedPart,
+  requestedChecksums,
+  uploadChecksumHeaders,
+} from './multipart-checksums.js';
 import { newObjectMeta } from './object-headers.js';
 import { MAX_PUT_BYTES, requireLength, writeConditions } from './put-object.js';
 import { readXmlBody } from './request-xml.js';
@@ -31,28 +46,39 @@ const uploadIdOf = (ctx: RequestContext) => ctx.query.get('uploadId') ?? '';
 export async function createMultipartUpload(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   const key = requireKey(ctx);
+  const checksum = parseMultipartChecksum(header(ctx, 'x-amz-checksum-algorithm'), header(ctx, 'x-amz-checksum-type'));
   const { meta, contentType } = newObjectMeta(ctx, {});
   const upload = await ctx.state.uploads.create(bucket.name, {
     key,
     owner: meta.owner,
     meta,
     ...(contentType === undefined ? {} : { contentType }),
+    ...(checksum === undefined ? {} : { checksum }),
   });
-  return xmlResponse('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: key, UploadId: upload.uploadId });
+  const response = xmlResponse('InitiateMultipartUploadResult', {
+    Bucket: bucket.name,
+    Key: key,
+    UploadId: upload.uploadId,
+  });
+  response.headers = { ...response.headers, ...uploadChecksumHeaders(checksum) };
+  return response;
 }
 
 export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   const partNumber = partNumberOf(ctx);
   const uploadId = uploadIdOf(ctx);
-  await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
+  const upload = await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
   const decoded = ctx.body();
   const length = requireLength(decoded.declaredLength, MAX_PUT_BYTES);
-  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, decoded.body, length);
+  const part = partBody(upload, decoded);
+  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, part.body, length);
   const headers: Record<string, string> = { etag: result.etag };
-  if (decoded.checksumAlgorithm !== undefined) {
-    const value = ((await decoded.checksums()) as Record<string, string>)[decoded.checksumAlgorithm];
-    if (value !== undefined) headers[`x-amz-checksum-${decoded.checksumAlgorithm}`] = value;
+  const checksum = await part.checksum();
+  if (part.algorithm !== undefined && checksum !== undefined) {
+    if (upload.checksum)
+      await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
+    headers[checksumHeader(part.algorithm)] = checksum;
   }
   return { status: 200, headers };
 }
@@ -61,7 +87,7 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   const partNumber = partNumberOf(ctx);
   const uploadId = uploadIdOf(ctx);
-  await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
+  const upload = await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
   const { version } = await copySource(ctx);
   const rangeText = header(ctx, 'x-amz-copy-source-range');
   let start = 0;
@@ -92,8 +118,25 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
     });
     yield* read.body;
   }
-  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, body(), end - start);
-  return xmlResponse('CopyPartResult', { LastModified: new Date().toISOString(), ETag: result.etag });
+  // A copied part gets the checksum its upload needs computed as it is copied, as S3 does.
+  const algorithm = upload.checksum?.algorithm;
+  const hashed = algorithm === undefined ? undefined : hashingBody(body(), algorithm);
+  const result = await ctx.state.uploads.putPart(
+    bucket.name,
+    uploadId,
+    partNumber,
+    hashed?.body ?? body(),
+    end - start,
+  );
+  const checksum = await hashed?.digest();
+  if (algorithm !== undefined && checksum !== undefined) {
+    await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
+  }
+  return xmlResponse('CopyPartResult', {
+    LastModified: new Date().toISOString(),
+    ETag: result.etag,
+    ...(algorithm === undefined ? {} : { [checksumElement(algorithm)]: checksum }),
+  });
 }
 
 export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
@@ -101,14 +144,14 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
   const key = requireKey(ctx);
   const uploadId = uploadIdOf(ctx);
   const upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
-  const doc = await readXmlBody(ctx, 'CompleteMultipartUpload');
-  const requested = many(doc.Part).map((p) => {
+  const doc = await readXmlBody(ctx, 'CompleteMultipartUpload', withoutObjectChecksums(ctx.headers));
+  const requested = many(doc.Part).map((p): RequestedPart => {
     const part = record(p);
     const n = Number(text(part.PartNumber)?.trim());
     const etag = text(part.ETag);
     if (!Number.isInteger(n) || etag === undefined)
       throw new S3Error('MalformedXML', 'Each Part needs a PartNumber and an ETag');
-    return { partNumber: n, etag };
+    return { partNumber: n, etag, checksums: requestedChecksums(part) };
   });
   if (requested.length === 0) {
     throw new S3Error('MalformedXML', 'You must specify at least one part');
@@ -122,15 +165,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
       );
     }
   });
-  const parts = requested.map(({ partNumber, etag }) => {
-    const part = stored.get(partNumber);
-    if (!part || bareEtag(part.etag) !== bareEtag(etag)) {
-      throw new S3Error(
-        'InvalidPart',
-        "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
-        { UploadId: uploadId, PartNumber: String(partNumber), ETag: etag.slice(0, 100) },
-      );
-    }
+  const parts = requested.map((request) => {
+    const part = stored.get(request.partNumber);
+    if (!part || bareEtag(part.etag) !== bareEtag(request.etag)) throw invalidPart(uploadId, request);
     return part;
   });
   parts.slice(0, -1).forEach((part) => {
@@ -146,6 +183,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
   const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
   const size = parts.reduce((n, p) => n + p.size, 0);
+  const checksum = await completedChecksum(ctx, upload, requested, parts);
+  const algorithm = upload.checksum?.algorithm;
+  const checksums = algorithm === undefined || checksum === undefined ? {} : { [algorithm]: checksum };
   await ctx.state.buckets.markListingReadsMeta(bucket);
   const result = await ctx.state.objects.put(
     bucket,
@@ -153,7 +193,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     {
       body: ctx.state.uploads.read(bucket.name, uploadId, parts),
       contentLength: size,
-      meta: { ...upload.meta, etag, parts: parts.map((p) => p.size) },
+      meta: { ...upload.meta, etag, parts: parts.map((p) => p.size), checksums },
       ...(upload.contentType === undefined ? {} : { contentType: upload.contentType }),
     },
     writeConditions(ctx),
@@ -164,12 +204,23 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     Bucket: bucket.name,
     Key: key,
     ETag: result.etag,
+    ...(algorithm === undefined || checksum === undefined
+      ? {}
+      : { [checksumElement(algorithm)]: checksum, ChecksumType: checksumTypeOf(checksum) }),
   });
   response.headers = {
     ...response.headers,
     'x-amz-version-id': bucket.versioning === 'Enabled' ? result.versionId : undefined,
   };
   return response;
+}
+
+/**
+ * The request's headers for reading its XML: a CompleteMultipartUpload's `x-amz-checksum-*`
+ * state the object's checksum, not the checksum of the XML, so the body decoder must not see them.
+ */
+function withoutObjectChecksums(headers: RequestContext['headers']): RequestContext['headers'] {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith('x-amz-checksum-')));
 }
 
 export async function abortMultipartUpload(ctx: RequestContext): Promise<S3Response> {

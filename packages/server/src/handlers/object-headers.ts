@@ -1,4 +1,5 @@
 import { storedContentEncoding } from '../auth/index.js';
+import { checksumTypeOf } from '../checksums/index.js';
 import type { ObjectMeta, ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext } from '../http/context.js';
 import { httpDate } from '../http/http-date.js';
@@ -79,7 +80,9 @@ export function objectHeaders(
   if (meta.tags.length > 0) out['x-amz-tagging-count'] = meta.tags.length;
   if (meta.parts) out['x-amz-mp-parts-count'] = meta.parts.length;
   for (const [algorithm, value] of Object.entries(checksums ?? {})) {
-    if (algorithm !== 'md5') out[`x-amz-checksum-${algorithm}`] = value;
+    if (algorithm === 'md5') continue;
+    out[`x-amz-checksum-${algorithm}`] = value;
+    out['x-amz-checksum-type'] = checksumTypeOf(value);
   }
   return out;
 }

@@ -5,9 +5,13 @@ import { S3Error } from '../s3-error.js';
 /** The largest XML request body we read (DeleteObjects with 1000 long keys fits). */
 const MAX_XML_BYTES = 2 * 1024 * 1024;
 
-/** Reads a small XML request body (never more than the limit) and parses it. */
-export async function readXmlBody(ctx: RequestContext, root: string): Promise<Record<string, unknown>> {
-  const decoded = ctx.body();
+/** Reads a small XML request body (never more than the limit) and parses it; `headers` as for `ctx.body`. */
+export async function readXmlBody(
+  ctx: RequestContext,
+  root: string,
+  headers?: RequestContext['headers'],
+): Promise<Record<string, unknown>> {
+  const decoded = ctx.body(headers);
   if (decoded.declaredLength !== undefined && decoded.declaredLength > MAX_XML_BYTES) throw tooLong();
   const chunks: Uint8Array[] = [];
   let size = 0;

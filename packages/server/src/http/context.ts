@@ -39,8 +39,11 @@ export interface RequestContext {
   user: User | undefined;
   /** The bucket's record, loaded by the access check for bucket and object operations. */
   bucket: BucketRecord | undefined;
-  /** The request body decoded (aws-chunked framing removed) and verified while it streams. Read once. */
-  body(): DecodedBody;
+  /**
+   * The request body decoded (aws-chunked framing removed) and verified while it streams. Read once.
+   * `headers` replaces the request's for decoding (CompleteMultipartUpload: its `x-amz-checksum-*` describe the object).
+   */
+  body(headers?: RequestContext['headers']): DecodedBody;
 }
 
 /** A single header value (first of repeated ones). */

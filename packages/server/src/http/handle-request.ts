@@ -110,9 +110,9 @@ export function createRequestHandler(options: HandlerOptions) {
           auth,
           user: auth.kind === 'user' ? auth.user : undefined,
           bucket: undefined,
-          body() {
+          body(bodyHeaders = headers) {
             if (decoded) throw new Error('the request body was read twice');
-            decoded = decodeRequestBody(counted(requestBodySource(req, res), tally), headers, auth);
+            decoded = decodeRequestBody(counted(requestBodySource(req, res), tally), bodyHeaders, auth);
             return decoded;
           },
         };

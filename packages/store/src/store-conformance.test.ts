@@ -9,3 +9,4 @@ const dir = await tempDir('bucketdb-file-conformance');
 afterAll(() => dir.remove());
 let n = 0;
 describeStoreConformance('FileStore', () => FileStore.open(`${dir.path}/${n++}`));
+describeStoreConformance('FileStore (sync: false)', () => FileStore.open(`${dir.path}/${n++}`, { sync: false }));

@@ -2,8 +2,7 @@ import type { Dir } from 'node:fs';
 import { opendir, readdir, stat } from 'node:fs/promises';
 import { compareKeys } from '../keys.js';
 import { errnoCode } from './fs-errors.js';
-import { fsClose } from './fast-fs.js';
-import { openObjectFile } from './object-file.js';
+import { readObjectFileHeader } from './object-file.js';
 import { parseName } from './segment-names.js';
 
 interface CachedDir extends DirStamp {
@@ -166,9 +165,7 @@ async function statDir(path: string): Promise<DirStamp> {
 
 async function headerKey(path: string): Promise<string | undefined> {
   try {
-    const { fd, file } = await openObjectFile(path);
-    await fsClose(fd);
-    return file.header.key;
+    return readObjectFileHeader(path).key;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;

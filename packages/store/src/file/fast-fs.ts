@@ -30,3 +30,23 @@ export function fsExists(path: string): Promise<boolean> {
     });
   });
 }
+
+/** Directory-entry changes: link, rename, unlink. */
+export interface EntryCalls {
+  link(from: string, to: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+}
+
+export const threadPoolEntryCalls: EntryCalls = { link: fsLink, rename: fsRename, unlink: fsUnlink };
+
+/**
+ * The same calls blocking the event loop, for a store that does not fsync: without a flush to
+ * wait for they only touch the page cache and the journal in memory, and a hand-off to the
+ * thread pool and back costs more CPU than the call itself (docs/design/file-store.md).
+ */
+export const blockingEntryCalls: EntryCalls = {
+  link: async (from, to) => fs.linkSync(from, to),
+  rename: async (from, to) => fs.renameSync(from, to),
+  unlink: async (path) => fs.unlinkSync(path),
+};

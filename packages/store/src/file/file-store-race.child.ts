@@ -9,9 +9,10 @@ import { readyThenGo, say } from './fixtures/child-io.js';
  * `mixed-put|mixed-create|mixed-swap <rounds>`: for every round, one write to the new key
  * `mixed/<r>`: an unconditional put of `put <r>`, a put-if-absent of `create <r>`, or a swap of
  * `create <r>` (If-Match its ETag) for `swap <r>`; reports the rounds whose write succeeded.
+ * A last argument `false` opens the store with `sync: false`.
  */
-const [dir, id, mode, n] = process.argv.slice(2) as [string, string, string, string];
-const store = await FileStore.open(dir);
+const [dir, id, mode, n, sync] = process.argv.slice(2) as [string, string, string, string, string?];
+const store = await FileStore.open(dir, { sync: sync !== 'false' });
 await readyThenGo();
 const won: number[] = [];
 const encoder = new TextEncoder();

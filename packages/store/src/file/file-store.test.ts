@@ -30,11 +30,12 @@ beforeEach(async () => {
 });
 afterEach(() => dir.remove());
 
-describe('FileStore across processes', () => {
+// Without fsync (sync: false) the store commits with blocking calls: the same races must hold.
+describe.each([{ sync: true }, { sync: false }])('FileStore across processes (sync: $sync)', ({ sync }) => {
   it('gives each create-only race between processes exactly one winner', async () => {
     const rounds = 60;
     const racers = ['r0', 'r1', 'r2', 'r3'].map((id) =>
-      child('./file-store-race.child.ts', [root, id, 'create', `${rounds}`]),
+      child('./file-store-race.child.ts', [root, id, 'create', `${rounds}`, `${sync}`]),
     );
     await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
     for (const r of racers) r.child.stdin?.write('go\n');
@@ -55,7 +56,7 @@ describe('FileStore across processes', () => {
     // it, the swap only right after the create, and nothing can overwrite the put once it is in.
     const rounds = 60;
     const racers = ['put', 'create', 'swap'].map((role) =>
-      child('./file-store-race.child.ts', [root, role, `mixed-${role}`, `${rounds}`]),
+      child('./file-store-race.child.ts', [root, role, `mixed-${role}`, `${rounds}`, `${sync}`]),
     );
     await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
     for (const r of racers) r.child.stdin?.write('go\n');
@@ -76,7 +77,9 @@ describe('FileStore across processes', () => {
     const store = await FileStore.open(root);
     await store.put('counter', '0');
     const each = 20;
-    const racers = ['c0', 'c1', 'c2'].map((id) => child('./file-store-race.child.ts', [root, id, 'count', `${each}`]));
+    const racers = ['c0', 'c1', 'c2'].map((id) =>
+      child('./file-store-race.child.ts', [root, id, 'count', `${each}`, `${sync}`]),
+    );
     await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
     for (const r of racers) r.child.stdin?.write('go\n');
     const reports = await Promise.all(racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{')))));
@@ -85,7 +88,9 @@ describe('FileStore across processes', () => {
     expect(written).toEqual(Array.from({ length: racers.length * each }, (_, i) => i + 1));
     expect(bodyText((await store.get('counter')).body)).toBe(String(racers.length * each));
   });
+});
 
+describe('FileStore across processes', () => {
   it('never shows a torn or half-written object after kill -9 mid-write, and cleans up on reopen', async () => {
     for (let round = 0; round < 8; round++) {
       // Even rounds: killed while certainly inside a put's body. Odd rounds: killed anywhere.

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,12 +28,18 @@ import type {
 import { resolveRange } from '../range.js';
 import { DirCache } from './dir-cache.js';
 import { DirSyncs } from './dir-syncs.js';
-import { fsClose, fsLink, fsRename, fsUnlink } from './fast-fs.js';
+import { blockingEntryCalls, type EntryCalls, threadPoolEntryCalls } from './fast-fs.js';
 import { bytesOnce, streamFile, syncDir } from './file-io.js';
 import { listTreePage } from './file-listing.js';
 import { errnoCode, translateFsError } from './fs-errors.js';
 import { KeyLocks } from './key-lock.js';
-import { type ObjectFileInfo, objectInfo, openObjectFile, writeObjectFile } from './object-file.js';
+import {
+  type ObjectFileInfo,
+  objectInfo,
+  openObjectFile,
+  readObjectFileHeader,
+  writeObjectFile,
+} from './object-file.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 import { keyPath } from './segment-names.js';
 
@@ -59,6 +66,7 @@ export class FileStore extends BaseStore {
   readonly #cache = new DirCache();
   readonly #dirSyncs = new DirSyncs();
   readonly #sync: boolean;
+  readonly #entries: EntryCalls;
   /** Temp file names: unique within this process, and OWNER tells processes apart. */
   #tempSeq = 0;
   #closed = false;
@@ -71,6 +79,7 @@ export class FileStore extends BaseStore {
     this.#tmp = `${root}/tmp`;
     this.#locks = new KeyLocks(`${root}/locks`);
     this.#sync = options.sync ?? true;
+    this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
   }
 
   /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */
@@ -88,14 +97,14 @@ export class FileStore extends BaseStore {
   getStream(key: string, options?: GetOptions): Promise<GetStreamResult>;
   async getStream(key: string, options: GetOptions = {}): Promise<GetStreamResult | NotModified> {
     // The open file stays the version we checked even if the key is replaced meanwhile.
-    const { fd, file } = await this.#openObject(key, GET_FIRST_READ);
+    const { fd, file } = this.#openObject(key, GET_FIRST_READ);
+    let streaming = false;
     try {
       const { header, dataOffset, prefetched } = file;
       if (options.ifMatch !== undefined && !etagsEqual(options.ifMatch, header.etag)) {
         throw new PreconditionFailedError(key, 'If-Match does not match the current ETag');
       }
       if (options.ifNoneMatch !== undefined && etagsEqual(options.ifNoneMatch, header.etag)) {
-        await fsClose(fd);
         return { notModified: true, key, etag: header.etag };
       }
       const info = objectInfo(header);
@@ -104,22 +113,23 @@ export class FileStore extends BaseStore {
       const end = range?.end ?? header.size;
       let body: AsyncIterable<Uint8Array>;
       if (end <= (prefetched?.length ?? 0)) {
-        // The first read brought all the bytes asked for: no more reads, the file can go.
-        fsClose(fd).catch(() => {});
+        // The first read brought all the bytes asked for: no more reads.
         body = bytesOnce(prefetched?.subarray(start, end));
       } else {
         body = streamFile(fd, dataOffset + start, dataOffset + end);
+        streaming = true;
       }
       return range ? { ...info, range, body } : { ...info, body };
     } catch (error) {
-      await fsClose(fd);
       throw translateFsError(error, key);
+    } finally {
+      if (!streaming) closeSync(fd);
     }
   }
 
   async head(key: string): Promise<ObjectInfo> {
-    const { fd, file } = await this.#openObject(key);
-    await fsClose(fd);
+    const { fd, file } = this.#openObject(key);
+    closeSync(fd);
     return objectInfo(file.header);
   }
 
@@ -144,7 +154,7 @@ export class FileStore extends BaseStore {
       const dir = dirname(this.#path(key));
       if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {
         // The object now has two names; the temp one goes while the new entry is made durable.
-        await Promise.all([fsUnlink(temp).then(() => (placed = true)), this.#syncCommitted(key, dir)]);
+        await Promise.all([this.#entries.unlink(temp).then(() => (placed = true)), this.#syncCommitted(key, dir)]);
       } else {
         const release = await this.#replace(key, temp, options);
         placed = true;
@@ -155,7 +165,7 @@ export class FileStore extends BaseStore {
     } catch (error) {
       throw translateFsError(error, key);
     } finally {
-      if (!placed) await fsUnlink(temp).catch(() => {});
+      if (!placed) await this.#entries.unlink(temp).catch(() => {});
     }
   }
 
@@ -168,7 +178,7 @@ export class FileStore extends BaseStore {
    */
   async #link(key: string, temp: string, createOnly: boolean): Promise<boolean> {
     try {
-      await this.#place(key, (path) => fsLink(temp, path));
+      await this.#place(key, (path) => this.#entries.link(temp, path));
       return true;
     } catch (error) {
       if (createOnly || errnoCode(error) !== 'EEXIST') throw error;
@@ -182,13 +192,13 @@ export class FileStore extends BaseStore {
     const release = await this.#locks.acquire(key);
     try {
       if (ifMatch !== undefined || ifNoneMatch !== undefined) {
-        const current = await this.#currentEtag(this.#path(key));
+        const current = this.#currentEtag(this.#path(key));
         if (ifNoneMatch === '*' && current !== undefined) {
           throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
         }
         if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
       }
-      await this.#place(key, (path) => fsRename(temp, path));
+      await this.#place(key, (path) => this.#entries.rename(temp, path));
       return release;
     } catch (error) {
       await release();
@@ -204,8 +214,8 @@ export class FileStore extends BaseStore {
     let release: (() => Promise<void>) | undefined;
     try {
       release = await this.#locks.acquire(key);
-      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, await this.#currentEtag(target));
-      await fsUnlink(target).catch((error) => {
+      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, this.#currentEtag(target));
+      await this.#entries.unlink(target).catch((error) => {
         if (errnoCode(error) !== 'ENOENT') throw error;
         removed = false;
       });
@@ -239,28 +249,27 @@ export class FileStore extends BaseStore {
     return `${this.#objects}/${keyPath(key).file}`;
   }
 
-  async #openObject(key: string, firstRead?: number): Promise<{ fd: number; file: ObjectFileInfo }> {
+  /** Opens the key's file and reads its header (blocking: see readObjectHeader). */
+  #openObject(key: string, firstRead?: number): { fd: number; file: ObjectFileInfo } {
     this.#checkOpen();
     validateKey(key, this.maxKeyBytes);
     const path = this.#path(key);
     let opened: { fd: number; file: ObjectFileInfo };
     try {
-      opened = await openObjectFile(path, firstRead);
+      opened = openObjectFile(path, firstRead);
     } catch (error) {
       throw translateFsError(error, key);
     }
     if (opened.file.header.key !== key) {
-      await fsClose(opened.fd);
+      closeSync(opened.fd);
       throw new CorruptError(`${path} holds key ${JSON.stringify(opened.file.header.key)}`);
     }
     return opened;
   }
 
-  async #currentEtag(path: string): Promise<string | undefined> {
+  #currentEtag(path: string): string | undefined {
     try {
-      const { fd, file } = await openObjectFile(path);
-      await fsClose(fd);
-      return file.header.etag;
+      return readObjectFileHeader(path).etag;
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -318,8 +327,8 @@ export class FileStore extends BaseStore {
     const dirPath = dir === '' ? this.#objects : `${this.#objects}/${dir.slice(0, -1)}`;
     const summary = await this.#cache.summary(dirPath, key.slice(key.lastIndexOf('/') + 1), async () => {
       try {
-        const { fd, file } = await this.#openObject(key);
-        await fsClose(fd);
+        const { fd, file } = this.#openObject(key);
+        closeSync(fd);
         const { size, etag, lastModified } = file.header;
         return { size, etag, lastModified };
       } catch (error) {

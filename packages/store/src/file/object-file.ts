@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import fs, { constants, writeFileSync } from 'node:fs';
 import { CorruptError, InvalidArgumentError } from '../errors.js';
 import { md5Etag } from '../keys.js';
 import type { ObjectInfo, PutBody } from '../object-store.js';
-import { fsClose, fsFdatasync, fsFstat, fsOpen, fsRead, fsWritev } from './fast-fs.js';
+import { fsClose, fsFdatasync, fsOpen, fsWritev } from './fast-fs.js';
 
 /**
  * One object = one file: `MAGIC`, a 4-byte big-endian header length, a JSON header (padded with
@@ -69,9 +69,15 @@ export async function writeObjectFile(path: string, body: PutBody, options: Writ
     checkLength(bytes.length, options);
     Object.assign(header, { size: bytes.length, etag: md5Etag(bytes), lastModified: Date.now() });
     const json = headerJson(header);
-    const fd = await fsOpen(path, CREATE | (options.sync ? constants.O_DSYNC : 0), 0o666);
+    const buffers = [encodeHead(json, json.length), bytes];
+    if (!options.sync) {
+      // Nothing to wait for but the page cache: blocking calls cost less than thread-pool hand-offs.
+      writeFileSync(path, Buffer.concat(buffers), { flag: 'wx', mode: 0o666 });
+      return header;
+    }
+    const fd = await fsOpen(path, CREATE | constants.O_DSYNC, 0o666);
     try {
-      await writeAll(fd, [encodeHead(json, json.length), bytes], 0);
+      await writeAll(fd, buffers, 0);
     } finally {
       await fsClose(fd);
     }
@@ -170,10 +176,15 @@ async function writeAll(fd: number, buffers: Uint8Array[], position: number): Pr
  * first read asks for `firstRead` bytes; content bytes it happened to get are returned as
  * `prefetched`, so a small object costs one read. A short read means the read reached the end of
  * the file (object files are never changed once in place), so no fstat is needed then.
+ *
+ * The calls block the event loop, as nginx reads files unless told to use threads: a header is
+ * one small read that the page cache nearly always answers, and on Linux a blocking open + read +
+ * close costs a fraction of the CPU of the same three calls through libuv's thread pool, where
+ * each call is a hand-off to a thread and back (docs/design/file-store.md, "Blocking reads").
  */
-export async function readObjectHeader(fd: number, path: string, firstRead = FIRST_READ): Promise<ObjectFileInfo> {
+export function readObjectHeader(fd: number, path: string, firstRead = FIRST_READ): ObjectFileInfo {
   const first = Buffer.allocUnsafe(firstRead);
-  const { bytesRead } = await fsRead(fd, first, 0, firstRead, 0);
+  const bytesRead = fs.readSync(fd, first, 0, firstRead, 0);
   if (bytesRead < PREFIX || !first.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new CorruptError(`${path} is not a bucketdb object file`);
   }
@@ -182,8 +193,7 @@ export async function readObjectHeader(fd: number, path: string, firstRead = FIR
   let json: Buffer;
   if (dataOffset > bytesRead) {
     json = Buffer.allocUnsafe(length);
-    const more = await fsRead(fd, json, 0, length, PREFIX);
-    if (more.bytesRead < length) throw new CorruptError(`${path} has a truncated header`);
+    if (fs.readSync(fd, json, 0, length, PREFIX) < length) throw new CorruptError(`${path} has a truncated header`);
   } else {
     json = first.subarray(PREFIX, dataOffset);
   }
@@ -196,7 +206,7 @@ export async function readObjectHeader(fd: number, path: string, firstRead = FIR
   if (typeof header.key !== 'string' || typeof header.etag !== 'string' || !Number.isSafeInteger(header.size)) {
     throw new CorruptError(`${path} has an incomplete header`);
   }
-  const size = bytesRead < firstRead ? bytesRead : (await fsFstat(fd)).size;
+  const size = bytesRead < firstRead ? bytesRead : fs.fstatSync(fd).size;
   if (size !== dataOffset + header.size) {
     throw new CorruptError(`${path} holds ${size - dataOffset} content bytes, its header says ${header.size}`);
   }
@@ -204,15 +214,22 @@ export async function readObjectHeader(fd: number, path: string, firstRead = FIR
   return prefetched ? { header, dataOffset, prefetched } : { header, dataOffset };
 }
 
-/** Opens an object file and reads its header; the caller closes `fd`. Open errors pass through. */
-export async function openObjectFile(path: string, firstRead?: number): Promise<{ fd: number; file: ObjectFileInfo }> {
-  const fd = await fsOpen(path, 'r');
+/** Opens an object file and reads its header (blocking, see readObjectHeader); the caller closes `fd`. */
+export function openObjectFile(path: string, firstRead?: number): { fd: number; file: ObjectFileInfo } {
+  const fd = fs.openSync(path, 'r');
   try {
-    return { fd, file: await readObjectHeader(fd, path, firstRead) };
+    return { fd, file: readObjectHeader(fd, path, firstRead) };
   } catch (error) {
-    await fsClose(fd).catch(() => {});
+    fs.closeSync(fd);
     throw error;
   }
+}
+
+/** An object file's header alone: opens, reads, closes (blocking). */
+export function readObjectFileHeader(path: string): ObjectHeader {
+  const { fd, file } = openObjectFile(path);
+  fs.closeSync(fd);
+  return file.header;
 }
 
 export function objectInfo(header: ObjectHeader): ObjectInfo {

@@ -93,7 +93,7 @@ function verifyHeader(
 }
 
 function verifyPresigned(input: AuthInput, users: UserDirectory, now: Date, region: string | undefined): AuthResult {
-  const params = new URLSearchParams(input.rawQuery);
+  const params = input.query ?? new URLSearchParams(input.rawQuery);
   const claim = parsePresignedQuery(params);
   const amzDate = claim.amzDate ?? '';
   const time = parseAmzDate(amzDate);

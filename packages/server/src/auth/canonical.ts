@@ -34,6 +34,13 @@ export function canonicalPath(rawPath: string): string {
   return decoded === undefined ? rawPath : uriEncode(decoded, true);
 }
 
+/** Unreserved characters only: already canonical, as the names and most values clients send are. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+
+function canonicalComponent(raw: string): string {
+  return UNRESERVED.test(raw) ? raw : uriEncode(decode(raw) ?? raw, false);
+}
+
 /** The canonical query string: each name and value re-encoded, sorted by name then value. */
 export function canonicalQuery(rawQuery: string, omit?: string): string {
   if (rawQuery === '') return '';
@@ -43,9 +50,10 @@ export function canonicalQuery(rawQuery: string, omit?: string): string {
     const eq = part.indexOf('=');
     const rawName = eq < 0 ? part : part.slice(0, eq);
     const rawValue = eq < 0 ? '' : part.slice(eq + 1);
-    const name = decode(rawName) ?? rawName;
+    if (rawName === omit) continue;
+    const name = canonicalComponent(rawName);
     if (name === omit) continue;
-    pairs.push([uriEncode(name, false), uriEncode(decode(rawValue) ?? rawValue, false)]);
+    pairs.push([name, canonicalComponent(rawValue)]);
   }
   // Byte order of the encoded (ASCII) strings, as AWS sorts; not locale order.
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));

@@ -19,6 +19,8 @@ export interface AuthInput {
   rawPath: string;
   /** The query string exactly as it arrived, without the leading `?` ('' when absent). */
   rawQuery: string;
+  /** `rawQuery` already parsed, when the caller has it. */
+  query?: URLSearchParams;
   /** Header names in lower case. */
   headers: Record<string, string | string[] | undefined>;
   /**

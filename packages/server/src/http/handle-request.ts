@@ -87,6 +87,7 @@ export function createRequestHandler(options: HandlerOptions) {
             method,
             rawPath: target.rawPath,
             rawQuery: target.rawQuery,
+            query: target.query,
             headers: req.headers,
             ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
           },

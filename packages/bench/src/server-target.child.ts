@@ -9,21 +9,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { startServer } from '@bucketdb/server';
-import { FileStore, MemoryStore } from '@bucketdb/store';
-import S3rver from 's3rver';
 import { BENCH_USER } from './server-targets.js';
 
 async function main(): Promise<void> {
   const [kind, dir] = process.argv.slice(2);
   if (!dir) throw new Error('usage: server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare> <dir>');
   let url: string;
+  // Each target loads only its own code, so that none pays (in memory, GC, startup) for another's.
   if (kind === 'ours' || kind === 'ours-nosync' || kind === 'ours-memory') {
+    const [{ startServer }, { FileStore, MemoryStore }] = await Promise.all([
+      import('@bucketdb/server'),
+      import('@bucketdb/store'),
+    ]);
     const store =
       kind === 'ours-memory' ? new MemoryStore('bench') : await FileStore.open(dir, { sync: kind === 'ours' });
     const server = await startServer({ store, host: '127.0.0.1', port: 0, users: [BENCH_USER], quiet: true });
     url = server.url;
   } else if (kind === 's3rver') {
+    const { default: S3rver } = await import('s3rver');
     const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
     const address = (await server.run()) as AddressInfo;
     url = `http://127.0.0.1:${address.port}`;

@@ -114,7 +114,35 @@ export class RawS3Client {
     });
   }
 
+  /**
+   * A presigned path (`/bucket/key?X-Amz-…`) for load generators that cannot sign: SigV4 query
+   * auth with UNSIGNED-PAYLOAD, so any body goes with it. The payload hash has to be given as a
+   * header and declared unsignable for the signer to put it in the query instead of signing it.
+   */
+  async presign(method: string, path: string, expiresInSeconds: number): Promise<string> {
+    const signed = await this.#signer.presign(
+      {
+        method,
+        protocol: 'http:',
+        hostname: this.#url.hostname,
+        port: Number(this.#url.port),
+        path,
+        query: {},
+        headers: { host: this.#url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      { expiresIn: expiresInSeconds, unsignableHeaders: new Set(['x-amz-content-sha256']) },
+    );
+    const query = Object.entries(signed.query ?? {})
+      .map(([name, value]) => `${escapeQuery(name)}=${escapeQuery(String(value))}`)
+      .join('&');
+    return `${signed.path}?${query}`;
+  }
+
   close(): void {
     this.#agent.destroy();
   }
 }
+
+/** RFC 3986 escaping, as SigV4 canonicalizes the query (encodeURIComponent leaves !'()* alone). */
+const escapeQuery = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

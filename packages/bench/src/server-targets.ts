@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type Pinning, pinnedCommand, SERVER_CPU } from './server-pinning.js';
 
 export const BENCH_USER = { accessKeyId: 'bench', secretAccessKey: 'bench-secret' };
 /** s3rver accepts only its own key pair. */
@@ -28,16 +29,24 @@ export interface Target {
 
 /**
  * Starts one server in a child process (workspace packages from source, compiled by tsx), with
- * its data in a fresh temp dir, and waits for its URL.
+ * its data in a fresh temp dir, and waits for its URL. With pinning, the process and every thread
+ * it starts run on SERVER_CPU alone.
  */
-export async function startTarget(name: TargetName): Promise<Target> {
+export async function startTarget(name: TargetName, pinning: Pinning): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), `bucketdb-bench-${name}-`));
   const script = fileURLToPath(new URL('./server-target.child.ts', import.meta.url));
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server there, for finding hotspots.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--conditions=source', '--import', 'tsx', script, name, dir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const [command, args] = pinnedCommand(pinning, SERVER_CPU, process.execPath, [
+    ...profile,
+    '--conditions=source',
+    '--import',
+    'tsx',
+    script,
+    name,
+    dir,
+  ]);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const url = await firstLine(child);
   return {
     name,

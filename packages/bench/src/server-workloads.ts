@@ -23,54 +23,80 @@ export function sdkClient(target: Target): S3Client {
   });
 }
 
-/** What a measurement gives: its rate, and how many operations it sent in all (warm-up included). */
+/** What a measurement gives: its rate, and how many operations the server answered during it. */
 export interface Measured {
   rate: number;
   ops: number;
 }
 
-/** Runs `task` for about `seconds`: a short warm-up measures the rate, which sizes the real run. */
-async function opsPerSecond(
-  concurrency: number,
-  seconds: number,
-  task: (i: number) => Promise<unknown>,
-): Promise<Measured> {
-  const warmup = concurrency * 10;
-  const warm = await runConcurrent(warmup, concurrency, task);
-  const rate = warmup / (warm.elapsedMs / 1000);
-  const count = Math.max(concurrency * 20, Math.min(100_000, Math.round(rate * seconds)));
-  const run = await runConcurrent(count, concurrency, (i) => task(i + warmup));
-  return { rate: count / (run.elapsedMs / 1000), ops: warmup + count };
-}
+/** One measurement, ready to run: whatever had to come first (signing, warm-up) is done. */
+export type Measure = () => Promise<Measured>;
 
-const smallKey = (concurrency: number, round: number, i: number) => `/${BUCKET}/small/c${concurrency}/r${round}/${i}`;
+export type SmallOp = 'put' | 'overwrite' | 'get';
 
-/** New keys every time (`round` keeps repeated runs apart). */
-export function smallPuts(client: RawS3Client, concurrency: number, seconds: number, body: Uint8Array, round = 0) {
-  return opsPerSecond(concurrency, seconds, (i) =>
-    client.send('PUT', smallKey(concurrency, round, i), { data: body, length: body.length }),
-  );
+/**
+ * A load generator for the 4 KiB cells. `put` writes keys never written before, `overwrite`
+ * replaces existing keys (the path of an unconditional write to an existing key: FileStore takes
+ * the key's lock), `get` reads existing 4 KiB objects. `prepare` does the work that must not count
+ * as the server's (signing, warm-up) and returns the measurement.
+ */
+export interface SmallLoad {
+  prepare(op: SmallOp, concurrency: number, round: number): Promise<Measure>;
 }
 
 /**
- * PUTs that replace the objects the first `smallPuts` wrote at the same concurrency (at least its
- * warm-up's): the path of an unconditional write to an existing key (FileStore takes the key's lock).
+ * The Node client as the small-object load (the fallback when wrk is missing): it spends about
+ * as much CPU per request as the servers do, so on a small machine its rates partly measure the
+ * client. Overwrites and GETs use the keys the round-0 warm-up of `put` wrote at the same
+ * concurrency, so `put` at a concurrency comes first.
  */
-export function smallOverwrites(client: RawS3Client, concurrency: number, seconds: number, body: Uint8Array) {
-  const written = concurrency * 10;
-  return opsPerSecond(concurrency, seconds, (i) =>
-    client.send('PUT', smallKey(concurrency, 0, i % written), { data: body, length: body.length }),
-  );
+export class NodeSmallLoad implements SmallLoad {
+  readonly #client: RawS3Client;
+  readonly #seconds: number;
+  readonly #body: Uint8Array;
+
+  constructor(client: RawS3Client, seconds: number, body: Uint8Array) {
+    this.#client = client;
+    this.#seconds = seconds;
+    this.#body = body;
+  }
+
+  async prepare(op: SmallOp, concurrency: number, round: number): Promise<Measure> {
+    const written = warmupCount(concurrency);
+    const put = (key: string) => this.#client.send('PUT', key, { data: this.#body, length: this.#body.length });
+    const task =
+      op === 'put'
+        ? (i: number) => put(smallKey(concurrency, round, i))
+        : op === 'overwrite'
+          ? (i: number) => put(smallKey(concurrency, 0, i % written))
+          : async (i: number) => {
+              const { bytes } = await this.#client.send('GET', smallKey(concurrency, 0, (i * 7919) % written));
+              if (bytes !== 4096) throw new Error(`GET returned ${bytes} bytes`);
+            };
+    return warmThenMeasure(concurrency, this.#seconds, task);
+  }
 }
 
-/** GETs of the objects the first `smallPuts` wrote at the same concurrency (at least its warm-up's). */
-export function smallGets(client: RawS3Client, concurrency: number, seconds: number) {
-  const written = concurrency * 10;
-  return opsPerSecond(concurrency, seconds, async (i) => {
-    const { bytes } = await client.send('GET', smallKey(concurrency, 0, (i * 7919) % written));
-    if (bytes !== 4096) throw new Error(`GET returned ${bytes} bytes`);
-  });
+const warmupCount = (concurrency: number) => concurrency * 10;
+
+/** A short warm-up measures the rate, which sizes a measurement of about `seconds`. */
+async function warmThenMeasure(
+  concurrency: number,
+  seconds: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<Measure> {
+  const warmup = warmupCount(concurrency);
+  const warm = await runConcurrent(warmup, concurrency, task);
+  const rate = warmup / (warm.elapsedMs / 1000);
+  const count = Math.max(concurrency * 20, Math.min(100_000, Math.round(rate * seconds)));
+  return async () => {
+    const run = await runConcurrent(count, concurrency, (i) => task(i + warmup));
+    return { rate: count / (run.elapsedMs / 1000), ops: count };
+  };
 }
+
+/** `round` keeps repeated runs of `put` apart. */
+const smallKey = (concurrency: number, round: number, i: number) => `/${BUCKET}/small/c${concurrency}/r${round}/${i}`;
 
 const pieces = (data: Buffer) =>
   Readable.from(

@@ -43,23 +43,22 @@ each in its own process:
   the fair comparison with s3rver. **ours-memory**: ours over a MemoryStore, what HTTP, routing and
   SigV4 cost without any file work.
 
-${clientText(method)}
+${wrap(clientText(method))}
 
-${pinningText(method.pinning)}
+${wrap(pinningText(method.pinning))}
 
-Each number is the median of ${method.rounds} runs (${runLength(method)}), the servers taking turns
-run by run. Load average ${method.loadBefore} when the run started and ${method.loadAfter} when it
-ended, on a machine shared with other work: compare numbers within one run only.
+${wrap(runText(method))}
 
-Run: \`npx tsx packages/bench/src/server.ts\` (\`BENCH_SECONDS\`, \`BENCH_ROUNDS\`, \`BENCH_PIN=0\` for no pinning).
+Run: \`npx tsx packages/bench/src/server.ts\` (\`BENCH_SECONDS\`, \`BENCH_ROUNDS\`; \`BENCH_PIN=0\`
+for no pinning).
 
 ${formatTable(results.rows)}
 
 ${formatTable(results.ratioRows)}
 
 Server CPU time per small-object operation (µs, user + system of the server process, threads
-included, over the measured requests; median of the runs). It moves far less with the machine's
-load than the rates do:
+included, over the measured requests; median of the runs). It usually moves less with the
+machine's load than the rates do:
 
 ${formatTable(results.cpuRows)}
 
@@ -69,21 +68,21 @@ ${results.verdicts.map((line) => `- ${line}`).join('\n')}
 `;
 }
 
-const NODE_CLIENT = `node:http with a keep-alive agent, every request signed by the AWS SDK's SigV4
-signer with \`UNSIGNED-PAYLOAD\` (the full SDK client costs a few milliseconds of CPU per request,
-which on this machine capped every server alike at a few hundred ops/s)`;
+const NODE_CLIENT = `node:http with a keep-alive agent, every request signed by the AWS SDK's
+SigV4 signer with \`UNSIGNED-PAYLOAD\` (the full SDK client costs a few milliseconds of CPU per
+request, which on this machine capped every server alike at a few hundred ops/s)`;
 
 const SDK_COLUMN = `The last column is ours through the full SDK with its default settings:
 aws-chunked framing with a CRC32 trailer, which the server verifies.`;
 
 function clientText({ wrk, wrkSeconds }: ServerMethod): string {
   if (!wrk) {
-    return `**wrk was not installed** (\`apt-get install wrk\`), so every cell used the Node client:
+    return `**wrk was not installed** (\`apt-get install wrk\`), so every cell used a Node client:
 ${NODE_CLIENT}. That client spends about as much CPU per request as the servers do, so the 4 KiB
 rates partly measure the client. ${SDK_COLUMN}`;
   }
-  return `The 4 KiB cells are driven by \`${wrk}\` (C, epoll; a few µs of CPU per request) with one
-thread and 1, 16 or 64 connections, ${wrkSeconds} s per run. wrk cannot sign, so it sends
+  return `The 4 KiB cells are driven by wrk (C, epoll; about 3 µs of user CPU per request; here
+\`${wrk}\`), one thread with 1, 16 or 64 connections, ${wrkSeconds} s per run. wrk cannot sign, so it sends
 presigned URLs in turn (SigV4 query authentication with \`UNSIGNED-PAYLOAD\`, signed by the AWS
 SDK's signer just before the run): every server but bare still checks a signature on every
 request. PUTs of new keys get enough distinct URLs that no key is written twice in a run (sized
@@ -98,13 +97,32 @@ The 256 MiB cells use a Node client: ${NODE_CLIENT}. ${SDK_COLUMN}`;
 function pinningText(pinning: Pinning): string {
   return pinning.enabled
     ? `CPU pinning (${pinning.reason}): each server process, all its threads included, runs on
-CPU ${SERVER_CPU} alone, and the client (wrk, and the benchmark process with its Node client) on CPU ${CLIENT_CPU}, so
-every server gets exactly one core and the client never takes CPU from it.`
+CPU ${SERVER_CPU} alone, and the client (wrk, and the benchmark process with its Node client) on
+CPU ${CLIENT_CPU}, so every server gets exactly one core and the client never takes CPU from it.`
     : `No CPU pinning (${pinning.reason}): client and server share the cores, so a server that
 needs less CPU leaves more to the client, and the rates measure both.`;
 }
 
-function runLength({ wrk, wrkSeconds, seconds }: ServerMethod): string {
-  const small = wrk ? `${wrkSeconds} s` : `about ${seconds} s`;
-  return `${small} for 4 KiB, one transfer for 256 MiB`;
+function runText(method: ServerMethod): string {
+  const small = method.wrk ? `${method.wrkSeconds} s` : `about ${method.seconds} s`;
+  return `Each number is the median of ${method.rounds} runs (${small} for 4 KiB, one transfer for
+256 MiB), the servers taking turns run by run. Load average ${method.loadBefore} when the run
+started and ${method.loadAfter} when it ended, on a machine shared with other work: compare
+numbers within one run only.`;
+}
+
+/** Fills prose paragraphs (blank-line separated) to `width` columns, as the rest of the report is. */
+function wrap(text: string, width = 100): string {
+  return text
+    .split(/\n\s*\n/)
+    .map((paragraph) => {
+      const lines: string[] = [];
+      for (const word of paragraph.trim().split(/\s+/)) {
+        const last = lines.length - 1;
+        if (last >= 0 && (lines[last] as string).length + 1 + word.length <= width) lines[last] += ` ${word}`;
+        else lines.push(word);
+      }
+      return lines.join('\n');
+    })
+    .join('\n\n');
 }

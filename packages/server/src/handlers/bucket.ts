@@ -4,6 +4,7 @@ import { xmlResponse } from '../http/respond.js';
 import { text } from '../http/xml.js';
 import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
+import { aclResponse, cannedAclOf } from './acl.js';
 import { readXmlBody } from './request-xml.js';
 
 function cannedAcl(ctx: RequestContext): CannedAcl | undefined {
@@ -89,37 +90,13 @@ export async function putBucketVersioning(ctx: RequestContext): Promise<S3Respon
 }
 
 export async function getBucketAcl(ctx: RequestContext): Promise<S3Response> {
-  const bucket = requireBucket(ctx);
-  const owner = { ID: bucket.owner, DisplayName: ctx.state.users.get(bucket.owner)?.name ?? bucket.owner };
-  const grant = (grantee: Record<string, unknown>, permission: string) => ({
-    Grantee: grantee,
-    Permission: permission,
-  });
-  const allUsers = {
-    '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
-    '@xsi:type': 'Group',
-    URI: 'http://acs.amazonaws.com/groups/global/AllUsers',
-  };
-  const grants = [
-    grant(
-      { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...owner },
-      'FULL_CONTROL',
-    ),
-  ];
-  if (bucket.acl !== 'private') grants.push(grant(allUsers, 'READ'));
-  if (bucket.acl === 'public-read-write') grants.push(grant(allUsers, 'WRITE'));
-  return xmlResponse('AccessControlPolicy', { Owner: owner, AccessControlList: { Grant: grants } });
+  return aclResponse(ctx, requireBucket(ctx));
 }
 
-/** Canned ACLs only (`x-amz-acl`): the documented way to make a bucket public. */
+/** A canned ACL (`x-amz-acl`, the documented way to make a bucket public) or a document that amounts to one. */
 export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  const acl = cannedAcl(ctx);
-  if (acl === undefined) {
-    throw new S3Error('NotImplemented', 'Only canned ACLs in the x-amz-acl header are supported', {
-      Header: 'x-amz-acl',
-    });
-  }
+  const acl = cannedAcl(ctx) ?? cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), bucket.owner);
   await ctx.state.buckets.update(bucket.name, (record) => {
     record.acl = acl;
   });

@@ -1,3 +1,4 @@
+import * as acl from '../handlers/acl.js';
 import * as bucket from '../handlers/bucket.js';
 import * as cors from '../handlers/bucket-cors.js';
 import * as copy from '../handlers/copy-object.js';
@@ -241,6 +242,14 @@ const ROUTES = [
     operation: 'CopyObject',
     access: 'write',
     handler: copy.copyObject,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'acl',
+    operation: 'GetObjectAcl',
+    access: 'owner',
+    handler: acl.getObjectAcl,
   },
   { method: 'PUT', target: 'object', operation: 'PutObject', access: 'write', handler: put.putObject },
   { method: 'GET', target: 'object', operation: 'GetObject', access: 'read', handler: get.getObject },

@@ -45,9 +45,10 @@ async function main(): Promise<void> {
  * nothing else (no auth, no checks, no metadata, no header in the file). PUT: a body with a
  * Content-Length up to 1 MiB is written with one write to a temp file opened O_DSYNC, a larger one
  * streamed and fdatasync'ed; then rename, and an fsync of the directory shared by concurrent
- * writers (group commit, as FileStore does). GET: one 16 KiB read answers a small object; larger
- * ones stream in 1 MiB reads. File calls go through the callback API on plain descriptors, as
- * FileStore's do (node:fs/promises costs about three times the CPU per call).
+ * writers (group commit, as FileStore does). GET: a blocking open and 16 KiB read (FileStore reads
+ * headers that way) answer a small object; larger ones stream in 1 MiB reads. Other file calls go
+ * through the callback API on plain descriptors, as FileStore's do (node:fs/promises costs about
+ * three times the CPU per call).
  */
 async function startBare(dir: string): Promise<string> {
   const objects = `${dir}/objects`;
@@ -74,16 +75,20 @@ async function startBare(dir: string): Promise<string> {
     await syncObjects();
   };
   const get = async (res: ServerResponse, path: string) => {
-    const fd = await fsOpen(path, 'r').catch(() => undefined);
-    if (fd === undefined) return void res.writeHead(404).end();
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch {
+      return void res.writeHead(404).end();
+    }
     const first = Buffer.allocUnsafe(FIRST_READ);
-    const { bytesRead } = await fsRead(fd, first, 0, FIRST_READ, 0);
+    const bytesRead = fs.readSync(fd, first, 0, FIRST_READ, 0);
     if (bytesRead < FIRST_READ) {
-      fsClose(fd).catch(() => {});
+      fs.closeSync(fd);
       res.writeHead(200, { 'content-length': bytesRead }).end(first.subarray(0, bytesRead));
       return;
     }
-    res.writeHead(200, { 'content-length': (await fsFstat(fd)).size });
+    res.writeHead(200, { 'content-length': fs.fstatSync(fd).size });
     await pipeline(createReadStream('', { fd, highWaterMark: 1 << 20 }), res);
   };
   const server = createServer((req, res) => {
@@ -104,9 +109,7 @@ async function startBare(dir: string): Promise<string> {
 const SMALL = 1024 * 1024;
 const fsOpen = promisify(fs.open);
 const fsClose = promisify(fs.close);
-const fsRead = promisify(fs.read);
 const fsWrite = promisify(fs.write);
-const fsFstat = promisify(fs.fstat);
 const fsFsync = promisify(fs.fsync);
 const fsFdatasync = promisify(fs.fdatasync);
 const fsRename = promisify(fs.rename);

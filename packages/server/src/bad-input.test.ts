@@ -120,9 +120,9 @@ describe('bad input', () => {
     expect(control.status).toBe(400);
     expect((await raw('GET', `/${Bucket}?list-type=2&max-keys=lots`, {})).text).toContain('InvalidArgument');
     expect((await raw('GET', `/${Bucket}?list-type=2&encoding-type=base64`, {})).status).toBe(400);
-    const lifecycle = await raw('GET', `/${Bucket}?lifecycle`, {});
-    expect(lifecycle.status).toBe(501);
-    expect(lifecycle.text).toContain('<Code>NotImplemented</Code>');
+    const analytics = await raw('GET', `/${Bucket}?analytics`, {});
+    expect(analytics.status).toBe(501);
+    expect(analytics.text).toContain('<Code>NotImplemented</Code>');
     await expect(s3.send(new CreateBucketCommand({ Bucket: 'Not_Valid' }))).rejects.toMatchObject({
       name: 'InvalidBucketName',
     });

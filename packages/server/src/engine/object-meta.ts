@@ -22,6 +22,8 @@ export interface ObjectMeta {
   trailingChecksum?: string;
   /** Part sizes of a multipart object, for GET with `partNumber`. */
   parts?: number[];
+  /** Each part's checksum, in the algorithm of `checksums`, when its multipart upload had one. */
+  partChecksums?: string[];
   owner: string;
   /** Original Last-Modified, kept when the bytes are copied (archived, re-tagged, promoted). */
   modified?: string;
@@ -56,6 +58,7 @@ export function decodeMeta(info: Pick<ObjectInfo, 'metadata'>): ObjectMeta {
   };
   if (parsed.etag !== undefined) meta.etag = parsed.etag;
   if (parsed.parts !== undefined) meta.parts = parsed.parts;
+  if (parsed.partChecksums !== undefined) meta.partChecksums = parsed.partChecksums;
   if (parsed.trailingChecksum !== undefined) meta.trailingChecksum = parsed.trailingChecksum;
   if (parsed.modified !== undefined) meta.modified = parsed.modified;
   return meta;

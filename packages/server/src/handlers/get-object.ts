@@ -1,5 +1,7 @@
 import { type ByteRange, type GetStreamResult, isStoreError } from '@bucketdb/store';
+import { checksumTypeOf } from '../checksums/index.js';
 import { checksumsOf } from '../engine/checksum-sidecar.js';
+import type { HistoryRecord } from '../engine/history.js';
 import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
@@ -43,15 +45,23 @@ async function readObject(ctx: RequestContext, head: boolean): Promise<S3Respons
     }
   }
   const resolved = await ctx.state.objects.resolve(bucket, key, versionId);
-  if (resolved.kind === 'marker') {
-    throw new S3Error(
-      'MethodNotAllowed',
-      'The specified method is not allowed against this resource.',
-      { Method: ctx.method, ResourceType: 'DeleteMarker' },
-      { 'x-amz-delete-marker': 'true', 'x-amz-version-id': resolved.record.versionId, allow: 'DELETE' },
-    );
-  }
+  if (resolved.kind === 'marker') throw deleteMarkerRead(ctx.method, resolved.record);
   return respond(ctx, resolved.version, head, undefined);
+}
+
+/** S3's answer to a read of a delete marker by its version id. */
+export function deleteMarkerRead(method: string, marker: HistoryRecord): S3Error {
+  return new S3Error(
+    'MethodNotAllowed',
+    'The specified method is not allowed against this resource.',
+    { Method: method, ResourceType: 'DeleteMarker' },
+    {
+      'x-amz-delete-marker': 'true',
+      'x-amz-version-id': marker.versionId,
+      'last-modified': httpDate(new Date(marker.lastModified)),
+      allow: 'DELETE',
+    },
+  );
 }
 
 /** Answers for one version; `read` is the store's answer when the bytes were already requested. */
@@ -73,12 +83,15 @@ async function respond(
     await closeBody(read);
     return { status: 304, headers: { etag: version.etag, 'last-modified': httpDate(version.lastModified) } };
   }
-  const whole = header(ctx, 'range') === undefined && (!ctx.query.has('partNumber') || !version.meta.parts);
+  const partRead = ctx.query.has('partNumber') && version.meta.parts !== undefined;
+  const whole = header(ctx, 'range') === undefined && !partRead;
+  const withChecksums = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+  const partSum = withChecksums && partRead ? partChecksum(version, ctx.query.get('partNumber')) : undefined;
   const checksums =
-    whole && header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'
-      ? await checksumsOf(ctx.state.store, bucket.name, requireKey(ctx), version)
-      : undefined;
+    whole && withChecksums ? await checksumsOf(ctx.state.store, bucket.name, requireKey(ctx), version) : partSum;
   const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksums);
+  // A part's own checksum is one of the parts a COMPOSITE object checksum is made of.
+  if (partSum) headers['x-amz-checksum-type'] = 'COMPOSITE';
   // Most GETs carry no query at all: skip six lookups then.
   for (const name of ctx.query.size === 0 ? [] : OVERRIDES) {
     const value = ctx.query.get(`response-${name}`);
@@ -122,6 +135,17 @@ async function respond(
     range: { offset: start, length: end - start },
   });
   return { status: 206, headers, body: part.body };
+}
+
+/**
+ * The checksum of part `partText` of a multipart object whose checksum is COMPOSITE (S3 returns
+ * a part's checksum for those only: a FULL_OBJECT checksum is not made of the parts' checksums).
+ */
+function partChecksum(version: ObjectVersion, partText: string | null): Record<string, string> | undefined {
+  const [algorithm, value] = Object.entries(version.meta.checksums).find(([name]) => name !== 'md5') ?? [];
+  const part = version.meta.partChecksums?.[Number(partText) - 1];
+  if (algorithm === undefined || value === undefined || part === undefined || part === '') return undefined;
+  return checksumTypeOf(value) === 'COMPOSITE' ? { [algorithm]: part } : undefined;
 }
 
 /** Closes a body the store already opened but the response will not carry. */

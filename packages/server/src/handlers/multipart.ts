@@ -193,7 +193,13 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     {
       body: ctx.state.uploads.read(bucket.name, uploadId, parts),
       contentLength: size,
-      meta: { ...upload.meta, etag, parts: parts.map((p) => p.size), checksums },
+      meta: {
+        ...upload.meta,
+        etag,
+        parts: parts.map((p) => p.size),
+        checksums,
+        ...(checksum === undefined ? {} : { partChecksums: parts.map((p) => p.checksum ?? '') }),
+      },
       ...(upload.contentType === undefined ? {} : { contentType: upload.contentType }),
     },
     writeConditions(ctx),

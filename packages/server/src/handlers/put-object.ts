@@ -90,5 +90,6 @@ export async function finishChecksum(
       [algorithm]: value,
     });
   }
-  return { [`x-amz-checksum-${algorithm}`]: value };
+  // A single PUT's checksum is always of the whole object.
+  return { [`x-amz-checksum-${algorithm}`]: value, 'x-amz-checksum-type': 'FULL_OBJECT' };
 }

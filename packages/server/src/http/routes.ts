@@ -1,5 +1,7 @@
 import * as acl from '../handlers/acl.js';
+import * as attributes from '../handlers/object-attributes.js';
 import * as bucket from '../handlers/bucket.js';
+import * as config from '../handlers/bucket-config.js';
 import * as cors from '../handlers/bucket-cors.js';
 import * as copy from '../handlers/copy-object.js';
 import * as del from '../handlers/delete-object.js';
@@ -32,6 +34,41 @@ interface Route {
   access: Access;
   handler: (ctx: RequestContext) => Promise<S3Response>;
 }
+
+type Handler = (ctx: RequestContext) => Promise<S3Response>;
+
+/** A route on a subresource of a bucket that only its owner may use. */
+function ownerRoute<M extends string, O extends string>(method: M, query: string, operation: O, handler: Handler) {
+  return { method, target: 'bucket', query, operation, access: 'owner', handler } as const;
+}
+
+/** Configurations no bucket here has (handlers/bucket-config.ts); their other PUTs stay NotImplemented. */
+const BUCKET_CONFIG_ROUTES = [
+  ownerRoute('GET', 'policy', 'GetBucketPolicy', config.getBucketPolicy),
+  ownerRoute('DELETE', 'policy', 'DeleteBucketPolicy', config.removed),
+  ownerRoute('GET', 'policyStatus', 'GetBucketPolicyStatus', config.getBucketPolicyStatus),
+  ownerRoute('GET', 'publicAccessBlock', 'GetPublicAccessBlock', config.getPublicAccessBlock),
+  ownerRoute('DELETE', 'publicAccessBlock', 'DeletePublicAccessBlock', config.removed),
+  ownerRoute('GET', 'lifecycle', 'GetBucketLifecycleConfiguration', config.getBucketLifecycle),
+  ownerRoute('DELETE', 'lifecycle', 'DeleteBucketLifecycle', config.removed),
+  ownerRoute('GET', 'encryption', 'GetBucketEncryption', config.getBucketEncryption),
+  ownerRoute('DELETE', 'encryption', 'DeleteBucketEncryption', config.removed),
+  ownerRoute('GET', 'website', 'GetBucketWebsite', config.getBucketWebsite),
+  ownerRoute('DELETE', 'website', 'DeleteBucketWebsite', config.removed),
+  ownerRoute('GET', 'replication', 'GetBucketReplication', config.getBucketReplication),
+  ownerRoute('DELETE', 'replication', 'DeleteBucketReplication', config.removed),
+  ownerRoute('GET', 'object-lock', 'GetObjectLockConfiguration', config.getObjectLockConfiguration),
+  ownerRoute('GET', 'ownershipControls', 'GetBucketOwnershipControls', config.getBucketOwnershipControls),
+  ownerRoute('DELETE', 'ownershipControls', 'DeleteBucketOwnershipControls', config.removed),
+  ownerRoute('GET', 'logging', 'GetBucketLogging', config.getBucketLogging),
+  ownerRoute('PUT', 'logging', 'PutBucketLogging', config.putBucketLogging),
+  ownerRoute('GET', 'requestPayment', 'GetBucketRequestPayment', config.getBucketRequestPayment),
+  ownerRoute('PUT', 'requestPayment', 'PutBucketRequestPayment', config.putBucketRequestPayment),
+  ownerRoute('GET', 'accelerate', 'GetBucketAccelerateConfiguration', config.getBucketAccelerate),
+  ownerRoute('PUT', 'accelerate', 'PutBucketAccelerateConfiguration', config.putBucketAccelerate),
+  ownerRoute('GET', 'notification', 'GetBucketNotificationConfiguration', config.getBucketNotification),
+  ownerRoute('PUT', 'notification', 'PutBucketNotificationConfiguration', config.putBucketNotification),
+] as const;
 
 /** The one routing table: first match wins, so specific routes come before general ones. */
 const ROUTES = [
@@ -125,6 +162,7 @@ const ROUTES = [
     access: 'owner',
     handler: tagging.deleteBucketTagging,
   },
+  ...BUCKET_CONFIG_ROUTES,
   {
     method: 'GET',
     target: 'bucket',
@@ -250,6 +288,46 @@ const ROUTES = [
     operation: 'GetObjectAcl',
     access: 'owner',
     handler: acl.getObjectAcl,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'attributes',
+    operation: 'GetObjectAttributes',
+    access: 'read',
+    handler: attributes.getObjectAttributes,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'retention',
+    operation: 'GetObjectRetention',
+    access: 'read',
+    handler: config.objectLockMissing,
+  },
+  {
+    method: 'PUT',
+    target: 'object',
+    query: 'retention',
+    operation: 'PutObjectRetention',
+    access: 'write',
+    handler: config.objectLockMissing,
+  },
+  {
+    method: 'GET',
+    target: 'object',
+    query: 'legal-hold',
+    operation: 'GetObjectLegalHold',
+    access: 'read',
+    handler: config.objectLockMissing,
+  },
+  {
+    method: 'PUT',
+    target: 'object',
+    query: 'legal-hold',
+    operation: 'PutObjectLegalHold',
+    access: 'write',
+    handler: config.objectLockMissing,
   },
   { method: 'PUT', target: 'object', operation: 'PutObject', access: 'write', handler: put.putObject },
   { method: 'GET', target: 'object', operation: 'GetObject', access: 'read', handler: get.getObject },

@@ -53,9 +53,10 @@ export class MemoryStore extends BaseStore {
       return { notModified: true, key, etag: object.etag };
     }
     const info = describe(key, object);
-    if (!options.range) return { ...info, body: bytesToStream(object.body) };
+    if (!options.range) return { ...info, body: bytesToStream(object.body), bytes: object.body };
     const range = resolveRange(key, object.body.length, options.range);
-    return { ...info, range, body: bytesToStream(object.body.subarray(range.start, range.end)) };
+    const bytes = object.body.subarray(range.start, range.end);
+    return { ...info, range, body: bytesToStream(bytes), bytes };
   }
 
   async head(key: string): Promise<ObjectInfo> {

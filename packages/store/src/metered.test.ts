@@ -46,6 +46,16 @@ describe('metered', () => {
     expect(meter.snapshot().requests.get).toBe(0);
   });
 
+  it('offers no in-memory shortcut around the body it counts', async () => {
+    const store = metered(new MemoryStore());
+    await store.put('k', 'hello');
+    expect((await store.inner.getStream('k')).bytes).toBeDefined();
+    const read = await store.getStream('k');
+    expect(read.bytes).toBeUndefined();
+    for await (const _ of read.body);
+    expect(store.meter.snapshot().bytesOut).toBe(5);
+  });
+
   it('prices the workload as worked out by hand for each table', async () => {
     const { meter } = await workload();
     const classA = 3 + 3; // puts and lists

@@ -42,6 +42,11 @@ export interface GetResult extends ObjectInfo {
 export interface GetStreamResult extends ObjectInfo {
   notModified?: false;
   body: AsyncIterable<Uint8Array>;
+  /**
+   * The same bytes as `body`, when the store already holds them all in memory (a small object
+   * read whole in one go): a consumer may send these at once and leave `body` unread.
+   */
+  bytes?: Uint8Array;
   range?: { start: number; end: number };
 }
 

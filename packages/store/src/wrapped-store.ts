@@ -73,7 +73,12 @@ export abstract class WrappedStore extends BaseStore {
     const call: StoreCall = { op: 'get', key, conditional: false };
     return this.around(call, async () => {
       const result = await this.inner.getStream(key, options as GetOptions & { ifNoneMatch: string });
-      return result.notModified ? result : { ...result, body: this.responseBody(call, result.body) };
+      if (result.notModified) return result;
+      const body = this.responseBody(call, result.body);
+      if (body === result.body) return result;
+      // A wrapper that watches the body (counting, pacing) must see every byte: no shortcut around it.
+      const { bytes: _bytes, ...rest } = result;
+      return { ...rest, body };
     });
   }
 

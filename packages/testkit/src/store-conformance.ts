@@ -154,6 +154,12 @@ export function describeStoreConformance(
       expect((await read({ range: { suffix: 50 } })).text).toBe('0123456789');
       const streamed = await store.getStream('r', { range: { offset: 2, length: 2 } });
       expect(bodyText(await collectBody(streamed.body))).toBe('23');
+      // `bytes`, where a store offers them, are exactly the body's bytes.
+      for (const options of [{}, { range: { offset: 2, length: 3 } }, { range: { suffix: 1 } }]) {
+        const got = await store.getStream('r', options);
+        const body = bodyText(await collectBody(got.body));
+        if (got.bytes) expect(bodyText(got.bytes)).toBe(body);
+      }
       await expectStoreError(store.get('r', { range: { offset: 10 } }), 'InvalidRange');
       await expectStoreError(store.get('r', { range: { offset: 11, length: 1 } }), 'InvalidRange');
       expect(bodyText((await store.get('r')).body)).toBe('0123456789');

@@ -108,7 +108,7 @@ async function respond(
   if (read) {
     if (!read.range) {
       headers['content-length'] = version.size;
-      return { status: 200, headers, body: read.body };
+      return { status: 200, headers, body: read.bytes ?? read.body };
     }
     const { start, end } = read.range;
     if (end <= start) {
@@ -117,7 +117,7 @@ async function respond(
     }
     headers['content-range'] = `bytes ${start}-${end - 1}/${version.size}`;
     headers['content-length'] = end - start;
-    return { status: 206, headers, body: read.body };
+    return { status: 206, headers, body: read.bytes ?? read.body };
   }
   const range = requestedRange(ctx, version);
   if (!range) {

@@ -111,14 +111,14 @@ export class FileStore extends BaseStore {
       const range = options.range ? resolveRange(key, header.size, options.range) : undefined;
       const start = range?.start ?? 0;
       const end = range?.end ?? header.size;
-      let body: AsyncIterable<Uint8Array>;
-      if (end <= (prefetched?.length ?? 0)) {
+      if (end <= (prefetched?.length ?? 0) || end === start) {
         // The first read brought all the bytes asked for: no more reads.
-        body = bytesOnce(prefetched?.subarray(start, end));
-      } else {
-        body = streamFile(fd, dataOffset + start, dataOffset + end);
-        streaming = true;
+        const bytes = prefetched?.subarray(start, end) ?? new Uint8Array(0);
+        const body = bytesOnce(bytes);
+        return range ? { ...info, range, body, bytes } : { ...info, body, bytes };
       }
+      const body = streamFile(fd, dataOffset + start, dataOffset + end);
+      streaming = true;
       return range ? { ...info, range, body } : { ...info, body };
     } catch (error) {
       throw translateFsError(error, key);

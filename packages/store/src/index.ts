@@ -37,7 +37,7 @@ export {
   metered,
 } from './metered.js';
 export type * from './object-store.js';
-export { openStore } from './open-store.js';
+export { type OpenStoreOptions, openStore } from './open-store.js';
 export {
   PRICE_TABLES,
   type PriceClass,

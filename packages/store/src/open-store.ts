@@ -15,17 +15,22 @@ const S3_PARAMS = ['endpoint', 'region', 'forcePathStyle', 'profile'] as const;
  *   when an endpoint is given unless `forcePathStyle=false`; credentials come from the SDK's default
  *   chain (environment, profile), never from the URL. The AWS SDK is loaded only for `s3://`.
  */
-export async function openStore(url: string): Promise<ObjectStore> {
+export interface OpenStoreOptions {
+  /** For a FileStore: fsync before a write returns (default true). See FileStoreOptions.sync. */
+  sync?: boolean;
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ObjectStore> {
   if (typeof url !== 'string' || url.trim() === '')
     throw new InvalidArgumentError('a store URL must be a non-empty string');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case undefined:
-      return FileStore.open(url);
+      return FileStore.open(url, options);
     case 'mem':
       return new MemoryStore(parse(url, 'mem://name').host);
     case 'file':
-      return FileStore.open(filePath(url));
+      return FileStore.open(filePath(url), options);
     case 's3': {
       const options = s3Options(url);
       const { S3Store } = await import('./s3/s3-store.js');

@@ -40,15 +40,24 @@ describe('bucketdb server', () => {
     expect(result.stdout).toContain(`AWS_ACCESS_KEY_ID=${DEFAULT_CREDENTIALS.accessKeyId}`);
     expect(result.stdout).toContain(DEFAULT_CREDENTIALS.secretAccessKey);
 
-    // The data directory outlives the process.
-    const second = spawnTs(cli, ['server', '--data', dir.path, '--port', '0', '--quiet']);
+    // The data directory outlives the process (and can be served without fsync).
+    const second = spawnTs(cli, ['server', '--data', dir.path, '--port', '0', '--quiet', '--no-fsync']);
     const secondDone = collect(second);
     const again = client(await endpointOf(second));
     const got = await again.send(new GetObjectCommand({ Bucket: 'cli-smoke', Key: 'k' }));
     expect(await got.Body?.transformToString()).toBe('kept on disk');
+    await again.send(new PutObjectCommand({ Bucket: 'cli-smoke', Key: 'k2', Body: 'written without fsync' }));
     again.destroy();
     second.kill('SIGINT');
-    expect((await secondDone).code).toBe(0);
+    const secondResult = await secondDone;
+    expect(secondResult.code).toBe(0);
+    expect(secondResult.stdout).toContain('--no-fsync: writes survive the server being killed');
+  });
+
+  it('refuses --no-fsync without a data directory', async () => {
+    const result = await collect(spawnTs(cli, ['server', '--memory', '--port', '0', '--no-fsync']));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--no-fsync applies to a data directory only');
   });
 
   it('refuses half a credential pair', async () => {

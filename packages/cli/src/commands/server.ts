@@ -14,6 +14,8 @@ interface ServerCommandOptions {
   emulate?: 's3-standard' | 's3-express';
   region: string;
   quiet?: boolean;
+  /** commander's `--no-fsync`: false when given. */
+  fsync: boolean;
 }
 
 function port(value: string): number {
@@ -57,9 +59,27 @@ async function usersOf(options: ServerCommandOptions): Promise<{ users: User[]; 
   return { users: [DEFAULT_CREDENTIALS], isDefault: true };
 }
 
-function banner(url: string, store: ObjectStore, users: User[], isDefault: boolean, region: string): string {
+/** The store `--data`/`--memory`/`--no-fsync` name; `--no-fsync` only means something for a directory. */
+async function storeOf(options: ServerCommandOptions): Promise<ObjectStore> {
+  const isDirectory = !options.memory && !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(options.data.replace(/^file:/, ''));
+  if (!options.fsync && !isDirectory) throw new Error('--no-fsync applies to a data directory only');
+  if (options.memory) return new MemoryStore('server');
+  return openStore(options.data, { sync: options.fsync });
+}
+
+function banner(
+  url: string,
+  store: ObjectStore,
+  users: User[],
+  isDefault: boolean,
+  options: ServerCommandOptions,
+): string {
+  const { region } = options;
   const [first] = users;
   const lines = [`bucketdb S3-compatible server listening on ${url}`, `  data:   ${store.url}`];
+  if (!options.fsync) {
+    lines.push('          (--no-fsync: writes survive the server being killed, not an OS crash or power loss)');
+  }
   if (isDefault && first) {
     lines.push(
       `  access key: ${first.accessKeyId}`,
@@ -92,6 +112,10 @@ export function registerServerCommand(program: Command): void {
     .description('run the S3-compatible server (buckets and objects kept in a local directory)')
     .option('--data <dir>', 'where the data lives: a directory or a store URL', './bucketdb-data')
     .option('--memory', 'keep everything in memory (gone on exit)')
+    .option(
+      '--no-fsync',
+      'do not fsync writes to the data directory: faster; a write survives the server being killed but not an OS crash or power loss (fine for tests)',
+    )
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', port, 9000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--access-key <id>', 'access key id of the single user')
@@ -107,7 +131,7 @@ export function registerServerCommand(program: Command): void {
     .option('-q, --quiet', 'no log line per request')
     .action(async (options: ServerCommandOptions) => {
       const { users, isDefault } = await usersOf(options);
-      const store = options.memory ? new MemoryStore('server') : await openStore(options.data);
+      const store = await storeOf(options);
       const server = await startServer({
         store,
         host: options.host,
@@ -117,7 +141,7 @@ export function registerServerCommand(program: Command): void {
         ...(options.quiet ? { quiet: true } : {}),
         ...(options.emulate === undefined ? {} : { emulate: options.emulate }),
       });
-      process.stdout.write(banner(server.url, store, users, isDefault, options.region));
+      process.stdout.write(banner(server.url, store, users, isDefault, options));
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stderr.write(`bucketdb: ${signal}: finishing requests in flight, then exiting\n`);

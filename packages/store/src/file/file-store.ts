@@ -44,7 +44,10 @@ import { isOwnerDead, OWNER } from './process-owner.js';
 import { keyPath } from './segment-names.js';
 
 export interface FileStoreOptions {
-  /** fsync files and directories before a write returns (default true). */
+  /**
+   * fsync files and directories before a write returns (default true). Without it a write still
+   * survives the process being killed (it is in the page cache), not an OS crash or power loss.
+   */
   sync?: boolean;
 }
 

@@ -54,6 +54,24 @@ describe('bucketdb server', () => {
     expect(secondResult.stdout).toContain('--no-fsync: writes survive the server being killed');
   });
 
+  it('serves a data directory from one server at a time, and takes over from one killed -9', async () => {
+    await using dir = await tempDir('bucketdb-server-claim');
+    const args = ['server', '--data', dir.path, '--port', '0', '--quiet'];
+    const first = spawnTs(cli, args);
+    const firstDone = collect(first);
+    await endpointOf(first);
+    const refused = await collect(spawnTs(cli, args));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`another bucketdb server is serving ${dir.path}`);
+    first.kill('SIGKILL');
+    await firstDone;
+    const third = spawnTs(cli, args);
+    const thirdDone = collect(third);
+    await endpointOf(third);
+    third.kill('SIGTERM');
+    expect((await thirdDone).code).toBe(0);
+  });
+
   it('refuses --no-fsync without a data directory', async () => {
     const result = await collect(spawnTs(cli, ['server', '--memory', '--port', '0', '--no-fsync']));
     expect(result.code).toBe(1);

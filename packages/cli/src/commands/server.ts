@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CREDENTIALS, startServer, type User } from '@bucketdb/server';
-import { MemoryStore, type ObjectStore, openStore } from '@bucketdb/store';
+import { FileStore, isStoreError, MemoryStore, type ObjectStore, openStore } from '@bucketdb/store';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
 interface ServerCommandOptions {
@@ -65,6 +65,21 @@ async function storeOf(options: ServerCommandOptions): Promise<ObjectStore> {
   if (!options.fsync && !isDirectory) throw new Error('--no-fsync applies to a data directory only');
   if (options.memory) return new MemoryStore('server');
   return openStore(options.data, { sync: options.fsync });
+}
+
+/**
+ * One server per data directory: versioned writes serialise each key in the process, so two
+ * servers on one directory could interleave them. A server killed without a chance to release is
+ * detected as dead and its claim broken.
+ */
+async function claimDataDirectory(store: ObjectStore): Promise<() => Promise<void>> {
+  if (!(store instanceof FileStore)) return async () => {};
+  try {
+    return await store.claim('bucketdb-server');
+  } catch (error) {
+    if (!isStoreError(error, 'ConflictInFlight')) throw error;
+    throw new Error(`another bucketdb server is serving ${store.root}: stop it, or pass another --data`);
+  }
 }
 
 function banner(
@@ -132,6 +147,7 @@ export function registerServerCommand(program: Command): void {
     .action(async (options: ServerCommandOptions) => {
       const { users, isDefault } = await usersOf(options);
       const store = await storeOf(options);
+      const release = await claimDataDirectory(store);
       const server = await startServer({
         store,
         host: options.host,
@@ -141,8 +157,8 @@ export function registerServerCommand(program: Command): void {
         ...(options.quiet ? { quiet: true } : {}),
         ...(options.emulate === undefined ? {} : { emulate: options.emulate }),
       });
-      process.stdout.write(banner(server.url, store, users, isDefault, options));
-      await new Promise<void>((resolve) => {
+      // Listening for the signals before announcing the endpoint: a client told where we are may stop us at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.stderr.write(`bucketdb: ${signal}: finishing requests in flight, then exiting\n`);
           process.off('SIGINT', stop);
@@ -152,7 +168,10 @@ export function registerServerCommand(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      process.stdout.write(banner(server.url, store, users, isDefault, options));
+      await stopped;
       await server.close();
+      await release();
       await store.close();
     });
 }

@@ -147,6 +147,20 @@ describe('FileStore across processes', () => {
     expect(bodyText((await store.get('locked')).body)).toBe('v2');
   });
 
+  it('grants a claim to one holder at a time and frees it on release', async () => {
+    const store = await FileStore.open(root);
+    const release = await store.claim('server');
+    await expectStoreError(store.claim('server'), 'ConflictInFlight');
+    await expectStoreError((await FileStore.open(root)).claim('server'), 'ConflictInFlight');
+    await (
+      await store.claim('other')
+    )();
+    await release();
+    await (
+      await store.claim('server')
+    )();
+  });
+
   it('stays exact when several processes find the same dead holder and break its lock at once', async () => {
     const store = await FileStore.open(root);
     await store.put('counter', '0');

@@ -236,6 +236,19 @@ export class FileStore extends BaseStore {
     return listTreePage(this.#cache, this.#objects, options, (key) => this.#describe(key));
   }
 
+  /**
+   * Claims `name` in this directory until the returned release runs or the process dies: one
+   * server per data directory, say. Fails at once with ConflictInFlight while another live process
+   * (or another claim in this one) holds it; the claim of a process that died is broken. Built on
+   * the same crash-proof locks as writes, in their own directory.
+   */
+  async claim(name: string): Promise<() => Promise<void>> {
+    this.#checkOpen();
+    const dir = `${this.root}/claims`;
+    await mkdir(dir, { recursive: true });
+    return new KeyLocks(dir, 0).acquire(name);
+  }
+
   override async close(): Promise<void> {
     this.#closed = true;
   }

@@ -78,7 +78,9 @@ async function claimDataDirectory(store: ObjectStore): Promise<() => Promise<voi
     return await store.claim('bucketdb-server');
   } catch (error) {
     if (!isStoreError(error, 'ConflictInFlight')) throw error;
-    throw new Error(`another bucketdb server is serving ${store.root}: stop it, or pass another --data`);
+    throw new Error(`another bucketdb server is serving ${store.root}: stop it, or pass another --data`, {
+      cause: error,
+    });
   }
 }
 

@@ -29,19 +29,22 @@ export function serverReport(method: ServerMethod, results: ServerResults): stri
 concurrency 16, and a 256 MiB PUT and GET (MB/s, MiB per second), against servers on 127.0.0.1,
 each in its own process:
 
-- **ours**: \`startServer\` over a \`FileStore\` in a temp dir: SigV4 checked, every write durable
-  before the answer. A small body (declared length ≤ 1 MiB) is written with its header in one
-  write to a temp file opened \`O_DSYNC\`; larger ones stream, then \`fdatasync\`. A new key is
-  committed by \`link\` (no lock), an existing one by \`rename\` under the key's lock; then an
-  fsync of the directory, shared by concurrent writers (docs/design/file-store.md).
+- **ours**: \`startServer\` over a \`FileStore\` in a temp dir (\`bucketdb server --data DIR\`): SigV4
+  checked, every write durable before the answer. A small body (declared length ≤ 1 MiB) is
+  written with its header in one write to a temp file opened \`O_DSYNC\`; larger ones stream,
+  then \`fdatasync\`. A new key is committed by \`link\` (no lock), an existing one by \`rename\`
+  under the key's lock; then an fsync of the directory, shared by concurrent writers. A GET opens
+  the file and reads its header and first 16 KiB with blocking calls, which hold all of a small
+  object (docs/design/file-store.md).
 - **s3rver**: npm \`s3rver\`, the usual JavaScript fake. It never fsyncs.
 - **bare**: a \`node:http\` handler doing the same durable file work as ours with the same
   shortcuts (one \`O_DSYNC\` write for a small body, \`fdatasync\` for a streamed one, rename, the
-  shared directory fsync; a GET of a small object answered from one 16 KiB read) and nothing
-  else: no SigV4, no checks, no metadata. The ceiling.
-- **ours-nosync**: ours over a FileStore that does not fsync: the durability s3rver offers, so
-  the fair comparison with s3rver. **ours-memory**: ours over a MemoryStore, what HTTP, routing and
-  SigV4 cost without any file work.
+  shared directory fsync; a GET of a small object answered by a blocking open and one 16 KiB
+  read) and nothing else: no SigV4, no checks, no metadata. The ceiling.
+- **ours-nosync**: ours over a FileStore that does not fsync (\`bucketdb server --no-fsync\`; a
+  write survives the server being killed, not a power loss), which then also writes small objects
+  with blocking calls: the durability s3rver offers, so the fair comparison with s3rver.
+  **ours-memory**: ours over a MemoryStore, what HTTP, routing and SigV4 cost without any file work.
 
 ${wrap(clientText(method))}
 

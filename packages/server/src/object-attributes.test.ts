@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
@@ -136,6 +137,21 @@ describe('GetObjectAttributes', () => {
     expect(head.ChecksumCRC32).toBe(b64crc32(parts[0] as Buffer));
     const plain = await s3.send(new HeadObjectCommand({ Bucket, Key: 'by-part', PartNumber: 1 }));
     expect(plain.ChecksumCRC32).toBeUndefined();
+  });
+
+  it('a copy of a COMPOSITE multipart object gets the checksum of its bytes, FULL_OBJECT', async () => {
+    const parts = [randomBytes(5 * MiB), randomBytes(10)];
+    await multipartObject('to-copy', parts);
+    const copied = await s3.send(new CopyObjectCommand({ Bucket, Key: 'copied', CopySource: `${Bucket}/to-copy` }));
+    const whole = b64crc32(Buffer.concat(parts));
+    expect([copied.CopyObjectResult?.ChecksumCRC32, copied.CopyObjectResult?.ChecksumType]).toEqual([
+      whole,
+      'FULL_OBJECT',
+    ]);
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'copied', ChecksumMode: 'ENABLED' }));
+    expect([got.ChecksumCRC32, got.ChecksumType, got.PartsCount]).toEqual([whole, 'FULL_OBJECT', undefined]);
+    // Buffer.equals: a deep toEqual walks 5 MiB byte by byte.
+    expect((await bodyBytes(got.Body)).equals(Buffer.concat(parts))).toBe(true);
   });
 
   it('reads versions by id; a delete marker is NoSuchKey (current) or 405 (by id)', async () => {

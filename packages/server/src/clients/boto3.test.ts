@@ -8,7 +8,16 @@ import { childEnv, runTool } from './fixtures/tools.js';
 // fixtures/boto3-workflows.py, which checks each result itself and prints `ok <step>`.
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/boto3-workflows.py', import.meta.url));
-const STEPS = ['objects', 'checksums', 'listing', 'multipart_crc32', 'transfer_manager', 'presigned', 'versioning'];
+const STEPS = [
+  'objects',
+  'checksums',
+  'listing',
+  'multipart_crc32',
+  'transfer_manager',
+  'presigned',
+  'versioning',
+  'conformance',
+];
 
 /** A Python that can import boto3: Debian's first (another python3 may come first on PATH). */
 function findPython(): { python?: string; reason?: string } {
@@ -33,7 +42,7 @@ describe.skipIf(python === undefined)('boto3', () => {
     await server?.close();
   });
 
-  it('objects, checksums, listings, multipart with CRC32, transfer manager, presigned URLs, versioning', async () => {
+  it('objects, checksums, listings, multipart with CRC32, transfer manager, presigned URLs, versioning, s3-tests conformance', async () => {
     const result = await runTool(
       python as string,
       [SCRIPT, server.url, CLIENT_USER.accessKeyId, CLIENT_USER.secretAccessKey],

@@ -1,4 +1,12 @@
-import { checksumsOf } from '../engine/checksum-sidecar.js';
+import {
+  type ChecksumAlgorithm,
+  checksumElement,
+  checksumTypeOf,
+  hashingBody,
+  isChecksumAlgorithm,
+  parseChecksumAlgorithm,
+} from '../checksums/index.js';
+import { checksumsOf, writeChecksumSidecar } from '../engine/checksum-sidecar.js';
 import type { ObjectMeta } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
@@ -44,13 +52,17 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
     );
   }
   const replaced = newObjectMeta(ctx, {});
+  const sourceChecksums = await checksumsOf(ctx.state.store, source.bucket, source.key, version);
+  const computed = checksumToCompute(ctx, sourceChecksums);
   const meta: Omit<ObjectMeta, 'versionId' | 'seq'> = {
     headers: metadataDirective === 'REPLACE' ? replaced.meta.headers : version.meta.headers,
     user: metadataDirective === 'REPLACE' ? replaced.meta.user : version.meta.user,
     tags: taggingDirective === 'REPLACE' ? parseTagHeader(header(ctx, 'x-amz-tagging')) : version.meta.tags,
-    checksums: await checksumsOf(ctx.state.store, source.bucket, source.key, version),
+    checksums: computed === undefined ? sourceChecksums : {},
     owner: replaced.meta.owner,
   };
+  // Known only once the bytes are through: kept like a trailing checksum (engine/checksum-sidecar.ts).
+  if (computed !== undefined) meta.trailingChecksum = computed;
   const contentType = metadataDirective === 'REPLACE' ? replaced.contentType : version.contentType;
   const conditions = writeConditions(ctx);
   const { store } = ctx.state;
@@ -58,17 +70,52 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   async function* body() {
     yield* (await store.getStream(version.storeKey, { ifMatch: version.storeEtag })).body;
   }
+  const hashed = computed === undefined ? undefined : hashingBody(body(), computed);
   const result = await ctx.state.objects.put(
     bucket,
     key,
-    { body: body(), contentLength: version.size, meta, ...(contentType === undefined ? {} : { contentType }) },
+    {
+      body: hashed?.body ?? body(),
+      contentLength: version.size,
+      meta,
+      ...(contentType === undefined ? {} : { contentType }),
+    },
     conditions,
   );
-  const response = xmlResponse('CopyObjectResult', { LastModified: new Date().toISOString(), ETag: result.etag });
+  let checksums = meta.checksums;
+  if (hashed && computed !== undefined) {
+    checksums = { [computed]: await hashed.digest() };
+    await writeChecksumSidecar(store, bucket.name, key, result.seq, checksums);
+  }
+  const response = xmlResponse('CopyObjectResult', {
+    LastModified: new Date().toISOString(),
+    ETag: result.etag,
+    ...checksumElements(checksums),
+  });
   response.headers = {
     ...response.headers,
     'x-amz-version-id': bucket.versioning === 'Enabled' ? result.versionId : undefined,
     'x-amz-copy-source-version-id': version.meta.versionId === 'null' ? undefined : version.meta.versionId,
   };
   return response;
+}
+
+/**
+ * The checksum a copy computes as its bytes go through: the one `x-amz-checksum-algorithm` asks
+ * for, or the source's algorithm when the source's checksum is COMPOSITE (a multipart object's,
+ * which would not describe the copy, a single part).
+ */
+function checksumToCompute(ctx: RequestContext, source: Record<string, string>): ChecksumAlgorithm | undefined {
+  const requested = header(ctx, 'x-amz-checksum-algorithm');
+  if (requested !== undefined) return parseChecksumAlgorithm(requested, 'x-amz-checksum-algorithm');
+  const [algorithm, value] = Object.entries(source).find(([name]) => isChecksumAlgorithm(name)) ?? [];
+  if (algorithm === undefined || value === undefined || !isChecksumAlgorithm(algorithm)) return undefined;
+  return checksumTypeOf(value) === 'COMPOSITE' ? algorithm : undefined;
+}
+
+/** `ChecksumCRC32` (…) and `ChecksumType` of the copy's result. */
+function checksumElements(checksums: Record<string, string>): Record<string, string> {
+  const [algorithm, value] = Object.entries(checksums).find(([name]) => isChecksumAlgorithm(name)) ?? [];
+  if (algorithm === undefined || value === undefined || !isChecksumAlgorithm(algorithm)) return {};
+  return { [checksumElement(algorithm)]: value, ChecksumType: checksumTypeOf(value) };
 }

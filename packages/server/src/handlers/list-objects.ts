@@ -3,37 +3,39 @@ import { toVersion } from '../engine/object-meta.js';
 import { type RequestContext, requireBucket, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { paths } from '../paths.js';
-import { decodeToken, encodeToken, type ListParams, listParams } from './list-params.js';
+import { decodeToken, encodeToken, type ListParams, type ListResume, listParams } from './list-params.js';
 
 interface Listed {
   objects: { Key: string; LastModified: string; ETag: string; Size: number }[];
   prefixes: string[];
-  storeToken: string | undefined;
+  /** Where the next page starts; undefined on the last page. */
+  next: ListResume | undefined;
   lastKey: string | undefined;
 }
 
 /** One page of the bucket's current objects: a single store LIST under `o/<bucket>/`. */
-async function listPage(
-  ctx: RequestContext,
-  params: ListParams,
-  options: { startAfter?: string; storeToken?: string },
-): Promise<Listed> {
+async function listPage(ctx: RequestContext, params: ListParams, resume: Partial<ListResume>): Promise<Listed> {
   const bucket = requireBucket(ctx);
   const base = paths.objectsPrefix(bucket.name);
-  const listed: Listed = { objects: [], prefixes: [], storeToken: undefined, lastKey: undefined };
+  const listed: Listed = { objects: [], prefixes: [], next: undefined, lastKey: undefined };
   if (params.maxKeys === 0) return listed;
+  const startAfter = 'startAfter' in resume && resume.startAfter ? base + resume.startAfter : undefined;
+  // Resuming after a common prefix, the store rolls the skipped keys up into it once more: one
+  // entry more is asked for, so that a full page is left once it is dropped.
+  const spare = startAfter !== undefined && params.delimiter !== undefined ? 1 : 0;
   const page = await ctx.state.store.listPage({
     prefix: base + params.prefix,
-    pageSize: params.maxKeys,
+    pageSize: params.maxKeys + spare,
     ...(params.delimiter === undefined ? {} : { delimiter: params.delimiter }),
-    ...(options.startAfter ? { startAfter: base + options.startAfter } : {}),
-    ...(options.storeToken === undefined ? {} : { continuationToken: options.storeToken }),
+    ...(startAfter === undefined ? {} : { startAfter }),
+    ...('storeToken' in resume && resume.storeToken !== undefined ? { continuationToken: resume.storeToken } : {}),
   });
-  const objects = await withS3Meta(ctx, base, page.entries, bucket.listingReadsMeta === true);
-  for (const entry of objects) {
+  const entries = page.entries.filter(
+    (entry) => entry.kind !== 'prefix' || startAfter === undefined || compareKeys(entry.prefix, startAfter) > 0,
+  );
+  const kept = entries.slice(0, params.maxKeys);
+  for (const entry of await withS3Meta(ctx, base, kept, bucket.listingReadsMeta === true)) {
     if (entry.kind === 'prefix') {
-      // Resuming after a common prefix: the store rolls the skipped keys up into it once more.
-      if (options.startAfter && compareKeys(entry.prefix, base + options.startAfter) <= 0) continue;
       listed.prefixes.push(entry.prefix.slice(base.length));
       listed.lastKey = entry.prefix.slice(base.length);
     } else {
@@ -47,7 +49,8 @@ async function listPage(
       listed.lastKey = key;
     }
   }
-  listed.storeToken = page.continuationToken;
+  if (kept.length < entries.length && listed.lastKey !== undefined) listed.next = { startAfter: listed.lastKey };
+  else if (page.continuationToken !== undefined) listed.next = { storeToken: page.continuationToken };
   return listed;
 }
 
@@ -88,11 +91,14 @@ export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
   const params = listParams(ctx);
   const token = ctx.query.get('continuation-token');
   const startAfter = ctx.query.get('start-after') ?? undefined;
-  const listed = await listPage(ctx, params, {
-    ...(token === null
+  // An empty token (what a loop starting from `''` sends) is the first page, as in S3.
+  const listed = await listPage(
+    ctx,
+    params,
+    token === null || token === ''
       ? { ...(startAfter === undefined ? {} : { startAfter }) }
-      : { storeToken: decodeToken(bucket.name, token) }),
-  });
+      : decodeToken(bucket.name, token),
+  );
   return xmlResponse('ListBucketResult', {
     Name: bucket.name,
     Prefix: params.encode(params.prefix),
@@ -100,9 +106,9 @@ export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
     MaxKeys: params.maxKeys,
     EncodingType: params.encodingType,
     KeyCount: listed.objects.length + listed.prefixes.length,
-    IsTruncated: listed.storeToken !== undefined,
+    IsTruncated: listed.next !== undefined,
     ContinuationToken: token ?? undefined,
-    NextContinuationToken: listed.storeToken === undefined ? undefined : encodeToken(bucket.name, listed.storeToken),
+    NextContinuationToken: listed.next === undefined ? undefined : encodeToken(bucket.name, listed.next),
     StartAfter: startAfter === undefined ? undefined : params.encode(startAfter),
     Contents: contents(ctx, params, listed, ctx.query.get('fetch-owner') === 'true'),
     CommonPrefixes: listed.prefixes.map((p) => ({ Prefix: params.encode(p) })),
@@ -114,12 +120,16 @@ export async function listObjects(ctx: RequestContext): Promise<S3Response> {
   const params = listParams(ctx);
   const marker = ctx.query.get('marker') ?? '';
   const listed = await listPage(ctx, params, { startAfter: marker });
-  const truncated = listed.storeToken !== undefined;
+  const truncated = listed.next !== undefined;
   return xmlResponse('ListBucketResult', {
     Name: bucket.name,
     Prefix: params.encode(params.prefix),
     Marker: params.encode(marker),
-    NextMarker: truncated && listed.lastKey !== undefined ? params.encode(listed.lastKey) : undefined,
+    // S3 gives NextMarker only with a delimiter; without one the last key is the next marker.
+    NextMarker:
+      truncated && params.delimiter !== undefined && listed.lastKey !== undefined
+        ? params.encode(listed.lastKey)
+        : undefined,
     MaxKeys: params.maxKeys,
     Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
     EncodingType: params.encodingType,

@@ -35,15 +35,27 @@ export function listParams(ctx: RequestContext, maxName = 'max-keys'): ListParam
   return { prefix, delimiter, maxKeys, encode, encodingType: encodingType === 'url' ? 'url' : undefined };
 }
 
-/** Opaque continuation tokens that carry the store's token and the bucket they belong to. */
-export function encodeToken(bucket: string, storeToken: string): string {
-  return Buffer.from(JSON.stringify({ b: bucket, t: storeToken })).toString('base64url');
+/**
+ * Where the next page starts: the store's own continuation token, or after a key (a page cut
+ * short of what the store returned, which the store's token would skip past).
+ */
+export type ListResume = { storeToken: string } | { startAfter: string };
+
+/** Opaque continuation tokens that carry where to resume and the bucket they belong to. */
+export function encodeToken(bucket: string, resume: ListResume): string {
+  const body = 'storeToken' in resume ? { b: bucket, t: resume.storeToken } : { b: bucket, a: resume.startAfter };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
-export function decodeToken(bucket: string, token: string): string {
+export function decodeToken(bucket: string, token: string): ListResume {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { b?: unknown; t?: unknown };
-    if (parsed.b === bucket && typeof parsed.t === 'string') return parsed.t;
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      b?: unknown;
+      t?: unknown;
+      a?: unknown;
+    };
+    if (parsed.b === bucket && typeof parsed.t === 'string') return { storeToken: parsed.t };
+    if (parsed.b === bucket && typeof parsed.a === 'string') return { startAfter: parsed.a };
   } catch {
     // fall through
   }

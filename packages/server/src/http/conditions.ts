@@ -56,7 +56,9 @@ export function checkReadConditions(
     return 'ok';
   }
   const modified = Math.floor(lastModified.getTime() / 1000);
-  const ifModifiedSince = seconds(first(headers[names.ifModifiedSince]));
+  // A date later than now is invalid and ignored (RFC 9110 13.1.3), as S3 does: the object is returned.
+  const sinceText = seconds(first(headers[names.ifModifiedSince]));
+  const ifModifiedSince = sinceText !== undefined && sinceText * 1000 > Date.now() ? undefined : sinceText;
   const ifUnmodifiedSince = seconds(first(headers[names.ifUnmodifiedSince]));
   const failed = (condition: string) => preconditionFailed(prefix, condition);
   if (ifMatch !== undefined) {

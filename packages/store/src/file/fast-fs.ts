@@ -31,14 +31,22 @@ export function fsExists(path: string): Promise<boolean> {
   });
 }
 
-/** Directory-entry changes: link, rename, unlink. */
+/** Directory-entry calls: link, rename, unlink, symlink, and whether an entry exists. */
 export interface EntryCalls {
   link(from: string, to: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
 }
 
-export const threadPoolEntryCalls: EntryCalls = { link: fsLink, rename: fsRename, unlink: fsUnlink };
+export const threadPoolEntryCalls: EntryCalls = {
+  link: fsLink,
+  rename: fsRename,
+  unlink: fsUnlink,
+  symlink: fsSymlink,
+  exists: fsExists,
+};
 
 /**
  * The same calls blocking the event loop, for a store that does not fsync: without a flush to
@@ -49,4 +57,6 @@ export const blockingEntryCalls: EntryCalls = {
   link: async (from, to) => fs.linkSync(from, to),
   rename: async (from, to) => fs.renameSync(from, to),
   unlink: async (path) => fs.unlinkSync(path),
+  symlink: async (target, path) => fs.symlinkSync(target, path),
+  exists: async (path) => fs.lstatSync(path, { throwIfNoEntry: false }) !== undefined,
 };

@@ -80,9 +80,9 @@ export class FileStore extends BaseStore {
     this.url = pathToFileURL(root).href;
     this.#objects = `${root}/objects`;
     this.#tmp = `${root}/tmp`;
-    this.#locks = new KeyLocks(`${root}/locks`);
     this.#sync = options.sync ?? true;
     this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
+    this.#locks = new KeyLocks(`${root}/locks`, undefined, this.#entries);
   }
 
   /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */

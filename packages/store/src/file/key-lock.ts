@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readlink } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConflictInFlightError } from '../errors.js';
-import { fsExists, fsSymlink, fsUnlink } from './fast-fs.js';
+import { type EntryCalls, threadPoolEntryCalls } from './fast-fs.js';
 import { errnoCode } from './fs-errors.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 
@@ -27,10 +27,13 @@ export class KeyLocks {
   /** Generations past 0 seen here: only keys whose holder once died inside the lock have one. */
   readonly #generations = new Map<string, number>();
   readonly #timeoutMs: number;
+  readonly #fs: EntryCalls;
 
-  constructor(dir: string, timeoutMs = 30_000) {
+  /** `calls`: blocking ones for a store that does not fsync (see fast-fs.ts), the thread pool's otherwise. */
+  constructor(dir: string, timeoutMs = 30_000, calls: EntryCalls = threadPoolEntryCalls) {
     this.#dir = dir;
     this.#timeoutMs = timeoutMs;
+    this.#fs = calls;
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -93,12 +96,12 @@ export class KeyLocks {
     for (let attempt = 0; ; attempt++) {
       const path = `${this.#dir}/${name}.${gen}`;
       try {
-        await fsSymlink(OWNER, path);
-        if (!(await fsExists(`${this.#dir}/${name}.g${gen + 1}`))) {
+        await this.#fs.symlink(OWNER, path);
+        if (!(await this.#fs.exists(`${this.#dir}/${name}.g${gen + 1}`))) {
           if (gen > 0) this.#generations.set(name, gen);
-          return () => fsUnlink(path).catch(() => {});
+          return () => this.#fs.unlink(path).catch(() => {});
         }
-        await fsUnlink(path).catch(() => {});
+        await this.#fs.unlink(path).catch(() => {});
         gen = await this.#currentGen(name, gen + 1);
         continue;
       } catch (error) {
@@ -119,17 +122,17 @@ export class KeyLocks {
   /** Ends generation `gen` (its holder is dead) and returns the next one. */
   async #advance(name: string, gen: number): Promise<number> {
     try {
-      await fsSymlink(OWNER, `${this.#dir}/${name}.g${gen + 1}`);
+      await this.#fs.symlink(OWNER, `${this.#dir}/${name}.g${gen + 1}`);
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
-    await fsUnlink(`${this.#dir}/${name}.${gen}`).catch(() => {});
+    await this.#fs.unlink(`${this.#dir}/${name}.${gen}`).catch(() => {});
     return this.#currentGen(name, gen + 1);
   }
 
   async #currentGen(name: string, from: number): Promise<number> {
     let gen = from;
-    while (await fsExists(`${this.#dir}/${name}.g${gen + 1}`)) gen++;
+    while (await this.#fs.exists(`${this.#dir}/${name}.g${gen + 1}`)) gen++;
     return gen;
   }
 

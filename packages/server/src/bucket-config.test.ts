@@ -1,5 +1,4 @@
 import {
-  CreateBucketCommand,
   DeleteBucketLifecycleCommand,
   DeleteBucketPolicyCommand,
   DeleteBucketWebsiteCommand,
@@ -26,27 +25,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, startTestServer, type TestServer } from './fixtures/harness.js';
+import { BOB, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const Bucket = 'plain-bucket';
 let t: TestServer;
 let s3: S3Client;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  s3 = t.client();
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  ({ t, s3 } = await startWithBuckets([Bucket]));
   await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'x' }));
 });
-afterAll(async () => {
-  await t.close();
-});
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => [e.name, e.$metadata?.httpStatusCode],
-  );
+afterAll(() => t.close());
 
 describe('bucket configurations a plain bucket does not have', () => {
   it('answer 404 with the code S3 uses for each', async () => {

@@ -1,21 +1,18 @@
 import {
-  CreateBucketCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './fixtures/harness.js';
+import { startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const Bucket = 'listing';
 const KEYS = ['a', 'a/1', 'a/2', 'a/b/3', 'b', 'c/1', 'c/2', 'd e', 'z'];
 let t: TestServer;
 let s3: S3Client;
 beforeAll(async () => {
-  t = await startTestServer();
-  s3 = t.client();
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  ({ t, s3 } = await startWithBuckets([Bucket]));
   for (const Key of KEYS) await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key }));
 });
 afterAll(() => t.close());

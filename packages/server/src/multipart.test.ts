@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,16 +14,14 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, startTestServer, type TestServer } from './fixtures/harness.js';
+import { bodyBytes, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const MiB = 1024 * 1024;
 const Bucket = 'multipart';
 let t: TestServer;
 let s3: S3Client;
 beforeAll(async () => {
-  t = await startTestServer();
-  s3 = t.client();
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  ({ t, s3 } = await startWithBuckets([Bucket]));
 });
 afterAll(() => t.close());
 

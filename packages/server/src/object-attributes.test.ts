@@ -15,7 +15,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, startTestServer, type TestServer } from './fixtures/harness.js';
+import { bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const MiB = 1024 * 1024;
 const Bucket = 'attributes';
@@ -31,19 +31,9 @@ const b64crc32 = (bytes: Uint8Array) => {
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest();
 
 beforeAll(async () => {
-  t = await startTestServer();
-  s3 = t.client();
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  ({ t, s3 } = await startWithBuckets([Bucket]));
 });
-afterAll(async () => {
-  await t.close();
-});
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => [e.name, e.$metadata?.httpStatusCode],
-  );
+afterAll(() => t.close());
 
 /** A three-part upload with CRC32 part checksums (COMPOSITE), completed. */
 async function multipartObject(Key: string, parts: Buffer[]) {

@@ -1,6 +1,5 @@
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   DeleteObjectTaggingCommand,
@@ -15,15 +14,13 @@ import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from './checksums/index.js';
-import { ALICE, startTestServer, type TestServer } from './fixtures/harness.js';
+import { ALICE, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const Bucket = 'objects';
 let t: TestServer;
 let s3: S3Client;
 beforeAll(async () => {
-  t = await startTestServer();
-  s3 = t.client();
-  await s3.send(new CreateBucketCommand({ Bucket }));
+  ({ t, s3 } = await startWithBuckets([Bucket]));
   await s3.send(new PutObjectCommand({ Bucket, Key: 'digits', Body: '0123456789' }));
 });
 afterAll(() => t.close());

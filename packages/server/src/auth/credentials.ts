@@ -146,7 +146,8 @@ export function parsePresignedQuery(params: URLSearchParams): SignatureClaim {
   };
 }
 
-function parseCredential(credential: string, error: (message: string) => S3Error) {
+/** `<key>/<YYYYMMDD>/<region>/s3/aws4_request` (header, presigned URL or POST form); `error` makes the refusal. */
+export function parseCredential(credential: string, error: (message: string) => S3Error) {
   const parts = credential.split('/');
   const [accessKeyId, date, region, service, terminator] = parts;
   if (parts.length !== 5 || !accessKeyId || !date || !region || !service || terminator !== 'aws4_request') {

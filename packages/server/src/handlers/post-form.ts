@@ -127,6 +127,8 @@ export function readPostForm(source: AsyncIterable<Uint8Array>, contentType: str
       fields.set(lower, value);
     });
     parser.on('file', (name, stream: Readable, info) => {
+      // A reader of the file sees its error; a discarded form's file has none and must not crash.
+      stream.on('error', () => {});
       if (settled || name.toLowerCase() !== 'file') {
         stream.resume();
         return;

@@ -84,11 +84,14 @@ describe('buckets', () => {
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
 
+    // As in S3, a public-read bucket lists for anyone; its objects stay private unless their ACL says otherwise.
     await alice.send(new PutBucketAclCommand({ Bucket: 'private-b', ACL: 'public-read' }));
-    const publicRead = await fetch(`${t.url}/private-b/secret`);
-    expect(publicRead.status).toBe(200);
-    expect(await publicRead.text()).toBe('alice only');
     expect((await fetch(`${t.url}/private-b?list-type=2`)).status).toBe(200);
+    expect((await fetch(`${t.url}/private-b/secret`)).status).toBe(403);
+    await alice.send(new PutObjectCommand({ Bucket: 'private-b', Key: 'shared', Body: 'for all', ACL: 'public-read' }));
+    const publicRead = await fetch(`${t.url}/private-b/shared`);
+    expect(publicRead.status).toBe(200);
+    expect(await publicRead.text()).toBe('for all');
     expect((await fetch(`${t.url}/private-b/new`, { method: 'PUT', body: 'x' })).status).toBe(403);
     await expect(bob.send(new PutObjectCommand({ Bucket: 'private-b', Key: 'k', Body: 'x' }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 403 },

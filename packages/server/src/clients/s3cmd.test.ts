@@ -66,14 +66,20 @@ describe.skipIf(missing !== undefined)('s3cmd', () => {
     const back = join(local, 'back');
     await ok('sync', 's3://s3cmd-bucket/tree/', `${back}/`);
     expect(await readFile(join(back, 'sub', 'two.txt'), 'utf8')).toBe('two\n');
-    // setacl --acl-public reads the bucket's ACL and writes it back with an AllUsers READ grant.
-    const anonymous = () => fetch(`${server.url}/s3cmd-bucket/one.txt`).then((r) => r.status);
-    expect(await anonymous()).toBe(403);
+    // setacl reads an ACL and writes it back with the AllUsers READ grant added or removed. As in
+    // S3, the bucket's opens its listing only; --recursive sets each object's, which opens reads.
+    const anonymous = (path: string) => fetch(`${server.url}/s3cmd-bucket${path}`).then((r) => r.status);
+    expect(await anonymous('/one.txt')).toBe(403);
     await ok('setacl', '--acl-public', 's3://s3cmd-bucket');
-    expect(await anonymous()).toBe(200);
+    expect(await anonymous('?list-type=2')).toBe(200);
+    expect(await anonymous('/one.txt')).toBe(403);
+    await ok('setacl', '--acl-public', '--recursive', 's3://s3cmd-bucket');
+    expect(await anonymous('/one.txt')).toBe(200);
     expect(await ok('info', 's3://s3cmd-bucket/one.txt')).toMatch(/ACL:\s+\*anon\*: READ/);
+    await ok('setacl', '--acl-private', '--recursive', 's3://s3cmd-bucket');
+    expect(await anonymous('/one.txt')).toBe(403);
     await ok('setacl', '--acl-private', 's3://s3cmd-bucket');
-    expect(await anonymous()).toBe(403);
+    expect(await anonymous('?list-type=2')).toBe(403);
     await ok('del', 's3://s3cmd-bucket/one.txt');
     await ok('del', '--recursive', '--force', 's3://s3cmd-bucket');
     expect(await ok('ls', 's3://s3cmd-bucket')).toBe('');

@@ -25,9 +25,14 @@ export interface ObjectMeta {
   /** Each part's checksum, in the algorithm of `checksums`, when its multipart upload had one. */
   partChecksums?: string[];
   owner: string;
+  /** Who besides the bucket's owner may read the object (its canned ACL); absent: nobody. */
+  acl?: ObjectAcl;
   /** Original Last-Modified, kept when the bytes are copied (archived, re-tagged, promoted). */
   modified?: string;
 }
+
+/** The grants an object's canned ACL adds: READ for everyone, or for every signed-in user. */
+export type ObjectAcl = 'public-read' | 'authenticated-read';
 
 const META_ENTRY = 'bucketdb-s3';
 
@@ -61,6 +66,7 @@ export function decodeMeta(info: Pick<ObjectInfo, 'metadata'>): ObjectMeta {
   if (parsed.partChecksums !== undefined) meta.partChecksums = parsed.partChecksums;
   if (parsed.trailingChecksum !== undefined) meta.trailingChecksum = parsed.trailingChecksum;
   if (parsed.modified !== undefined) meta.modified = parsed.modified;
+  if (parsed.acl !== undefined) meta.acl = parsed.acl;
   return meta;
 }
 

@@ -1,22 +1,74 @@
 import type { BucketRecord, CannedAcl } from '../engine/buckets.js';
-import { type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
+import type { ObjectAcl, ObjectMeta } from '../engine/object-meta.js';
+import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { many, record, text } from '../http/xml.js';
 import { S3Error } from '../s3-error.js';
+import { readXmlBody } from './request-xml.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-/** The AccessControlPolicy S3 shows for a canned ACL: the owner's FULL_CONTROL, then AllUsers' grants. */
-export function aclResponse(ctx: RequestContext, bucket: BucketRecord): S3Response {
-  const owner = { ID: bucket.owner, DisplayName: ctx.state.users.get(bucket.owner)?.name ?? bucket.owner };
-  const allUsers = { '@xmlns:xsi': XSI, '@xsi:type': 'Group', URI: ALL_USERS };
-  const grants: { Grantee: Record<string, string>; Permission: string }[] = [
+/** What a canned ACL grants beyond the owner's FULL_CONTROL. */
+interface Grants {
+  allUsers: ('READ' | 'WRITE')[];
+  authenticatedUsers: 'READ'[];
+}
+
+const BUCKET_GRANTS: Record<CannedAcl, Grants> = {
+  private: { allUsers: [], authenticatedUsers: [] },
+  'public-read': { allUsers: ['READ'], authenticatedUsers: [] },
+  'public-read-write': { allUsers: ['READ', 'WRITE'], authenticatedUsers: [] },
+};
+
+/** The AccessControlPolicy S3 shows: the owner's FULL_CONTROL, then the groups' grants. */
+function aclDocument(ctx: RequestContext, ownerId: string, grants: Grants): S3Response {
+  const owner = { ID: ownerId, DisplayName: ctx.state.users.get(ownerId)?.name ?? ownerId };
+  const group = (URI: string) => ({ '@xmlns:xsi': XSI, '@xsi:type': 'Group', URI });
+  const list: { Grantee: Record<string, string>; Permission: string }[] = [
     { Grantee: { '@xmlns:xsi': XSI, '@xsi:type': 'CanonicalUser', ...owner }, Permission: 'FULL_CONTROL' },
+    ...grants.allUsers.map((Permission) => ({ Grantee: group(ALL_USERS), Permission })),
+    ...grants.authenticatedUsers.map((Permission) => ({ Grantee: group(AUTHENTICATED_USERS), Permission })),
   ];
-  if (bucket.acl !== 'private') grants.push({ Grantee: allUsers, Permission: 'READ' });
-  if (bucket.acl === 'public-read-write') grants.push({ Grantee: allUsers, Permission: 'WRITE' });
-  return xmlResponse('AccessControlPolicy', { Owner: owner, AccessControlList: { Grant: grants } });
+  return xmlResponse('AccessControlPolicy', { Owner: owner, AccessControlList: { Grant: list } });
+}
+
+export function aclResponse(ctx: RequestContext, bucket: BucketRecord): S3Response {
+  return aclDocument(ctx, bucket.owner, BUCKET_GRANTS[bucket.acl]);
+}
+
+/**
+ * The canned ACLs S3 takes on an object, by what they leave readable here: every user is the
+ * owner of what they write in their bucket, so the bucket-owner ones and aws-exec-read (EC2's
+ * bundles) add nothing, and WRITE on an object means nothing (it only ever mattered for buckets).
+ */
+const OBJECT_CANNED_ACLS: Record<string, ObjectAcl | undefined> = {
+  private: undefined,
+  'public-read': 'public-read',
+  'public-read-write': 'public-read',
+  'authenticated-read': 'authenticated-read',
+  'aws-exec-read': undefined,
+  'bucket-owner-read': undefined,
+  'bucket-owner-full-control': undefined,
+};
+
+/** An object write's `x-amz-acl`: `null` when absent, undefined for the private ones. */
+export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | null {
+  const value = header(ctx, 'x-amz-acl');
+  if (value === undefined) return null;
+  if (!(value in OBJECT_CANNED_ACLS)) {
+    throw new S3Error('InvalidArgument', `${value} is not a canned ACL`, {
+      ArgumentName: 'x-amz-acl',
+      ArgumentValue: value.slice(0, 64),
+    });
+  }
+  return OBJECT_CANNED_ACLS[value];
+}
+
+/** Whether the object's ACL lets this requester read it (the bucket's owner always may). */
+export function objectReadable(ctx: RequestContext, meta: ObjectMeta): boolean {
+  return meta.acl === 'public-read' || (meta.acl === 'authenticated-read' && ctx.user !== undefined);
 }
 
 /**
@@ -50,9 +102,31 @@ const unsupported = () =>
     "Only ACLs a canned ACL expresses are supported: the owner's FULL_CONTROL and AllUsers READ (and WRITE)",
   );
 
-/** GetObjectAcl: objects have no ACL of their own here, so their bucket's decides who reads them. */
+const versionOf = (ctx: RequestContext) => ctx.query.get('versionId') ?? undefined;
+
+/** GetObjectAcl: the owner's FULL_CONTROL and what the object's canned ACL grants. */
 export async function getObjectAcl(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  await ctx.state.objects.resolve(bucket, requireKey(ctx), ctx.query.get('versionId') ?? undefined);
-  return aclResponse(ctx, bucket);
+  const resolved = await ctx.state.objects.resolve(bucket, requireKey(ctx), versionOf(ctx));
+  const acl = resolved.kind === 'object' ? resolved.version.meta.acl : undefined;
+  return aclDocument(ctx, bucket.owner, {
+    allUsers: acl === 'public-read' ? ['READ'] : [],
+    authenticatedUsers: acl === 'authenticated-read' ? ['READ'] : [],
+  });
+}
+
+/** PutObjectAcl: a canned ACL in `x-amz-acl`, or a document one amounts to (what s3cmd and boto3 send). */
+export async function putObjectAcl(ctx: RequestContext): Promise<S3Response> {
+  const bucket = requireBucket(ctx);
+  const fromHeader = objectAclHeader(ctx);
+  const acl =
+    fromHeader !== null
+      ? fromHeader
+      : OBJECT_CANNED_ACLS[cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), bucket.owner)];
+  await ctx.state.buckets.markListingReadsMeta(bucket);
+  const version = await ctx.state.objects.updateMeta(bucket, requireKey(ctx), versionOf(ctx), (meta) => {
+    const { acl: _old, ...rest } = meta;
+    return acl === undefined ? rest : { ...rest, acl };
+  });
+  return { status: 200, headers: { 'x-amz-version-id': version.meta.versionId } };
 }

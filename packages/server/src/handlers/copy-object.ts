@@ -61,6 +61,8 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
     checksums: computed === undefined ? sourceChecksums : {},
     owner: replaced.meta.owner,
   };
+  // As in S3, the ACL is not copied: the copy gets the one the request names, or none.
+  if (replaced.meta.acl !== undefined) meta.acl = replaced.meta.acl;
   // Known only once the bytes are through: kept like a trailing checksum (engine/checksum-sidecar.ts).
   if (computed !== undefined) meta.trailingChecksum = computed;
   const contentType = metadataDirective === 'REPLACE' ? replaced.contentType : version.contentType;

@@ -4,6 +4,7 @@ import type { ObjectMeta, ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext } from '../http/context.js';
 import { httpDate } from '../http/http-date.js';
 import { S3Error } from '../s3-error.js';
+import { objectAclHeader } from './acl.js';
 import { parseTagHeader } from './tag-set.js';
 
 /** The standard headers S3 stores with an object and returns on GET/HEAD. */
@@ -55,6 +56,8 @@ export function newObjectMeta(ctx: RequestContext, checksums: Record<string, str
     checksums,
     owner: ctx.user?.accessKeyId ?? ctx.bucket?.owner ?? '',
   };
+  const acl = objectAclHeader(ctx);
+  if (acl) meta.acl = acl;
   return { meta, contentType: written.contentType };
 }
 

@@ -2,12 +2,13 @@ import { S3Error } from '../s3-error.js';
 import type { RequestContext } from './context.js';
 import type { Access } from './routes.js';
 
-const denied = () => new S3Error('AccessDenied', 'Access Denied');
+export const denied = () => new S3Error('AccessDenied', 'Access Denied');
 
 /**
  * Users own the buckets they create. Another user's bucket, or an anonymous request, is refused
- * unless the bucket's canned ACL makes it public: `public-read` opens reads and listings,
- * `public-read-write` also writes. Loads the bucket record into `ctx.bucket`.
+ * unless the bucket's canned ACL makes it public, as in S3: `public-read` opens listings,
+ * `public-read-write` also writes objects. Reading an object is the object's own ACL's decision
+ * (`ctx.objectAclDecides`), whatever the bucket's. Loads the bucket record into `ctx.bucket`.
  */
 export async function authorize(ctx: RequestContext, access: Access): Promise<void> {
   if (access === 'user' || ctx.bucketName === undefined) {
@@ -20,12 +21,16 @@ export async function authorize(ctx: RequestContext, access: Access): Promise<vo
   }
   ctx.bucket = bucket;
   if (ctx.user && ctx.user.accessKeyId === bucket.owner) return;
+  if (access === 'object-read') {
+    ctx.objectAclDecides = true;
+    return;
+  }
   if (access === 'read' && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
   if (access === 'write' && bucket.acl === 'public-read-write') return;
   throw denied();
 }
 
-/** Whether the requester may read another bucket (the source of a copy). */
-export function canRead(ctx: RequestContext, bucket: { owner: string; acl: string }): boolean {
-  return ctx.user?.accessKeyId === bucket.owner || bucket.acl === 'public-read' || bucket.acl === 'public-read-write';
+/** Whether the requester owns `bucket`, and so may read every object in it (the source of a copy). */
+export function ownsBucket(ctx: RequestContext, bucket: { owner: string }): boolean {
+  return ctx.user?.accessKeyId === bucket.owner;
 }

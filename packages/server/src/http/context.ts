@@ -40,6 +40,11 @@ export interface RequestContext {
   /** The bucket's record, loaded by the access check for bucket and object operations. */
   bucket: BucketRecord | undefined;
   /**
+   * Set when the bucket does not let this requester read the object: the object's canned ACL
+   * decides, and a missing object is AccessDenied too, so that nothing is learnt about the bucket.
+   */
+  objectAclDecides?: boolean;
+  /**
    * The request body decoded (aws-chunked framing removed) and verified while it streams. Read once.
    * `headers` replaces the request's for decoding (CompleteMultipartUpload: its `x-amz-checksum-*` describe the object).
    */

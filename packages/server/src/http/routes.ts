@@ -17,10 +17,11 @@ import { S3Error } from '../s3-error.js';
 import type { RequestContext, S3Response } from './context.js';
 
 /**
- * Who may run an operation: any signed-in user (`user`), the bucket's owner (`owner`), or
- * also anyone when the bucket's ACL is public-read (`read`) or public-read-write (`write`).
+ * Who may run an operation: any signed-in user (`user`), the bucket's owner (`owner`), also
+ * anyone when the bucket's ACL is public-read (`read`) or public-read-write (`write`), or whoever
+ * the object's ACL lets read it (`object-read`).
  */
-export type Access = 'user' | 'owner' | 'read' | 'write';
+export type Access = 'user' | 'owner' | 'read' | 'write' | 'object-read';
 export type Target = 'service' | 'bucket' | 'object';
 
 interface Route {
@@ -290,6 +291,14 @@ const ROUTES = [
     handler: acl.getObjectAcl,
   },
   {
+    method: 'PUT',
+    target: 'object',
+    query: 'acl',
+    operation: 'PutObjectAcl',
+    access: 'owner',
+    handler: acl.putObjectAcl,
+  },
+  {
     method: 'GET',
     target: 'object',
     query: 'attributes',
@@ -330,8 +339,8 @@ const ROUTES = [
     handler: config.objectLockMissing,
   },
   { method: 'PUT', target: 'object', operation: 'PutObject', access: 'write', handler: put.putObject },
-  { method: 'GET', target: 'object', operation: 'GetObject', access: 'read', handler: get.getObject },
-  { method: 'HEAD', target: 'object', operation: 'HeadObject', access: 'read', handler: get.headObject },
+  { method: 'GET', target: 'object', operation: 'GetObject', access: 'object-read', handler: get.getObject },
+  { method: 'HEAD', target: 'object', operation: 'HeadObject', access: 'object-read', handler: get.headObject },
   { method: 'DELETE', target: 'object', operation: 'DeleteObject', access: 'write', handler: del.deleteObject },
 ] as const satisfies readonly Route[];
 

@@ -76,19 +76,9 @@ export class RawS3Client {
     path: string,
     body?: { data: Uint8Array | (() => Readable); length: number },
   ): Promise<{ status: number; bytes: number }> {
-    const signed = await this.#signer.sign({
-      method,
-      protocol: 'http:',
-      hostname: this.#url.hostname,
-      port: Number(this.#url.port),
-      path,
-      query: {},
-      headers: {
-        host: this.#url.host,
-        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-        ...(body ? { 'content-length': String(body.length) } : {}),
-      },
-    });
+    const signed = await this.#signer.sign(
+      this.#request(method, path, body ? { 'content-length': String(body.length) } : {}),
+    );
     return new Promise((resolve, reject) => {
       const req = request(
         { host: this.#url.hostname, port: this.#url.port, method, path, headers: signed.headers, agent: this.#agent },
@@ -120,22 +110,27 @@ export class RawS3Client {
    * header and declared unsignable for the signer to put it in the query instead of signing it.
    */
   async presign(method: string, path: string, expiresInSeconds: number): Promise<string> {
-    const signed = await this.#signer.presign(
-      {
-        method,
-        protocol: 'http:',
-        hostname: this.#url.hostname,
-        port: Number(this.#url.port),
-        path,
-        query: {},
-        headers: { host: this.#url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      { expiresIn: expiresInSeconds, unsignableHeaders: new Set(['x-amz-content-sha256']) },
-    );
+    const signed = await this.#signer.presign(this.#request(method, path), {
+      expiresIn: expiresInSeconds,
+      unsignableHeaders: new Set(['x-amz-content-sha256']),
+    });
     const query = Object.entries(signed.query ?? {})
       .map(([name, value]) => `${escapeQuery(name)}=${escapeQuery(String(value))}`)
       .join('&');
     return `${signed.path}?${query}`;
+  }
+
+  /** A request to sign: UNSIGNED-PAYLOAD, the Host header, and `headers`. */
+  #request(method: string, path: string, headers: Record<string, string> = {}) {
+    return {
+      method,
+      protocol: 'http:',
+      hostname: this.#url.hostname,
+      port: Number(this.#url.port),
+      path,
+      query: {},
+      headers: { host: this.#url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
+    };
   }
 
   close(): void {

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { authenticate, type DecodedBody, decodeRequestBody, requestBodySource } from '../auth/index.js';
+import {
+  type AuthResult,
+  authenticate,
+  type DecodedBody,
+  decodeRequestBody,
+  requestBodySource,
+} from '../auth/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { S3Error } from '../s3-error.js';
 import { authorize } from './access.js';
@@ -38,6 +44,12 @@ function resourceOf(req: IncomingMessage, target: RequestTarget | undefined): st
   if (!target) return req.url?.split('?')[0] ?? '/';
   if (target.bucketName === undefined) return '/';
   return `/${target.bucketName}${target.key === undefined ? '' : `/${target.key}`}`;
+}
+
+const FORM_POST_AUTH: AuthResult = { kind: 'anonymous', payload: { kind: 'unsigned' } };
+
+function isFormPost(method: string, target: RequestTarget, contentType: string | undefined): boolean {
+  return method === 'POST' && target.target === 'bucket' && /^multipart\/form-data\b/i.test(contentType ?? '');
 }
 
 /** Counts a request body's bytes as it streams (module level: no generator function per request). */
@@ -82,17 +94,20 @@ export function createRequestHandler(options: HandlerOptions) {
           first(req.headers['access-control-request-headers']),
         );
       } else {
-        const auth = authenticate(
-          {
-            method,
-            rawPath: target.rawPath,
-            rawQuery: target.rawQuery,
-            query: target.query,
-            headers: req.headers,
-            ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
-          },
-          lookup,
-        );
+        // A form POSTed to a bucket carries its signature in the form (POST Object), not in headers.
+        const auth = isFormPost(method, target, req.headers['content-type'])
+          ? FORM_POST_AUTH
+          : authenticate(
+              {
+                method,
+                rawPath: target.rawPath,
+                rawQuery: target.rawQuery,
+                query: target.query,
+                headers: req.headers,
+                ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
+              },
+              lookup,
+            );
         const headers =
           auth.kind === 'user' && auth.queryHeaders ? { ...auth.queryHeaders, ...req.headers } : req.headers;
         const route = matchRoute(method, target.target, target.query, headers);
@@ -117,9 +132,12 @@ export function createRequestHandler(options: HandlerOptions) {
             return decoded;
           },
         };
-        await authorize(ctx, route.access);
+        // PostObject authorizes once it has read who signed its form.
+        if (operation !== 'PostObject') await authorize(ctx, route.access);
         bucketRules = ctx.bucket?.cors;
         response = await route.handler(ctx);
+        // Its handler loaded the bucket itself; a browser's upload needs the CORS headers most.
+        if (operation === 'PostObject') bucketRules = ctx.bucket?.cors;
       }
       // Most buckets have no CORS rules: no headers to merge then.
       if (bucketRules !== undefined) {

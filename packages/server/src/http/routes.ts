@@ -10,6 +10,7 @@ import * as list from '../handlers/list-objects.js';
 import * as versions from '../handlers/list-versions.js';
 import * as multipart from '../handlers/multipart.js';
 import * as multipartList from '../handlers/multipart-list.js';
+import * as post from '../handlers/post-object.js';
 import * as put from '../handlers/put-object.js';
 import * as service from '../handlers/service.js';
 import * as tagging from '../handlers/tagging.js';
@@ -197,6 +198,8 @@ const ROUTES = [
     handler: list.listObjectsV2,
   },
   { method: 'GET', target: 'bucket', operation: 'ListObjects', access: 'read', handler: list.listObjects },
+  // Its signature is in the form: the handler authenticates, then checks `write` access itself.
+  { method: 'POST', target: 'bucket', operation: 'PostObject', access: 'write', handler: post.postObject },
   { method: 'PUT', target: 'bucket', operation: 'CreateBucket', access: 'user', handler: bucket.createBucket },
   { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket', access: 'owner', handler: bucket.deleteBucket },
   { method: 'HEAD', target: 'bucket', operation: 'HeadBucket', access: 'read', handler: bucket.headBucket },

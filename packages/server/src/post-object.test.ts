@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   PutBucketAclCommand,
+  PutBucketCorsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -10,7 +11,7 @@ import {
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { MemoryStore, type ObjectStore, type PutBody, type StoreCall, WrappedStore } from '@bucketdb/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { ALICE, BOB, bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 // Browser-style uploads: the AWS SDK's own POST-policy signer, plain fetch with FormData.
 
@@ -294,6 +295,69 @@ describe('POST Object refusals: S3’s error, nothing stored', () => {
     expect(await refusal(truncated)).toEqual(['MalformedPOSTRequest', 400]);
     expect(await absent('no/form')).toEqual(['NotFound', 404]);
     expect(await absent('no/form', 'public')).toEqual(['NotFound', 404]);
+  });
+});
+
+describe('POST Object with a hand-made policy, signed with Signature Version 2', () => {
+  /** The form s3-tests and older tools send: AWSAccessKeyId and a base64 HMAC-SHA1 of the policy. */
+  function v2Form(document: unknown, fields: Record<string, string>) {
+    const policy = typeof document === 'string' ? document : Buffer.from(JSON.stringify(document)).toString('base64');
+    const signature = createHmac('sha1', ALICE.secretAccessKey).update(policy).digest('base64');
+    return { ...fields, AWSAccessKeyId: ALICE.accessKeyId, policy, signature };
+  }
+  const expiration = () => new Date(Date.now() + 300_000).toISOString();
+
+  it('compares condition operators and field names without regard to case; x-ignore-* needs no condition', async () => {
+    const form = v2Form(
+      {
+        expiration: expiration(),
+        conditions: [{ bUcKeT: bucket }, ['StArTs-WiTh', '$KeY', 'v2/'], ['eq', '$cOnTeNt-TyPe', 'text/plain']],
+      },
+      { kEy: 'v2/mixed', 'Content-Type': 'text/plain', 'x-ignore-page': 'settings' },
+    );
+    const res = await post(`${t.url}/${bucket}`, form, 'mixed case');
+    expect(res.status, await res.clone().text()).toBe(204);
+    expect((await read('v2/mixed')).ContentType).toBe('text/plain');
+  });
+
+  it('refuses a policy document S3 would not take with InvalidPolicyDocument', async () => {
+    const fields = { key: 'v2/invalid' };
+    const documents = [
+      { conditions: [{ bucket }] },
+      { expiration: expiration() },
+      { EXPIRATION: expiration(), conditions: [{ bucket }] },
+      { expiration: '2030/01/01', conditions: [{ bucket }] },
+      { expiration: expiration(), conditions: [{}] },
+      { expiration: expiration(), conditions: [{ bucket }, ['content-length-range', 0]] },
+      { expiration: expiration(), conditions: [{ bucket }, ['content-length-range', -1, 10]] },
+      { expiration: expiration(), conditions: [{ bucket }, ['matches', '$key', 'v2/']] },
+    ];
+    for (const document of documents) {
+      const res = await post(`${t.url}/${bucket}`, v2Form(document, fields), 'x');
+      expect(await refusal(res), JSON.stringify(document)).toEqual(['InvalidPolicyDocument', 400]);
+    }
+    const garbled = v2Form('not base64!', fields);
+    expect(await refusal(await post(`${t.url}/${bucket}`, garbled, 'x'))).toEqual(['InvalidPolicyDocument', 400]);
+    expect(await absent('v2/invalid')).toEqual(['NotFound', 404]);
+  });
+
+  it('answers a browser on another origin with the bucket’s CORS headers', async () => {
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: 'public',
+        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['POST'] }] },
+      }),
+    );
+    const form = new FormData();
+    form.append('key', 'cors.txt');
+    form.append('file', new Blob(['from the app']), 'cors.txt');
+    const res = await fetch(`${t.url}/public`, {
+      method: 'POST',
+      body: form,
+      headers: { origin: 'https://app.example' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 });
 

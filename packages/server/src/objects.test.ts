@@ -14,7 +14,7 @@ import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf } from './checksums/index.js';
-import { ALICE, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { ALICE, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 const Bucket = 'objects';
 let t: TestServer;
@@ -284,6 +284,25 @@ describe('objects over the AWS SDK', () => {
     const forged = await get('not-the-secret');
     expect(forged.status).toBe(403);
     expect(forged.body).toContain('SignatureDoesNotMatch');
+  });
+
+  it('refuses grants, customer-provided keys and KMS rather than ignore them; takes SSE-S3', async () => {
+    const put = (Key: string, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]>) =>
+      s3.send(new PutObjectCommand({ Bucket, Key, Body: 'x', ...extra }));
+    expect(
+      await failure(put('granted', { GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })),
+    ).toEqual(['NotImplemented', 501]);
+    const customerKey = Buffer.alloc(32, 7).toString('base64');
+    expect(await failure(put('sse-c', { SSECustomerAlgorithm: 'AES256', SSECustomerKey: customerKey }))).toEqual([
+      'NotImplemented',
+      501,
+    ]);
+    expect(await failure(put('kms', { ServerSideEncryption: 'aws:kms' }))).toEqual(['NotImplemented', 501]);
+    for (const Key of ['granted', 'sse-c', 'kms']) {
+      expect(await failure(s3.send(new HeadObjectCommand({ Bucket, Key })))).toEqual(['NotFound', 404]);
+    }
+    await put('sse-s3', { ServerSideEncryption: 'AES256' });
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: 'sse-s3' }))).ContentLength).toBe(1);
   });
 
   it('keeps keys literally: dots, slashes, spaces and unicode', async () => {

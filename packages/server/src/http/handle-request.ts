@@ -16,6 +16,7 @@ import { corsHeaders, preflight } from './cors.js';
 import { errorResponse, writeResponse } from './respond.js';
 import { matchRoute, type Operation } from './routes.js';
 import { parseTarget, type RequestTarget } from './target.js';
+import { refuseUnsupportedHeaders } from './unsupported-headers.js';
 import { toS3Error } from './to-s3-error.js';
 
 export interface HandlerOptions {
@@ -110,6 +111,7 @@ export function createRequestHandler(options: HandlerOptions) {
             );
         const headers =
           auth.kind === 'user' && auth.queryHeaders ? { ...auth.queryHeaders, ...req.headers } : req.headers;
+        refuseUnsupportedHeaders(headers);
         const route = matchRoute(method, target.target, target.query, headers);
         operation = route.operation;
         let decoded: DecodedBody | undefined;

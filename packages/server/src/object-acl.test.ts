@@ -3,9 +3,11 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  GetBucketAclCommand,
   GetObjectAclCommand,
   GetObjectCommand,
   type Grant,
+  ListObjectsV2Command,
   PutBucketAclCommand,
   PutObjectAclCommand,
   PutObjectCommand,
@@ -17,6 +19,7 @@ import { ALICE, BOB, failure, startWithBuckets, type TestServer } from './fixtur
 
 const Bucket = 'object-acls';
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 let t: TestServer;
 let s3: S3Client;
 let bob: S3Client;
@@ -141,5 +144,28 @@ describe('object ACLs', () => {
     expect(refused).toBe(403); // anonymous writes are refused before the ACL is even read
     expect(await failure(put('bad-acl', 'world-readable' as 'private'))).toEqual(['InvalidArgument', 400]);
     expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'bad-acl' })))).toEqual(['NoSuchKey', 404]);
+  });
+});
+
+describe('authenticated-read', () => {
+  it('on a bucket lets every signed-in user list it, and reads as a document both ways', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'members-only', ACL: 'authenticated-read' }));
+    expect((await bob.send(new ListObjectsV2Command({ Bucket: 'members-only' }))).KeyCount).toBe(0);
+    expect((await fetch(`${t.url}/members-only?list-type=2`)).status).toBe(403);
+    const acl = await s3.send(new GetBucketAclCommand({ Bucket: 'members-only' }));
+    expect(groupGrants(acl.Grants)).toEqual([[AUTHENTICATED_USERS, 'READ']]);
+
+    // The document read back is taken as the canned ACL it expresses, for buckets and objects.
+    await s3.send(new PutBucketAclCommand({ Bucket: 'members-only', ACL: 'private' }));
+    await s3.send(new PutBucketAclCommand({ Bucket: 'members-only', AccessControlPolicy: acl }));
+    expect((await bob.send(new ListObjectsV2Command({ Bucket: 'members-only' }))).KeyCount).toBe(0);
+    await s3.send(new PutObjectCommand({ Bucket: 'members-only', Key: 'k', Body: 'for members' }));
+    expect(await failure(bob.send(new GetObjectCommand({ Bucket: 'members-only', Key: 'k' })))).toEqual([
+      'AccessDenied',
+      403,
+    ]);
+    await s3.send(new PutObjectAclCommand({ Bucket: 'members-only', Key: 'k', AccessControlPolicy: acl }));
+    const read = await bob.send(new GetObjectCommand({ Bucket: 'members-only', Key: 'k' }));
+    expect(await read.Body?.transformToString()).toBe('for members');
   });
 });

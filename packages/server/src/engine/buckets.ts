@@ -4,7 +4,7 @@ import { S3Error } from '../s3-error.js';
 import { validateBucketName } from './bucket-names.js';
 
 export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
-export const CANNED_ACLS = ['private', 'public-read', 'public-read-write'] as const;
+export const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read'] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
 export interface CorsRule {

@@ -20,6 +20,7 @@ const BUCKET_GRANTS: Record<CannedAcl, Grants> = {
   private: { allUsers: [], authenticatedUsers: [] },
   'public-read': { allUsers: ['READ'], authenticatedUsers: [] },
   'public-read-write': { allUsers: ['READ', 'WRITE'], authenticatedUsers: [] },
+  'authenticated-read': { allUsers: [], authenticatedUsers: ['READ'] },
 };
 
 /** The AccessControlPolicy S3 shows: the owner's FULL_CONTROL, then the groups' grants. */
@@ -83,23 +84,27 @@ export function cannedAclOf(doc: Record<string, unknown>, owner: string): Canned
     const grant = record(item);
     const grantee = record(grant.Grantee);
     const permission = text(grant.Permission)?.trim() ?? '';
+    const uri = text(grantee.URI)?.trim();
     if (text(grantee.ID)?.trim() === owner && permission === 'FULL_CONTROL') ownerFull = true;
-    else if (text(grantee.URI)?.trim() === ALL_USERS && (permission === 'READ' || permission === 'WRITE')) {
-      granted.add(permission);
-    } else throw unsupported();
+    else if (uri === ALL_USERS && (permission === 'READ' || permission === 'WRITE')) granted.add(permission);
+    else if (uri === AUTHENTICATED_USERS && permission === 'READ') granted.add('AUTHENTICATED_READ');
+    else throw unsupported();
   }
   if (!ownerFull) throw unsupported();
-  if (granted.has('WRITE')) {
-    if (!granted.has('READ')) throw unsupported();
-    return 'public-read-write';
-  }
-  return granted.has('READ') ? 'public-read' : 'private';
+  const match = Object.entries(BUCKET_GRANTS).find(
+    ([, grants]) =>
+      grants.allUsers.length + grants.authenticatedUsers.length === granted.size &&
+      grants.allUsers.every((p) => granted.has(p)) &&
+      grants.authenticatedUsers.every(() => granted.has('AUTHENTICATED_READ')),
+  );
+  if (!match) throw unsupported();
+  return match[0] as CannedAcl;
 }
 
 const unsupported = () =>
   new S3Error(
     'NotImplemented',
-    "Only ACLs a canned ACL expresses are supported: the owner's FULL_CONTROL and AllUsers READ (and WRITE)",
+    "Only ACLs a canned ACL expresses are supported: the owner's FULL_CONTROL with AllUsers READ (and WRITE) or AuthenticatedUsers READ",
   );
 
 const versionOf = (ctx: RequestContext) => ctx.query.get('versionId') ?? undefined;

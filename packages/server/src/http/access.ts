@@ -26,6 +26,7 @@ export async function authorize(ctx: RequestContext, access: Access): Promise<vo
     return;
   }
   if (access === 'read' && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
+  if (access === 'read' && bucket.acl === 'authenticated-read' && ctx.user) return;
   if (access === 'write' && bucket.acl === 'public-read-write') return;
   throw denied();
 }

@@ -14,7 +14,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { FileStore } from '@bucketdb/store';
+import { FileStore, seededRandom } from '@bucketdb/store';
 import { type TempDir, tempDir } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './fixtures/harness.js';
@@ -107,6 +107,69 @@ describe('bad input', () => {
     await expect(
       wellFormedButWrong.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'canary' }] } })),
     ).rejects.toMatchObject({ name: 'MalformedXML' });
+  });
+
+  it('mangled POST Object forms are refused with 4xx, never 500, and the server keeps serving', async () => {
+    const random = seededRandom('post-forms');
+    const boundary = 'bucketdb-fuzz-boundary';
+    const form = (key: string) =>
+      Buffer.from(
+        [
+          `--${boundary}`,
+          'Content-Disposition: form-data; name="key"',
+          '',
+          key,
+          `--${boundary}`,
+          'Content-Disposition: form-data; name="Content-Type"',
+          '',
+          'text/plain',
+          `--${boundary}`,
+          'Content-Disposition: form-data; name="file"; filename="a.txt"',
+          'Content-Type: text/plain',
+          '',
+          'posted body',
+          `--${boundary}--`,
+          '',
+        ].join('\r\n'),
+      );
+    const mangle = (bytes: Buffer): Buffer => {
+      const copy = Buffer.from(bytes);
+      switch (random.int(4)) {
+        case 0: // cut short anywhere
+          return copy.subarray(0, random.int(copy.length));
+        case 1: // bytes flipped
+          for (let i = 0; i < 1 + random.int(8); i++) copy[random.int(copy.length)] = random.int(256);
+          return copy;
+        case 2: // a stretch repeated (duplicate fields, parts, boundaries)
+          return Buffer.concat([copy, copy.subarray(random.int(copy.length))]);
+        default: // garbage after a valid start
+          return Buffer.concat([copy.subarray(0, random.int(copy.length)), randomBytes(random.int(200))]);
+      }
+    };
+    const statuses = new Set<number>();
+    for (let round = 0; round < 60; round++) {
+      const body = mangle(form(`posted-${round}`));
+      const { status } = await raw(
+        'POST',
+        `/${Bucket}`,
+        { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+        body,
+      );
+      statuses.add(status);
+      expect(status, `round ${round}`).toBeLessThan(500);
+    }
+    // Some mangled forms still hold a valid upload; the rest are refused.
+    expect([...statuses].some((s) => s >= 400)).toBe(true);
+    const valid = form('posted-valid');
+    const ok = await raw(
+      'POST',
+      `/${Bucket}`,
+      { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': valid.length },
+      valid,
+    );
+    expect(ok.status).toBe(204);
+    const stored = await s3.send(new GetObjectCommand({ Bucket, Key: 'posted-valid' }));
+    expect(await stored.Body?.transformToString()).toBe('posted body');
   });
 
   it('invalid names, keys, query values and unknown operations get precise 4xx answers', async () => {

@@ -61,6 +61,9 @@ describe('object ACLs', () => {
       expect((await fetch(`${t.url}/${Bucket}?list-type=2`)).status).toBe(200);
       expect((await anonymous('in-public-bucket'))[0]).toBe(403);
       expect((await anonymous('public'))[0]).toBe(200);
+      // Whoever may list the bucket learns nothing new from a 404: S3 answers NoSuchKey then.
+      const [status, body] = await anonymous('never-written');
+      expect([status, /<Code>(\w+)<\/Code>/.exec(body)?.[1]]).toEqual([404, 'NoSuchKey']);
     } finally {
       await s3.send(new PutBucketAclCommand({ Bucket, ACL: 'private' }));
     }

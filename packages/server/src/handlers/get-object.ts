@@ -4,7 +4,7 @@ import { checksumsOf } from '../engine/checksum-sidecar.js';
 import type { BucketRecord } from '../engine/buckets.js';
 import type { HistoryRecord } from '../engine/history.js';
 import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
-import { denied } from '../http/access.js';
+import { canList, denied } from '../http/access.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { httpDate } from '../http/http-date.js';
@@ -187,7 +187,11 @@ function requestedRange(ctx: RequestContext, version: ObjectVersion): { range: B
   return { range: { offset, length: parts[partNumber - 1] ?? 0 }, text: `part ${partNumber}` };
 }
 
-/** Refuses, as AccessDenied whatever the reason, a read the object's ACL does not grant. */
+/**
+ * Refuses a read the object's ACL does not grant. A requester who may not list the bucket gets
+ * AccessDenied for a missing key too, as in S3, so that they learn nothing about which keys exist;
+ * one who may list it gets the NoSuchKey they could have found out anyway.
+ */
 async function requireReadGrant(
   ctx: RequestContext,
   bucket: BucketRecord,
@@ -195,7 +199,7 @@ async function requireReadGrant(
   versionId: string | undefined,
 ): Promise<void> {
   const resolved = await ctx.state.objects.resolve(bucket, key, versionId).catch((error: unknown) => {
-    if (error instanceof S3Error) throw denied();
+    if (error instanceof S3Error && !canList(ctx, bucket)) throw denied();
     throw error;
   });
   if (resolved.kind !== 'object' || !objectReadable(ctx, resolved.version.meta)) throw denied();

@@ -25,10 +25,18 @@ export async function authorize(ctx: RequestContext, access: Access): Promise<vo
     ctx.objectAclDecides = true;
     return;
   }
-  if (access === 'read' && (bucket.acl === 'public-read' || bucket.acl === 'public-read-write')) return;
-  if (access === 'read' && bucket.acl === 'authenticated-read' && ctx.user) return;
+  if (access === 'read' && canList(ctx, bucket)) return;
   if (access === 'write' && bucket.acl === 'public-read-write') return;
   throw denied();
+}
+
+/** Whether the bucket's canned ACL lets this requester list it (so learn which keys exist). */
+export function canList(ctx: RequestContext, bucket: { acl: string }): boolean {
+  return (
+    bucket.acl === 'public-read' ||
+    bucket.acl === 'public-read-write' ||
+    (bucket.acl === 'authenticated-read' && ctx.user !== undefined)
+  );
 }
 
 /** Whether the requester owns `bucket`, and so may read every object in it (the source of a copy). */

@@ -82,6 +82,12 @@ describe('object ACLs', () => {
     expect(acl.Owner?.ID).toBe(ALICE.accessKeyId);
     expect(groupGrants(acl.Grants)).toEqual([]);
 
+    await s3.send(new PutObjectAclCommand({ Bucket, Key: 'changing', ACL: 'public-read-write' }));
+    const readWrite = await s3.send(new GetObjectAclCommand({ Bucket, Key: 'changing' }));
+    expect(groupGrants(readWrite.Grants)).toEqual([
+      [ALL_USERS, 'READ'],
+      [ALL_USERS, 'WRITE'],
+    ]);
     await s3.send(new PutObjectAclCommand({ Bucket, Key: 'changing', ACL: 'public-read' }));
     expect(await anonymous('changing')).toEqual([200, 'body of changing']);
     const shown = await s3.send(new GetObjectAclCommand({ Bucket, Key: 'changing' }));

@@ -31,8 +31,11 @@ export interface ObjectMeta {
   modified?: string;
 }
 
-/** The grants an object's canned ACL adds: READ for everyone, or for every signed-in user. */
-export type ObjectAcl = 'public-read' | 'authenticated-read';
+/**
+ * The grants an object's canned ACL adds: READ for everyone (and WRITE, which S3 shows but which
+ * means nothing on an object), or READ for every signed-in user.
+ */
+export type ObjectAcl = 'public-read' | 'public-read-write' | 'authenticated-read';
 
 const META_ENTRY = 'bucketdb-s3';
 

@@ -16,7 +16,7 @@ interface Grants {
   authenticatedUsers: 'READ'[];
 }
 
-const BUCKET_GRANTS: Record<CannedAcl, Grants> = {
+const CANNED_GRANTS: Record<CannedAcl, Grants> = {
   private: { allUsers: [], authenticatedUsers: [] },
   'public-read': { allUsers: ['READ'], authenticatedUsers: [] },
   'public-read-write': { allUsers: ['READ', 'WRITE'], authenticatedUsers: [] },
@@ -36,18 +36,18 @@ function aclDocument(ctx: RequestContext, ownerId: string, grants: Grants): S3Re
 }
 
 export function aclResponse(ctx: RequestContext, bucket: BucketRecord): S3Response {
-  return aclDocument(ctx, bucket.owner, BUCKET_GRANTS[bucket.acl]);
+  return aclDocument(ctx, bucket.owner, CANNED_GRANTS[bucket.acl]);
 }
 
 /**
- * The canned ACLs S3 takes on an object, by what they leave readable here: every user is the
- * owner of what they write in their bucket, so the bucket-owner ones and aws-exec-read (EC2's
- * bundles) add nothing, and WRITE on an object means nothing (it only ever mattered for buckets).
+ * The canned ACLs S3 takes on an object, by the grants they add here: every user is the owner of
+ * what they write in their bucket, so the bucket-owner ones and aws-exec-read (EC2's bundles) add
+ * nothing. public-read-write is kept to be shown as S3 shows it; its WRITE means nothing on an object.
  */
 const OBJECT_CANNED_ACLS: Record<string, ObjectAcl | undefined> = {
   private: undefined,
   'public-read': 'public-read',
-  'public-read-write': 'public-read',
+  'public-read-write': 'public-read-write',
   'authenticated-read': 'authenticated-read',
   'aws-exec-read': undefined,
   'bucket-owner-read': undefined,
@@ -69,7 +69,11 @@ export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | nu
 
 /** Whether the object's ACL lets this requester read it (the bucket's owner always may). */
 export function objectReadable(ctx: RequestContext, meta: ObjectMeta): boolean {
-  return meta.acl === 'public-read' || (meta.acl === 'authenticated-read' && ctx.user !== undefined);
+  return (
+    meta.acl === 'public-read' ||
+    meta.acl === 'public-read-write' ||
+    (meta.acl === 'authenticated-read' && ctx.user !== undefined)
+  );
 }
 
 /**
@@ -91,7 +95,7 @@ export function cannedAclOf(doc: Record<string, unknown>, owner: string): Canned
     else throw unsupported();
   }
   if (!ownerFull) throw unsupported();
-  const match = Object.entries(BUCKET_GRANTS).find(
+  const match = Object.entries(CANNED_GRANTS).find(
     ([, grants]) =>
       grants.allUsers.length + grants.authenticatedUsers.length === granted.size &&
       grants.allUsers.every((p) => granted.has(p)) &&
@@ -114,10 +118,7 @@ export async function getObjectAcl(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   const resolved = await ctx.state.objects.resolve(bucket, requireKey(ctx), versionOf(ctx));
   const acl = resolved.kind === 'object' ? resolved.version.meta.acl : undefined;
-  return aclDocument(ctx, bucket.owner, {
-    allUsers: acl === 'public-read' ? ['READ'] : [],
-    authenticatedUsers: acl === 'authenticated-read' ? ['READ'] : [],
-  });
+  return aclDocument(ctx, bucket.owner, acl === undefined ? CANNED_GRANTS.private : CANNED_GRANTS[acl]);
 }
 
 /** PutObjectAcl: a canned ACL in `x-amz-acl`, or a document one amounts to (what s3cmd and boto3 send). */

@@ -152,6 +152,7 @@ describe('object ACLs', () => {
     const refused = await fetch(`${t.url}/${Bucket}/bad-acl`, { method: 'PUT' }).then((r) => r.status);
     expect(refused).toBe(403); // anonymous writes are refused before the ACL is even read
     expect(await failure(put('bad-acl', 'world-readable' as 'private'))).toEqual(['InvalidArgument', 400]);
+    expect(await failure(put('bad-acl', 'constructor' as 'private'))).toEqual(['InvalidArgument', 400]);
     expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'bad-acl' })))).toEqual(['NoSuchKey', 404]);
   });
 });

@@ -58,7 +58,7 @@ const OBJECT_CANNED_ACLS: Record<string, ObjectAcl | undefined> = {
 export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | null {
   const value = header(ctx, 'x-amz-acl');
   if (value === undefined) return null;
-  if (!(value in OBJECT_CANNED_ACLS)) {
+  if (!Object.hasOwn(OBJECT_CANNED_ACLS, value)) {
     throw new S3Error('InvalidArgument', `${value} is not a canned ACL`, {
       ArgumentName: 'x-amz-acl',
       ArgumentValue: value.slice(0, 64),

@@ -9,7 +9,7 @@ const CRCS = {
 export type CombinableCrc = keyof typeof CRCS;
 
 export function isCombinableCrc(algorithm: ChecksumAlgorithm): algorithm is CombinableCrc {
-  return algorithm in CRCS;
+  return Object.hasOwn(CRCS, algorithm);
 }
 
 /**

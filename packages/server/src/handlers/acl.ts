@@ -1,4 +1,5 @@
 import type { BucketRecord, CannedAcl } from '../engine/buckets.js';
+import { CANNED_GRANTS, type Grants, grantsRead } from '../engine/canned-grants.js';
 import type { ObjectAcl, ObjectMeta } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
@@ -9,19 +10,6 @@ import { readXmlBody } from './request-xml.js';
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
-
-/** What a canned ACL grants beyond the owner's FULL_CONTROL. */
-interface Grants {
-  allUsers: ('READ' | 'WRITE')[];
-  authenticatedUsers: 'READ'[];
-}
-
-const CANNED_GRANTS: Record<CannedAcl, Grants> = {
-  private: { allUsers: [], authenticatedUsers: [] },
-  'public-read': { allUsers: ['READ'], authenticatedUsers: [] },
-  'public-read-write': { allUsers: ['READ', 'WRITE'], authenticatedUsers: [] },
-  'authenticated-read': { allUsers: [], authenticatedUsers: ['READ'] },
-};
 
 /** The AccessControlPolicy S3 shows: the owner's FULL_CONTROL, then the groups' grants. */
 function aclDocument(ctx: RequestContext, ownerId: string, grants: Grants): S3Response {
@@ -69,11 +57,7 @@ export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | nu
 
 /** Whether the object's ACL lets this requester read it (the bucket's owner always may). */
 export function objectReadable(ctx: RequestContext, meta: ObjectMeta): boolean {
-  return (
-    meta.acl === 'public-read' ||
-    meta.acl === 'public-read-write' ||
-    (meta.acl === 'authenticated-read' && ctx.user !== undefined)
-  );
+  return grantsRead(meta.acl, ctx.user !== undefined);
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { BucketRecord } from '../engine/buckets.js';
+import { grantsRead, grantsWrite } from '../engine/canned-grants.js';
 import { S3Error } from '../s3-error.js';
 import type { RequestContext } from './context.js';
 import type { Access } from './routes.js';
@@ -26,17 +28,13 @@ export async function authorize(ctx: RequestContext, access: Access): Promise<vo
     return;
   }
   if (access === 'read' && canList(ctx, bucket)) return;
-  if (access === 'write' && bucket.acl === 'public-read-write') return;
+  if (access === 'write' && grantsWrite(bucket.acl)) return;
   throw denied();
 }
 
 /** Whether the bucket's canned ACL lets this requester list it (so learn which keys exist). */
-export function canList(ctx: RequestContext, bucket: { acl: string }): boolean {
-  return (
-    bucket.acl === 'public-read' ||
-    bucket.acl === 'public-read-write' ||
-    (bucket.acl === 'authenticated-read' && ctx.user !== undefined)
-  );
+export function canList(ctx: RequestContext, bucket: BucketRecord): boolean {
+  return grantsRead(bucket.acl, ctx.user !== undefined);
 }
 
 /** Whether the requester owns `bucket`, and so may read every object in it (the source of a copy). */

@@ -19,6 +19,9 @@ export interface AuthenticateOptions {
   region?: string;
 }
 
+/** A request whose signature, if any, is not in its headers (a POST Object form and its file). */
+export const UNSIGNED_ANONYMOUS: AuthResult = { kind: 'anonymous', payload: { kind: 'unsigned' } };
+
 /** S3 refuses header-signed requests whose time is more than 15 minutes from its own. */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 

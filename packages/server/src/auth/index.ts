@@ -47,7 +47,7 @@ export {
   requestBodySource,
   storedContentEncoding,
 } from '../body/index.js';
-export { type AuthenticateOptions, authenticate, MAX_SKEW_MS } from './authenticate.js';
+export { type AuthenticateOptions, authenticate, MAX_SKEW_MS, UNSIGNED_ANONYMOUS } from './authenticate.js';
 export { canonicalPath, canonicalQuery, uriEncode } from './canonical.js';
 export { MAX_PRESIGNED_EXPIRES_SECONDS } from './credentials.js';
 export { EMPTY_SHA256, signingKey } from './crypto.js';

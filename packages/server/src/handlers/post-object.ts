@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AuthResult, decodeRequestBody } from '../auth/index.js';
+import { decodeRequestBody, UNSIGNED_ANONYMOUS } from '../auth/index.js';
 import { checkPostPolicy, isIgnored } from '../auth/post-policy-check.js';
 import { parsePostPolicy } from '../auth/post-policy.js';
 import { verifyPostSignature } from '../auth/post-signature.js';
@@ -12,9 +12,6 @@ import { type PostForm, readPostForm } from './post-form.js';
 import { postResponse } from './post-response.js';
 import { declareChecksum, finishChecksum, MAX_PUT_BYTES } from './put-object.js';
 import { sizedBody } from './sized-body.js';
-
-/** The file's own bytes carry no signature: the form's policy is what was signed. */
-const FILE_AUTH: AuthResult = { kind: 'anonymous', payload: { kind: 'unsigned' } };
 
 /**
  * POST Object: a browser uploads through an HTML form (multipart/form-data) whose signed policy
@@ -54,7 +51,8 @@ async function store(ctx: RequestContext, form: PostForm): Promise<S3Response> {
   if (acl !== undefined) headers['x-amz-acl'] = acl;
   const formCtx: RequestContext = { ...ctx, headers };
   const { meta, contentType } = newObjectMeta(formCtx, {});
-  const decoded = decodeRequestBody(sizedBody(form.file, range), checksumFields(fields), FILE_AUTH);
+  // The file's own bytes carry no signature: the form's policy is what was signed.
+  const decoded = decodeRequestBody(sizedBody(form.file, range), checksumFields(fields), UNSIGNED_ANONYMOUS);
   const algorithm = declareChecksum(formCtx, decoded, meta);
   const result = await ctx.state.objects.put(
     bucket,

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
-  type AuthResult,
   authenticate,
   type DecodedBody,
   decodeRequestBody,
   requestBodySource,
+  UNSIGNED_ANONYMOUS,
 } from '../auth/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { S3Error } from '../s3-error.js';
@@ -46,8 +46,6 @@ function resourceOf(req: IncomingMessage, target: RequestTarget | undefined): st
   if (target.bucketName === undefined) return '/';
   return `/${target.bucketName}${target.key === undefined ? '' : `/${target.key}`}`;
 }
-
-const FORM_POST_AUTH: AuthResult = { kind: 'anonymous', payload: { kind: 'unsigned' } };
 
 function isFormPost(method: string, target: RequestTarget, contentType: string | undefined): boolean {
   return method === 'POST' && target.target === 'bucket' && /^multipart\/form-data\b/i.test(contentType ?? '');
@@ -97,7 +95,7 @@ export function createRequestHandler(options: HandlerOptions) {
       } else {
         // A form POSTed to a bucket carries its signature in the form (POST Object), not in headers.
         const auth = isFormPost(method, target, req.headers['content-type'])
-          ? FORM_POST_AUTH
+          ? UNSIGNED_ANONYMOUS
           : authenticate(
               {
                 method,

@@ -10,18 +10,16 @@ import { promisify } from 'node:util';
  */
 export const fsOpen = promisify(fs.open);
 export const fsClose = promisify(fs.close);
-export const fsRead = promisify(fs.read);
 export const fsWritev = promisify(fs.writev);
-export const fsFstat = promisify(fs.fstat);
 export const fsFsync = promisify(fs.fsync);
 export const fsFdatasync = promisify(fs.fdatasync);
-export const fsLink = promisify(fs.link);
-export const fsRename = promisify(fs.rename);
-export const fsSymlink = promisify(fs.symlink);
-export const fsUnlink = promisify(fs.unlink);
+const fsLink = promisify(fs.link);
+const fsRename = promisify(fs.rename);
+const fsSymlink = promisify(fs.symlink);
+const fsUnlink = promisify(fs.unlink);
 
 /** Whether `path` exists (without following a symlink); false on ENOENT, throws otherwise. */
-export function fsExists(path: string): Promise<boolean> {
+function fsExists(path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     fs.lstat(path, (error) => {
       if (!error) resolve(true);

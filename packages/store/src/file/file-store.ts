@@ -82,7 +82,7 @@ export class FileStore extends BaseStore {
     this.#tmp = `${root}/tmp`;
     this.#sync = options.sync ?? true;
     this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
-    this.#locks = new KeyLocks(`${root}/locks`, undefined, this.#entries);
+    this.#locks = new KeyLocks(`${root}/locks`, { calls: this.#entries });
   }
 
   /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */
@@ -246,7 +246,7 @@ export class FileStore extends BaseStore {
     this.#checkOpen();
     const dir = `${this.root}/claims`;
     await mkdir(dir, { recursive: true });
-    return new KeyLocks(dir, 0).acquire(name);
+    return new KeyLocks(dir, { timeoutMs: 0 }).acquire(name);
   }
 
   override async close(): Promise<void> {

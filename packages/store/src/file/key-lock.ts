@@ -29,11 +29,14 @@ export class KeyLocks {
   readonly #timeoutMs: number;
   readonly #fs: EntryCalls;
 
-  /** `calls`: blocking ones for a store that does not fsync (see fast-fs.ts), the thread pool's otherwise. */
-  constructor(dir: string, timeoutMs = 30_000, calls: EntryCalls = threadPoolEntryCalls) {
+  /**
+   * `timeoutMs`: how long to wait for a live holder before ConflictInFlight. `calls`: blocking ones
+   * for a store that does not fsync (see fast-fs.ts), the thread pool's otherwise.
+   */
+  constructor(dir: string, options: { timeoutMs?: number; calls?: EntryCalls } = {}) {
     this.#dir = dir;
-    this.#timeoutMs = timeoutMs;
-    this.#fs = calls;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#fs = options.calls ?? threadPoolEntryCalls;
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -61,10 +61,12 @@ async function usersOf(options: ServerCommandOptions): Promise<{ users: User[]; 
 
 /** The store `--data`/`--memory`/`--no-fsync` name; `--no-fsync` only means something for a directory. */
 async function storeOf(options: ServerCommandOptions): Promise<ObjectStore> {
-  const isDirectory = !options.memory && !/^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(options.data.replace(/^file:/, ''));
-  if (!options.fsync && !isDirectory) throw new Error('--no-fsync applies to a data directory only');
-  if (options.memory) return new MemoryStore('server');
-  return openStore(options.data, { sync: options.fsync });
+  const store = options.memory ? new MemoryStore('server') : await openStore(options.data, { sync: options.fsync });
+  if (!options.fsync && !(store instanceof FileStore)) {
+    await store.close();
+    throw new Error('--no-fsync applies to a data directory only');
+  }
+  return store;
 }
 
 /**

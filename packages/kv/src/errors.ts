@@ -85,3 +85,9 @@ export function translateWriteError(error: unknown, key: string, condition: Writ
 export function show(key: string): string {
   return JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key);
 }
+
+export function checkConcurrency(concurrency: number): void {
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new KvError('InvalidArgument', `concurrency must be a positive integer, got ${String(concurrency)}`);
+  }
+}

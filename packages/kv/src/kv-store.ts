@@ -1,8 +1,7 @@
-import { backoff, isStoreError, type ObjectStore, openStore } from '@bucketdb/store';
+import { backoff, isStoreError, mapConcurrent, type ObjectStore, openStore } from '@bucketdb/store';
 import { autoCodec, type Codec, type KvValue } from './codec.js';
-import { checkConcurrency, mapConcurrent } from './concurrency.js';
 import type { Fetched, KvContext } from './context.js';
-import { isKvError, KvError, show } from './errors.js';
+import { checkConcurrency, isKvError, KvError, show } from './errors.js';
 import { checkLayout, readLayout } from './manifest.js';
 import { type EncodedValue, ObjectAccess } from './object-access.js';
 import { KvPaths, LAYOUTS, type Layout } from './paths.js';

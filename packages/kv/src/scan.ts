@@ -1,7 +1,6 @@
-import { compareKeys, type ListedObject } from '@bucketdb/store';
-import { checkConcurrency, mapConcurrent } from './concurrency.js';
+import { compareKeys, type ListedObject, mapConcurrent } from '@bucketdb/store';
 import type { Fetched, KvContext } from './context.js';
-import { KvError } from './errors.js';
+import { checkConcurrency, KvError } from './errors.js';
 import { encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
 import { isExpired } from './ttl.js';
 import { expiredDataPaths } from './ttl-index.js';

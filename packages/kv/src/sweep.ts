@@ -1,7 +1,6 @@
-import { isStoreError } from '@bucketdb/store';
-import { checkConcurrency, mapConcurrent } from './concurrency.js';
+import { isStoreError, mapConcurrent } from '@bucketdb/store';
 import type { KvContext } from './context.js';
-import { KvError } from './errors.js';
+import { checkConcurrency, KvError } from './errors.js';
 import { expiryOf } from './ttl.js';
 import { type DueMarker, dueMarkers } from './ttl-index.js';
 

@@ -1,5 +1,4 @@
-import { isStoreError } from '@bucketdb/store';
-import { mapConcurrent } from './concurrency.js';
+import { isStoreError, mapConcurrent } from '@bucketdb/store';
 import type { KvContext } from './context.js';
 import { expiryOf, isExpired } from './ttl.js';
 

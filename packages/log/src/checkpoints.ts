@@ -1,8 +1,7 @@
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, type ObjectStore, putIfAbsent } from '@bucketdb/store';
 import { isLogError, LogError } from './errors.js';
 import { decodeFrame, encodeFrame } from './frame.js';
 import type { LogPaths } from './paths.js';
-import { putIfAbsent } from './put-if-absent.js';
 
 export interface Checkpoint {
   version: number;

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ObjectStore } from '@bucketdb/store';
-import type { BackoffOptions } from '@bucketdb/store';
+import { type BackoffOptions, Mutex, type ObjectStore, putIfAbsent } from '@bucketdb/store';
 import { type Checkpoint, Checkpoints } from './checkpoints.js';
 import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
 import { checkVersion, LogPaths } from './paths.js';
-import { putIfAbsent } from './put-if-absent.js';
 import { decodeRecord, encodeRecord, type LogRecord } from './record.js';
 import { RecordReader } from './record-reader.js';
-import { Serial } from './serial.js';
 
 export interface CommitLogOptions {
   /** Where the log lives in the store, e.g. `db/main`; default: the store's root. */
@@ -53,7 +50,7 @@ export class CommitLog {
   readonly #maxWriteAttempts: number;
   readonly #checkpoints: Checkpoints;
   readonly #reader: RecordReader;
-  readonly #serial = new Serial();
+  readonly #serial = new Mutex();
   readonly #listeners = new Set<RecordsListener>();
   /** Records read (by a losing append or confirmTail) but not yet seen. */
   readonly #ahead = new Map<number, LogRecord>();

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { CommitLog, type LogRecord } from '@bucketdb/log';
-import { backoff, type ObjectStore } from '@bucketdb/store';
+import { backoff, Mutex, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
 import { SqlError } from './errors.js';
-import { Mutex } from './mutex.js';
 import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
 import { Layer, PageFile } from './page-file.js';

@@ -14,6 +14,9 @@ export {
   quoteEtag,
   validateKey,
 } from './keys.js';
+export { mapConcurrent } from './kernel/map-concurrent.js';
+export { Mutex } from './kernel/mutex.js';
+export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
 export { type LatencyOptions, LatencyStore, latency } from './latency.js';
 export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export {

@@ -1,5 +1,6 @@
-import { AmbiguousWriteError, isStoreError, type ObjectStore } from '@bucketdb/store';
-import { type BackoffOptions, backoff } from '@bucketdb/store';
+import { AmbiguousWriteError, isStoreError } from '../errors.js';
+import type { ObjectStore } from '../object-store.js';
+import { type BackoffOptions, backoff } from '../backoff.js';
 
 export interface PutIfAbsentOptions extends BackoffOptions {
   /** Whether the object found at the key is the one we tried to write (e.g. same commit id). */

@@ -1,4 +1,4 @@
-/** Runs tasks one at a time, in call order (PGlite-style explicit mutex for one connection). */
+/** Runs tasks one at a time, in call order; a task's failure does not stop the ones after it. */
 export class Mutex {
   #tail: Promise<unknown> = Promise.resolve();
 

@@ -1,4 +1,4 @@
-import { KvError } from './errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Maps `items` with at most `concurrency` calls in flight; results keep the input order. */
 export async function mapConcurrent<I, O>(
@@ -6,7 +6,9 @@ export async function mapConcurrent<I, O>(
   concurrency: number,
   fn: (item: I, index: number) => Promise<O>,
 ): Promise<O[]> {
-  checkConcurrency(concurrency);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new InvalidArgumentError(`concurrency must be a positive integer, got ${String(concurrency)}`);
+  }
   const results = new Array<O>(items.length);
   let next = 0;
   const worker = async () => {
@@ -17,10 +19,4 @@ export async function mapConcurrent<I, O>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
-}
-
-export function checkConcurrency(concurrency: number): void {
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new KvError('InvalidArgument', `concurrency must be a positive integer, got ${String(concurrency)}`);
-  }
 }

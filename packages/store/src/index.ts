@@ -31,6 +31,14 @@ export {
 } from './latency-profiles.js';
 export { MemoryStore } from './memory-store.js';
 export {
+  MULTIPART_LIMITS,
+  type MultipartCapable,
+  type MultipartCreateOptions,
+  type MultipartUploads,
+  multipartOf,
+  type UploadedPart,
+} from './multipart.js';
+export {
   type CostBreakdown,
   type CostOptions,
   cost,

@@ -1,4 +1,5 @@
 import { BaseStore } from './base-store.js';
+import { type MultipartUploads, multipartOf } from './multipart.js';
 import type {
   DeleteManyResult,
   DeleteOptions,
@@ -111,6 +112,24 @@ export abstract class WrappedStore extends BaseStore {
     return this.around({ op: 'list', key: options.prefix ?? '', conditional: false }, () =>
       this.inner.listPage(options),
     );
+  }
+
+  /** The inner store's multipart uploads, each request routed through `around` like the others. */
+  multipart(): MultipartUploads | undefined {
+    const inner = multipartOf(this.inner);
+    if (!inner) return undefined;
+    const write = (key: string, bytes?: number): StoreCall =>
+      bytes === undefined ? { op: 'put', key, conditional: false } : { op: 'put', key, conditional: false, bytes };
+    return {
+      create: (key, options) => this.around(write(key), () => inner.create(key, options)),
+      uploadPart: (key, uploadId, n, body, options) =>
+        this.around(write(key, body.length), () => inner.uploadPart(key, uploadId, n, body, options)),
+      listParts: (key, uploadId, options) =>
+        this.around({ op: 'list', key, conditional: false }, () => inner.listParts(key, uploadId, options)),
+      complete: (key, uploadId, parts, options) =>
+        this.around(write(key), () => inner.complete(key, uploadId, parts, options)),
+      abort: (key, uploadId, options) => this.around(write(key), () => inner.abort(key, uploadId, options)),
+    };
   }
 
   override close(): Promise<void> {

@@ -32,7 +32,9 @@ import {
   parseContentRange,
   rangeHeader,
 } from './s3-responses.js';
+import { s3Multipart } from './s3-multipart.js';
 import { uploadStream } from './s3-upload.js';
+import type { MultipartUploads } from '../multipart.js';
 
 const encoder = new TextEncoder();
 
@@ -257,6 +259,15 @@ export class S3Store extends BaseStore {
     return out.IsTruncated && out.NextContinuationToken
       ? { entries, continuationToken: out.NextContinuationToken }
       : { entries };
+  }
+
+  /** Multipart uploads with the SDK, for transfers that send parts in parallel (see multipart.ts). */
+  multipart(): MultipartUploads {
+    return s3Multipart(
+      this.bucket,
+      (key) => this.#fullKey(key),
+      (kind, key, signal, run) => this.#send(kind, key, signal, run),
+    );
   }
 
   override async close(): Promise<void> {

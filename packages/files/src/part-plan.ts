@@ -1,0 +1,45 @@
+import { MULTIPART_LIMITS } from '@bucketdb/store';
+import { FilesError } from './errors.js';
+
+const MiB = 1 << 20;
+/** 8 MiB parts over 8 connections: where S3 transfer tools reach the link's speed (s5cmd, CRT). */
+export const DEFAULT_PART_SIZE = 8 * MiB;
+export const DEFAULT_CONCURRENCY = 8;
+
+export interface PartOptions {
+  /** Bytes per part (default 8 MiB); raised when an object would need more than 10,000 parts. */
+  partSize?: number;
+  /** Parts in flight at once (default 8); memory stays within about concurrency × part size. */
+  concurrency?: number;
+}
+
+export interface PartPlan {
+  partSize: number;
+  parts: number;
+  concurrency: number;
+}
+
+/**
+ * Splits `size` bytes into parts. `multipart` applies S3's upload limits (parts of at least 5 MiB,
+ * at most 10,000 of them); ranged reads may use any part size.
+ */
+export function planParts(size: number, options: PartOptions = {}, multipart = false): PartPlan {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+    throw new FilesError('InvalidArgument', `concurrency must be an integer in 1..1024, got ${concurrency}`);
+  }
+  let partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  if (!Number.isSafeInteger(partSize) || partSize < 1) {
+    throw new FilesError('InvalidArgument', `part size must be a positive integer, got ${partSize}`);
+  }
+  if (multipart) {
+    partSize = Math.max(partSize, MULTIPART_LIMITS.minPartSize);
+    const least = Math.ceil(size / MULTIPART_LIMITS.maxParts / MiB) * MiB;
+    partSize = Math.max(partSize, least);
+    if (partSize > MULTIPART_LIMITS.maxPartSize) {
+      throw new FilesError('InvalidArgument', `${size} bytes is larger than a multipart upload can hold`);
+    }
+  }
+  const parts = Math.max(1, Math.ceil(size / partSize));
+  return { partSize, parts, concurrency: Math.min(concurrency, parts) };
+}

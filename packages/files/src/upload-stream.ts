@@ -23,7 +23,8 @@ export interface UploadStreamOptions extends PartOptions, WriteOptions {
  * Uploads a stream read once, in order (standard input, another object, a write stream): parts
  * are cut as bytes arrive and sent in parallel, at most `concurrency` in flight. A stream that
  * fits in one part goes in one put. Not resumable: a stream cannot be read again. A stream that
- * throws (a source failing its checksum) aborts the upload before anything is committed.
+ * throws (a source failing its checksum) aborts the upload before anything is committed. Without
+ * `size` the part size is not raised for huge streams: 10,000 parts of `partSize` at most.
  */
 export async function uploadStream(
   store: ObjectStore,
@@ -32,7 +33,7 @@ export async function uploadStream(
   options: UploadStreamOptions = {},
 ): Promise<UploadResult> {
   const uploads = multipartOf(store);
-  const plan = planParts(options.size ?? Number.MAX_SAFE_INTEGER, options, uploads !== undefined);
+  const plan = planParts(options.size ?? 0, options, uploads !== undefined);
   const parts = cutParts(source, plan.partSize);
   const first = await parts.next();
   const firstBytes = first.done ? new Uint8Array(0) : first.value;

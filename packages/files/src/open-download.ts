@@ -1,4 +1,11 @@
-import { type GetResult, isStoreError, type ObjectInfo, type ObjectStore, TransientError } from '@bucketdb/store';
+import {
+  type GetResult,
+  type GetStreamResult,
+  isStoreError,
+  type ObjectInfo,
+  type ObjectStore,
+  TransientError,
+} from '@bucketdb/store';
 import { EtagCheck } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type PartOptions, planParts } from './part-plan.js';
@@ -25,7 +32,7 @@ export interface OpenedDownload {
  * Reads an object with ranged GETs in parallel and hands the parts over in order. The first GET
  * (part one) also tells the size and ETag, so a small object costs one request; every later part
  * is read with If-Match on that ETag, so an object replaced mid-read fails instead of mixing two
- * versions. At most `concurrency` parts are in flight, plus the one the consumer holds.
+ * versions. At most `concurrency` parts are in memory, the one the consumer holds included.
  */
 export async function openDownload(
   store: ObjectStore,
@@ -75,17 +82,17 @@ export async function openDownload(
     first = await read(0, undefined, options.ifMatch);
     first = { ...first, body: first.body.subarray(Math.min(start, first.body.length)) };
   }
-  const { body: _body, range: _range, ...info } = first;
-  const size = first.size;
+  const { body: firstBody, range: _range, ...info } = first;
+  const { size, etag } = first;
   async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
     try {
-      if (first.body.length > 0) yield first.body;
-      let launched = start + first.body.length;
+      let launched = start + firstBody.length;
+      if (firstBody.length > 0) yield firstBody;
       const window: Promise<GetResult>[] = [];
       const fill = () => {
         while (window.length < concurrency && launched < size) {
           const length = Math.min(partSize, size - launched);
-          const part = read(launched, length, first.etag);
+          const part = read(launched, length, etag);
           part.catch(() => {});
           window.push(part);
           launched += length;
@@ -93,15 +100,39 @@ export async function openDownload(
       };
       fill();
       for (let next = window.shift(); next; next = window.shift()) {
-        const part = await next;
+        yield (await next).body;
+        // Launch the next part only once the consumer is done with this one: concurrency parts in memory.
         fill();
-        yield part.body;
       }
     } finally {
       controller.abort();
     }
   }
   return { info, offset: start, chunks: chunks() };
+}
+
+/**
+ * Collects a body of known length into one buffer: one copy, no list of chunks to concatenate,
+ * so a part costs its size in memory and not twice that.
+ */
+async function readExactly(result: GetStreamResult, expected: number, key: string): Promise<Uint8Array> {
+  if (result.bytes) {
+    if (result.bytes.length !== expected) throw shortRead(key, result.bytes.length, expected);
+    return result.bytes;
+  }
+  const out = Buffer.allocUnsafe(expected);
+  let filled = 0;
+  for await (const chunk of result.body) {
+    if (filled + chunk.length > expected) throw shortRead(key, filled + chunk.length, expected);
+    out.set(chunk, filled);
+    filled += chunk.length;
+  }
+  if (filled !== expected) throw shortRead(key, filled, expected);
+  return out;
+}
+
+function shortRead(key: string, got: number, expected: number): TransientError {
+  return new TransientError(`read ${got} bytes of ${JSON.stringify(key)} where ${expected} were expected`);
 }
 
 /**

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerCatCommand } from './commands/cat.js';
+import { registerCpCommand } from './commands/cp.js';
 import { registerKvCommand } from './commands/kv.js';
+import { registerLsCommand } from './commands/ls.js';
+import { registerRmCommand } from './commands/rm.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSqlCommand } from './commands/sql.js';
+import { registerSyncCommand } from './commands/sync.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -30,5 +35,10 @@ Examples:
   registerServerCommand(program);
   registerSqlCommand(program);
   registerKvCommand(program);
+  registerCpCommand(program);
+  registerSyncCommand(program);
+  registerLsCommand(program);
+  registerRmCommand(program);
+  registerCatCommand(program);
   return program;
 }

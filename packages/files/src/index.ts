@@ -12,3 +12,10 @@ export { type UploadFileOptions, uploadFile } from './upload-file.js';
 export { type UploadStreamOptions, uploadStream } from './upload-stream.js';
 export { type SyncAction, type SyncOptions, type SyncResult, sync } from './sync.js';
 export { isTransferArtifact, listTree, localPath, type TreeEndpoint, type TreeEntry } from './tree.js';
+export {
+  BucketFs,
+  type BucketFsOptions,
+  type BucketStats,
+  type ReadStreamOptions,
+  type WriteFileOptions,
+} from './bucket-fs.js';

@@ -52,6 +52,8 @@ export class BucketFs {
   }
 
   /** The whole file, checked against its ETag; a string when an encoding is given. */
+  readFile(path: string, options: { encoding: BufferEncoding; signal?: AbortSignal }): Promise<string>;
+  readFile(path: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
   async readFile(
     path: string,
     options: { encoding?: BufferEncoding; signal?: AbortSignal } = {},

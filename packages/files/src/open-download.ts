@@ -47,18 +47,14 @@ export async function openDownload(
     try {
       return await withRetries(
         async () => {
-          const result = await store.get(key, {
+          const result = await store.getStream(key, {
             signal,
             ...(length === undefined ? {} : { range: { offset, length } }),
             ...(ifMatch === undefined ? {} : { ifMatch }),
           });
           const expected = length === undefined ? result.size : Math.min(length, result.size - offset);
-          if (result.body.length !== expected) {
-            throw new TransientError(
-              `short read of ${JSON.stringify(key)}: ${result.body.length} of ${expected} bytes`,
-            );
-          }
-          return result;
+          const { body: _stream, bytes: _bytes, ...rest } = result;
+          return { ...rest, body: await readExactly(result, expected, key) } as GetResult;
         },
         options.retry,
         signal,

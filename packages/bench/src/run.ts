@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   },
   kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
+  files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,102 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { BENCH_USER } from './server-targets.js';
+
+export const BENCH_BUCKET = 'files-bench';
+
+/** The other S3 tools, run against the same server: the time includes their process start. */
+export interface BaselineTool {
+  name: 'aws CLI' | 'rclone';
+  /** Why it cannot run here, or undefined when it can. */
+  missing: string | undefined;
+  version: string;
+  upload(endpoint: string, file: string, key: string): Promise<void>;
+  download(endpoint: string, key: string, file: string): Promise<void>;
+}
+
+// The machine may point TLS tools at its own CA bundle; a plain-HTTP local run needs none, and
+// rclone refuses to start when one it names is missing.
+const CA_VARIABLES = [
+  'AWS_CA_BUNDLE',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'CURL_CA_BUNDLE',
+  'REQUESTS_CA_BUNDLE',
+  'NIX_SSL_CERT_FILE',
+];
+
+function env(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of CA_VARIABLES) delete out[name];
+  return out;
+}
+
+function run(command: string, args: string[], extra: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${err.slice(0, 500)}`)),
+    );
+  });
+}
+
+function versionOf(command: string, args: string[]): string | undefined {
+  const result = spawnSync(command, args, { encoding: 'utf8', env: env({}) });
+  if (result.error || result.status !== 0) return undefined;
+  return `${result.stdout}${result.stderr}`.split('\n')[0]?.trim() ?? '';
+}
+
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: BENCH_USER.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: BENCH_USER.secretAccessKey,
+  AWS_DEFAULT_REGION: 'us-east-1',
+};
+
+export function awsCli(): BaselineTool {
+  const version = versionOf('aws', ['--version']);
+  return {
+    name: 'aws CLI',
+    missing:
+      version === undefined ? 'the aws command is not installed (.ci/install-system-deps installs awscli)' : undefined,
+    version: version ?? '',
+    upload: (endpoint, file, key) =>
+      run(
+        'aws',
+        ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', file, `s3://${BENCH_BUCKET}/${key}`],
+        AWS_ENV,
+      ),
+    download: (endpoint, key, file) =>
+      run(
+        'aws',
+        ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', `s3://${BENCH_BUCKET}/${key}`, file],
+        AWS_ENV,
+      ),
+  };
+}
+
+export function rclone(): BaselineTool {
+  const version = versionOf('rclone', ['version']);
+  const remote = (endpoint: string) => ({
+    RCLONE_CONFIG_BENCH_TYPE: 's3',
+    RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+    RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
+    RCLONE_CONFIG_BENCH_REGION: 'us-east-1',
+    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: BENCH_USER.accessKeyId,
+    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: BENCH_USER.secretAccessKey,
+  });
+  return {
+    name: 'rclone',
+    missing:
+      version === undefined
+        ? 'rclone is not installed (apt-get install rclone; .ci/install-system-deps does)'
+        : undefined,
+    version: version ?? '',
+    upload: (endpoint, file, key) => run('rclone', ['copyto', file, `bench:${BENCH_BUCKET}/${key}`], remote(endpoint)),
+    download: (endpoint, key, file) =>
+      run('rclone', ['copyto', `bench:${BENCH_BUCKET}/${key}`, file], remote(endpoint)),
+  };
+}

@@ -98,8 +98,17 @@ export function transferOptions(options: TransferCliOptions): { partSize?: numbe
 
 /** Writes to stdout with backpressure; a reader that went away (`| head`) ends the copy quietly. */
 export async function writeOut(bytes: Uint8Array): Promise<void> {
+  if (!stdoutWatched) {
+    stdoutWatched = true;
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? FILES_EXIT.ok);
+      throw error;
+    });
+  }
   if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
 }
+
+let stdoutWatched = false;
 
 function mebibytes(text: string): number {
   const n = Number(text);

@@ -159,7 +159,7 @@ for (const name of testBackendNames()) {
     }
 
     if (name !== 'memory') {
-      it('resumes a download killed with SIGKILL mid-way', async () => {
+      it('resumes a download killed with SIGKILL mid-way', { timeout: 120_000 }, async () => {
         const url = await backend.newStoreUrl();
         const store = await openStore(url);
         const size = 4 * MiB + 9;
@@ -177,7 +177,7 @@ for (const name of testBackendNames()) {
     }
 
     if (name === 's3') {
-      it('resumes an upload killed with SIGKILL mid-way', async () => {
+      it('resumes an upload killed with SIGKILL mid-way', { timeout: 120_000 }, async () => {
         const url = await backend.newStoreUrl();
         const store = await openStore(url);
         const source = join(dir.path, 'killed-up');

@@ -333,12 +333,15 @@ ${formatTable(iopsRows)}
 | EFS Regional, Elastic | reads ~0.25–1 ms, writes ~2.7 ms | per client up to 1,500 MiB/s | reads up to 900k+, writes 500k per file system | $0.30/GB-month storage; reads $0.03/GB, writes $0.06/GB transferred |
 | S3 Standard | first byte ~tens of ms (emulated above) | per connection ~tens–100 MiB/s, scales with parallel parts | 3,500 PUT / 5,500 GET per second per prefix | $0.023/GB-month; $0.005 per 1,000 PUT, $0.0004 per 1,000 GET |
 
-Sources, as published by AWS and read on 2026-12-02: EBS volume types and pricing
-(docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html, aws.amazon.com/ebs/pricing);
-EFS performance specifications (docs.aws.amazon.com/efs/latest/ug/performance.html) and pricing
-(aws.amazon.com/efs/pricing); S3 prices from this repository's dated table
-(\`packages/store/src/prices.ts\`, S3 Standard us-east-1 as of 2026-11-21) and request rates from the
-S3 performance guidelines (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
+Sources: EBS gp3 performance and prices from the AWS EBS documentation and pricing page
+(docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html, aws.amazon.com/ebs/pricing) and
+AWS Prescriptive Guidance "Migrate Amazon EBS volumes from gp2 to gp3", read 2026-12-02; EFS
+latency and throughput from "Amazon EFS performance specifications"
+(docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS prices as published on
+aws.amazon.com/efs/pricing in 2025 (us-east-1, Standard storage, Elastic throughput), not re-read
+for this run; S3 prices from this repository's dated table (`packages/store/src/prices.ts`, S3
+Standard us-east-1 as of 2026-11-21) and request rates from the S3 performance guidelines
+(docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
 
 ## S3 or disk, for my files?
 

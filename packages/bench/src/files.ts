@@ -339,7 +339,7 @@ AWS Prescriptive Guidance "Migrate Amazon EBS volumes from gp2 to gp3", read 202
 latency and throughput from "Amazon EFS performance specifications"
 (docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS prices as published on
 aws.amazon.com/efs/pricing in 2025 (us-east-1, Standard storage, Elastic throughput), not re-read
-for this run; S3 prices from this repository's dated table (`packages/store/src/prices.ts`, S3
+for this run; S3 prices from this repository's dated table (\`packages/store/src/prices.ts\`, S3
 Standard us-east-1 as of 2026-11-21) and request rates from the S3 performance guidelines
 (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyObject } from './copy-object.js';
 import { downloadFile } from './download-file.js';
 import { isFilesError } from './errors.js';
-import { CorruptingParts, CorruptingReads, Throttling } from './fixtures/fault-stores.js';
+import { CorruptingParts, CorruptingReads, LosingCompletions, Throttling } from './fixtures/fault-stores.js';
 import { seededBytes, writeSeededFile } from './fixtures/test-data.js';
 import { uploadFile } from './upload-file.js';
 import { uploadStream } from './upload-stream.js';
@@ -155,6 +155,19 @@ for (const name of testBackendNames()) {
         );
         expect(isStoreError(error) || isFilesError(error)).toBe(true);
         await expect(store.head('k')).rejects.toThrow(/no object/);
+      });
+    }
+
+    if (name === 's3') {
+      it("settles a completion whose answer was lost by the object's ETag", async () => {
+        const store = await backend.newStore();
+        const source = join(dir.path, 'lost-answer');
+        const bytes = await writeSeededFile(source, PART + 5, 'lost');
+        const losing = new LosingCompletions(store);
+        const result = await uploadFile(losing, source, 'k', { partSize: PART, retry: { ...fast.retry, attempts: 2 } });
+        expect(losing.lost).toBe(1);
+        expect(result.verified).toBe(true);
+        expect(Buffer.from((await store.get('k')).body).equals(bytes)).toBe(true);
       });
     }
 

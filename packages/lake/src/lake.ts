@@ -86,12 +86,16 @@ export class Lake {
     const partitionBy = [...(options.partitionBy ?? [])];
     for (const c of partitionBy) {
       const field = schema.fields.find((f) => f.name === c);
-      if (field === undefined) throw new LakeArgumentError(`partition column ${JSON.stringify(c)} is not in the schema`);
+      if (field === undefined)
+        throw new LakeArgumentError(`partition column ${JSON.stringify(c)} is not in the schema`);
       if (!PARTITION_TYPES.includes(field.type)) {
-        throw new LakeArgumentError(`partition column ${JSON.stringify(c)} is ${field.type}; partition by ${PARTITION_TYPES.join(', ')}`);
+        throw new LakeArgumentError(
+          `partition column ${JSON.stringify(c)} is ${field.type}; partition by ${PARTITION_TYPES.join(', ')}`,
+        );
       }
     }
-    if (partitionBy.length === schema.fields.length) throw new LakeArgumentError('a table needs a column that is not a partition column');
+    if (partitionBy.length === schema.fields.length)
+      throw new LakeArgumentError('a table needs a column that is not a partition column');
     if ((await table.log().list()).commits.size > 0) throw new TableExistsError(name);
     try {
       await commit(this.#ctx.store, {

@@ -33,7 +33,8 @@ export function commitKey(table: string, version: number): string {
 }
 
 export function checkpointKey(table: string, version: number, part?: number, parts?: number): string {
-  if (part === undefined || parts === undefined) return `${logPrefix(table)}${versionDigits(version)}.checkpoint.parquet`;
+  if (part === undefined || parts === undefined)
+    return `${logPrefix(table)}${versionDigits(version)}.checkpoint.parquet`;
   const p = (n: number) => String(n).padStart(10, '0');
   return `${logPrefix(table)}${versionDigits(version)}.checkpoint.${p(part)}.${p(parts)}.parquet`;
 }
@@ -43,8 +44,7 @@ export function lastCheckpointKey(table: string): string {
 }
 
 export type LogFile =
-  | { kind: 'commit'; version: number }
-  | { kind: 'checkpoint'; version: number; part: number; parts: number };
+  { kind: 'commit'; version: number } | { kind: 'checkpoint'; version: number; part: number; parts: number };
 
 /** What a key under `_delta_log/` is, or undefined for anything else (CRC files, temp files). */
 export function parseLogKey(table: string, key: string): LogFile | undefined {

@@ -157,7 +157,10 @@ function toConjuncts(n: Node): Conjunct[] {
     const lo = constantOf(n['lower']);
     const hi = constantOf(n['upper']);
     if (!col) return [];
-    return [...(lo ? [{ ...col, op: '>=' as Op, values: [lo] }] : []), ...(hi ? [{ ...col, op: '<=' as Op, values: [hi] }] : [])];
+    return [
+      ...(lo ? [{ ...col, op: '>=' as Op, values: [lo] }] : []),
+      ...(hi ? [{ ...col, op: '<=' as Op, values: [hi] }] : []),
+    ];
   }
   if (n['type'] === 'COMPARE_IN') {
     const [first, ...rest] = n['children'] as unknown[];
@@ -172,7 +175,18 @@ function toConjuncts(n: Node): Conjunct[] {
 type Comparable = number | string;
 
 const NUMERIC: readonly string[] = ['long', 'integer', 'short', 'byte', 'float', 'double'];
-const INT_IDS = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE'];
+const INT_IDS = [
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+  'FLOAT',
+  'DOUBLE',
+];
 
 /** A stats or partition value in a form that orders like the column's values, or undefined. */
 function fromStored(type: DeltaType, v: unknown): Comparable | undefined {
@@ -194,7 +208,8 @@ function fromConstant(type: DeltaType, k: Constant): Comparable | undefined {
   if (type === 'string') return k.type === 'VARCHAR' && typeof k.value === 'string' ? k.value : undefined;
   if (type === 'date') return ['VARCHAR', 'DATE'].includes(k.type) ? fromStored(type, k.value) : undefined;
   if (type === 'timestamp') {
-    return ['VARCHAR', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_TZ'].includes(k.type) && typeof k.value === 'string'
+    return ['VARCHAR', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_TZ'].includes(k.type) &&
+      typeof k.value === 'string'
       ? timestampMs(k.value)
       : undefined;
   }
@@ -247,8 +262,10 @@ export function skipFile(
     const hi = fromStored(field.type, stats.maxValues[field.name]);
     if (lo === undefined || hi === undefined) {
       // One bound still excludes for one-sided comparisons.
-      if (lo !== undefined && (c.op === '<' || c.op === '<=') && !rangeMayMatch(lo, lo, c.op, keys, slack)) return 'stats';
-      if (hi !== undefined && (c.op === '>' || c.op === '>=') && !rangeMayMatch(hi, hi, c.op, keys, slack)) return 'stats';
+      if (lo !== undefined && (c.op === '<' || c.op === '<=') && !rangeMayMatch(lo, lo, c.op, keys, slack))
+        return 'stats';
+      if (hi !== undefined && (c.op === '>' || c.op === '>=') && !rangeMayMatch(hi, hi, c.op, keys, slack))
+        return 'stats';
       continue;
     }
     if (!rangeMayMatch(lo, hi, c.op, keys, slack)) return 'stats';

@@ -57,7 +57,9 @@ export function rewriteAsOf(sql: string): string {
 function parseName(name: string): { table: string; version?: number; timestamp?: number } {
   const m = /^(.*)@([vt])(\d+)$/.exec(name);
   if (!m) return { table: name };
-  return m[2] === 'v' ? { table: m[1] as string, version: Number(m[3]) } : { table: m[1] as string, timestamp: Number(m[3]) };
+  return m[2] === 'v'
+    ? { table: m[1] as string, version: Number(m[3]) }
+    : { table: m[1] as string, timestamp: Number(m[3]) };
 }
 
 export interface QueryContext {
@@ -130,7 +132,13 @@ export async function runQuery(ctx: QueryContext, sql: string): Promise<QueryRes
       const locals = await mapConcurrent(files, 8, (f) =>
         ctx.cache.get(store, dataKey(snap.table, f.path), String(f.size), f.size),
       );
-      await s.run(`CREATE OR REPLACE TEMP VIEW ${ident(name)} AS ${viewSql(snap, files, locals.map((l) => l.path))}`);
+      await s.run(
+        `CREATE OR REPLACE TEMP VIEW ${ident(name)} AS ${viewSql(
+          snap,
+          files,
+          locals.map((l) => l.path),
+        )}`,
+      );
     }
     const planned = performance.now();
     const result = await s.rows(rewritten);

@@ -80,7 +80,11 @@ export class DeltaLog {
     const checkpoints = new Map<number, ListedObject[]>();
     for (const [version, groups] of parts) {
       for (const [n, files] of groups) {
-        if (files.length === Number(n)) checkpoints.set(version, files.sort((a, b) => (a.key < b.key ? -1 : 1)));
+        if (files.length === Number(n))
+          checkpoints.set(
+            version,
+            files.sort((a, b) => (a.key < b.key ? -1 : 1)),
+          );
       }
     }
     return { commits, checkpoints };
@@ -104,7 +108,9 @@ export class DeltaLog {
     let version = target.version ?? latest;
     if (target.timestamp !== undefined) version = await this.versionAt(target.timestamp, listing);
     if (!Number.isSafeInteger(version) || version < 0 || version > latest) {
-      throw new VersionNotFoundError(`table ${JSON.stringify(this.table)} has versions up to ${latest}, not ${version}`);
+      throw new VersionNotFoundError(
+        `table ${JSON.stringify(this.table)} has versions up to ${latest}, not ${version}`,
+      );
     }
     const cp = Math.max(-1, ...[...listing.checkpoints.keys()].filter((v) => v <= version));
     const state: Replay = { files: new Map(), tombstones: new Map() };
@@ -122,10 +128,13 @@ export class DeltaLog {
     let timestamp = listing.commits.get(version)?.lastModified.getTime() ?? 0;
     for (const actions of commits) {
       this.#apply(state, actions);
-      for (const a of actions) if ('commitInfo' in a && typeof a.commitInfo.timestamp === 'number') timestamp = a.commitInfo.timestamp;
+      for (const a of actions)
+        if ('commitInfo' in a && typeof a.commitInfo.timestamp === 'number') timestamp = a.commitInfo.timestamp;
     }
     if (state.protocol === undefined || state.metadata === undefined) {
-      throw new CorruptLogError(`table ${JSON.stringify(this.table)} has no protocol or metaData action by version ${version}`);
+      throw new CorruptLogError(
+        `table ${JSON.stringify(this.table)} has no protocol or metaData action by version ${version}`,
+      );
     }
     checkReadable(state.protocol);
     return {
@@ -148,8 +157,7 @@ export class DeltaLog {
     return mapConcurrent(versions, 8, async (version) => {
       const entry = commits.get(version) as ListedObject;
       const info = (await this.readCommit(version, entry)).find((a) => 'commitInfo' in a) as
-        | { commitInfo: CommitInfo }
-        | undefined;
+        { commitInfo: CommitInfo } | undefined;
       const timestamp = info?.commitInfo.timestamp ?? entry.lastModified.getTime();
       return { version, timestamp, commitInfo: info?.commitInfo ?? {} };
     });
@@ -208,9 +216,12 @@ export class DeltaLog {
       });
     } catch (e) {
       if (isLakeError(e, 'QueryFailed')) {
-        throw new CorruptLogError(`checkpoint ${version} of ${JSON.stringify(this.table)} cannot be read: ${e.message}`, {
-          cause: e,
-        });
+        throw new CorruptLogError(
+          `checkpoint ${version} of ${JSON.stringify(this.table)} cannot be read: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
       }
       throw e;
     }

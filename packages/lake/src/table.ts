@@ -99,7 +99,8 @@ export class DeltaTable {
     if (Object.keys(set).length === 0) throw new LakeArgumentError('update needs at least one column to set');
     return this.#rewrite('UPDATE', { predicate: where, set }, where, options, (cols, snap) => {
       for (const c of Object.keys(set)) {
-        if (!snap.schema.fields.some((f) => f.name === c)) throw new LakeArgumentError(`no column ${JSON.stringify(c)} to set`);
+        if (!snap.schema.fields.some((f) => f.name === c))
+          throw new LakeArgumentError(`no column ${JSON.stringify(c)} to set`);
       }
       const select = snap.schema.fields.map((f) => {
         const expr = set[f.name];
@@ -116,23 +117,31 @@ export class DeltaTable {
    */
   async optimize(options: WriteOptions & { targetFileBytes?: number } = {}): Promise<WriteResult> {
     const target = options.targetFileBytes ?? 64 * 2 ** 20;
-    return this.#write('OPTIMIZE', { targetFileBytes: target, sortBy: options.sortBy ?? [] }, options, async (s, snap) => {
-      const groups = new Map<string, AddFile[]>();
-      for (const f of snap.files.values()) {
-        if (f.size >= target) continue;
-        const k = JSON.stringify(snap.metadata.partitionColumns.map((c) => f.partitionValues[c] ?? null));
-        groups.set(k, [...(groups.get(k) ?? []), f]);
-      }
-      const chosen = [...groups.values()].filter((g) => g.length > 1 || (options.sortBy?.length ?? 0) > 0).flat();
-      if (chosen.length === 0) return { rows: 0, actions: [], readFiles: new Set<string>() };
-      const rows = await this.#stageExisting(s, snap, chosen, () => ({ filter: 'true', select: '*' }));
-      const adds = await this.#writeStaged(s, snap, options);
-      return {
-        rows,
-        actions: [...chosen.map((f) => this.#remove(f, false)), ...adds.map((add) => ({ add: { ...add, dataChange: false } }))],
-        readFiles: new Set(chosen.map((f) => f.path)),
-      };
-    });
+    return this.#write(
+      'OPTIMIZE',
+      { targetFileBytes: target, sortBy: options.sortBy ?? [] },
+      options,
+      async (s, snap) => {
+        const groups = new Map<string, AddFile[]>();
+        for (const f of snap.files.values()) {
+          if (f.size >= target) continue;
+          const k = JSON.stringify(snap.metadata.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+          groups.set(k, [...(groups.get(k) ?? []), f]);
+        }
+        const chosen = [...groups.values()].filter((g) => g.length > 1 || (options.sortBy?.length ?? 0) > 0).flat();
+        if (chosen.length === 0) return { rows: 0, actions: [], readFiles: new Set<string>() };
+        const rows = await this.#stageExisting(s, snap, chosen, () => ({ filter: 'true', select: '*' }));
+        const adds = await this.#writeStaged(s, snap, options);
+        return {
+          rows,
+          actions: [
+            ...chosen.map((f) => this.#remove(f, false)),
+            ...adds.map((add) => ({ add: { ...add, dataChange: false } })),
+          ],
+          readFiles: new Set(chosen.map((f) => f.path)),
+        };
+      },
+    );
   }
 
   /** Writes a checkpoint of the given (default: latest) version. */
@@ -156,7 +165,9 @@ export class DeltaTable {
       let rows = 0;
       for (const f of candidates) {
         const view = await this.#fileView(s, snap, f);
-        const { rows: counted } = await s.rows(`SELECT count(*) FILTER (WHERE coalesce((${where}), false)) AS m FROM ${view}`);
+        const { rows: counted } = await s.rows(
+          `SELECT count(*) FILTER (WHERE coalesce((${where}), false)) AS m FROM ${view}`,
+        );
         const matched = Number(counted[0]?.['m']);
         if (matched === 0) continue;
         rows += matched;
@@ -185,11 +196,20 @@ export class DeltaTable {
       const snap = await this.snapshot();
       checkWritable(snap.protocol);
       if (Object.values(snap.schema.fields).some((f) => 'delta.invariants' in f.metadata)) {
-        throw new UnsupportedFeatureError(`table ${JSON.stringify(this.name)} has column invariants, which this writer does not check`);
+        throw new UnsupportedFeatureError(
+          `table ${JSON.stringify(this.name)} has column invariants, which this writer does not check`,
+        );
       }
       const built = await this.#ctx.duck.session((s) => build(s, snap));
       if (built.actions.length === 0) {
-        return { version: snap.version, committed: false, rows: built.rows, filesAdded: 0, filesRemoved: 0, retries: attempt };
+        return {
+          version: snap.version,
+          committed: false,
+          rows: built.rows,
+          filesAdded: 0,
+          filesRemoved: 0,
+          retries: attempt,
+        };
       }
       try {
         const { version } = await commit(this.#ctx.store, {
@@ -209,7 +229,9 @@ export class DeltaTable {
           filesRemoved: built.actions.filter((a) => 'remove' in a).length,
           retries: attempt,
         };
-        const interval = Number(snap.metadata.configuration['delta.checkpointInterval'] ?? this.#ctx.checkpointInterval);
+        const interval = Number(
+          snap.metadata.configuration['delta.checkpointInterval'] ?? this.#ctx.checkpointInterval,
+        );
         if (interval > 0 && version % interval === 0) {
           // The commit has landed: a failed checkpoint must not look like a failed write.
           try {
@@ -235,7 +257,8 @@ export class DeltaTable {
   async #stage(s: DuckSession, snap: Snapshot, input: WriteInput): Promise<number> {
     if (Array.isArray(input)) return stageRows(s, snap.schema, input, this.#ctx.workDir);
     const files = (input as { files: readonly string[] }).files;
-    if (!Array.isArray(files) || files.length === 0) throw new LakeArgumentError('append needs rows or { files: [...] }');
+    if (!Array.isArray(files) || files.length === 0)
+      throw new LakeArgumentError('append needs rows or { files: [...] }');
     return stageFiles(s, snap.schema, files);
   }
 

@@ -42,7 +42,8 @@ export async function stageRows(
       throw new InvalidRowsError(`row ${i} is not an object`);
     }
     for (const key of Object.keys(row)) {
-      if (!names.has(key)) throw new SchemaMismatchError(`row ${i} has column ${JSON.stringify(key)}, which the table does not`);
+      if (!names.has(key))
+        throw new SchemaMismatchError(`row ${i} has column ${JSON.stringify(key)}, which the table does not`);
     }
     const out: Record<string, string | null> = {};
     for (const f of schema.fields) out[f.name] = valueText(f, row[f.name], i);
@@ -106,7 +107,9 @@ export async function stageSql(
   append = false,
 ): Promise<number> {
   const described = await s.rows(`DESCRIBE ${source}`);
-  const present = new Map(described.rows.map((r) => [String(r['column_name']).toLowerCase(), String(r['column_name'])]));
+  const present = new Map(
+    described.rows.map((r) => [String(r['column_name']).toLowerCase(), String(r['column_name'])]),
+  );
   const known = new Set(schema.fields.map((f) => f.name.toLowerCase()));
   const extra = [...present.keys()].filter((c) => !known.has(c));
   if (extra.length > 0) {
@@ -251,10 +254,7 @@ function boundExprs(f: Field, c: string): [string, string] | undefined {
         `CASE WHEN isfinite(max(${c})) THEN to_json(max(${c})) END`,
       ];
     case 'string':
-      return [
-        `to_json(left(min(${c}), 32))`,
-        `CASE WHEN length(max(${c})) <= 32 THEN to_json(max(${c})) END`,
-      ];
+      return [`to_json(left(min(${c}), 32))`, `CASE WHEN length(max(${c})) <= 32 THEN to_json(max(${c})) END`];
     default:
       return [`to_json(min(${c}))`, `to_json(max(${c}))`];
   }

@@ -19,6 +19,15 @@ export interface CommitRequest {
   now: () => number;
   /** How many newer versions to check and step over before giving up (default 1000). */
   maxVersionsAhead?: number;
+  /** Deliberately broken behaviour, only for showing that the tests' checkers catch it. */
+  unsafe?: UnsafeOptions;
+}
+
+export interface UnsafeOptions {
+  /** Treat every winning commit as compatible (loses deletes and updates). */
+  skipConflictCheck?: boolean;
+  /** Never recognize our own commit after an ambiguous PUT (commits it twice). */
+  skipCommitResolution?: boolean;
 }
 
 export interface CommitResult {
@@ -57,10 +66,11 @@ export async function commit(store: ObjectStore, request: CommitRequest): Promis
     const body = serializeActions([{ commitInfo }, ...request.actions]);
     const key = commitKey(request.table, version);
     const outcome = await putIfAbsent(store, key, body, {
-      isOurs: (existing) => new TextDecoder().decode(existing).includes(`"txnId":"${txnId}"`),
+      isOurs: (existing) =>
+        !request.unsafe?.skipCommitResolution && new TextDecoder().decode(existing).includes(`"txnId":"${txnId}"`),
     });
     if (outcome.created) return { version, skipped };
-    checkConflict(parseActions(outcome.existing, key), version, readFiles);
+    if (!request.unsafe?.skipConflictCheck) checkConflict(parseActions(outcome.existing, key), version, readFiles);
   }
 }
 

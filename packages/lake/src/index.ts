@@ -1,6 +1,13 @@
 export * from './actions.js';
 export { CHECKPOINT_COLUMNS, type CheckpointResult, writeCheckpoint } from './checkpoint.js';
-export { type CommitRequest, type CommitResult, checkConflict, commit, ENGINE_INFO } from './commit.js';
+export {
+  type CommitRequest,
+  type CommitResult,
+  checkConflict,
+  type UnsafeOptions,
+  commit,
+  ENGINE_INFO,
+} from './commit.js';
 export * from './errors.js';
 export { type CreateTableOptions, Lake, type LakeOptions } from './lake.js';
 export * from './paths.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Meter, metered, type ObjectStore } from '@bucketdb/store';
 import { READER_VERSION, WRITER_VERSION } from './actions.js';
-import { commit } from './commit.js';
+import { commit, type UnsafeOptions } from './commit.js';
 import { Duck } from './duck.js';
 import { isLakeError, LakeArgumentError, TableExistsError } from './errors.js';
 import { FileCache } from './file-cache.js';
@@ -25,6 +25,8 @@ export interface LakeOptions {
   checkpointInterval?: number;
   /** DuckDB worker threads (default: DuckDB's choice). */
   threads?: number;
+  /** Deliberately broken commits, only for the negative tests of the correctness checkers. */
+  unsafe?: UnsafeOptions;
 }
 
 export interface CreateTableOptions {
@@ -65,6 +67,7 @@ export class Lake {
         workDir,
         now: options.now ?? Date.now,
         checkpointInterval: options.checkpointInterval ?? 10,
+        ...(options.unsafe ? { unsafe: options.unsafe } : {}),
       },
       meter,
       options.cacheDir === undefined,

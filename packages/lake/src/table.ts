@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@bucketdb/store';
 import { type Action, type AddFile, checkWritable, type RemoveFile } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { commit } from './commit.js';
+import { commit, type UnsafeOptions } from './commit.js';
 import type { Duck, DuckSession } from './duck.js';
 import { isLakeError, LakeArgumentError, UnsupportedFeatureError } from './errors.js';
 import type { FileCache } from './file-cache.js';
@@ -20,6 +20,7 @@ export interface TableContext {
   now: () => number;
   /** Write a checkpoint after every this many commits (the table's delta.checkpointInterval wins). */
   checkpointInterval: number;
+  unsafe?: UnsafeOptions;
 }
 
 /** Rows as objects, or local files (.parquet, .csv, .json/.jsonl). */
@@ -220,6 +221,7 @@ export class DeltaTable {
           operationParameters: parameters,
           readFiles: built.readFiles,
           now: this.#ctx.now,
+          ...(this.#ctx.unsafe ? { unsafe: this.#ctx.unsafe } : {}),
         });
         const result: WriteResult = {
           version,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapConcurrent, type ObjectStore } from '@bucketdb/store';
+import { backoff, isStoreError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
 import type { AddFile } from './actions.js';
 import type { DuckSession, Json } from './duck.js';
 import { InvalidDataError, InvalidRowsError, isLakeError, SchemaMismatchError } from './errors.js';
@@ -196,9 +196,19 @@ export async function writeStaged(s: DuckSession, target: WriteTarget): Promise<
       });
     }
     await mapConcurrent(files, 4, async (f, i) => {
-      await target.store.put(`${target.table}/${f.relative}`, createReadStream(f.local), {
-        contentLength: (adds[i] as AddFile).size,
-      });
+      // A fresh key per file, so repeating a PUT whose outcome is unknown is harmless.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await target.store.put(`${target.table}/${f.relative}`, createReadStream(f.local), {
+            contentLength: (adds[i] as AddFile).size,
+          });
+          return;
+        } catch (e) {
+          const retry = isStoreError(e) && (e.retryable || e.code === 'AmbiguousWrite');
+          if (!retry || attempt >= 4) throw e;
+          await backoff(attempt);
+        }
+      }
     });
     return adds;
   } finally {

@@ -15,3 +15,4 @@ export { formatReport, type QueryReport, type QueryResult, rewriteAsOf, type Tab
 export { type DeltaType, type Field, PRIMITIVE_TYPES, type Schema, type SchemaInput, schemaFrom } from './schema.js';
 export { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
 export { DeltaTable, type WriteInput, type WriteOptions, type WriteResult } from './table.js';
+export { DEFAULT_RETENTION_MS, type VacuumOptions, type VacuumResult } from './vacuum.js';

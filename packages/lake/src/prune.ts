@@ -250,7 +250,7 @@ export function skipFile(
     const slack = field.type === 'timestamp' ? 1 : 0;
     if (partitionColumns.includes(field.name)) {
       const raw = add.partitionValues[field.name];
-      if (raw === null || raw === undefined) return 'partition'; // NULL never satisfies a comparison
+      if (raw === null || raw === undefined || raw === '') return 'partition'; // NULL never satisfies a comparison
       const v = fromStored(field.type, raw);
       if (v !== undefined && !rangeMayMatch(v, v, c.op, keys, 0)) return 'partition';
       continue;

@@ -10,6 +10,7 @@ import { dataKey } from './paths.js';
 import { skipFile, tableRefs } from './prune.js';
 import { duckType, ident, literal } from './schema.js';
 import { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
+import { vacuum, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { stageFiles, stageRows, stageSql, writeStaged } from './writer.js';
 
 export interface TableContext {
@@ -143,6 +144,11 @@ export class DeltaTable {
         };
       },
     );
+  }
+
+  /** Deletes data files that no version inside the retention period needs. */
+  vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return vacuum(this.#ctx.store, this.log(), this.#ctx.now(), options);
   }
 
   /** Writes a checkpoint of the given (default: latest) version. */
@@ -336,7 +342,8 @@ export function fileSelect(snap: Snapshot, f: AddFile, localPath: string | reado
     const type = duckType(field.type);
     if (!parts.includes(field.name)) return `CAST(${ident(field.name)} AS ${type}) AS ${ident(field.name)}`;
     const v = f.partitionValues[field.name];
-    return `CAST(${v === null || v === undefined ? 'NULL' : literal(v)} AS ${type}) AS ${ident(field.name)}`;
+    // An empty partition value means null (protocol: Partition Value Serialization).
+    return `CAST(${v === null || v === undefined || v === '' ? 'NULL' : literal(v)} AS ${type}) AS ${ident(field.name)}`;
   });
   const paths = (typeof localPath === 'string' ? [localPath] : localPath).map(literal).join(', ');
   return `SELECT ${cols.join(', ')} FROM read_parquet([${paths}], union_by_name = true)`;

@@ -165,7 +165,8 @@ export async function writeStaged(s: DuckSession, target: WriteTarget): Promise<
     const values: Record<string, string | null> = {};
     const where = partitionBy.map((c) => {
       const v = part[c] as Json;
-      values[c] = v === null ? null : String(v);
+      // The protocol reads an empty partition value as null, so '' and null share a partition.
+      values[c] = v === null || v === '' ? null : String(v);
       return v === null ? `${ident(c)} IS NULL` : `CAST(${ident(c)} AS VARCHAR) = ${literal(String(v))}`;
     });
     await s.run(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerKvCommand } from './commands/kv.js';
+import { registerLakeCommand } from './commands/lake.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSqlCommand } from './commands/sql.js';
 
@@ -30,5 +31,6 @@ Examples:
   registerServerCommand(program);
   registerSqlCommand(program);
   registerKvCommand(program);
+  registerLakeCommand(program);
   return program;
 }

@@ -191,7 +191,7 @@ describe('refusals', () => {
     await lake.createTable('x', { schema: { id: 'long' } });
     await expect(lake.createTable('x', { schema: { id: 'long' } })).rejects.toMatchObject({ code: 'TableExists' });
     await expect(lake.createTable('y', { schema: { id: 'map<string,int>' } })).rejects.toMatchObject({
-      code: 'UnsupportedFeature',
+      code: 'InvalidArgument',
     });
     await expect(lake.createTable('y', { schema: { id: 'long' }, partitionBy: ['nope'] })).rejects.toMatchObject({
       code: 'InvalidArgument',

@@ -1,0 +1,39 @@
+import { writeFile } from 'node:fs/promises';
+import { runCli, tempDir } from '@bucketdb/testkit';
+import { describe, expect, it } from 'vitest';
+
+describe('bucketdb lake', () => {
+  it('creates, appends, queries with an explain report, usage errors exit 2', async () => {
+    await using dir = await tempDir('lake-cli');
+    const store = `${dir.path}/data`;
+    await writeFile(`${dir.path}/t.csv`, 'id,city,fare\n1,ams,3.5\n2,ber,4\n3,ams,10\n');
+    const create = await runCli([
+      'lake',
+      'create',
+      store,
+      'trips',
+      '--schema',
+      'id:long,city:string,fare:double',
+      '--partition-by',
+      'city',
+    ]);
+    expect(create.code, create.stderr).toBe(0);
+    const append = await runCli(['lake', 'append', store, 'trips', `${dir.path}/t.csv`]);
+    expect(append.code, append.stderr).toBe(0);
+    expect(JSON.parse(append.stdout)).toMatchObject({ version: 1, rows: 3, filesAdded: 2 });
+    const query = await runCli([
+      'lake',
+      'query',
+      store,
+      "SELECT sum(fare) AS s FROM trips WHERE city = 'ams'",
+      '--json',
+      '--explain',
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual({ s: 13.5 });
+    expect(query.stderr).toMatch(/trips \(version 1\): 2 files, skipped 1 by partition and 0 by min\/max, read 1/);
+    const missing = await runCli(['lake', 'create', store, 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--schema <columns>'");
+  });
+});

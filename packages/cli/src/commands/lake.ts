@@ -1,0 +1,227 @@
+import { formatReport, isLakeError, Lake, type QueryResult } from '@bucketdb/lake';
+import { openStore } from '@bucketdb/store';
+import { type Command, InvalidArgumentError } from 'commander';
+
+/** Exit codes of `bucketdb lake`: 2 for usage errors (bad arguments, bad schema or SQL), 1 for the rest. */
+export const LAKE_EXIT = { ok: 0, error: 1, usage: 2 } as const;
+
+const STORE_ARG = 'store URL: ./dir, file:///abs/dir, s3://bucket/prefix?endpoint=URL';
+const USAGE_CODES = ['InvalidArgument', 'SchemaMismatch', 'InvalidRows', 'QueryFailed', 'TableExists'];
+
+export function registerLakeCommand(program: Command): void {
+  const lake = program
+    .command('lake')
+    .description('Delta Lake tables of Parquet on the bucket, queried with SQL through DuckDB')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : LAKE_EXIT.usage))
+    .addHelpText(
+      'after',
+      `
+Tables are Delta Lake tables under <store>/<table>/: Athena, Spark, Trino and delta-rs read them.
+Queries fetch only the files that partition values and min/max statistics cannot rule out.
+
+Exit codes: 0 ok, 1 error (conflict, store failure, unsupported table), 2 usage error.
+
+Examples:
+  bucketdb lake create ./data trips --schema id:long,city:string,fare:double --partition-by city
+  bucketdb lake append ./data trips trips-2026-01.parquet more.csv
+  bucketdb lake query ./data "SELECT city, avg(fare) FROM trips WHERE city = 'ams' GROUP BY 1" --explain
+  bucketdb lake query ./data "SELECT count(*) FROM trips VERSION AS OF 3"
+  bucketdb lake history ./data trips
+  bucketdb lake optimize ./data trips --sort-by id
+  bucketdb lake vacuum ./data trips --retention-hours 168`,
+    );
+
+  lake
+    .command('create')
+    .description('create a table')
+    .argument('<store>', STORE_ARG)
+    .argument('<table>', 'table name (a path under the store)')
+    .requiredOption(
+      '--schema <columns>',
+      'columns as name:type,… (string, long, integer, short, byte, double, float, boolean, date, timestamp, binary, decimal(p;s))',
+      parseSchema,
+    )
+    .option('--partition-by <columns>', 'partition columns, comma-separated', list)
+    .action(async (url: string, table: string, options: { schema: Record<string, string>; partitionBy?: string[] }) => {
+      await withLake(url, async (l) => {
+        await l.createTable(table, { schema: options.schema, partitionBy: options.partitionBy ?? [] });
+        print({ table, version: 0 });
+      });
+    });
+
+  lake
+    .command('append')
+    .description('append Parquet, CSV or JSON (one object per line) files as one commit')
+    .argument('<store>', STORE_ARG)
+    .argument('<table>', 'table name')
+    .argument('<files...>', 'local files: .parquet, .csv, .json/.jsonl')
+    .option('--rows-per-file <n>', 'rows per data file at most', positiveInt)
+    .option('--sort-by <columns>', 'sort rows within each data file (tighter min/max for skipping)', list)
+    .action(
+      async (url: string, table: string, files: string[], options: { rowsPerFile?: number; sortBy?: string[] }) => {
+        await withLake(url, async (l) => {
+          const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : undefined;
+          progress?.(`loading ${files.length} file(s) into ${table}…`);
+          const result = await l.table(table).append({ files }, options);
+          progress?.('');
+          if (progress) process.stderr.write('\r');
+          print(result);
+        });
+      },
+    );
+
+  lake
+    .command('query')
+    .description("run SQL; table names are lake tables (t VERSION AS OF n, t TIMESTAMP AS OF '…' for time travel)")
+    .argument('<store>', STORE_ARG)
+    .argument('<sql>', 'the statement')
+    .option('--json', 'print rows as one JSON object per line')
+    .option('--explain', 'print files considered, skipped and fetched, bytes and cost, to stderr')
+    .action(async (url: string, sql: string, options: { json?: boolean; explain?: boolean }) => {
+      await withLake(url, async (l) => {
+        const result = await l.query(sql);
+        printRows(result, options.json === true);
+        if (options.explain) process.stderr.write(`${formatReport(result.report)}\n`);
+      });
+    });
+
+  for (const [name, description] of [
+    ['delete', 'delete the rows where a SQL predicate holds'],
+    ['history', "list the table's commits, newest first"],
+  ] as const) {
+    const cmd = lake
+      .command(name)
+      .description(description)
+      .argument('<store>', STORE_ARG)
+      .argument('<table>', 'table name');
+    if (name === 'delete') {
+      cmd.argument('<where>', 'SQL predicate').action(async (url: string, table: string, where: string) => {
+        await withLake(url, async (l) => print(await l.table(table).delete(where)));
+      });
+    } else {
+      cmd.action(async (url: string, table: string) => {
+        await withLake(url, async (l) => {
+          for (const h of await l.table(table).history()) {
+            print({
+              version: h.version,
+              timestamp: new Date(h.timestamp).toISOString(),
+              operation: h.commitInfo.operation,
+              parameters: h.commitInfo.operationParameters,
+            });
+          }
+        });
+      });
+    }
+  }
+
+  lake
+    .command('optimize')
+    .description('compact small files of each partition (a rewrite readers do not see as a change)')
+    .argument('<store>', STORE_ARG)
+    .argument('<table>', 'table name')
+    .option('--sort-by <columns>', 'sort the rewritten files by these columns', list)
+    .option('--target-mb <n>', 'files under this size are compacted (default 64)', positiveInt)
+    .action(async (url: string, table: string, options: { sortBy?: string[]; targetMb?: number }) => {
+      await withLake(url, async (l) => {
+        print(
+          await l.table(table).optimize({
+            ...(options.sortBy ? { sortBy: options.sortBy } : {}),
+            ...(options.targetMb ? { targetFileBytes: options.targetMb * 2 ** 20 } : {}),
+          }),
+        );
+      });
+    });
+
+  lake
+    .command('vacuum')
+    .description('delete data files no version inside the retention period needs')
+    .argument('<store>', STORE_ARG)
+    .argument('<table>', 'table name')
+    .option('--retention-hours <h>', 'keep files removed less than this long ago (default 168)', positiveNumber)
+    .option('--dry-run', 'list what would be deleted')
+    .option('--force', 'allow a retention under one hour')
+    .action(
+      async (url: string, table: string, options: { retentionHours?: number; dryRun?: boolean; force?: boolean }) => {
+        await withLake(url, async (l) => {
+          const result = await l.table(table).vacuum({
+            ...(options.retentionHours === undefined ? {} : { retentionMs: options.retentionHours * 3_600_000 }),
+            dryRun: options.dryRun === true,
+            force: options.force === true,
+          });
+          print({ deleted: result.deleted.length, kept: result.kept, dryRun: options.dryRun === true });
+          if (options.dryRun) for (const key of result.deleted) process.stdout.write(`${key}\n`);
+        });
+      },
+    );
+}
+
+async function withLake(url: string, run: (lake: Lake) => Promise<void>): Promise<void> {
+  let lake: Lake | undefined;
+  try {
+    const store = await openStore(url);
+    lake = await Lake.open({ store });
+    await run(lake);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = isLakeError(error) ? ` (${error.code})` : '';
+    process.stderr.write(`bucketdb: ${message}${code}\n`);
+    process.exitCode = isLakeError(error) && USAGE_CODES.includes(error.code) ? LAKE_EXIT.usage : LAKE_EXIT.error;
+  } finally {
+    await lake?.close();
+  }
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
+}
+
+function printRows(result: QueryResult, json: boolean): void {
+  if (json) {
+    for (const row of result.rows) print(row);
+    return;
+  }
+  const cells = [result.columns, ...result.rows.map((r) => result.columns.map((c) => cellText(r[c])))];
+  const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')
+      .trimEnd();
+  process.stdout.write(`${line(result.columns)}\n${widths.map((w) => '-'.repeat(w)).join('-+-')}\n`);
+  for (const row of cells.slice(1)) process.stdout.write(`${line(row)}\n`);
+  process.stdout.write(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`);
+}
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function parseSchema(value: string): Record<string, string> {
+  const schema: Record<string, string> = {};
+  for (const part of value.split(',')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+?)\s*$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`expected name:type, got ${JSON.stringify(part)}`);
+    schema[m[1] as string] = (m[2] as string).replace(';', ',');
+  }
+  return schema;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}

@@ -9,7 +9,7 @@ import { Duck } from './duck.js';
 import { isLakeError, LakeArgumentError, TableExistsError } from './errors.js';
 import { FileCache } from './file-cache.js';
 import { checkTableName } from './paths.js';
-import { runQuery, type QueryResult } from './query.js';
+import { type QueryOptions, type QueryResult, runQuery } from './query.js';
 import { type SchemaInput, schemaFrom } from './schema.js';
 import { DeltaTable, type TableContext } from './table.js';
 import { PARTITION_TYPES } from './writer.js';
@@ -132,8 +132,8 @@ export class Lake {
   }
 
   /** Runs SQL in which table names (optionally `VERSION AS OF n` / `TIMESTAMP AS OF '…'`) are lake tables. */
-  query(sql: string): Promise<QueryResult> {
-    return runQuery(this.#ctx, sql);
+  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    return runQuery(this.#ctx, sql, options);
   }
 
   async close(): Promise<void> {

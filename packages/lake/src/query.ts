@@ -73,7 +73,13 @@ export interface QueryContext {
  * cannot rule out are fetched (through the metered store, into the local cache) and DuckDB runs
  * the statement over views of just those files.
  */
-export async function runQuery(ctx: QueryContext, sql: string): Promise<QueryResult> {
+export interface QueryOptions {
+  /** Use partition values and min/max statistics to skip files (default true; off for baselines). */
+  skipping?: boolean;
+}
+
+export async function runQuery(ctx: QueryContext, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+  const skipping = options.skipping ?? true;
   const started = performance.now();
   const meter = new Meter();
   const store = metered(ctx.store, meter);
@@ -108,7 +114,7 @@ export async function runQuery(ctx: QueryContext, sql: string): Promise<QueryRes
       keep.set(ref.name, kept);
       byStats.set(ref.name, stats);
       for (const f of snap.files.values()) {
-        const reason = skipFile(f, snap.schema, snap.metadata.partitionColumns, ref.conjuncts);
+        const reason = skipping ? skipFile(f, snap.schema, snap.metadata.partitionColumns, ref.conjuncts) : undefined;
         if (reason === undefined) kept.add(f);
         else if (reason === 'stats') stats.add(f);
       }

@@ -92,7 +92,8 @@ async function check(base: ObjectStore, ops: readonly Op[]): Promise<string[]> {
   const txns = new Set<string>();
   const versions: number[] = [];
   for await (const e of base.list({ prefix: logPrefix('t') })) {
-    const m = e.kind === 'object' ? /(\d{20})\.json$/.exec(e.key) : null;
+    if (e.kind !== 'object') continue;
+    const m = /(\d{20})\.json$/.exec(e.key);
     if (!m) continue;
     versions.push(Number(m[1]));
     const info = parseActions((await base.get(e.key)).body, e.key).find((a) => 'commitInfo' in a);

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames, tempDir } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,7 +124,6 @@ describe('lake files', () => {
       await expect(t.append([{ id: 'x', name: 'y' }])).rejects.toMatchObject({ code: 'InvalidRows' });
       await expect(t.append([{ id: 1, other: 'y' }])).rejects.toMatchObject({ code: 'SchemaMismatch' });
       expect((await t.snapshot()).version).toBe(1);
-      void readFile;
     } finally {
       await lake.close();
     }

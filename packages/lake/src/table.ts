@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '@bucketdb/store';
 import { type Action, type AddFile, checkWritable, type RemoveFile } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';

@@ -42,6 +42,7 @@ export async function writeCheckpoint(
   tombstoneRetentionMs = DEFAULT_TOMBSTONE_RETENTION_MS,
 ): Promise<CheckpointResult> {
   const actions: Action[] = [{ protocol: snapshot.protocol }, { metaData: snapshot.metadata }];
+  for (const txn of snapshot.txns.values()) actions.push({ txn });
   for (const add of snapshot.files.values()) actions.push({ add: { ...add, dataChange: false } });
   for (const remove of snapshot.tombstones.values()) {
     if ((remove.deletionTimestamp ?? 0) >= now - tombstoneRetentionMs) {

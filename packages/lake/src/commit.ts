@@ -70,13 +70,24 @@ export async function commit(store: ObjectStore, request: CommitRequest): Promis
         !request.unsafe?.skipCommitResolution && new TextDecoder().decode(existing).includes(`"txnId":"${txnId}"`),
     });
     if (outcome.created) return { version, skipped };
-    if (!request.unsafe?.skipConflictCheck) checkConflict(parseActions(outcome.existing, key), version, readFiles);
+    if (!request.unsafe?.skipConflictCheck) {
+      const appIds = new Set(request.actions.flatMap((a) => ('txn' in a ? [a.txn.appId] : [])));
+      checkConflict(parseActions(outcome.existing, key), version, readFiles, appIds);
+    }
   }
 }
 
 /** The protocol's conflict rules for a winning commit against our transaction. */
-export function checkConflict(winner: readonly Action[], version: number, readFiles: ReadonlySet<string>): void {
+export function checkConflict(
+  winner: readonly Action[],
+  version: number,
+  readFiles: ReadonlySet<string>,
+  appIds: ReadonlySet<string> = new Set(),
+): void {
   for (const a of winner) {
+    if ('txn' in a && appIds.has(a.txn.appId)) {
+      throw new CommitConflictError('ConcurrentTransaction', version, `application ${a.txn.appId} committed meanwhile`);
+    }
     if ('metaData' in a) throw new CommitConflictError('MetadataChanged', version, 'the table metadata changed');
     if ('protocol' in a) throw new CommitConflictError('ProtocolChanged', version, 'the table protocol changed');
     if ('remove' in a && readFiles.has(a.remove.path)) {

@@ -71,7 +71,8 @@ export class UnsupportedFeatureError extends LakeError {
 
 /** A concurrent commit changed what this transaction read; nothing of ours was committed. */
 export class CommitConflictError extends LakeError {
-  readonly kind: 'MetadataChanged' | 'ConcurrentDeleteRead' | 'ProtocolChanged' | 'TooManyRetries';
+  readonly kind:
+    'MetadataChanged' | 'ConcurrentDeleteRead' | 'ConcurrentTransaction' | 'ProtocolChanged' | 'TooManyRetries';
   readonly version: number;
 
   constructor(kind: CommitConflictError['kind'], version: number, detail: string) {

@@ -9,6 +9,7 @@ import {
   parseActions,
   type Protocol,
   type RemoveFile,
+  type Txn,
 } from './actions.js';
 import type { Duck } from './duck.js';
 import { CorruptLogError, isLakeError, TableNotFoundError, VersionNotFoundError } from './errors.js';
@@ -29,6 +30,8 @@ export interface Snapshot {
   files: Map<string, AddFile>;
   /** Removed files by path (tombstones kept for vacuum's retention and checkpoints). */
   tombstones: Map<string, RemoveFile>;
+  /** The latest transaction identifier (`txn` action) per application id. */
+  txns: Map<string, Txn>;
 }
 
 export interface LogListing {
@@ -113,7 +116,7 @@ export class DeltaLog {
       );
     }
     const cp = Math.max(-1, ...[...listing.checkpoints.keys()].filter((v) => v <= version));
-    const state: Replay = { files: new Map(), tombstones: new Map() };
+    const state: Replay = { files: new Map(), tombstones: new Map(), txns: new Map() };
     if (cp >= 0) this.#apply(state, await this.#readCheckpoint(cp, listing.checkpoints.get(cp) ?? []));
     const versions: number[] = [];
     for (let v = cp + 1; v <= version; v++) {
@@ -146,6 +149,7 @@ export class DeltaLog {
       schema: parseSchemaString(state.metadata.schemaString),
       files: state.files,
       tombstones: state.tombstones,
+      txns: state.txns,
     };
   }
 
@@ -194,7 +198,7 @@ export class DeltaLog {
       } else if ('remove' in a) {
         state.files.delete(a.remove.path);
         state.tombstones.set(a.remove.path, a.remove);
-      }
+      } else if ('txn' in a) state.txns.set(a.txn.appId, a.txn);
     }
   }
 
@@ -233,6 +237,7 @@ interface Replay {
   metadata?: Metadata;
   files: Map<string, AddFile>;
   tombstones: Map<string, RemoveFile>;
+  txns: Map<string, Txn>;
 }
 
 /** Checkpoint structs have every field; absent optional fields come back null. */

@@ -31,6 +31,11 @@ export interface WriteOptions {
   sortBy?: readonly string[];
   /** Attempts after a commit conflict for operations that read files (default 5). */
   retries?: number;
+  /**
+   * An application's transaction identifier, committed with the data (the protocol's `txn`
+   * action): incremental loaders record how far they got, atomically with what they loaded.
+   */
+  txn?: { appId: string; version: number };
 }
 
 export interface WriteResult {
@@ -69,10 +74,13 @@ export class DeltaTable {
 
   /** Adds rows (a blind append: never conflicts with concurrent writers except on metadata). */
   async append(input: WriteInput, options: WriteOptions = {}): Promise<WriteResult> {
-    return this.#write('WRITE', { mode: 'Append' }, options, async (s, snap) => {
+    // With a txn the caller decides what to load from the recorded progress: never retry for it.
+    const opts = options.txn ? { ...options, retries: 0 } : options;
+    return this.#write('WRITE', { mode: 'Append' }, opts, async (s, snap) => {
       const rows = await this.#stage(s, snap, input);
       const adds = rows === 0 ? [] : await this.#writeStaged(s, snap, options);
-      return { rows, actions: adds.map((add) => ({ add })), readFiles: new Set<string>() };
+      const txn: Action[] = options.txn ? [{ txn: { ...options.txn, lastUpdated: this.#ctx.now() } }] : [];
+      return { rows, actions: [...txn, ...adds.map((add): Action => ({ add }))], readFiles: new Set<string>() };
     });
   }
 

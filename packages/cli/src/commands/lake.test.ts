@@ -1,4 +1,7 @@
 import { writeFile } from 'node:fs/promises';
+import { Lake } from '@bucketdb/lake';
+import { open as openSql } from '@bucketdb/sql';
+import { openStore } from '@bucketdb/store';
 import { runCli, tempDir } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 
@@ -35,5 +38,38 @@ describe('bucketdb lake', () => {
     const missing = await runCli(['lake', 'create', store, 'x']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--schema <columns>'");
+  });
+
+  it('ingests a bucketdb SQL table incrementally', async () => {
+    await using dir = await tempDir('lake-ingest');
+    const sqlUrl = `${dir.path}/sql`;
+    const db = await openSql(sqlUrl);
+    await db.exec(
+      "create table orders(id integer primary key, item text, price real); insert into orders(item, price) values ('a', 2.5), ('b', null), ('c', 4)",
+    );
+    await db.close();
+    const ingest = await runCli([
+      'lake',
+      'ingest',
+      `${dir.path}/lake`,
+      'orders',
+      '--from-sql',
+      sqlUrl,
+      '--sql-table',
+      'orders',
+      '--batch',
+      '2',
+    ]);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(JSON.parse(ingest.stdout)).toEqual({ rows: 3, batches: 2, lastKey: 3 });
+    const store = await openStore(`${dir.path}/lake`);
+    const lake = await Lake.open({ store });
+    expect((await lake.query('SELECT id, item, price FROM orders ORDER BY id')).rows).toEqual([
+      { id: '1', item: 'a', price: 2.5 },
+      { id: '2', item: 'b', price: null },
+      { id: '3', item: 'c', price: 4 },
+    ]);
+    await lake.close();
+    await store.close();
   });
 });

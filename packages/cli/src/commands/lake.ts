@@ -1,4 +1,5 @@
-import { formatReport, isLakeError, Lake, type QueryResult } from '@bucketdb/lake';
+import { formatReport, ingest, isLakeError, Lake, type QueryResult } from '@bucketdb/lake';
+import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
 import { type Command, InvalidArgumentError } from 'commander';
 
@@ -28,7 +29,8 @@ Examples:
   bucketdb lake query ./data "SELECT count(*) FROM trips VERSION AS OF 3"
   bucketdb lake history ./data trips
   bucketdb lake optimize ./data trips --sort-by id
-  bucketdb lake vacuum ./data trips --retention-hours 168`,
+  bucketdb lake vacuum ./data trips --retention-hours 168
+  bucketdb lake ingest ./data orders --from-sql ./bucketdb-data/main --sql-table orders`,
     );
 
   lake
@@ -115,6 +117,42 @@ Examples:
   }
 
   lake
+    .command('ingest')
+    .description('copy new rows of a bucketdb SQL table into a lake table, exactly once (creates the table if needed)')
+    .argument('<store>', STORE_ARG)
+    .argument('<table>', 'lake table name')
+    .requiredOption('--from-sql <db-url>', 'the bucketdb SQL database (as for `bucketdb sql`)')
+    .requiredOption('--sql-table <name>', 'the SQL table to copy')
+    .option('--key <column>', 'an integer column that only grows (default: the INTEGER PRIMARY KEY)')
+    .option('--batch <n>', 'rows per commit (default 10000)', positiveInt)
+    .action(async (url: string, table: string, options: IngestCliOptions) => {
+      await withLake(url, async (l) => {
+        const db = await openSql(options.fromSql);
+        try {
+          const source = sqlTableSource(db, options.sqlTable, options.key);
+          const { key, schema } = await source.describe();
+          let lakeTable = l.table(table);
+          const exists = await lakeTable.snapshot().then(
+            () => true,
+            (e: unknown) => (isLakeError(e, 'TableNotFound') ? false : Promise.reject(e)),
+          );
+          if (!exists) lakeTable = await l.createTable(table, { schema });
+          const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : undefined;
+          const result = await ingest(lakeTable, source, {
+            appId: `bucketdb-sql:${options.fromSql}#${options.sqlTable}`,
+            key,
+            ...(options.batch === undefined ? {} : { batch: options.batch }),
+            onBatch: (p) => progress?.(`${p.rows} rows, up to ${key} ${p.lastKey}, version ${p.version}`),
+          });
+          if (progress) process.stderr.write('\n');
+          print(result);
+        } finally {
+          await db.close();
+        }
+      });
+    });
+
+  lake
     .command('optimize')
     .description('compact small files of each partition (a rewrite readers do not see as a change)')
     .argument('<store>', STORE_ARG)
@@ -155,6 +193,46 @@ Examples:
     );
 }
 
+interface IngestCliOptions {
+  fromSql: string;
+  sqlTable: string;
+  key?: string;
+  batch?: number;
+}
+
+const SQLITE_TYPES: [RegExp, string][] = [
+  [/INT/i, 'long'],
+  [/REAL|FLOA|DOUB/i, 'double'],
+  [/BLOB/i, 'binary'],
+  [/NUM|DEC/i, 'double'],
+];
+
+/** Rows of one bucketdb SQL table in key order, as an ingest source. */
+function sqlTableSource(db: Awaited<ReturnType<typeof openSql>>, table: string, keyOption: string | undefined) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new InvalidArgumentError(`not a table name: ${table}`);
+  let key = keyOption;
+  return {
+    async describe(): Promise<{ key: string; schema: Record<string, string> }> {
+      const columns = await db.query<{ name: string; type: string; pk: number }>(`PRAGMA table_info(${table})`);
+      if (columns.length === 0) throw new InvalidArgumentError(`no SQL table ${JSON.stringify(table)}`);
+      key ??= columns.find((c) => c.pk === 1 && /^INTEGER$/i.test(c.type))?.name;
+      if (key === undefined || !columns.some((c) => c.name === key)) {
+        throw new InvalidArgumentError(`give --key: an integer column of ${table} that only grows`);
+      }
+      const schema: Record<string, string> = {};
+      for (const c of columns) schema[c.name] = SQLITE_TYPES.find(([re]) => re.test(c.type))?.[1] ?? 'string';
+      return { key, schema };
+    },
+    async read(after: number | undefined, limit: number): Promise<Record<string, unknown>[]> {
+      const k = `"${key as string}"`;
+      return db.query(`SELECT * FROM ${table} WHERE ${k} > ? ORDER BY ${k} LIMIT ?`, [
+        after ?? Number.MIN_SAFE_INTEGER,
+        limit,
+      ]);
+    },
+  };
+}
+
 async function withLake(url: string, run: (lake: Lake) => Promise<void>): Promise<void> {
   let lake: Lake | undefined;
   try {
@@ -165,7 +243,8 @@ async function withLake(url: string, run: (lake: Lake) => Promise<void>): Promis
     const message = error instanceof Error ? error.message : String(error);
     const code = isLakeError(error) ? ` (${error.code})` : '';
     process.stderr.write(`bucketdb: ${message}${code}\n`);
-    process.exitCode = isLakeError(error) && USAGE_CODES.includes(error.code) ? LAKE_EXIT.usage : LAKE_EXIT.error;
+    const usage = error instanceof InvalidArgumentError || (isLakeError(error) && USAGE_CODES.includes(error.code));
+    process.exitCode = usage ? LAKE_EXIT.usage : LAKE_EXIT.error;
   } finally {
     await lake?.close();
   }

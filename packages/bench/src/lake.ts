@@ -316,8 +316,9 @@ distance, fare, tip, payment), partitioned by month, cut into about ${FILES} fil
 PUT p50 50 / p99 300 ms, see docs/design/store-wrappers.md) and the meter, priced at S3 Standard us-east-1.
 "Cold" is a new \`Lake\` with an empty local cache (a fresh Lambda, say): it lists the log, reads the commits
 and fetches every data file the query needs. "Warm" is the same process again: files come from the local
-cache, the log is still listed and the newest commit read, so the answer stays current. The ceiling is DuckDB
+cache and a HEAD of the next commit number confirms the snapshot is current (no LIST). The ceiling is DuckDB
 reading the same rows from one local Parquet file. Every answer is checked against the ceiling's.
+Timings come from 2 cores shared with other jobs: expect run-to-run spread of up to 2x in the cold rows.
 
 ## Load
 

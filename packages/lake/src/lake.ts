@@ -67,6 +67,7 @@ export class Lake {
         workDir,
         now: options.now ?? Date.now,
         checkpointInterval: options.checkpointInterval ?? 10,
+        listings: new Map(),
         ...(options.unsafe ? { unsafe: options.unsafe } : {}),
       },
       meter,

@@ -3,7 +3,7 @@ import { openTestBackend, runTs, TEST_CREDENTIALS, testBackendNames } from '@buc
 import { describe, expect, it } from 'vitest';
 import { Lake } from './index.js';
 
-const WRITERS = 3;
+const WRITERS = 2;
 const APPENDS = 2;
 /** s3:// URLs carry no credentials: children take the test server's from the environment. */
 const CHILD_ENV = {

@@ -6,7 +6,7 @@ import type { FileCache } from './file-cache.js';
 import { checkTableName, dataKey } from './paths.js';
 import { skipFile, tableNames, tableRefs } from './prune.js';
 import { duckType, ident, literal } from './schema.js';
-import { DeltaLog, type Snapshot } from './snapshot.js';
+import { DeltaLog, type LogListing, type Snapshot } from './snapshot.js';
 import { fileSelect } from './table.js';
 
 export interface TableScan {
@@ -66,6 +66,7 @@ export interface QueryContext {
   store: ObjectStore;
   duck: Duck;
   cache: FileCache;
+  listings?: Map<string, LogListing>;
 }
 
 /**
@@ -93,7 +94,7 @@ export async function runQuery(ctx: QueryContext, sql: string, options: QueryOpt
       const { table, ...target } = parseName(name);
       try {
         checkTableName(table);
-        snapshots.set(name, await new DeltaLog(store, ctx.cache, ctx.duck, table).snapshot(target));
+        snapshots.set(name, await new DeltaLog(store, ctx.cache, ctx.duck, table, ctx.listings).snapshot(target));
       } catch (e) {
         // Not a lake table (a DuckDB function's table, a typo): DuckDB will say so itself.
         if (!isLakeError(e, 'TableNotFound') && !isLakeError(e, 'InvalidArgument')) throw e;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type ListedObject, mapConcurrent, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, type ListedObject, mapConcurrent, type ObjectStore } from '@bucketdb/store';
 import {
   type Action,
   type AddFile,
@@ -14,7 +14,7 @@ import {
 import type { Duck } from './duck.js';
 import { CorruptLogError, isLakeError, TableNotFoundError, VersionNotFoundError } from './errors.js';
 import type { FileCache } from './file-cache.js';
-import { logPrefix, parseLogKey } from './paths.js';
+import { commitKey, logPrefix, parseLogKey } from './paths.js';
 import { parseSchemaString, type Schema } from './schema.js';
 
 /** A table's state at one version: the result of log replay. */
@@ -58,15 +58,46 @@ export class DeltaLog {
   readonly #store: ObjectStore;
   readonly #cache: FileCache;
   readonly #duck: Duck;
+  readonly #listings: Map<string, LogListing> | undefined;
 
-  constructor(store: ObjectStore, cache: FileCache, duck: Duck, table: string) {
+  /**
+   * `listings`, shared by the logs of one process, lets a later `list()` skip the LIST: commits
+   * are numbered without gaps and created put-if-absent, so HEAD of the next numbers until one is
+   * absent finds every newer commit (strongly consistent, like a LIST, at a GET's price).
+   * Checkpoints written meanwhile are not seen; the commits after the known one are replayed.
+   */
+  constructor(store: ObjectStore, cache: FileCache, duck: Duck, table: string, listings?: Map<string, LogListing>) {
     this.#store = store;
     this.#cache = cache;
     this.#duck = duck;
     this.table = table;
+    this.#listings = listings;
   }
 
   async list(): Promise<LogListing> {
+    const known = this.#listings?.get(this.table);
+    if (known !== undefined && known.commits.size > 0) {
+      const commits = new Map(known.commits);
+      for (let v = Math.max(...commits.keys()) + 1; ; v++) {
+        const key = commitKey(this.table, v);
+        try {
+          const info = await this.#store.head(key);
+          commits.set(v, { kind: 'object', key, size: info.size, etag: info.etag, lastModified: info.lastModified });
+        } catch (e) {
+          if (isStoreError(e, 'NotFound')) break;
+          throw e;
+        }
+      }
+      const listing = { commits, checkpoints: known.checkpoints };
+      this.#listings?.set(this.table, listing);
+      return listing;
+    }
+    const listing = await this.#listAll();
+    if (listing.commits.size > 0) this.#listings?.set(this.table, listing);
+    return listing;
+  }
+
+  async #listAll(): Promise<LogListing> {
     const commits = new Map<number, ListedObject>();
     const parts = new Map<number, Map<string, ListedObject[]>>();
     for await (const entry of this.#store.list({ prefix: logPrefix(this.table) })) {
@@ -105,7 +136,19 @@ export class DeltaLog {
   }
 
   async snapshot(target: SnapshotTarget = {}, given?: LogListing): Promise<Snapshot> {
-    const listing = given ?? (await this.list());
+    if (given === undefined && this.#listings?.has(this.table)) {
+      try {
+        return await this.#snapshot(target, await this.list());
+      } catch (e) {
+        // Another engine may have cleaned up commits our remembered listing still names: list afresh.
+        if (!isLakeError(e, 'VersionNotFound')) throw e;
+        this.#listings.delete(this.table);
+      }
+    }
+    return this.#snapshot(target, given ?? (await this.list()));
+  }
+
+  async #snapshot(target: SnapshotTarget, listing: LogListing): Promise<Snapshot> {
     if (listing.commits.size === 0 && listing.checkpoints.size === 0) throw new TableNotFoundError(this.table);
     const latest = Math.max(...listing.commits.keys(), ...listing.checkpoints.keys());
     let version = target.version ?? latest;

@@ -8,7 +8,7 @@ import type { FileCache } from './file-cache.js';
 import { dataKey } from './paths.js';
 import { skipFile, tableRefs } from './prune.js';
 import { duckType, ident, literal } from './schema.js';
-import { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
+import { DeltaLog, type HistoryEntry, type LogListing, type Snapshot, type SnapshotTarget } from './snapshot.js';
 import { vacuum, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { stageFiles, stageRows, stageSql, writeStaged } from './writer.js';
 
@@ -20,6 +20,8 @@ export interface TableContext {
   now: () => number;
   /** Write a checkpoint after every this many commits (the table's delta.checkpointInterval wins). */
   checkpointInterval: number;
+  /** Log listings this process has seen, so later reads probe for new commits instead of listing. */
+  listings: Map<string, LogListing>;
   unsafe?: UnsafeOptions;
 }
 
@@ -61,7 +63,7 @@ export class DeltaTable {
   }
 
   log(store: ObjectStore = this.#ctx.store): DeltaLog {
-    return new DeltaLog(store, this.#ctx.cache, this.#ctx.duck, this.name);
+    return new DeltaLog(store, this.#ctx.cache, this.#ctx.duck, this.name, this.#ctx.listings);
   }
 
   snapshot(target: SnapshotTarget = {}): Promise<Snapshot> {

@@ -38,9 +38,9 @@ describe('bucketdb lake', () => {
     const missing = await runCli(['lake', 'create', store, 'x']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--schema <columns>'");
-  });
+  }, 240_000);
 
-  it('ingests a bucketdb SQL table incrementally', async () => {
+  it('ingests a bucketdb SQL table incrementally; the lake sql shell reads it', async () => {
     await using dir = await tempDir('lake-ingest');
     const sqlUrl = `${dir.path}/sql`;
     const db = await openSql(sqlUrl);
@@ -62,6 +62,12 @@ describe('bucketdb lake', () => {
     ]);
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(JSON.parse(ingest.stdout)).toEqual({ rows: 3, batches: 2, lastKey: 3 });
+    const shell = await runCli(['lake', 'sql', `${dir.path}/lake`, '--json'], {
+      stdin: 'SELECT count(*) AS n\nFROM orders;\nSELECT nope FROM orders;\nSELECT max(id) AS m FROM orders;\n',
+    });
+    expect(shell.stdout.trim().split('\n')).toEqual(['{"n":"3"}', '{"m":"3"}']);
+    expect(shell.stderr).toContain('nope');
+    expect(shell.code).toBe(1);
     const store = await openStore(`${dir.path}/lake`);
     const lake = await Lake.open({ store });
     expect((await lake.query('SELECT id, item, price FROM orders ORDER BY id')).rows).toEqual([
@@ -71,5 +77,5 @@ describe('bucketdb lake', () => {
     ]);
     await lake.close();
     await store.close();
-  });
+  }, 240_000);
 });

@@ -1,6 +1,7 @@
 import { formatReport, ingest, isLakeError, Lake, type QueryResult } from '@bucketdb/lake';
 import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
+import { createInterface } from 'node:readline';
 import { type Command, InvalidArgumentError } from 'commander';
 
 /** Exit codes of `bucketdb lake`: 2 for usage errors (bad arguments, bad schema or SQL), 1 for the rest. */
@@ -30,6 +31,7 @@ Examples:
   bucketdb lake history ./data trips
   bucketdb lake optimize ./data trips --sort-by id
   bucketdb lake vacuum ./data trips --retention-hours 168
+  echo "SELECT count(*) FROM trips;" | bucketdb lake sql ./data
   bucketdb lake ingest ./data orders --from-sql ./bucketdb-data/main --sql-table orders`,
     );
 
@@ -84,6 +86,17 @@ Examples:
         const result = await l.query(sql);
         printRows(result, options.json === true);
         if (options.explain) process.stderr.write(`${formatReport(result.report)}\n`);
+      });
+    });
+
+  lake
+    .command('sql')
+    .description('a SQL shell over the lake: statements end with ";", .explain toggles the file/cost report')
+    .argument('<store>', STORE_ARG)
+    .option('--json', 'print rows as one JSON object per line')
+    .action(async (url: string, options: { json?: boolean }) => {
+      await withLake(url, async (l) => {
+        await shell(l, options.json === true);
       });
     });
 
@@ -231,6 +244,41 @@ function sqlTableSource(db: Awaited<ReturnType<typeof openSql>>, table: string, 
       ]);
     },
   };
+}
+
+/** Reads statements from stdin (a prompt on a TTY); an error is printed and the shell goes on. */
+async function shell(lake: Lake, json: boolean): Promise<void> {
+  const tty = process.stdin.isTTY === true;
+  const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'lake> ' } : {}) });
+  let explain = false;
+  let pending = '';
+  let failed = false;
+  rl.prompt?.();
+  for await (const line of rl) {
+    const trimmed = line.trim();
+    if (pending === '' && trimmed.startsWith('.')) {
+      if (trimmed === '.quit' || trimmed === '.exit') break;
+      if (trimmed === '.explain') explain = !explain;
+      else process.stderr.write('commands: .explain (toggle the report), .quit\n');
+      if (tty) rl.prompt();
+      continue;
+    }
+    pending += `${line}\n`;
+    if (!trimmed.endsWith(';')) continue;
+    const sql = pending.trim().replace(/;$/, '');
+    pending = '';
+    try {
+      const result = await lake.query(sql);
+      printRows(result, json);
+      if (explain) process.stderr.write(`${formatReport(result.report)}\n`);
+    } catch (error) {
+      failed = true;
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    if (tty) rl.prompt();
+  }
+  // A script (not a TTY) that hit an error exits non-zero, as `bucketdb sql` does.
+  if (failed && !tty) process.exitCode = LAKE_EXIT.error;
 }
 
 async function withLake(url: string, run: (lake: Lake) => Promise<void>): Promise<void> {

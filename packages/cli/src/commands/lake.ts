@@ -1,4 +1,5 @@
-import { formatReport, ingest, isLakeError, Lake, type QueryResult } from '@bucketdb/lake';
+// The lake (and DuckDB's native library) loads only when a lake command runs, not for every command.
+import type { Lake, QueryResult } from '@bucketdb/lake';
 import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
 import { createInterface } from 'node:readline';
@@ -85,7 +86,7 @@ Examples:
       await withLake(url, async (l) => {
         const result = await l.query(sql);
         printRows(result, options.json === true);
-        if (options.explain) process.stderr.write(`${formatReport(result.report)}\n`);
+        if (options.explain) process.stderr.write(`${(await loadLake()).formatReport(result.report)}\n`);
       });
     });
 
@@ -145,12 +146,14 @@ Examples:
           const source = sqlTableSource(db, options.sqlTable, options.key);
           const { key, schema } = await source.describe();
           let lakeTable = l.table(table);
+          const { isLakeError } = await loadLake();
           const exists = await lakeTable.snapshot().then(
             () => true,
             (e: unknown) => (isLakeError(e, 'TableNotFound') ? false : Promise.reject(e)),
           );
           if (!exists) lakeTable = await l.createTable(table, { schema });
           const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : undefined;
+          const { ingest } = await loadLake();
           const result = await ingest(lakeTable, source, {
             appId: `bucketdb-sql:${options.fromSql}#${options.sqlTable}`,
             key,
@@ -248,6 +251,7 @@ function sqlTableSource(db: Awaited<ReturnType<typeof openSql>>, table: string, 
 
 /** Reads statements from stdin (a prompt on a TTY); an error is printed and the shell goes on. */
 async function shell(lake: Lake, json: boolean): Promise<void> {
+  const { formatReport } = await loadLake();
   const tty = process.stdin.isTTY === true;
   const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'lake> ' } : {}) });
   let explain = false;
@@ -281,7 +285,10 @@ async function shell(lake: Lake, json: boolean): Promise<void> {
   if (failed && !tty) process.exitCode = LAKE_EXIT.error;
 }
 
+const loadLake = () => import('@bucketdb/lake');
+
 async function withLake(url: string, run: (lake: Lake) => Promise<void>): Promise<void> {
+  const { isLakeError, Lake } = await loadLake();
   let lake: Lake | undefined;
   try {
     const store = await openStore(url);

@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'SQL commits/s, requests per commit, s3db-style baseline, CPU vs better-sqlite3, open time',
   },
   kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
+  lake: {
+    file: 'lake.ts',
+    what: 'Delta tables on emulated S3: skipping, latency vs local DuckDB and bucketdb SQL, cost vs Athena/Aurora',
+  },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
   files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
 };

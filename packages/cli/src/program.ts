@@ -5,6 +5,7 @@ import { registerCpCommand } from './commands/cp.js';
 import { registerKvCommand } from './commands/kv.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerRmCommand } from './commands/rm.js';
+import { registerLakeCommand } from './commands/lake.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerSyncCommand } from './commands/sync.js';
@@ -40,5 +41,6 @@ Examples:
   registerLsCommand(program);
   registerRmCommand(program);
   registerCatCommand(program);
+  registerLakeCommand(program);
   return program;
 }

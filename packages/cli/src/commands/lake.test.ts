@@ -1,0 +1,81 @@
+import { writeFile } from 'node:fs/promises';
+import { Lake } from '@bucketdb/lake';
+import { open as openSql } from '@bucketdb/sql';
+import { openStore } from '@bucketdb/store';
+import { runCli, tempDir } from '@bucketdb/testkit';
+import { describe, expect, it } from 'vitest';
+
+describe('bucketdb lake', () => {
+  it('creates, appends, queries with an explain report, usage errors exit 2', async () => {
+    await using dir = await tempDir('lake-cli');
+    const store = `${dir.path}/data`;
+    await writeFile(`${dir.path}/t.csv`, 'id,city,fare\n1,ams,3.5\n2,ber,4\n3,ams,10\n');
+    const create = await runCli([
+      'lake',
+      'create',
+      store,
+      'trips',
+      '--schema',
+      'id:long,city:string,fare:double',
+      '--partition-by',
+      'city',
+    ]);
+    expect(create.code, create.stderr).toBe(0);
+    const append = await runCli(['lake', 'append', store, 'trips', `${dir.path}/t.csv`]);
+    expect(append.code, append.stderr).toBe(0);
+    expect(JSON.parse(append.stdout)).toMatchObject({ version: 1, rows: 3, filesAdded: 2 });
+    const query = await runCli([
+      'lake',
+      'query',
+      store,
+      "SELECT sum(fare) AS s FROM trips WHERE city = 'ams'",
+      '--json',
+      '--explain',
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual({ s: 13.5 });
+    expect(query.stderr).toMatch(/trips \(version 1\): 2 files, skipped 1 by partition and 0 by min\/max, read 1/);
+    const missing = await runCli(['lake', 'create', store, 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--schema <columns>'");
+  }, 240_000);
+
+  it('ingests a bucketdb SQL table incrementally; the lake sql shell reads it', async () => {
+    await using dir = await tempDir('lake-ingest');
+    const sqlUrl = `${dir.path}/sql`;
+    const db = await openSql(sqlUrl);
+    await db.exec(
+      "create table orders(id integer primary key, item text, price real); insert into orders(item, price) values ('a', 2.5), ('b', null), ('c', 4)",
+    );
+    await db.close();
+    const ingest = await runCli([
+      'lake',
+      'ingest',
+      `${dir.path}/lake`,
+      'orders',
+      '--from-sql',
+      sqlUrl,
+      '--sql-table',
+      'orders',
+      '--batch',
+      '2',
+    ]);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(JSON.parse(ingest.stdout)).toEqual({ rows: 3, batches: 2, lastKey: 3 });
+    const shell = await runCli(['lake', 'sql', `${dir.path}/lake`, '--json'], {
+      stdin: 'SELECT count(*) AS n\nFROM orders;\nSELECT nope FROM orders;\nSELECT max(id) AS m FROM orders;\n',
+    });
+    expect(shell.stdout.trim().split('\n')).toEqual(['{"n":"3"}', '{"m":"3"}']);
+    expect(shell.stderr).toContain('nope');
+    expect(shell.code).toBe(1);
+    const store = await openStore(`${dir.path}/lake`);
+    const lake = await Lake.open({ store });
+    expect((await lake.query('SELECT id, item, price FROM orders ORDER BY id')).rows).toEqual([
+      { id: '1', item: 'a', price: 2.5 },
+      { id: '2', item: 'b', price: null },
+      { id: '3', item: 'c', price: 4 },
+    ]);
+    await lake.close();
+    await store.close();
+  }, 240_000);
+});

@@ -1,0 +1,26 @@
+export * from './actions.js';
+export { CHECKPOINT_COLUMNS, type CheckpointResult, writeCheckpoint } from './checkpoint.js';
+export {
+  type CommitRequest,
+  type CommitResult,
+  checkConflict,
+  type UnsafeOptions,
+  commit,
+  ENGINE_INFO,
+} from './commit.js';
+export * from './errors.js';
+export { type CreateTableOptions, Lake, type LakeOptions } from './lake.js';
+export * from './paths.js';
+export {
+  formatReport,
+  type QueryOptions,
+  type QueryReport,
+  type QueryResult,
+  rewriteAsOf,
+  type TableScan,
+} from './query.js';
+export { type DeltaType, type Field, PRIMITIVE_TYPES, type Schema, type SchemaInput, schemaFrom } from './schema.js';
+export { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
+export { DeltaTable, type WriteInput, type WriteOptions, type WriteResult } from './table.js';
+export { DEFAULT_RETENTION_MS, type VacuumOptions, type VacuumResult } from './vacuum.js';
+export { type IngestOptions, type IngestResult, type IngestSource, ingest } from './ingest.js';

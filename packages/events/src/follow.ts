@@ -1,5 +1,5 @@
 import type { LogRecord } from '@bucketdb/log';
-import type { Clock } from '@bucketdb/store';
+import { backoffDelay, type Clock, isStoreError } from '@bucketdb/store';
 import type { RecordSource } from './record-source.js';
 
 export interface PollOptions {
@@ -20,33 +20,51 @@ export interface PollOptions {
 export async function* follow(
   source: RecordSource,
   after: number,
-  options: PollOptions & { clock: Clock },
+  options: PollOptions & { clock: Clock; random?: () => number },
   signal: AbortSignal,
 ): AsyncGenerator<LogRecord> {
   const min = options.pollMinMs ?? 10;
   const max = Math.max(min, options.pollMaxMs ?? 200);
   let next = after + 1;
-  for await (const record of source.after(after)) {
-    if (signal.aborted) return;
-    yield record;
-    next = record.version + 1;
-  }
+  let live = false;
   let wait = 0;
+  let failures = 0;
   while (!signal.aborted) {
-    const record = await source.tryRead(next);
+    let record: LogRecord | undefined;
+    try {
+      if (!live) {
+        for await (const r of source.after(next - 1)) {
+          if (signal.aborted) return;
+          next = r.version + 1;
+          yield r;
+        }
+        live = true;
+        continue;
+      }
+      record = await source.tryRead(next);
+      failures = 0;
+    } catch (error) {
+      // A failed read changes nothing: the same slot is read again after a pause.
+      if (!isStoreError(error) || !error.retryable || signal.aborted) throw error;
+      await pause(options.clock, backoffDelay(failures++, options.random ? { random: options.random } : {}), signal);
+      continue;
+    }
     if (signal.aborted) return;
     if (record) {
-      yield record;
       next++;
       wait = 0;
+      yield record;
       continue;
     }
     wait = wait === 0 ? min : Math.min(max, wait * 2);
-    try {
-      await options.clock.sleep(wait, signal);
-    } catch (error) {
-      if (signal.aborted) return;
-      throw error;
-    }
+    await pause(options.clock, wait, signal);
+  }
+}
+
+async function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await clock.sleep(ms, signal);
+  } catch (error) {
+    if (!signal.aborted) throw error;
   }
 }

@@ -311,12 +311,13 @@ export class EventStore implements AsyncDisposable {
       throw new EventsError('InvalidArgument', `from must be a position, 'start' or 'end'`);
     const clock = options.clock ?? this.#clock;
     return new Subscription(
-      async function* (this: EventStore, signal: AbortSignal) {
+      async function* (this: EventStore, signal: AbortSignal, started: () => void) {
         // 'end': everything in records after the tail now. A position: the rest of its record, then on.
         const tail = from === 'end' ? await this.#source.tail() : 0;
         const after =
           from === 'start' ? START : from === 'end' ? { record: tail, index: Number.MAX_SAFE_INTEGER } : from;
         const followAfter = from === 'end' ? tail : Math.max(0, after.record - 1);
+        started();
         for await (const record of follow(this.#source, followAfter, { ...options, clock }, signal)) {
           for (const s of recordEvents(record)) {
             if (comparePositions(s.position, after) > 0 && matches(s)) yield toRecorded(s);
@@ -336,12 +337,14 @@ export class EventStore implements AsyncDisposable {
     }
     const clock = options.clock ?? this.#clock;
     return new Subscription(
-      async function* (this: EventStore, signal: AbortSignal) {
+      async function* (this: EventStore, signal: AbortSignal, started: () => void) {
         let last = from === 'start' || from === 'end' ? -1 : from;
         let scannedTo: number;
         if (from === 'end') {
           scannedTo = await this.#source.tail();
+          started();
         } else {
+          started();
           const scan = await this.#scanStream(stream, last + 1);
           for await (const s of scan.events) {
             if (signal.aborted) return;

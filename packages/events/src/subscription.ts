@@ -8,9 +8,17 @@ import type { RecordedEvent } from './types.js';
 export class Subscription implements AsyncIterable<RecordedEvent>, AsyncDisposable {
   readonly #abort = new AbortController();
   readonly #events: AsyncGenerator<RecordedEvent>;
+  #markStarted!: () => void;
+  /**
+   * Settles once iteration has begun and the starting point is fixed (for 'end': the tail then);
+   * every event appended after this is delivered.
+   */
+  readonly started: Promise<void> = new Promise((resolve) => {
+    this.#markStarted = resolve;
+  });
 
-  constructor(run: (signal: AbortSignal) => AsyncGenerator<RecordedEvent>) {
-    this.#events = run(this.#abort.signal);
+  constructor(run: (signal: AbortSignal, started: () => void) => AsyncGenerator<RecordedEvent>) {
+    this.#events = run(this.#abort.signal, () => this.#markStarted());
   }
 
   get closed(): boolean {

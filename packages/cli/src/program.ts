@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerEventsCommand } from './commands/events.js';
 import { registerKvCommand } from './commands/kv.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSqlCommand } from './commands/sql.js';
@@ -30,5 +31,6 @@ Examples:
   registerServerCommand(program);
   registerSqlCommand(program);
   registerKvCommand(program);
+  registerEventsCommand(program);
   return program;
 }

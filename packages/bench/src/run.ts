@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'SQL commits/s, requests per commit, s3db-style baseline, CPU vs better-sqlite3, open time',
   },
   kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
+  events: {
+    file: 'events.ts',
+    what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
+  },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
 };
 

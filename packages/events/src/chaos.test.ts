@@ -1,5 +1,6 @@
 import { chaos, isStoreError, MemoryStore, type ObjectStore, seededRandom } from '@bucketdb/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { collectAll } from './fixtures/test-helpers.js';
 import { isEventsError } from './errors.js';
 import { EventStore } from './event-store.js';
 import { type AckedAppend, checkHistory, type ReaderView } from './fixtures/history-checker.js';
@@ -8,12 +9,6 @@ import { brokenForTests } from './test-hooks.js';
 import type { ExpectedRevision, RecordedEvent } from './types.js';
 
 const STREAMS = ['a', 'b', 'c'];
-
-async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 /** Retries what a store fault or a lost race may fail; the same ids make every retry safe. */
 function retryable(error: unknown): boolean {

@@ -1,15 +1,10 @@
 import { listAll, metered, type ObjectStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectAll } from './fixtures/test-helpers.js';
 import { isEventsError, WrongExpectedVersionError } from './errors.js';
 import { EventStore } from './event-store.js';
 import type { RecordedEvent } from './types.js';
-
-async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 const ev = (type: string, data: unknown = {}, id?: string) => (id ? { id, type, data } : { type, data });
 const summary = (events: RecordedEvent[]) => events.map((e) => `${e.stream}@${e.revision}:${e.type}`);

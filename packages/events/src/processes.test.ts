@@ -1,22 +1,10 @@
-import {
-  collect,
-  openTestBackend,
-  spawnTs,
-  TEST_CREDENTIALS,
-  type TestBackend,
-  testBackendNames,
-} from '@bucketdb/testkit';
+import { collect, openTestBackend, spawnTs, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, collectAll } from './fixtures/test-helpers.js';
 import { EventStore } from './event-store.js';
 import { type AckedAppend, checkHistory } from './fixtures/history-checker.js';
 import { formatPosition } from './position.js';
 import type { RecordedEvent } from './types.js';
-
-const childEnv = {
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_REGION: 'us-east-1',
-};
 
 async function child(args: string[]): Promise<unknown[]> {
   const result = await collect(spawnTs(new URL('./events.child.ts', import.meta.url), args, childEnv));
@@ -25,12 +13,6 @@ async function child(args: string[]): Promise<unknown[]> {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as unknown);
-}
-
-async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 // A memory store cannot be shared between processes.

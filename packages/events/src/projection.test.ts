@@ -1,21 +1,9 @@
 import { open } from '@bucketdb/sql';
-import {
-  collect,
-  openTestBackend,
-  spawnTs,
-  TEST_CREDENTIALS,
-  type TestBackend,
-  testBackendNames,
-} from '@bucketdb/testkit';
+import { collect, openTestBackend, spawnTs, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv } from './fixtures/test-helpers.js';
 import { EventStore } from './event-store.js';
 import { project } from './projection.js';
-
-const childEnv = {
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_REGION: 'us-east-1',
-};
 
 describe('project', () => {
   it('applies every event once, with the position in the same SQL transaction, and resumes from it', async () => {

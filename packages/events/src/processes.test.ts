@@ -72,4 +72,35 @@ describe.each(testBackendNames().filter((n) => n !== 'memory'))('several process
     await other.close();
     await events.close();
   });
+
+  // One backend is enough for this claim: child processes are slow to start.
+  it.skipIf(backendName !== 'file')(
+    'lets a writer killed with SIGKILL mid-append be rerun with the same ids: nothing lost, nothing twice',
+    async () => {
+      const url = await backend.newStoreUrl();
+      const script = new URL('./events.child.ts', import.meta.url);
+      const killed = spawnTs(script, [url, 'write', 'k', '40'], childEnv);
+      const first = collect(killed);
+      // Kill it after its third acknowledged append, wherever its fourth is.
+      await new Promise<void>((resolve) => {
+        let lines = 0;
+        killed.stdout?.on('data', (chunk: Buffer) => {
+          lines += chunk.toString('utf8').split('\n').length - 1;
+          if (lines >= 3) resolve();
+        });
+      });
+      killed.kill('SIGKILL');
+      const partial = (await first).stdout
+        .split('\n')
+        .filter((l) => l.trim().startsWith('{') && l.trim().endsWith('}'))
+        .map((l) => JSON.parse(l) as AckedAppend);
+      const rerun = (await child([url, 'write', 'k', '40'])) as AckedAppend[];
+      const events = await EventStore.open(url, { prefix: 'ev' });
+      const all = await collectAll(events.readAll());
+      expect(all.map((e) => e.id)).toEqual(Array.from({ length: 40 }, (_, i) => `k-${i}`));
+      // Both runs were told the same, true result for every append the first run finished.
+      expect(checkHistory(all, [...partial, ...rerun])).toEqual([]);
+      await events.close();
+    },
+  );
 });

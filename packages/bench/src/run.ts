@@ -16,6 +16,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'lake.ts',
     what: 'Delta tables on emulated S3: skipping, latency vs local DuckDB and bucketdb SQL, cost vs Athena/Aurora',
   },
+  events: {
+    file: 'events.ts',
+    what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
+  },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
   files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
 };

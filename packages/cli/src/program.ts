@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCatCommand } from './commands/cat.js';
 import { registerCpCommand } from './commands/cp.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerKvCommand } from './commands/kv.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerRmCommand } from './commands/rm.js';
@@ -42,5 +43,6 @@ Examples:
   registerRmCommand(program);
   registerCatCommand(program);
   registerLakeCommand(program);
+  registerEventsCommand(program);
   return program;
 }

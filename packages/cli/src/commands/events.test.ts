@@ -1,0 +1,84 @@
+import { runCli, type TempDir, tempDir } from '@bucketdb/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Each case runs the real `bucketdb` in child processes against a FileStore directory; a process
+// start takes seconds on a loaded machine, hence the long timeouts.
+describe.concurrent('bucketdb events', () => {
+  let dir: TempDir;
+  let n = 0;
+  beforeAll(async () => {
+    dir = await tempDir('bucketdb-events-cli');
+  });
+  afterAll(async () => {
+    await dir.remove();
+  });
+  const freshStore = () => `file://${dir.path}/${n++}`;
+  const json = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('appends, reads, filters, subscribes and lists streams as JSON lines', async () => {
+    const url = freshStore();
+    const first = await runCli([
+      'events',
+      'append',
+      url,
+      'order-1',
+      '{"type":"Created","data":{"total":5},"id":"e-1"}',
+      '{"type":"Paid","data":5}',
+      '--expected-revision',
+      'no_stream',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json(first.stdout)).toEqual([{ stream: 'order-1', nextRevision: 1, position: '1:1' }]);
+    const second = await runCli(['events', 'append', url, 'order-2', '-'], { stdin: '{"type":"Created","data":{}}\n' });
+    expect(second.code, second.stderr).toBe(0);
+
+    const [read, backwards, typed, streams, subscribed] = await Promise.all([
+      runCli(['events', 'read', url, 'order-1']),
+      runCli(['events', 'read', url, 'order-1', '--backwards', '--limit', '1']),
+      runCli(['events', 'read', url, '$all', '--type', 'Created']),
+      runCli(['events', 'streams', url]),
+      runCli(['events', 'subscribe', url, '$all', '--from', '1:0', '--count', '2']),
+    ]);
+    for (const r of [read, backwards, typed, streams, subscribed]) expect(r.code, r.stderr).toBe(0);
+    expect(json(read.stdout).map((e) => [e.revision, e.type, e.data, e.position])).toEqual([
+      [0, 'Created', { total: 5 }, '1:0'],
+      [1, 'Paid', 5, '1:1'],
+    ]);
+    expect(json(read.stdout)[0]?.id).toBe('e-1');
+    expect(json(backwards.stdout).map((e) => e.type)).toEqual(['Paid']);
+    expect(json(typed.stdout).map((e) => e.stream)).toEqual(['order-1', 'order-2']);
+    expect(json(streams.stdout)).toEqual([
+      { stream: 'order-1', revision: 1 },
+      { stream: 'order-2', revision: 0 },
+    ]);
+    expect(json(subscribed.stdout).map((e) => e.position)).toEqual(['1:1', '2:0']);
+  }, 240_000);
+
+  it('exits 3 on a wrong expected revision and 2 on usage errors, writing nothing', async () => {
+    const url = freshStore();
+    expect((await runCli(['events', 'append', url, 's', '{"type":"A"}'])).code).toBe(0);
+    const [wrong, badJson, badField, badStream, missing, badRevision, help] = await Promise.all([
+      runCli(['events', 'append', url, 's', '{"type":"B"}', '--expected-revision', 'no_stream']),
+      runCli(['events', 'append', url, 's', '{not json']),
+      runCli(['events', 'append', url, 's', '{"type":"B","colour":1}']),
+      runCli(['events', 'append', url, '$bad', '{"type":"B"}']),
+      runCli(['events', 'append', url]),
+      runCli(['events', 'append', url, 's', '{"type":"B"}', '--expected-revision', 'soon']),
+      runCli(['events', 'append', '--help']),
+    ]);
+    expect(wrong.code).toBe(3);
+    expect(json(wrong.stdout)).toEqual([{ error: 'WrongExpectedVersion', stream: 's', actualRevision: 0 }]);
+    for (const r of [badJson, badField, badStream, missing, badRevision]) {
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2, stderr: expect.stringMatching(/\S/) });
+    }
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--expected-revision/);
+    const read = await runCli(['events', 'read', url, '$all']);
+    expect(json(read.stdout).map((e) => e.type)).toEqual(['A']);
+  }, 240_000);
+});

@@ -1,0 +1,62 @@
+/**
+ * The closed set of event-store error codes, and what a caller should do about each:
+ *
+ * - `InvalidArgument`: a bad option or call (empty event list, unknown position, bad limit). Fix the call.
+ * - `InvalidStreamName`: empty, too long, a control character, or starting with `$` (reserved).
+ * - `InvalidEvent`: a missing or bad type or id, data that is not JSON when the content type says
+ *   JSON, metadata that is not a JSON object, or the same id twice in one append.
+ * - `EventTooLarge`: one event's data and metadata exceed `maxEventBytes`.
+ * - `AppendTooLarge`: one append's events together exceed `maxAppendBytes`.
+ * - `WrongExpectedVersion`: the stream's revision is not what `expectedRevision` asked for;
+ *   `actualRevision` says what it is (-1: no stream). Nothing was written.
+ * - `IdConflict`: some, but not all, of the append's event ids were already written (or written to
+ *   another stream): a retry that changed its events. Nothing was written.
+ * - `Contention`: the append lost the race for the next slot too many times. Retry later.
+ * - `Corrupt`: an entry of the log is not an event-store entry, or a checkpoint is unreadable.
+ * - `Closed`: the EventStore or subscription was closed.
+ *
+ * Store errors (AmbiguousWrite, Throttled, ...) pass through unchanged. After an AmbiguousWrite,
+ * retrying the same append with the same event ids is safe: it cannot write the events twice.
+ */
+export const EVENTS_ERROR_CODES = [
+  'InvalidArgument',
+  'InvalidStreamName',
+  'InvalidEvent',
+  'EventTooLarge',
+  'AppendTooLarge',
+  'WrongExpectedVersion',
+  'IdConflict',
+  'Contention',
+  'Corrupt',
+  'Closed',
+] as const;
+export type EventsErrorCode = (typeof EVENTS_ERROR_CODES)[number];
+
+export class EventsError extends Error {
+  readonly code: EventsErrorCode;
+
+  constructor(code: EventsErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EventsError';
+    this.code = code;
+  }
+}
+
+/** The stream's revision was not the expected one. `actualRevision` is -1 when the stream has no events. */
+export class WrongExpectedVersionError extends EventsError {
+  readonly stream: string;
+  readonly expectedRevision: string;
+  readonly actualRevision: number;
+
+  constructor(stream: string, expected: string, actual: number) {
+    super('WrongExpectedVersion', `stream ${JSON.stringify(stream)}: expected revision ${expected}, actual ${actual}`);
+    this.name = 'WrongExpectedVersionError';
+    this.stream = stream;
+    this.expectedRevision = expected;
+    this.actualRevision = actual;
+  }
+}
+
+export function isEventsError(error: unknown, code?: EventsErrorCode): error is EventsError {
+  return error instanceof EventsError && (code === undefined || error.code === code);
+}

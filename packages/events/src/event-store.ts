@@ -1,0 +1,706 @@
+import { CommitLog, type LogRecord } from '@bucketdb/log';
+import { type Clock, isStoreError, mapConcurrent, type ObjectStore, openStore, realClock } from '@bucketdb/store';
+import {
+  checkAppendSize,
+  checkStreamName,
+  decodeEntry,
+  encodeEntry,
+  encodeEvents,
+  type EntryPart,
+  type Limits,
+} from './entry.js';
+import { EventsError, WrongExpectedVersionError } from './errors.js';
+import { follow, type PollOptions } from './follow.js';
+import { EventPaths, INDEX_SHARDS } from './paths.js';
+import { checkPosition, comparePositions, START } from './position.js';
+import { recordEvents, type StoredEvent, toRecorded } from './record-events.js';
+import { RecordSource } from './record-source.js';
+import { StreamIndex } from './stream-index.js';
+import { Subscription } from './subscription.js';
+import { brokenForTests } from './test-hooks.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  Direction,
+  EventData,
+  EventFilter,
+  ExpectedRevision,
+  MultiAppendResult,
+  Position,
+  RecordedEvent,
+  StreamAppend,
+} from './types.js';
+
+export interface EventStoreOptions {
+  /** Where the event store lives in the store, e.g. `app/events`; default: the store's root. */
+  prefix?: string;
+  /**
+   * How long an append waits for others to share its PUT (default 0: appends that arrive while a
+   * PUT is in flight share the next one anyway). Larger windows mean fewer PUTs and more latency.
+   */
+  batchWindowMs?: number;
+  /** Largest data + metadata of one event (default 1 MiB). */
+  maxEventBytes?: number;
+  /** Largest append (default 8 MiB). */
+  maxAppendBytes?: number;
+  /** A writer whose commit lands on a multiple of this record number writes a checkpoint (default 256; 0: never). */
+  checkpointEvery?: number;
+  /** Times one append is re-proposed after losing to others ('any' / 'stream_exists'), or retried after an unresolved ambiguous write (default 64). */
+  maxAppendAttempts?: number;
+  /** The commit log's tries to resolve one unknown write outcome before it reports AmbiguousWrite (default 8); the event store then retries with the same ids. */
+  maxWriteAttempts?: number;
+  /** For batch windows and subscription polling (default: real time). */
+  clock?: Clock;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random?: () => number;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to return (inclusive), or 'start' / 'end' (default: 'start' forwards, 'end' backwards). */
+  from?: number | 'start' | 'end';
+  direction?: Direction;
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** First position to return (inclusive), or 'start' / 'end'. */
+  from?: Position | 'start' | 'end';
+  direction?: Direction;
+  filter?: EventFilter;
+  limit?: number;
+}
+
+export interface SubscribeToAllOptions extends PollOptions {
+  /** Deliver the events after this position (exclusive: pass the last one processed), 'start' or 'end'. */
+  from?: Position | 'start' | 'end';
+  filter?: EventFilter;
+}
+
+export interface SubscribeToStreamOptions extends PollOptions {
+  /** Deliver the events after this revision (exclusive: pass the last one processed), 'start' or 'end'. */
+  from?: number | 'start' | 'end';
+}
+
+export interface StreamSummary {
+  stream: string;
+  /** Revision of the stream's last event. */
+  revision: number;
+}
+
+interface AheadSummary {
+  seen: number;
+  ids: Set<string>;
+  revisions: Map<string, number>;
+}
+
+/** A stream's events in the records of one read: the scanned tail tells a subscription where to go live. */
+interface StreamScan {
+  events: AsyncIterable<StoredEvent>;
+  /** The newest record the scan looked at; valid once `events` is exhausted. */
+  scannedTo(): number;
+}
+
+/**
+ * An event store on a bucket (docs/design/events.md): streams of events in the one global order
+ * of a commit log, where each log record is a batch of appends. Appends check expected revisions
+ * and event ids inside the log's group commit, so concurrent appends of one process share a PUT
+ * and every decision is taken against the exact log below the slot being written.
+ */
+export class EventStore implements AsyncDisposable {
+  readonly store: ObjectStore;
+  readonly paths: EventPaths;
+  readonly #ownsStore: boolean;
+  readonly #log: CommitLog;
+  readonly #source: RecordSource;
+  readonly #limits: Limits;
+  readonly #batchWindowMs: number;
+  readonly #checkpointEvery: number;
+  readonly #maxAttempts: number;
+  readonly #clock: Clock;
+  /** Parsed parts of this process's own entries, for checks against entries accepted ahead of them. */
+  readonly #own = new WeakMap<Uint8Array, EntryPart[]>();
+  /** Streams with appends of this process in flight: how many, and the revision the last will reach. */
+  readonly #inFlight = new Map<string, { count: number; top: number }>();
+  readonly #aheadSummaries = new WeakMap<readonly Uint8Array[], AheadSummary>();
+  readonly #background = new Set<Promise<void>>();
+  #state: StreamIndex | undefined;
+  #stateLoad: Promise<StreamIndex> | undefined;
+  #snapshot: { version: number; objects: Map<string, Uint8Array> } | undefined;
+  #wrote = false;
+  #window: Promise<void> | undefined;
+  #closed = false;
+
+  static async open(urlOrStore: string | ObjectStore, options: EventStoreOptions = {}): Promise<EventStore> {
+    const owns = typeof urlOrStore === 'string';
+    const store = owns ? await openStore(urlOrStore) : urlOrStore;
+    try {
+      return new EventStore(
+        store,
+        owns,
+        options,
+        await CommitLog.open(store, {
+          prefix: options.prefix ?? '',
+          ...(options.random ? { random: options.random } : {}),
+          ...(options.maxWriteAttempts ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
+        }),
+      );
+    } catch (error) {
+      if (owns) await store.close();
+      throw error;
+    }
+  }
+
+  private constructor(store: ObjectStore, owns: boolean, options: EventStoreOptions, log: CommitLog) {
+    const count = (name: string, value: number | undefined, fallback: number, min = 0) => {
+      const v = value ?? fallback;
+      if (!Number.isSafeInteger(v) || v < min)
+        throw new EventsError('InvalidArgument', `${name} must be an integer >= ${min}`);
+      return v;
+    };
+    this.store = store;
+    this.#ownsStore = owns;
+    this.paths = new EventPaths(options.prefix ?? '');
+    this.#log = log;
+    this.#source = new RecordSource(log);
+    this.#limits = {
+      maxEventBytes: count('maxEventBytes', options.maxEventBytes, 2 ** 20),
+      maxAppendBytes: count('maxAppendBytes', options.maxAppendBytes, 8 * 2 ** 20),
+    };
+    this.#batchWindowMs = count('batchWindowMs', options.batchWindowMs, 0);
+    this.#checkpointEvery = count('checkpointEvery', options.checkpointEvery, 256);
+    this.#maxAttempts = count('maxAppendAttempts', options.maxAppendAttempts, 64, 1);
+    this.#clock = options.clock ?? realClock;
+  }
+
+  /** Appends `events` to `stream` if it is at `expectedRevision` (default 'any'). */
+  async append(stream: string, events: EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    const result = await this.appendMulti([{ stream, events, expectedRevision: options.expectedRevision ?? 'any' }]);
+    return { nextRevision: (result.streams[0] as { nextRevision: number }).nextRevision, position: result.position };
+  }
+
+  /** Appends to several streams atomically: all parts are written in one record, or none is. */
+  async appendMulti(appends: StreamAppend[]): Promise<MultiAppendResult> {
+    this.#checkOpen();
+    const parts = this.#prepare(appends);
+    const state = await this.#loadState();
+    this.#wrote = true;
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      // A retry, or an expectation the state cannot decide yet, is decided against the tail now.
+      const fresh =
+        attempt > 0 || parts.some((p) => p.expected === 'stream_exists' && this.#predicted(state, p.stream) < 0);
+      if (fresh) await this.#sync();
+      const done = this.#alreadyWritten(state, parts);
+      if (done) return done;
+      const entryParts = parts.map((p) => ({ stream: p.stream, base: this.#base(state, p, fresh), events: p.events }));
+      const entry = encodeEntry(entryParts);
+      this.#own.set(entry, entryParts);
+      const release = this.#reserve(entryParts);
+      let committed: boolean;
+      try {
+        await this.#batchWindow();
+        const outcome = await this.#log.commit({
+          entry,
+          baseVersion: this.#log.version,
+          check: (_newer, ahead) => this.#applies(state, entryParts, ahead),
+        });
+        committed = outcome.committed;
+        if (outcome.committed) this.#afterCommit(outcome.version);
+      } catch (error) {
+        // The log could not tell whether our record landed: go again with the same ids, which
+        // finds it (and returns its result) if it did.
+        if (isStoreError(error, 'AmbiguousWrite') && attempt + 1 < this.#maxAttempts) continue;
+        throw error;
+      } finally {
+        release();
+      }
+      if (committed) return this.#resultOf(state, parts);
+    }
+    throw new EventsError('Contention', `the append lost the race for the next slot ${this.#maxAttempts} times`);
+  }
+
+  /** The stream's events, in revision order (or reversed). Reads the index of the newest checkpoint, then only the stream's records and the records after the checkpoint. */
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.#checkOpen();
+    checkStreamName(stream);
+    const direction = checkDirection(options.direction);
+    const limit = checkLimit(options.limit);
+    const from = options.from ?? (direction === 'forwards' ? 'start' : 'end');
+    if (from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && from >= 0)) {
+      throw new EventsError('InvalidArgument', `from must be a revision >= 0, 'start' or 'end'`);
+    }
+    let n = 0;
+    if (direction === 'forwards') {
+      if (from === 'end') return;
+      const scan = await this.#scanStream(stream, from === 'start' ? 0 : from);
+      for await (const s of scan.events) {
+        if (n++ >= limit) return;
+        yield toRecorded(s);
+      }
+      return;
+    }
+    const top = from === 'start' ? 0 : from === 'end' ? Number.MAX_SAFE_INTEGER : from;
+    // Backwards: the records after the checkpoint first (newest last, so collect them), then the
+    // indexed records newest first.
+    const location = await this.#locate(stream);
+    const tailEvents: StoredEvent[] = [];
+    for await (const record of this.#source.after(location.version)) {
+      for (const s of recordEvents(record)) if (s.stream === stream) tailEvents.push(s);
+    }
+    for (const s of tailEvents.reverse()) {
+      if (s.revision > top) continue;
+      if (n++ >= limit) return;
+      yield toRecorded(s);
+    }
+    const versions: number[] = [];
+    for (let i = location.runs.length - 2; i >= 0; i -= 2) {
+      if ((location.runs[i + 1] as number) <= top) versions.push(location.runs[i] as number);
+    }
+    for await (const record of this.#source.records(versions)) {
+      const mine = recordEvents(record).filter((s) => s.stream === stream && s.revision <= top);
+      for (const s of mine.reverse()) {
+        if (n++ >= limit) return;
+        yield toRecorded(s);
+      }
+    }
+  }
+
+  /** Every event in the global order (or reversed), optionally filtered. */
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.#checkOpen();
+    const direction = checkDirection(options.direction);
+    const limit = checkLimit(options.limit);
+    const matches = eventMatcher(options.filter);
+    const from = options.from ?? (direction === 'forwards' ? 'start' : 'end');
+    if (typeof from === 'object') checkPosition(from, 'from');
+    else if (from !== 'start' && from !== 'end')
+      throw new EventsError('InvalidArgument', `from must be a position, 'start' or 'end'`);
+    let n = 0;
+    if (direction === 'forwards') {
+      if (from === 'end') return;
+      const first = from === 'start' ? START : from;
+      for await (const record of this.#source.after(Math.max(0, first.record - 1))) {
+        for (const s of recordEvents(record)) {
+          if (comparePositions(s.position, first) < 0 || !matches(s)) continue;
+          if (n++ >= limit) return;
+          yield toRecorded(s);
+        }
+      }
+      return;
+    }
+    if (from === 'start') return;
+    const tail = await this.#source.tail();
+    const last = from === 'end' ? { record: tail, index: Number.MAX_SAFE_INTEGER } : from;
+    const versions: number[] = [];
+    for (let v = Math.min(tail, last.record); v >= 1; v--) versions.push(v);
+    for await (const record of this.#source.records(versions)) {
+      for (const s of recordEvents(record).reverse()) {
+        if (comparePositions(s.position, last) > 0 || !matches(s)) continue;
+        if (n++ >= limit) return;
+        yield toRecorded(s);
+      }
+    }
+  }
+
+  /** Catch-up from `from`, then live: every later event that passes the filter, in order, exactly once. */
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.#checkOpen();
+    const matches = eventMatcher(options.filter);
+    const from = options.from ?? 'start';
+    if (typeof from === 'object') checkPosition(from, 'from');
+    else if (from !== 'start' && from !== 'end')
+      throw new EventsError('InvalidArgument', `from must be a position, 'start' or 'end'`);
+    const clock = options.clock ?? this.#clock;
+    return new Subscription(
+      async function* (this: EventStore, signal: AbortSignal, started: () => void) {
+        // 'end': everything in records after the tail now. A position: the rest of its record, then on.
+        const tail = from === 'end' ? await this.#source.tail() : 0;
+        const after =
+          from === 'start' ? START : from === 'end' ? { record: tail, index: Number.MAX_SAFE_INTEGER } : from;
+        const followAfter = from === 'end' ? tail : Math.max(0, after.record - 1);
+        started();
+        for await (const record of follow(this.#source, followAfter, { ...options, clock }, signal)) {
+          for (const s of recordEvents(record)) {
+            if (comparePositions(s.position, after) > 0 && matches(s)) yield toRecorded(s);
+          }
+        }
+      }.bind(this),
+    );
+  }
+
+  /** Catch-up of one stream from `from` through its index, then live: every later event of it, in order, exactly once. */
+  subscribeToStream(stream: string, options: SubscribeToStreamOptions = {}): Subscription {
+    this.#checkOpen();
+    checkStreamName(stream);
+    const from = options.from ?? 'start';
+    if (from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && from >= 0)) {
+      throw new EventsError('InvalidArgument', `from must be a revision >= 0, 'start' or 'end'`);
+    }
+    const clock = options.clock ?? this.#clock;
+    return new Subscription(
+      async function* (this: EventStore, signal: AbortSignal, started: () => void) {
+        let last = from === 'start' || from === 'end' ? -1 : from;
+        let scannedTo: number;
+        if (from === 'end') {
+          scannedTo = await this.#source.tail();
+          started();
+        } else {
+          started();
+          const scan = await this.#scanStream(stream, last + 1);
+          for await (const s of scan.events) {
+            if (signal.aborted) return;
+            last = s.revision;
+            yield toRecorded(s);
+          }
+          scannedTo = scan.scannedTo();
+        }
+        for await (const record of follow(this.#source, scannedTo, { ...options, clock }, signal)) {
+          for (const s of recordEvents(record)) {
+            if (s.stream !== stream) continue;
+            if (s.revision > last) {
+              last = s.revision;
+              yield toRecorded(s);
+            }
+          }
+        }
+      }.bind(this),
+    );
+  }
+
+  /** Every stream and its revision, as of the tail now (reads the newest checkpoint and the records after it). */
+  async streams(): Promise<StreamSummary[]> {
+    this.#checkOpen();
+    const state = await this.#freshState();
+    return [...state.streams]
+      .map(([stream, info]) => ({ stream, revision: info.revision }))
+      .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+  }
+
+  /** The stream's revision as of the tail now (-1: no events). */
+  async streamRevision(stream: string): Promise<number> {
+    this.#checkOpen();
+    checkStreamName(stream);
+    return (await this.#freshState()).revision(stream);
+  }
+
+  /** The position of the newest event now, START when there is none. */
+  async headPosition(): Promise<Position> {
+    this.#checkOpen();
+    const tail = await this.#source.tail();
+    if (tail === 0) return START;
+    const events = recordEvents(await this.#log.read(tail));
+    return { record: tail, index: events.length - 1 };
+  }
+
+  /** Writes a checkpoint at this writer's state now (normally automatic, every `checkpointEvery` records). */
+  async checkpoint(): Promise<number> {
+    this.#checkOpen();
+    const state = await this.#freshState();
+    await this.#writeCheckpoint(state.version, state.toCheckpoint());
+    return state.version;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#background]);
+    await this.#log.close();
+    if (this.#ownsStore) await this.store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Validates everything before any request: a bad append writes nothing. */
+  #prepare(appends: StreamAppend[]): { stream: string; expected: ExpectedRevision; events: EntryPart['events'] }[] {
+    if (!Array.isArray(appends) || appends.length === 0) {
+      throw new EventsError('InvalidArgument', 'an append needs at least one stream');
+    }
+    const ids = new Set<string>();
+    const streams = new Set<string>();
+    const parts = appends.map((a) => {
+      checkStreamName(a?.stream);
+      if (streams.has(a.stream))
+        throw new EventsError('InvalidArgument', `stream ${JSON.stringify(a.stream)} appears twice in one append`);
+      streams.add(a.stream);
+      const expected = a.expectedRevision ?? 'any';
+      if (!(
+        ['any', 'no_stream', 'stream_exists'].includes(expected as string) ||
+        (Number.isSafeInteger(expected) && (expected as number) >= 0)
+      )) {
+        throw new EventsError(
+          'InvalidArgument',
+          `expectedRevision must be 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${JSON.stringify(expected)}`,
+        );
+      }
+      return { stream: a.stream, expected, events: encodeEvents(a.events, this.#limits, ids) };
+    });
+    checkAppendSize(
+      parts.map((p) => ({ ...p, base: 0 })),
+      this.#limits,
+    );
+    return parts;
+  }
+
+  /** The stream's revision as this process expects it after its own appends in flight. */
+  #predicted(state: StreamIndex, stream: string): number {
+    const flight = this.#inFlight.get(stream);
+    return Math.max(state.revision(stream), flight?.top ?? -1);
+  }
+
+  /**
+   * The revision a part is written on. Exact expectations are the base as they are; 'any' and
+   * 'stream_exists' go on top of what this process knows, including its appends in flight. Fails
+   * when the state proves the expectation wrong: revisions never go back, and a `fresh` state (just
+   * caught up to the tail) with no append of ours in flight on the stream is the truth.
+   */
+  #base(state: StreamIndex, part: { stream: string; expected: ExpectedRevision }, fresh: boolean): number {
+    const actual = state.revision(part.stream);
+    const settled = fresh && !this.#inFlight.has(part.stream);
+    const predicted = this.#predicted(state, part.stream);
+    const wrong = () => new WrongExpectedVersionError(part.stream, String(part.expected), actual);
+    switch (part.expected) {
+      case 'any':
+        return predicted;
+      case 'no_stream':
+        if (actual >= 0) throw wrong();
+        return -1;
+      case 'stream_exists':
+        if (predicted < 0) throw wrong();
+        return predicted;
+      default:
+        if (part.expected < actual || (settled && part.expected !== actual)) throw wrong();
+        return part.expected;
+    }
+  }
+
+  /** Run inside the group commit against the log up to the slot being written: ids new, bases right. */
+  #applies(state: StreamIndex, parts: EntryPart[], ahead: readonly Uint8Array[]): boolean {
+    const summary = this.#summarize(ahead);
+    for (const part of parts) {
+      const actual = summary.revisions.get(part.stream) ?? state.revision(part.stream);
+      if (actual !== part.base) return false;
+      if (brokenForTests.skipIdCheck) continue;
+      for (const e of part.events) if (state.ids.has(e.id) || summary.ids.has(e.id)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Ids and stream revisions of the entries accepted ahead in the batch being checked. The
+   * committer grows one array per check pass, so the summary is extended, not rebuilt.
+   */
+  #summarize(ahead: readonly Uint8Array[]): AheadSummary {
+    let summary = this.#aheadSummaries.get(ahead);
+    if (!summary) {
+      summary = { seen: 0, ids: new Set(), revisions: new Map() };
+      this.#aheadSummaries.set(ahead, summary);
+    }
+    for (; summary.seen < ahead.length; summary.seen++) {
+      const entry = ahead[summary.seen] as Uint8Array;
+      for (const part of this.#own.get(entry) ?? decodeEntry(entry, 'an entry of this batch')) {
+        summary.revisions.set(part.stream, part.base + part.events.length);
+        for (const e of part.events) summary.ids.add(e.id);
+      }
+    }
+    return summary;
+  }
+
+  /** The result of an earlier write of these events (a retry), or undefined when none of them is written. */
+  #alreadyWritten(
+    state: StreamIndex,
+    parts: { stream: string; events: EntryPart['events'] }[],
+  ): MultiAppendResult | undefined {
+    if (brokenForTests.skipIdCheck) return undefined;
+    const all = parts.flatMap((p) => p.events.map((e) => ({ stream: p.stream, e, found: state.ids.get(e.id) })));
+    if (all.every((x) => !x.found)) return undefined;
+    const consistent = parts.every((p) => {
+      const found = p.events.map((e) => state.ids.get(e.id));
+      return found.every((f, i) => f && f.stream === p.stream && f.revision === (found[0]?.revision ?? 0) + i);
+    });
+    if (!consistent) {
+      const id = all.find((x) => x.found)?.e.id;
+      throw new EventsError(
+        'IdConflict',
+        `event id ${id} is already written, but the append is not a retry of that write`,
+      );
+    }
+    return this.#resultOf(state, parts);
+  }
+
+  #resultOf(state: StreamIndex, parts: { stream: string; events: EntryPart['events'] }[]): MultiAppendResult {
+    let position = START;
+    const streams = parts.map((p) => {
+      const last = state.ids.get((p.events.at(-1) as { id: string }).id);
+      if (!last) throw new Error('internal: a committed event is not in the index');
+      if (comparePositions(last.position, position) > 0) position = last.position;
+      return { stream: p.stream, nextRevision: last.revision };
+    });
+    return { streams, position };
+  }
+
+  /** Counts this process's appends in flight per stream, so the next 'any' append goes on top of them. */
+  #reserve(parts: EntryPart[]): () => void {
+    for (const p of parts) {
+      const f = this.#inFlight.get(p.stream) ?? { count: 0, top: -1 };
+      f.count++;
+      f.top = Math.max(f.top, p.base + p.events.length);
+      this.#inFlight.set(p.stream, f);
+    }
+    return () => {
+      for (const p of parts) {
+        const f = this.#inFlight.get(p.stream);
+        if (f && --f.count === 0) this.#inFlight.delete(p.stream);
+      }
+    };
+  }
+
+  /** Appends arriving within `batchWindowMs` of the first one go to the committer together. */
+  async #batchWindow(): Promise<void> {
+    if (this.#batchWindowMs === 0) return;
+    this.#window ??= this.#clock.sleep(this.#batchWindowMs).then(() => {
+      this.#window = undefined;
+    });
+    await this.#window;
+  }
+
+  /** The writer state: the newest checkpoint, then the records after it; kept current by the log. */
+  async #loadState(): Promise<StreamIndex> {
+    this.#stateLoad ??= (async () => {
+      const checkpoint = await this.#log.latestCheckpoint();
+      let state = new StreamIndex(0);
+      if (checkpoint) {
+        const names = [...Array.from({ length: INDEX_SHARDS }, (_, i) => EventPaths.shardName(i)), EventPaths.idsName];
+        const bodies = await mapConcurrent(
+          names,
+          8,
+          async (name) => (await this.store.get(this.#log.checkpointKey(checkpoint.version, name))).body,
+        );
+        state = StreamIndex.fromCheckpoint(
+          checkpoint.version,
+          new Map(names.map((n, i) => [n, bodies[i] as Uint8Array])),
+        );
+        await this.#log.advanceTo(checkpoint.version);
+      }
+      this.#log.onRecords((records) => {
+        for (const record of records) this.#apply(state, record);
+      });
+      this.#state = state;
+      // Nothing else moves the log yet: appends and fresh reads wait for this load. A failed
+      // catch-up is harmless: the state follows the log, and the committer catches up again.
+      await this.#log.catchUp().catch(() => {});
+      return state;
+    })();
+    this.#stateLoad.catch(() => {
+      this.#stateLoad = undefined;
+    });
+    return this.#stateLoad;
+  }
+
+  /** The writer state caught up to the tail now, through the group committer (the only mover of the log). */
+  async #freshState(): Promise<StreamIndex> {
+    const state = await this.#loadState();
+    await this.#sync();
+    return state;
+  }
+
+  /** Catches the log up to the tail now: a proposal one past our version makes the committer catch up first, and it writes nothing. */
+  async #sync(): Promise<void> {
+    await this.#log.commit({ entry: new Uint8Array(0), baseVersion: this.#log.version + 1, check: () => false });
+  }
+
+  #apply(state: StreamIndex, record: LogRecord): void {
+    state.apply(record);
+    if (this.#wrote && this.#checkpointEvery > 0 && record.version % this.#checkpointEvery === 0) {
+      this.#snapshot = { version: record.version, objects: state.toCheckpoint() };
+    }
+  }
+
+  /** Our commit landed at `version`: if it is a checkpoint version, this writer writes the checkpoint. */
+  #afterCommit(version: number): void {
+    const snapshot = this.#snapshot;
+    if (snapshot?.version !== version) return;
+    this.#snapshot = undefined;
+    const task = this.#writeCheckpoint(version, snapshot.objects).catch(() => {
+      // Best effort: readers fall back to an older checkpoint and scan a little more.
+    });
+    this.#background.add(task);
+    void task.finally(() => this.#background.delete(task));
+  }
+
+  async #writeCheckpoint(version: number, objects: Map<string, Uint8Array>): Promise<void> {
+    if (version === 0) return;
+    await mapConcurrent([...objects], 8, ([name, bytes]) =>
+      this.store.put(this.#log.checkpointKey(version, name), bytes),
+    );
+    await this.#log.writeCheckpoint(
+      version,
+      new TextEncoder().encode(JSON.stringify({ format: 1, shards: INDEX_SHARDS })),
+    );
+  }
+
+  /** Where a reader finds `stream`'s records: this writer's state if loaded, else the newest checkpoint's index. */
+  async #locate(stream: string): Promise<{ version: number; runs: number[] }> {
+    const state = this.#state;
+    if (state) return { version: state.version, runs: [...(state.streams.get(stream)?.runs ?? [])] };
+    return this.#source.locate(stream);
+  }
+
+  async #scanStream(stream: string, fromRevision: number): Promise<StreamScan> {
+    const location = await this.#locate(stream);
+    const source = this.#source;
+    let scannedTo = location.version;
+    // The indexed records from the one holding `fromRevision` on.
+    const versions: number[] = [];
+    for (let i = 0; i < location.runs.length; i += 2) {
+      const nextFirst = location.runs[i + 3];
+      if (nextFirst !== undefined && nextFirst <= fromRevision) continue;
+      versions.push(location.runs[i] as number);
+    }
+    async function* events(): AsyncGenerator<StoredEvent> {
+      for await (const record of source.records(versions)) {
+        for (const s of recordEvents(record)) if (s.stream === stream && s.revision >= fromRevision) yield s;
+      }
+      for await (const record of source.after(location.version)) {
+        scannedTo = record.version;
+        for (const s of recordEvents(record)) if (s.stream === stream && s.revision >= fromRevision) yield s;
+      }
+    }
+    return { events: events(), scannedTo: () => scannedTo };
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new EventsError('Closed', 'the event store is closed');
+  }
+}
+
+function checkDirection(direction: unknown): Direction {
+  const d = direction ?? 'forwards';
+  if (d !== 'forwards' && d !== 'backwards')
+    throw new EventsError('InvalidArgument', `direction must be 'forwards' or 'backwards'`);
+  return d;
+}
+
+function checkLimit(limit: unknown): number {
+  if (limit === undefined) return Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 0)
+    throw new EventsError('InvalidArgument', 'limit must be an integer >= 0');
+  return limit as number;
+}
+
+export function eventMatcher(filter: EventFilter | undefined): (s: StoredEvent) => boolean {
+  if (filter === undefined) return () => true;
+  if (typeof filter !== 'object' || filter === null)
+    throw new EventsError('InvalidArgument', 'filter must be an object');
+  const { streamPrefix, eventType, regex } = filter;
+  if (streamPrefix !== undefined && typeof streamPrefix !== 'string')
+    throw new EventsError('InvalidArgument', 'filter.streamPrefix must be a string');
+  if (eventType !== undefined && typeof eventType !== 'string')
+    throw new EventsError('InvalidArgument', 'filter.eventType must be a string');
+  if (regex !== undefined && !(regex instanceof RegExp))
+    throw new EventsError('InvalidArgument', 'filter.regex must be a RegExp');
+  return (s) =>
+    (streamPrefix === undefined || s.stream.startsWith(streamPrefix)) &&
+    (eventType === undefined || s.event.type === eventType) &&
+    (regex === undefined || regex.test(s.stream));
+}

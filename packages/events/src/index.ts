@@ -1,0 +1,35 @@
+export { type ContentType } from './types.js';
+export {
+  EventStore,
+  type EventStoreOptions,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StreamSummary,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+} from './event-store.js';
+export {
+  EVENTS_ERROR_CODES,
+  EventsError,
+  type EventsErrorCode,
+  isEventsError,
+  WrongExpectedVersionError,
+} from './errors.js';
+export type { PollOptions } from './follow.js';
+export { EventPaths } from './paths.js';
+export { comparePositions, formatPosition, parsePosition, START } from './position.js';
+export { type ProjectOptions, type Projection, PROJECTIONS_TABLE, project } from './projection.js';
+export { IDEMPOTENCY_WINDOW_RECORDS } from './stream-index.js';
+export { Subscription } from './subscription.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  Direction,
+  EventData,
+  EventFilter,
+  ExpectedRevision,
+  MultiAppendResult,
+  Position,
+  RecordedEvent,
+  StreamAppend,
+} from './types.js';

@@ -1,0 +1,45 @@
+import type { LogRecord } from '@bucketdb/log';
+import { decodeData, decodeEntry, type EncodedEvent } from './entry.js';
+import type { Position, RecordedEvent } from './types.js';
+
+/** An event as stored in a record, before its data is decoded. */
+export interface StoredEvent {
+  stream: string;
+  revision: number;
+  event: EncodedEvent;
+  position: Position;
+  timestamp: number;
+}
+
+/** Every event of a record, in order; position indexes count across all its entries. */
+export function recordEvents(record: LogRecord): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  record.entries.forEach((entry, n) => {
+    for (const part of decodeEntry(entry, `entry ${n} of log record ${record.version}`)) {
+      part.events.forEach((event, i) => {
+        out.push({
+          stream: part.stream,
+          revision: part.base + 1 + i,
+          event,
+          position: { record: record.version, index: out.length },
+          timestamp: record.timestamp,
+        });
+      });
+    }
+  });
+  return out;
+}
+
+export function toRecorded(s: StoredEvent): RecordedEvent {
+  return {
+    stream: s.stream,
+    revision: s.revision,
+    id: s.event.id,
+    type: s.event.type,
+    contentType: s.event.contentType,
+    data: decodeData(s.event),
+    metadata: s.event.metadata,
+    position: s.position,
+    timestamp: s.timestamp,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * Switches that break the event store on purpose, for the tests that show the randomized checker
+ * catches a broken build. Not exported from the package; never set outside tests.
+ */
+export const brokenForTests = {
+  /** Skip the event-id check inside group commit: retries after ambiguous writes duplicate events. */
+  skipIdCheck: false,
+};

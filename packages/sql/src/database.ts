@@ -1,11 +1,13 @@
+import { GcFloorGuard } from '@bucketdb/log';
 import { backoff, ClosedError, type ObjectStore } from '@bucketdb/store';
 import { RetrySignal } from './batch.js';
 import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
 import { Engine } from './engine.js';
-import { ConflictError, SqlError } from './errors.js';
+import { ConflictError, SqlError, VersionNotFoundError } from './errors.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
+import { AtVersionStore, resolveAt } from './time-travel.js';
 import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
 
 export interface DatabaseStats {
@@ -54,7 +56,19 @@ export class Database {
   /** @internal use `open()` */
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
-    return new Database(await Engine.open(store, resolved), resolved, closeStore);
+    if (options.at === undefined) {
+      return new Database(await Engine.open(new GcFloorGuard(store, resolved.prefix), resolved), resolved, closeStore);
+    }
+    const at = await resolveAt(store, resolved.prefix, options.at);
+    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved);
+    const db = new Database(engine, resolved, closeStore);
+    if (db.version !== at) {
+      await db.close();
+      throw new VersionNotFoundError(
+        `version ${at} of ${resolved.prefix || 'the database'} cannot be read (log ends at ${db.version})`,
+      );
+    }
+    return db;
   }
 
   get version(): number {

@@ -23,9 +23,11 @@ export interface OpenOptions extends FetchOptions {
   segmentPages?: number;
   /** Compressed bytes per chunk object in checkpoints (default 1 MiB). */
   chunkBytes?: number;
+  /** Time travel: open read-only as of this version, or as of this time (see time-travel.ts). */
+  at?: number | Date;
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions>> & FetchOptions;
+export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at'>> & FetchOptions;
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {

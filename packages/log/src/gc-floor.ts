@@ -52,7 +52,7 @@ export async function readGcFloor(
 export class GcFloorGuard extends WrappedStore {
   readonly #paths: LogPaths;
   readonly #now: () => number;
-  #floor = 0;
+  #floor: GcFloor | undefined;
   #refreshMs = MIN_GRACE_MS / 4;
   #readAt = Number.NEGATIVE_INFINITY;
   /** Floor reads made, for tests and stats. */
@@ -68,30 +68,44 @@ export class GcFloorGuard extends WrappedStore {
     const version = this.#paths.recordVersion(call.key);
     if (version === undefined || (call.op !== 'put' && call.op !== 'get')) return run();
     if (call.op === 'put') {
-      await this.#check(version, 'append at');
+      // A raised floor's records still exist for a grace period: a writer merely behind meets a
+      // taken slot (412) and catches up. From half the grace period on, deletions may be near
+      // (allowing for clock skew), so the slot is refused before any request.
+      const f = await this.#current();
+      const now = this.#now();
+      const floor = !f ? 0 : now >= f.since + f.graceMs / 2 ? f.floor : f.effective;
+      this.#refuse(version, floor, 'append at');
       return run();
     }
     try {
       return await run();
     } catch (error) {
-      if (isStoreError(error, 'NotFound')) await this.#check(version, 'read');
+      // Records at or below any floor existed until GC deleted them: a 404 there is a deletion.
+      if (isStoreError(error, 'NotFound')) {
+        const f = await this.#current();
+        this.#refuse(version, f ? Math.max(f.floor, f.effective) : 0, 'read');
+      }
       throw error;
     }
   }
 
-  async #check(version: number, what: string): Promise<void> {
+  async #current(): Promise<GcFloor | undefined> {
     if (this.#now() - this.#readAt >= this.#refreshMs) {
       const startedAt = this.#now();
       const got = await readGcFloor(this.inner, this.#paths);
       this.reads++;
-      this.#floor = Math.max(this.#floor, got?.floor.floor ?? 0);
+      if (got && (!this.#floor || got.floor.floor >= this.#floor.floor)) this.#floor = got.floor;
       this.#refreshMs = Math.max(MIN_GRACE_MS, got?.floor.graceMs ?? 0) / 4;
       this.#readAt = startedAt;
     }
-    if (version <= this.#floor) {
+    return this.#floor;
+  }
+
+  #refuse(version: number, floor: number, what: string): void {
+    if (version <= floor) {
       throw new LogError(
         'Collected',
-        `cannot ${what} log slot ${version}: it is at or below the GC floor ${this.#floor}; this handle is older than the retention window, reopen the database`,
+        `cannot ${what} log slot ${version}: it is at or below the GC floor ${floor}; this handle is older than the retention window, reopen the database`,
         { key: this.#paths.record(version) },
       );
     }

@@ -133,7 +133,11 @@ export async function collectLogGarbage(store: ObjectStore, options: LogGcOption
   return report;
 }
 
-/** Every published checkpoint (with a manifest), oldest first. */
+/** Every published checkpoint of the log at `prefix` (those with a manifest), oldest first. */
+export async function publishedCheckpoints(store: ObjectStore, prefix = ''): Promise<Checkpoint[]> {
+  return (await listPublished(store, new LogPaths(prefix), Date.now)).map((p) => p.checkpoint);
+}
+
 async function listPublished(store: ObjectStore, paths: LogPaths, clock: () => number): Promise<Published[]> {
   const checkpoints = new Checkpoints(store, paths, clock);
   const out: Published[] = [];

@@ -6,4 +6,4 @@ export { type CommitResult, GroupCommitter, type GroupCommitterOptions, type Pro
 export { formatVersion, LogPaths } from './paths.js';
 export type { LogRecord } from './record.js';
 export { type GcFloor, GcFloorGuard, MIN_GRACE_MS, readGcFloor } from './gc-floor.js';
-export { collectLogGarbage, type LogGcOptions, type LogGcReport } from './gc.js';
+export { collectLogGarbage, type LogGcOptions, type LogGcReport, publishedCheckpoints } from './gc.js';

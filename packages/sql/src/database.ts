@@ -5,10 +5,12 @@ import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
 import { Engine } from './engine.js';
 import { ConflictError, SqlError, VersionNotFoundError } from './errors.js';
+import { collectGarbage, type GcReport } from './gc.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
 import { AtVersionStore, resolveAt } from './time-travel.js';
 import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
+import { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';
 
 export interface DatabaseStats {
   /** The newest log version applied by this handle. */
@@ -17,6 +19,9 @@ export interface DatabaseStats {
   pageCount: number;
   /** Version of the checkpoint this handle reads pages from (undefined: none yet). */
   checkpointVersion: number | undefined;
+  /** Records and their bytes applied since that checkpoint. */
+  recordsSinceCheckpoint: number;
+  bytesSinceCheckpoint: number;
   cache: { hits: number; misses: number; bytes: number; pages: number; maxBytes: number };
   /** Commits by this handle (records written), records applied from other writers. */
   commits: number;
@@ -45,6 +50,8 @@ export class Database {
   #closed = false;
   /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
   lastCheckpointError: unknown;
+  /** The last GC this handle ran (automatic or `gc()`): when, what it did, or its error. */
+  lastGc: { at: Date; report?: GcReport; error?: unknown } | undefined;
 
   private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>) {
     this.#engine = engine;
@@ -57,7 +64,11 @@ export class Database {
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
     if (options.at === undefined) {
-      return new Database(await Engine.open(new GcFloorGuard(store, resolved.prefix), resolved), resolved, closeStore);
+      return new Database(
+        await Engine.open(new GcFloorGuard(store, resolved.prefix, resolved.clock), resolved),
+        resolved,
+        closeStore,
+      );
     }
     const at = await resolveAt(store, resolved.prefix, options.at);
     const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved);
@@ -195,6 +206,41 @@ export class Database {
     }
   }
 
+  /**
+   * Garbage collection with this database's retention and grace (see docs/design/sql-gc.md):
+   * deletes what no version inside the retention window needs.
+   */
+  async gc(options: { dryRun?: boolean } = {}): Promise<GcReport> {
+    this.#checkOpen();
+    const o = this.#options;
+    try {
+      const report = await collectGarbage(this.#engine.log.store, {
+        prefix: o.prefix,
+        retention: o.retention,
+        grace: o.gcGrace,
+        dryRun: options.dryRun ?? false,
+        clock: o.clock,
+      });
+      this.lastGc = { at: new Date(), report };
+      return report;
+    } catch (error) {
+      this.lastGc = { at: new Date(), error };
+      throw error;
+    }
+  }
+
+  /** Restore points inside the retention window (checkpoints) and the newest record. */
+  async versions(): Promise<RetainedVersions> {
+    this.#checkOpen();
+    return retainedVersions(this.#engine.log.store, this.#options.prefix);
+  }
+
+  /** Objects and bytes the database keeps in the store (one LIST pass over its prefix). */
+  async storage(): Promise<StorageSummary> {
+    this.#checkOpen();
+    return storageSummary(this.#engine.log.store, this.#options.prefix);
+  }
+
   /** The newest `n` records of the log: version, commit id, pages and bytes. */
   async records(n = 10): Promise<RecordSummary[]> {
     this.#checkOpen();
@@ -209,6 +255,8 @@ export class Database {
       pageSize: c.pageSize,
       pageCount: c.pageCount,
       checkpointVersion: c.checkpoint?.version,
+      recordsSinceCheckpoint: c.recordsSinceCheckpoint,
+      bytesSinceCheckpoint: c.bytesSinceCheckpoint,
       cache: {
         hits: c.cache.hits,
         misses: c.cache.misses,
@@ -272,8 +320,9 @@ export class Database {
       (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes);
     if (!due || this.#checkpointing || this.#closed) return;
     const run = writeCheckpoint(this.#engine, o).then(
-      () => {
+      async () => {
         this.lastCheckpointError = undefined;
+        if (o.autoGc && !this.#closed) await this.gc().catch(() => {});
       },
       (error: unknown) => {
         this.lastCheckpointError = error;

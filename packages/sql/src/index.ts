@@ -13,3 +13,4 @@ export { Snapshot, type SnapshotOptions } from './snapshot.js';
 export { StatementSplitter } from './statement-splitter.js';
 export { AtVersionStore, resolveAt, versionAt } from './time-travel.js';
 export { Transaction, type TransactionContext } from './transaction.js';
+export { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';

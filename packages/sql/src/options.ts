@@ -1,3 +1,4 @@
+import { DEFAULT_GRACE, DEFAULT_RETENTION } from './gc.js';
 import type { FetchOptions } from './page-fetcher.js';
 
 export interface OpenOptions extends FetchOptions {
@@ -25,6 +26,14 @@ export interface OpenOptions extends FetchOptions {
   chunkBytes?: number;
   /** Time travel: open read-only as of this version, or as of this time (see time-travel.ts). */
   at?: number | Date;
+  /** GC keeps every version committed within this window readable: `7d` (default), `36h`, or ms. */
+  retention?: string | number;
+  /** GC deletes garbage only this long after it became garbage: `1h` (default), at least `1m`. */
+  gcGrace?: string | number;
+  /** Run GC after each checkpoint this handle writes (default false). */
+  autoGc?: boolean;
+  /** ms clock for GC's timing: retention, grace, and how often the GC floor is re-read (default Date.now). */
+  clock?: () => number;
 }
 
 export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at'>> & FetchOptions;
@@ -43,5 +52,9 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     checkpointEveryBytes: o.checkpointEveryBytes ?? 64 * 2 ** 20,
     segmentPages: o.segmentPages ?? 4096,
     chunkBytes: o.chunkBytes ?? 2 ** 20,
+    retention: o.retention ?? DEFAULT_RETENTION,
+    gcGrace: o.gcGrace ?? DEFAULT_GRACE,
+    autoGc: o.autoGc ?? false,
+    clock: o.clock ?? Date.now,
   };
 }

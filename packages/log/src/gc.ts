@@ -41,11 +41,11 @@ interface Published {
 /**
  * One garbage-collection pass over a log (docs/design/sql-gc.md has the argument for each step):
  * 1. the floor in force E (raised by an earlier pass at least a grace period ago);
- * 2. manifests of checkpoints below E, then records at or below E except the newest record,
+ * 2. raise the floor to the newest checkpoint older than the retention window (compare-and-swap),
+ *    if the floor in force is the one recorded;
+ * 3. delete manifests of checkpoints below E, then records at or below E except the newest record,
  *    then objects under `checkpoints/` that no checkpoint at or above E references, that are not
- *    above the newest published checkpoint, and that are older than the grace period;
- * 3. raise the floor to the newest checkpoint older than the retention window (compare-and-swap),
- *    if the floor in force is the one recorded.
+ *    above the newest published checkpoint, and that are older than the grace period.
  */
 export async function collectLogGarbage(store: ObjectStore, options: LogGcOptions): Promise<LogGcReport> {
   if (!(options.graceMs >= MIN_GRACE_MS)) {
@@ -88,6 +88,21 @@ export async function collectLogGarbage(store: ObjectStore, options: LogGcOption
     await store.delete(key);
   };
 
+  // Raise the floor first: it takes effect only after the grace period, and a pass that fails
+  // part way through its deletions must not keep the floor from rising.
+  const candidate = published.filter((c) => c.timestamp <= now - options.retentionMs).at(-1)?.version;
+  const floorInForce = !current || current.floor.floor === effective;
+  if (!dryRun && candidate !== undefined && candidate > (current?.floor.floor ?? 0) && floorInForce) {
+    const next: GcFloor = { floor: candidate, since: now, graceMs: options.graceMs, effective };
+    try {
+      await store.put(paths.gcFloor, encodeGcFloor(next), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+      report.raisedFloor = candidate;
+    } catch (error) {
+      // Another GC raised it first: its floor stands.
+      if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'NotFound')) throw error;
+    }
+  }
+
   // Manifests first: a checkpoint folder whose deletion is interrupted then has no manifest, and
   // readers skip it instead of finding a checkpoint with missing chunks.
   for (const c of published) {
@@ -118,18 +133,6 @@ export async function collectLogGarbage(store: ObjectStore, options: LogGcOption
     }
   }
 
-  const candidate = published.filter((c) => c.timestamp <= now - options.retentionMs).at(-1)?.version;
-  const floorInForce = !current || current.floor.floor === effective;
-  if (!dryRun && candidate !== undefined && candidate > (current?.floor.floor ?? 0) && floorInForce) {
-    const next: GcFloor = { floor: candidate, since: now, graceMs: options.graceMs, effective };
-    try {
-      await store.put(paths.gcFloor, encodeGcFloor(next), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
-      report.raisedFloor = candidate;
-    } catch (error) {
-      // Another GC raised it first: its floor stands.
-      if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'NotFound')) throw error;
-    }
-  }
   return report;
 }
 

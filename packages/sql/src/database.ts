@@ -6,6 +6,7 @@ import type { Row, RunResult, SqlParams } from './connection.js';
 import { Engine } from './engine.js';
 import { ConflictError, SqlError, VersionNotFoundError } from './errors.js';
 import { collectGarbage, type GcReport } from './gc.js';
+import { applyMigrations } from './migrations.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
 import { AtVersionStore, resolveAt } from './time-travel.js';
@@ -22,6 +23,8 @@ export interface DatabaseStats {
   /** Records and their bytes applied since that checkpoint. */
   recordsSinceCheckpoint: number;
   bytesSinceCheckpoint: number;
+  /** Automatic checkpoints that failed in a row (retried with backoff; the last error is `lastCheckpointError`). */
+  checkpointFailures: number;
   cache: { hits: number; misses: number; bytes: number; pages: number; maxBytes: number };
   /** Commits by this handle (records written), records applied from other writers. */
   commits: number;
@@ -47,6 +50,9 @@ export class Database {
   readonly #options: ResolvedOptions;
   readonly #closeStore: (() => Promise<void>) | undefined;
   #checkpointing: Promise<unknown> | undefined;
+  #lastCheckpointAt: number;
+  #checkpointRetryAt = 0;
+  #checkpointFailures = 0;
   #closed = false;
   /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
   lastCheckpointError: unknown;
@@ -57,6 +63,7 @@ export class Database {
     this.#engine = engine;
     this.#options = options;
     this.#closeStore = closeStore;
+    this.#lastCheckpointAt = options.clock();
     engine.onCommitted = () => this.#maybeCheckpoint();
   }
 
@@ -257,6 +264,7 @@ export class Database {
       checkpointVersion: c.checkpoint?.version,
       recordsSinceCheckpoint: c.recordsSinceCheckpoint,
       bytesSinceCheckpoint: c.bytesSinceCheckpoint,
+      checkpointFailures: this.#checkpointFailures,
       cache: {
         hits: c.cache.hits,
         misses: c.cache.misses,
@@ -315,17 +323,24 @@ export class Database {
   #maybeCheckpoint(): void {
     const c = this.#engine.committed;
     const o = this.#options;
-    const due =
+    const now = o.clock();
+    const due = () =>
       (o.checkpointEveryRecords > 0 && c.recordsSinceCheckpoint >= o.checkpointEveryRecords) ||
-      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes);
-    if (!due || this.#checkpointing || this.#closed) return;
-    const run = writeCheckpoint(this.#engine, o).then(
+      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes) ||
+      (o.checkpointEveryMs > 0 && c.recordsSinceCheckpoint > 0 && now - this.#lastCheckpointAt >= o.checkpointEveryMs);
+    if (!due() || now < this.#checkpointRetryAt || this.#checkpointing || this.#closed) return;
+    const run = writeCheckpoint(this.#engine, o, due).then(
       async () => {
         this.lastCheckpointError = undefined;
+        this.#checkpointFailures = 0;
+        this.#lastCheckpointAt = o.clock();
         if (o.autoGc && !this.#closed) await this.gc().catch(() => {});
       },
       (error: unknown) => {
+        // Retried at a later commit, after a backoff that grows with the failures (up to 5 min).
         this.lastCheckpointError = error;
+        this.#checkpointFailures++;
+        this.#checkpointRetryAt = o.clock() + Math.min(2 ** this.#checkpointFailures * 1000, 300_000);
       },
     );
     this.#checkpointing = run.finally(() => {

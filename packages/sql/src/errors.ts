@@ -60,3 +60,15 @@ export class ReadOnlyError extends Error {
     this.name = 'ReadOnlyError';
   }
 }
+
+/** A checkpoint took longer than half the GC grace period and was not published (it is retried later). */
+export class CheckpointAbandonedError extends Error {
+  readonly code = 'CheckpointAbandoned';
+
+  constructor(version: number, tookMs: number, limitMs: number) {
+    super(
+      `the checkpoint of version ${version} took ${tookMs} ms, more than ${limitMs} ms (half the GC grace period): not published`,
+    );
+    this.name = 'CheckpointAbandonedError';
+  }
+}

@@ -5,6 +5,14 @@ export { ConflictError, ReadOnlyError, SqlError, VersionNotFoundError } from './
 export { type ExportResult, exportSqliteFile } from './export-file.js';
 export { collectGarbage, DEFAULT_GRACE, DEFAULT_RETENTION, type GcOptions, type GcReport } from './gc.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
+export {
+  applyMigrations,
+  type Migration,
+  MigrationError,
+  type MigrationErrorCode,
+  type MigrationResult,
+  MIGRATIONS_TABLE,
+} from './migrations.js';
 export { open } from './open.js';
 export type { OpenOptions } from './options.js';
 export type { RecordSummary } from './recent-records.js';

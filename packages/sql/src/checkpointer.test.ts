@@ -1,0 +1,103 @@
+import { publishedCheckpoints } from '@bucketdb/log';
+import { MemoryStore, type ObjectStore, type StoreCall, TransientError, WrappedStore } from '@bucketdb/store';
+import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Database } from './database.js';
+
+/** Fails every chunk upload while `failing` is set. */
+class FailingChunks extends WrappedStore {
+  failing = true;
+  protected around<T>(call: StoreCall, run: () => Promise<T>): Promise<T> {
+    if (this.failing && call.op === 'put' && call.key.includes('/chunk-')) {
+      return Promise.reject(new TransientError(`injected: chunk upload ${call.key} failed`));
+    }
+    return run();
+  }
+}
+
+async function folders(store: ObjectStore): Promise<number> {
+  let n = 0;
+  for await (const e of store.list({ prefix: 'checkpoints/', delimiter: '/' })) if (e.kind === 'prefix') n++;
+  return n;
+}
+
+describe.each(testBackendNames())('checkpoints on %s', (name) => {
+  let backend: TestBackend;
+  beforeAll(async () => {
+    backend = await openTestBackend(name);
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  test('writers share checkpoints: one per interval, and every handle moves to the newest', async () => {
+    const store = await backend.newStore();
+    const options = { checkpointEveryRecords: 10, segmentPages: 16, chunkBytes: 16 * 1024 };
+    const writers = await Promise.all([0, 1, 2].map(() => Database.create(store, options)));
+    const [first] = writers;
+    await first?.exec('create table t(id integer primary key, w integer, v text)');
+    await Promise.all(
+      writers.map(async (db, w) => {
+        for (let i = 0; i < 30; i++) await db.run('insert into t(w, v) values (?, hex(randomblob(200)))', [w]);
+      }),
+    );
+    for (const db of writers) await db.close();
+    const published = await publishedCheckpoints(store);
+    const tail = Math.max(...writers.map((w) => w.version));
+    // Without sharing, each of the three handles would checkpoint every 10 records it applied.
+    expect(published.length).toBeGreaterThan(0);
+    expect(published.length).toBeLessThanOrEqual(Math.ceil(tail / 10) + 2);
+    expect(await folders(store)).toBeLessThanOrEqual(published.length + 3);
+    // Caught up and asked to checkpoint, the first writes it and the others move to it.
+    const again = await Promise.all([0, 1, 2].map(() => Database.create(store, options)));
+    const [leader] = again;
+    await leader?.run('insert into t(w, v) values (9, 0)');
+    for (const db of again) {
+      await db.get('select 1');
+      await db.checkpoint();
+    }
+    for (const db of again) expect(db.stats().checkpointVersion).toBe(tail + 1);
+    for (const db of again) await db.close();
+    expect((await publishedCheckpoints(store)).filter((c) => c.version === tail + 1)).toHaveLength(1);
+    await using fresh = await Database.create(store, {});
+    expect(await fresh.get('select count(*) n from t')).toEqual({ n: 91 });
+    expect((await fresh.get('pragma integrity_check'))?.integrity_check).toBe('ok');
+  });
+
+  test('a reader adopts a newer checkpoint written by another handle', async () => {
+    const store = await backend.newStore();
+    await using writer = await Database.create(store, { checkpointEveryRecords: 0 });
+    await writer.exec('create table t(v)');
+    await using reader = await Database.create(store, { checkpointEveryRecords: 0, prefetchBelowBytes: 0 });
+    for (let i = 0; i < 5; i++) await writer.run('insert into t values (?)', [i]);
+    const v = await writer.checkpoint();
+    expect(await reader.get('select count(*) n from t')).toEqual({ n: 5 });
+    expect(reader.stats().checkpointVersion ?? 0).toBeLessThan(v);
+    // Asked to checkpoint at the version the writer already checkpointed, the reader adopts it.
+    expect(await reader.checkpoint()).toBe(v);
+    expect(reader.stats().checkpointVersion).toBe(v);
+    expect(reader.stats().recordsSinceCheckpoint).toBe(0);
+    expect(await reader.get('select count(*) n, sum(v) s from t')).toEqual({ n: 5, s: 10 });
+  });
+});
+
+test('a failed automatic checkpoint is reported, retried after a backoff, and then succeeds', async () => {
+  const store = new FailingChunks(new MemoryStore('failing-chunks'));
+  let now = 1_000_000;
+  await using db = await Database.create(store, { checkpointEveryRecords: 3, clock: () => now });
+  await db.exec('create table t(v)');
+  for (let i = 0; i < 4; i++) await db.run('insert into t values (?)', [i]);
+  await db.checkpoint().catch(() => {}); // waits for the automatic one in flight, fails the same way
+  expect(db.stats().checkpointFailures).toBe(1);
+  expect(db.lastCheckpointError).toMatchObject({ code: 'Transient' });
+  // Within the backoff, commits do not try again.
+  store.failing = false;
+  await db.run('insert into t values (10)');
+  expect(await publishedCheckpoints(store)).toEqual([]);
+  now += 2_001;
+  await db.run('insert into t values (11)');
+  await db.close();
+  expect(db.stats().checkpointFailures).toBe(0);
+  expect(db.lastCheckpointError).toBeUndefined();
+  expect((await publishedCheckpoints(store)).map((c) => c.version)).toEqual([db.version]);
+});

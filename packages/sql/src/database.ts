@@ -71,11 +71,17 @@ export class Database {
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
     if (options.at === undefined) {
-      return new Database(
-        await Engine.open(new GcFloorGuard(store, resolved.prefix, resolved.clock), resolved),
-        resolved,
-        closeStore,
-      );
+      const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
+      const db = new Database(await Engine.open(guarded, resolved), resolved, closeStore);
+      if (options.migrations) {
+        try {
+          await applyMigrations(db, options.migrations);
+        } catch (error) {
+          await db.close();
+          throw error;
+        }
+      }
+      return db;
     }
     const at = await resolveAt(store, resolved.prefix, options.at);
     const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved);

@@ -1,11 +1,16 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MIN_GRACE_MS } from '@bucketdb/log';
 import {
+  applyMigrations,
+  Database,
   collectGarbage,
   DEFAULT_GRACE,
   DEFAULT_RETENTION,
   exportSqliteFile,
   type GcReport,
   importSqliteFile,
+  type Migration,
   parseDuration,
   restoreDatabase,
   retainedVersions,
@@ -130,6 +135,27 @@ export function registerSqlAdminCommands(sql: Command): void {
       });
     });
   sql
+    .command('migrate')
+    .description('apply the pending migrations in a directory, each exactly once (safe to run concurrently)')
+    .argument('<db-url>', 'database')
+    .argument('<dir>', 'a directory of <version>_<name>.sql files, e.g. 0001_create_users.sql')
+    .action(async (url: string, dir: string) => {
+      await run('migrate', [url], async ([store]) => {
+        const migrations = await readMigrations(dir);
+        const db = await Database.create(store as ObjectStore, {});
+        try {
+          const r = await applyMigrations(db, migrations);
+          say(
+            r.applied.length > 0
+              ? `applied ${r.applied.join(', ')}; the database is at migration ${r.version}`
+              : `nothing to apply; the database is at migration ${r.version}`,
+          );
+        } finally {
+          await db.close();
+        }
+      });
+    });
+  sql
     .command('versions')
     .description('restore points inside the retention window')
     .argument('<db-url>', 'database')
@@ -138,6 +164,17 @@ export function registerSqlAdminCommands(sql: Command): void {
         for (const line of formatVersions(await retainedVersions(store as ObjectStore))) say(line);
       });
     });
+}
+
+/** Migrations from `<version>_<name>.sql` files; other files are an error (a typo would skip a step). */
+export async function readMigrations(dir: string): Promise<Migration[]> {
+  const migrations: Migration[] = [];
+  for (const file of (await readdir(dir)).sort()) {
+    const m = /^(\d+)[_-](.+)\.sql$/.exec(file);
+    if (!m) throw new UsageError(`${join(dir, file)} is not named <version>_<name>.sql`);
+    migrations.push({ version: Number(m[1]), name: m[2] as string, up: await readFile(join(dir, file), 'utf8') });
+  }
+  return migrations;
 }
 
 export function formatVersions(v: Awaited<ReturnType<typeof retainedVersions>>): string[] {

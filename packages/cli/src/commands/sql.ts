@@ -51,6 +51,7 @@ Administration (each has --help):
   bucketdb sql import file.sqlite <db-url>
   bucketdb sql restore <db-url> --to <version|time> --into <db-url>
   bucketdb sql gc <db-url> [--dry-run]
+  bucketdb sql migrate <db-url> <dir>
   bucketdb sql versions <db-url>`,
     )
     .action(async (url: string, options: SqlOptions) => {

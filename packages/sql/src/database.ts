@@ -127,6 +127,15 @@ export class Database {
    * (up to `maxRetries` times, with jittered backoff), then ConflictError.
    */
   async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
+    return this.#transaction(fn, true);
+  }
+
+  /**
+   * `explicit`: fn runs between BEGIN and COMMIT. Otherwise fn is one statement that SQLite runs
+   * in its own transaction (VACUUM cannot run inside BEGIN); its writes land in the same write
+   * layer and commit the same way.
+   */
+  async #transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, explicit: boolean): Promise<T> {
     const engine = this.#engine;
     for (let conflicts = 0; ;) {
       const release = await engine.mutex.acquire();
@@ -140,13 +149,13 @@ export class Database {
         for (;;) {
           engine.useHeadView();
           try {
-            engine.conn.exec('BEGIN');
+            if (explicit) engine.conn.exec('BEGIN');
             result = await fn(transactionContext(engine.conn));
             if (engine.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
-            if (engine.conn.autocommit) {
+            if (engine.conn.autocommit === explicit) {
               throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
             }
-            engine.conn.exec('COMMIT');
+            if (explicit) engine.conn.exec('COMMIT');
             break;
           } catch (error) {
             if (await engine.fetchMisses(error, true)) continue;
@@ -323,7 +332,7 @@ export class Database {
       engine.committed.cache.unpinAll();
       release();
     }
-    return this.transaction(() => f(engine.conn));
+    return this.#transaction(() => f(engine.conn), !/^\s*vacuum\b/i.test(sql));
   }
 
   #maybeCheckpoint(): void {

@@ -2,6 +2,7 @@ import { publishedCheckpoints } from '@bucketdb/log';
 import { MemoryStore, type ObjectStore, type StoreCall, TransientError, WrappedStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { decodeManifest, decodeSegment } from './checkpoint-format.js';
 import { Database } from './database.js';
 
 /** Fails every chunk upload while `failing` is set. */
@@ -100,4 +101,44 @@ test('a failed automatic checkpoint is reported, retried after a backoff, and th
   expect(db.stats().checkpointFailures).toBe(0);
   expect(db.lastCheckpointError).toBeUndefined();
   expect((await publishedCheckpoints(store)).map((c) => c.version)).toEqual([db.version]);
+});
+
+/** Referenced bytes / size of every chunk the newest checkpoint uses. */
+async function chunkShares(store: ObjectStore): Promise<number[]> {
+  const newest = (await publishedCheckpoints(store)).at(-1);
+  if (!newest) return [];
+  const manifest = decodeManifest(newest.manifest, 'newest');
+  const live = new Map<string, number>();
+  for (const key of manifest.segments) {
+    for (const ref of decodeSegment((await store.get(key)).body, key).refs) {
+      if (ref) live.set(ref.key, (live.get(ref.key) ?? 0) + ref.length);
+    }
+  }
+  return Promise.all([...live].map(async ([key, bytes]) => bytes / (await store.head(key)).size));
+}
+
+test('a checkpoint repacks chunks whose live share fell low (and without repacking they stay low)', async () => {
+  const shares: Record<string, number> = {};
+  for (const repackBelow of [0.5, 0]) {
+    const store = new MemoryStore(`repack-${repackBelow}`);
+    await using db = await Database.create(store, {
+      checkpointEveryRecords: 0,
+      segmentPages: 16,
+      chunkBytes: 16 * 1024,
+      repackBelow,
+    });
+    await db.exec(`create table t(id integer primary key, v text);
+      insert into t(v) select hex(randomblob(300)) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 800) select x from c);`);
+    await db.checkpoint();
+    const expected = await db.query('select count(*) n, sum(length(v)) s from t');
+    // Change most pages but not all: every third run of rows stays as it was.
+    await db.run('update t set v = hex(randomblob(310)) where (id / 12) % 3 != 0');
+    await db.checkpoint();
+    shares[String(repackBelow)] = Math.min(...(await chunkShares(store)));
+    await using fresh = await Database.create(store, { prefetchBelowBytes: 0 });
+    expect((await fresh.get('pragma integrity_check'))?.integrity_check).toBe('ok');
+    expect((await fresh.query('select count(*) n from t'))[0]).toEqual({ n: (expected[0] as { n: number }).n });
+  }
+  expect(shares['0.5']).toBeGreaterThanOrEqual(0.5);
+  expect(shares['0']).toBeLessThan(0.5);
 });

@@ -112,7 +112,8 @@ async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan 
   if (c.checkpoint?.version === c.version || (c.version === 0 && !c.checkpoint)) return undefined;
   const old = c.checkpoint?.manifest;
   const segmentPages = old?.segmentPages ?? o.segmentPages;
-  const pages = [...c.recordPages.keys()].sort((a, b) => a - b);
+  const repack = o.repackBelow > 0 ? await pagesToRepack(engine, o.repackBelow) : [];
+  const pages = [...new Set([...c.recordPages.keys(), ...repack])].sort((a, b) => a - b);
   const changed: [number, Uint8Array][] = [];
   try {
     for (const p of pages) {
@@ -185,4 +186,44 @@ async function claim(engine: Engine, version: number, tag: string, at: number): 
     isOurs: (existing) => new TextDecoder().decode(existing) === new TextDecoder().decode(body),
   });
   return outcome.created;
+}
+
+/** Page images one checkpoint rewrites at most to repack chunks (bounds its memory). */
+const REPACK_BUDGET_BYTES = 16 * 2 ** 20;
+
+/**
+ * Pages of the checkpoint's chunks whose live share (bytes the checkpoint still references, not
+ * counting pages replaced since) is below `below`, lowest share first, within a budget. Rewriting
+ * them into new chunks leaves the old chunks unreferenced, and GC deletes them. Loads every
+ * segment of the checkpoint and LISTs the checkpoint objects for the chunks' sizes.
+ */
+async function pagesToRepack(engine: Engine, below: number): Promise<number[]> {
+  const c = engine.committed;
+  const manifest = c.checkpoint?.manifest;
+  if (!manifest) return [];
+  for (let s = 0; s < manifest.segments.length; s++) await engine.fetcher.loadSegment(s);
+  const live = new Map<string, { bytes: number; pages: number[] }>();
+  for (const seg of c.segments.values()) {
+    seg.refs.forEach((ref, i) => {
+      const pgno = seg.firstPage + i;
+      if (!ref || pgno > c.pageCount || c.recordPages.has(pgno)) return;
+      const entry = live.get(ref.key) ?? { bytes: 0, pages: [] };
+      entry.bytes += ref.length;
+      entry.pages.push(pgno);
+      live.set(ref.key, entry);
+    });
+  }
+  const candidates: { share: number; pages: number[] }[] = [];
+  for await (const e of engine.log.store.list({ prefix: engine.log.paths.checkpointsDir })) {
+    const entry = e.kind === 'object' ? live.get(e.key) : undefined;
+    if (entry && e.kind === 'object' && e.size > 0 && entry.bytes / e.size < below) {
+      candidates.push({ share: entry.bytes / e.size, pages: entry.pages });
+    }
+  }
+  const out: number[] = [];
+  for (const cand of candidates.sort((a, b) => a.share - b.share)) {
+    if ((out.length + cand.pages.length) * c.pageSize > REPACK_BUDGET_BYTES) break;
+    out.push(...cand.pages);
+  }
+  return out;
 }

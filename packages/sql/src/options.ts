@@ -27,6 +27,8 @@ export interface OpenOptions extends FetchOptions {
   segmentPages?: number;
   /** Compressed bytes per chunk object in checkpoints (default 1 MiB). */
   chunkBytes?: number;
+  /** A checkpoint rewrites the live pages of chunks whose live share fell below this (default 0.5; 0: never). */
+  repackBelow?: number;
   /** Time travel: open read-only as of this version, or as of this time (see time-travel.ts). */
   at?: number | Date;
   /** GC keeps every version committed within this window readable: `7d` (default), `36h`, or ms. */
@@ -58,6 +60,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     checkpointEveryMs: o.checkpointEveryMs ?? 600_000,
     segmentPages: o.segmentPages ?? 4096,
     chunkBytes: o.chunkBytes ?? 2 ** 20,
+    repackBelow: o.repackBelow ?? 0.5,
     retention: o.retention ?? DEFAULT_RETENTION,
     gcGrace: o.gcGrace ?? DEFAULT_GRACE,
     autoGc: o.autoGc ?? false,

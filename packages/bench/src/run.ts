@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'SQL commits/s, requests per commit, s3db-style baseline, CPU vs better-sqlite3, open time',
   },
   kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
+  'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
 };
 

@@ -1,4 +1,4 @@
-import { openTestBackend, spawnTs, TEST_CREDENTIALS, type TestBackend, testBackendNames } from '@bucketdb/testkit';
+import { openTestBackend, spawnTs, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Database } from './database.js';
 import { applyMigrations, MIGRATIONS_TABLE } from './migrations.js';
@@ -69,13 +69,11 @@ describe.each(testBackendNames())('migrations on %s', (name) => {
   });
 });
 
+// Processes on the file backend only (the s3 one is covered by processes.test.ts): it keeps CI time down.
 describe.each(testBackendNames().filter((n) => n === 'file'))('migrations across processes on %s', (name) => {
   let backend: TestBackend;
   beforeAll(async () => {
     backend = await openTestBackend(name);
-    process.env.AWS_ACCESS_KEY_ID ??= TEST_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY ??= TEST_CREDENTIALS.secretAccessKey;
-    process.env.AWS_REGION ??= 'us-east-1';
   });
   afterAll(async () => {
     await backend.close();

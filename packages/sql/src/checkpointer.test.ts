@@ -63,7 +63,7 @@ describe.each(testBackendNames())('checkpoints on %s', (name) => {
     await using fresh = await Database.create(store, {});
     expect(await fresh.get('select count(*) n from t')).toEqual({ n: 91 });
     expect((await fresh.get('pragma integrity_check'))?.integrity_check).toBe('ok');
-  });
+  }, 240_000);
 
   test('a reader adopts a newer checkpoint written by another handle', async () => {
     const store = await backend.newStore();
@@ -79,7 +79,7 @@ describe.each(testBackendNames())('checkpoints on %s', (name) => {
     expect(reader.stats().checkpointVersion).toBe(v);
     expect(reader.stats().recordsSinceCheckpoint).toBe(0);
     expect(await reader.get('select count(*) n, sum(v) s from t')).toEqual({ n: 5, s: 10 });
-  });
+  }, 240_000);
 });
 
 test('a failed automatic checkpoint is reported, retried after a backoff, and then succeeds', async () => {
@@ -141,4 +141,4 @@ test('a checkpoint repacks chunks whose live share fell low (and without repacki
   }
   expect(shares['0.5']).toBeGreaterThanOrEqual(0.5);
   expect(shares['0']).toBeLessThan(0.5);
-});
+}, 240_000);

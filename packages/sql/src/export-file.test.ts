@@ -49,7 +49,7 @@ describe.each(testBackendNames())('export and import on %s', (name) => {
     const result = await exportSqliteFile(store, out);
     expect(result.version).toBe(0);
     expect(await readFile(out)).toEqual(await readFile(sourcePath));
-  });
+  }, 240_000);
 
   test.skipIf(!sqlite3Cli)(
     'a live database (checkpoint + newer records) exports to a file sqlite3 accepts',
@@ -97,5 +97,6 @@ describe.each(testBackendNames())('export and import on %s', (name) => {
         code: 'InvalidArgument',
       });
     },
+    240_000,
   );
 });

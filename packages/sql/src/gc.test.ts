@@ -169,7 +169,7 @@ describe.each(testBackendNames())('garbage collection on %s', (name) => {
     await transfer(a, 999, 'z');
     expect(await contents(b)).toEqual(await contents(a));
     expect((await b.get('pragma integrity_check'))?.integrity_check).toBe('ok');
-  });
+  }, 240_000);
 
   test('a handle older than the retention window cannot re-create a collected slot (no fork)', async () => {
     const store = await backend.newStore();
@@ -206,5 +206,5 @@ describe.each(testBackendNames())('garbage collection on %s', (name) => {
     const raw = await CommitLog.open(store, { version: staleVersion });
     expect((await raw.tryAppend([new Uint8Array(1)], staleVersion + 1)).committed).toBe(true);
     await raw.close();
-  });
+  }, 240_000);
 });

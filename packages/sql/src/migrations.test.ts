@@ -50,7 +50,7 @@ describe.each(testBackendNames())('migrations on %s', (name) => {
     await using newer = await Database.create(store, {});
     expect((await applyMigrations(newer, testMigrations(8))).applied).toEqual([7, 8]);
     await checkApplied(newer, 8);
-  });
+  }, 240_000);
 
   test('the checker catches a migration applied twice (check outside the transaction)', async () => {
     const store = await backend.newStore();

@@ -56,5 +56,5 @@ describe.each(testBackendNames())('time travel on %s', (name) => {
     await expect(Database.create(store, { at: -1 })).rejects.toMatchObject({ code: 'VersionNotFound' });
     // The live handle is untouched by all of this.
     expect(await contents(db)).toEqual(history.get(db.version));
-  });
+  }, 240_000);
 });

@@ -20,4 +20,4 @@ test('VACUUM shrinks the file after deletes and keeps the data; other handles se
   // And the database keeps working afterwards.
   await other.run("insert into t(v) values ('after')");
   expect(await db.get('select count(*) n from t')).toEqual({ n: expected.length + 1 });
-});
+}, 240_000);

@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'events.ts',
     what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
   },
+  'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
   files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
 };

@@ -6,6 +6,8 @@ import type { LogPaths } from './paths.js';
 export interface Checkpoint {
   version: number;
   manifest: Uint8Array;
+  /** When the manifest was written (ms since the epoch, the writer's clock). */
+  timestamp: number;
 }
 
 interface ManifestHeader {
@@ -57,10 +59,11 @@ export class Checkpoints {
       throw error;
     }
     const { header, payload } = decodeFrame('checkpoint', bytes, key);
-    if ((header as Partial<ManifestHeader>).version !== version) {
+    const h = header as Partial<ManifestHeader>;
+    if (h.version !== version) {
       throw new LogError('Corrupt', `checkpoint ${key} is corrupt: it names another version`, { key });
     }
-    return { version, manifest: payload };
+    return { version, manifest: payload, timestamp: typeof h.timestamp === 'number' ? h.timestamp : 0 };
   }
 
   /** The newest checkpoint with a manifest in [from, atOrBelow], from one LIST of folders. */

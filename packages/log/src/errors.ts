@@ -10,8 +10,17 @@
  * - `Closed`: the CommitLog or GroupCommitter was closed.
  * - `Contention`: a group commit lost the race for the next slot too many times in a row.
  *   Retrying later may succeed.
+ * - `Collected`: the slot is at or below the GC floor (its record was, or may be, deleted): this
+ *   client's view is older than the retention window. Nothing was written; reopen to continue.
  */
-export const LOG_ERROR_CODES = ['Corrupt', 'UnsupportedFormat', 'InvalidArgument', 'Closed', 'Contention'] as const;
+export const LOG_ERROR_CODES = [
+  'Corrupt',
+  'UnsupportedFormat',
+  'InvalidArgument',
+  'Closed',
+  'Contention',
+  'Collected',
+] as const;
 export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
 
 export interface LogErrorOptions {

@@ -24,11 +24,12 @@ export const FRAME_FORMAT_VERSION = 1;
 const PREFIX_BYTES = 16;
 const HEADER_LENGTH_BYTES = 4;
 
-export type FrameKind = 'record' | 'checkpoint' | 'hint';
+export type FrameKind = 'record' | 'checkpoint' | 'hint' | 'floor';
 const MAGIC: Record<FrameKind, number> = {
   record: 0x52424442, // "BDBR" read as little-endian u32
   checkpoint: 0x43424442, // "BDBC"
   hint: 0x48424442, // "BDBH"
+  floor: 0x46424442, // "BDBF"
 };
 
 const encoder = new TextEncoder();

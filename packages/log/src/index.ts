@@ -5,3 +5,5 @@ export { FRAME_FORMAT_VERSION } from './frame.js';
 export { type CommitResult, GroupCommitter, type GroupCommitterOptions, type Proposal } from './group-committer.js';
 export { formatVersion, LogPaths } from './paths.js';
 export type { LogRecord } from './record.js';
+export { type GcFloor, GcFloorGuard, MIN_GRACE_MS, readGcFloor } from './gc-floor.js';
+export { collectLogGarbage, type LogGcOptions, type LogGcReport, publishedCheckpoints } from './gc.js';

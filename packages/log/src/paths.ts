@@ -13,6 +13,7 @@ const MANIFEST_NAME = '_manifest';
  * db/main/checkpoints/00000000000000000040/_manifest        checkpoint 40's manifest: its commit point
  * db/main/checkpoints/00000000000000000040/chunk-0007       an object of checkpoint 40, named by the caller
  * db/main/_last_checkpoint                                  hint: the newest checkpoint's version (may lag)
+ * db/main/_gc_floor                                         GC's floor (see gc-floor.ts)
  * ```
  *
  * With the empty prefix the same keys start at `log/`, `checkpoints/` and `_last_checkpoint`.
@@ -23,6 +24,8 @@ export class LogPaths {
   readonly logDir: string;
   readonly checkpointsDir: string;
   readonly lastCheckpoint: string;
+  /** GC's floor: records at or below it may be deleted, and no client may append there. */
+  readonly gcFloor: string;
 
   constructor(prefix = '') {
     const trimmed = prefix.replace(/\/+$/, '');
@@ -34,6 +37,7 @@ export class LogPaths {
     this.logDir = `${root}log/`;
     this.checkpointsDir = `${root}checkpoints/`;
     this.lastCheckpoint = `${root}_last_checkpoint`;
+    this.gcFloor = `${root}_gc_floor`;
   }
 
   /** `<prefix>/log/00000000000000000042` */
@@ -49,6 +53,14 @@ export class LogPaths {
   /** `<prefix>/checkpoints/00000000000000000042/`: the folder of one checkpoint's objects. */
   checkpointDir(version: number): string {
     return `${this.checkpointsDir}${formatVersion(version)}/`;
+  }
+
+  /** The version of the checkpoint folder holding `key` (any object under `checkpoints/<v>/`), or undefined. */
+  checkpointObjectVersion(key: string): number | undefined {
+    if (!key.startsWith(this.checkpointsDir)) return undefined;
+    const rest = key.slice(this.checkpointsDir.length);
+    const slash = rest.indexOf('/');
+    return slash < 0 ? undefined : parseVersion(rest.slice(0, slash));
   }
 
   /** The version a common prefix `<prefix>/checkpoints/<20 digits>/` names, or undefined. */

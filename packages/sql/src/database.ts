@@ -1,12 +1,17 @@
+import { GcFloorGuard } from '@bucketdb/log';
 import { backoff, ClosedError, type ObjectStore } from '@bucketdb/store';
 import { RetrySignal } from './batch.js';
 import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
 import { Engine } from './engine.js';
-import { ConflictError, SqlError } from './errors.js';
+import { ConflictError, SqlError, VersionNotFoundError } from './errors.js';
+import { collectGarbage, type GcReport } from './gc.js';
+import { applyMigrations } from './migrations.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
+import { AtVersionStore, resolveAt } from './time-travel.js';
 import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
+import { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';
 
 export interface DatabaseStats {
   /** The newest log version applied by this handle. */
@@ -15,6 +20,11 @@ export interface DatabaseStats {
   pageCount: number;
   /** Version of the checkpoint this handle reads pages from (undefined: none yet). */
   checkpointVersion: number | undefined;
+  /** Records and their bytes applied since that checkpoint. */
+  recordsSinceCheckpoint: number;
+  bytesSinceCheckpoint: number;
+  /** Automatic checkpoints that failed in a row (retried with backoff; the last error is `lastCheckpointError`). */
+  checkpointFailures: number;
   cache: { hits: number; misses: number; bytes: number; pages: number; maxBytes: number };
   /** Commits by this handle (records written), records applied from other writers. */
   commits: number;
@@ -40,21 +50,49 @@ export class Database {
   readonly #options: ResolvedOptions;
   readonly #closeStore: (() => Promise<void>) | undefined;
   #checkpointing: Promise<unknown> | undefined;
+  #lastCheckpointAt: number;
+  #checkpointRetryAt = 0;
+  #checkpointFailures = 0;
   #closed = false;
   /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
   lastCheckpointError: unknown;
+  /** The last GC this handle ran (automatic or `gc()`): when, what it did, or its error. */
+  lastGc: { at: Date; report?: GcReport; error?: unknown } | undefined;
 
   private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>) {
     this.#engine = engine;
     this.#options = options;
     this.#closeStore = closeStore;
+    this.#lastCheckpointAt = options.clock();
     engine.onCommitted = () => this.#maybeCheckpoint();
   }
 
   /** @internal use `open()` */
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
-    return new Database(await Engine.open(store, resolved), resolved, closeStore);
+    if (options.at === undefined) {
+      const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
+      const db = new Database(await Engine.open(guarded, resolved), resolved, closeStore);
+      if (options.migrations) {
+        try {
+          await applyMigrations(db, options.migrations);
+        } catch (error) {
+          await db.close();
+          throw error;
+        }
+      }
+      return db;
+    }
+    const at = await resolveAt(store, resolved.prefix, options.at);
+    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved);
+    const db = new Database(engine, resolved, closeStore);
+    if (db.version !== at) {
+      await db.close();
+      throw new VersionNotFoundError(
+        `version ${at} of ${resolved.prefix || 'the database'} cannot be read (log ends at ${db.version})`,
+      );
+    }
+    return db;
   }
 
   get version(): number {
@@ -89,6 +127,15 @@ export class Database {
    * (up to `maxRetries` times, with jittered backoff), then ConflictError.
    */
   async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
+    return this.#transaction(fn, true);
+  }
+
+  /**
+   * `explicit`: fn runs between BEGIN and COMMIT. Otherwise fn is one statement that SQLite runs
+   * in its own transaction (VACUUM cannot run inside BEGIN); its writes land in the same write
+   * layer and commit the same way.
+   */
+  async #transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, explicit: boolean): Promise<T> {
     const engine = this.#engine;
     for (let conflicts = 0; ;) {
       const release = await engine.mutex.acquire();
@@ -102,13 +149,13 @@ export class Database {
         for (;;) {
           engine.useHeadView();
           try {
-            engine.conn.exec('BEGIN');
+            if (explicit) engine.conn.exec('BEGIN');
             result = await fn(transactionContext(engine.conn));
             if (engine.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
-            if (engine.conn.autocommit) {
+            if (engine.conn.autocommit === explicit) {
               throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
             }
-            engine.conn.exec('COMMIT');
+            if (explicit) engine.conn.exec('COMMIT');
             break;
           } catch (error) {
             if (await engine.fetchMisses(error, true)) continue;
@@ -181,6 +228,41 @@ export class Database {
     }
   }
 
+  /**
+   * Garbage collection with this database's retention and grace (see docs/design/sql-gc.md):
+   * deletes what no version inside the retention window needs.
+   */
+  async gc(options: { dryRun?: boolean } = {}): Promise<GcReport> {
+    this.#checkOpen();
+    const o = this.#options;
+    try {
+      const report = await collectGarbage(this.#engine.log.store, {
+        prefix: o.prefix,
+        retention: o.retention,
+        grace: o.gcGrace,
+        dryRun: options.dryRun ?? false,
+        clock: o.clock,
+      });
+      this.lastGc = { at: new Date(), report };
+      return report;
+    } catch (error) {
+      this.lastGc = { at: new Date(), error };
+      throw error;
+    }
+  }
+
+  /** Restore points inside the retention window (checkpoints) and the newest record. */
+  async versions(): Promise<RetainedVersions> {
+    this.#checkOpen();
+    return retainedVersions(this.#engine.log.store, this.#options.prefix);
+  }
+
+  /** Objects and bytes the database keeps in the store (one LIST pass over its prefix). */
+  async storage(): Promise<StorageSummary> {
+    this.#checkOpen();
+    return storageSummary(this.#engine.log.store, this.#options.prefix);
+  }
+
   /** The newest `n` records of the log: version, commit id, pages and bytes. */
   async records(n = 10): Promise<RecordSummary[]> {
     this.#checkOpen();
@@ -195,6 +277,9 @@ export class Database {
       pageSize: c.pageSize,
       pageCount: c.pageCount,
       checkpointVersion: c.checkpoint?.version,
+      recordsSinceCheckpoint: c.recordsSinceCheckpoint,
+      bytesSinceCheckpoint: c.bytesSinceCheckpoint,
+      checkpointFailures: this.#checkpointFailures,
       cache: {
         hits: c.cache.hits,
         misses: c.cache.misses,
@@ -247,22 +332,30 @@ export class Database {
       engine.committed.cache.unpinAll();
       release();
     }
-    return this.transaction(() => f(engine.conn));
+    return this.#transaction(() => f(engine.conn), !/^\s*vacuum\b/i.test(sql));
   }
 
   #maybeCheckpoint(): void {
     const c = this.#engine.committed;
     const o = this.#options;
-    const due =
+    const now = o.clock();
+    const due = () =>
       (o.checkpointEveryRecords > 0 && c.recordsSinceCheckpoint >= o.checkpointEveryRecords) ||
-      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes);
-    if (!due || this.#checkpointing || this.#closed) return;
-    const run = writeCheckpoint(this.#engine, o).then(
-      () => {
+      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes) ||
+      (o.checkpointEveryMs > 0 && c.recordsSinceCheckpoint > 0 && now - this.#lastCheckpointAt >= o.checkpointEveryMs);
+    if (!due() || now < this.#checkpointRetryAt || this.#checkpointing || this.#closed) return;
+    const run = writeCheckpoint(this.#engine, o, due).then(
+      async () => {
         this.lastCheckpointError = undefined;
+        this.#checkpointFailures = 0;
+        this.#lastCheckpointAt = o.clock();
+        if (o.autoGc && !this.#closed) await this.gc().catch(() => {});
       },
       (error: unknown) => {
+        // Retried at a later commit, after a backoff that grows with the failures (up to 5 min).
         this.lastCheckpointError = error;
+        this.#checkpointFailures++;
+        this.#checkpointRetryAt = o.clock() + Math.min(2 ** this.#checkpointFailures * 1000, 300_000);
       },
     );
     this.#checkpointing = run.finally(() => {

@@ -40,3 +40,35 @@ export function toSqlError(sqlite3: Sqlite3, error: unknown): unknown {
   }
   return error;
 }
+
+/** The version asked for (time travel, export, restore) is not in the log: in the future, or collected. */
+export class VersionNotFoundError extends Error {
+  readonly code = 'VersionNotFound';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'VersionNotFoundError';
+  }
+}
+
+/** A write on a read-only handle (one opened at a past version). Nothing was written. */
+export class ReadOnlyError extends Error {
+  readonly code = 'ReadOnly';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadOnlyError';
+  }
+}
+
+/** A checkpoint took longer than half the GC grace period and was not published (it is retried later). */
+export class CheckpointAbandonedError extends Error {
+  readonly code = 'CheckpointAbandoned';
+
+  constructor(version: number, tookMs: number, limitMs: number) {
+    super(
+      `the checkpoint of version ${version} took ${tookMs} ms, more than ${limitMs} ms (half the GC grace period): not published`,
+    );
+    this.name = 'CheckpointAbandonedError';
+  }
+}

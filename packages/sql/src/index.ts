@@ -1,9 +1,24 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
 export { Database, type DatabaseStats } from './database.js';
-export { ConflictError, SqlError } from './errors.js';
+export { parseDuration } from './duration.js';
+export { ConflictError, ReadOnlyError, SqlError, VersionNotFoundError } from './errors.js';
+export { type ExportResult, exportSqliteFile } from './export-file.js';
+export { collectGarbage, DEFAULT_GRACE, DEFAULT_RETENTION, type GcOptions, type GcReport } from './gc.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
+export {
+  applyMigrations,
+  type Migration,
+  MigrationError,
+  type MigrationErrorCode,
+  type MigrationResult,
+  MIGRATIONS_TABLE,
+} from './migrations.js';
 export { open } from './open.js';
 export type { OpenOptions } from './options.js';
 export type { RecordSummary } from './recent-records.js';
+export { type RestoreOptions, restoreDatabase } from './restore.js';
+export { Snapshot, type SnapshotOptions } from './snapshot.js';
 export { StatementSplitter } from './statement-splitter.js';
+export { AtVersionStore, resolveAt, versionAt } from './time-travel.js';
 export { Transaction, type TransactionContext } from './transaction.js';
+export { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';

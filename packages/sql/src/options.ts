@@ -1,3 +1,5 @@
+import { DEFAULT_GRACE, DEFAULT_RETENTION } from './gc.js';
+import type { Migration } from './migrations.js';
 import type { FetchOptions } from './page-fetcher.js';
 
 export interface OpenOptions extends FetchOptions {
@@ -19,13 +21,29 @@ export interface OpenOptions extends FetchOptions {
   checkpointEveryRecords?: number;
   /** … or after this many bytes of records (default 64 MiB; 0: never). */
   checkpointEveryBytes?: number;
+  /** … or at the first commit this long after the last checkpoint (ms, default 10 minutes; 0: never). */
+  checkpointEveryMs?: number;
   /** Pages per page-map segment in new checkpoints (default 4096). */
   segmentPages?: number;
   /** Compressed bytes per chunk object in checkpoints (default 1 MiB). */
   chunkBytes?: number;
+  /** A checkpoint rewrites the live pages of chunks whose live share fell below this (default 0.5; 0: never). */
+  repackBelow?: number;
+  /** Time travel: open read-only as of this version, or as of this time (see time-travel.ts). */
+  at?: number | Date;
+  /** GC keeps every version committed within this window readable: `7d` (default), `36h`, or ms. */
+  retention?: string | number;
+  /** GC deletes garbage only this long after it became garbage: `1h` (default), at least `1m`. */
+  gcGrace?: string | number;
+  /** Run GC after each checkpoint this handle writes (default false). */
+  autoGc?: boolean;
+  /** Schema migrations applied (each exactly once, across processes) before `open` returns. */
+  migrations?: readonly Migration[];
+  /** ms clock for GC's timing: retention, grace, and how often the GC floor is re-read (default Date.now). */
+  clock?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions>> & FetchOptions;
+export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations'>> & FetchOptions;
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -39,7 +57,13 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     maxAppendAttempts: o.maxAppendAttempts ?? 64,
     checkpointEveryRecords: o.checkpointEveryRecords ?? 1000,
     checkpointEveryBytes: o.checkpointEveryBytes ?? 64 * 2 ** 20,
+    checkpointEveryMs: o.checkpointEveryMs ?? 600_000,
     segmentPages: o.segmentPages ?? 4096,
     chunkBytes: o.chunkBytes ?? 2 ** 20,
+    repackBelow: o.repackBelow ?? 0.5,
+    retention: o.retention ?? DEFAULT_RETENTION,
+    gcGrace: o.gcGrace ?? DEFAULT_GRACE,
+    autoGc: o.autoGc ?? false,
+    clock: o.clock ?? Date.now,
   };
 }

@@ -6,6 +6,7 @@ import { OUTPUT_MODES, type OutputMode } from '../sql-shell/format.js';
 import { repl } from '../sql-shell/repl.js';
 import { ScriptFeeder } from '../sql-shell/script.js';
 import { Session } from '../sql-shell/session.js';
+import { registerSqlAdminCommands } from './sql-admin.js';
 
 /** The database the shell opens without an argument: `main` in the embedded file store. */
 export const DEFAULT_DATABASE = './bucketdb-data/main';
@@ -20,7 +21,7 @@ interface SqlOptions {
 }
 
 export function registerSqlCommand(program: Command): void {
-  program
+  const sql = program
     .command('sql')
     .description('SQL shell: SQLite whose pages live in the bucket, serializable across processes')
     .argument('[db-url]', 'database: ./dir, file:///abs/dir, s3://bucket/db?endpoint=URL', DEFAULT_DATABASE)
@@ -43,11 +44,20 @@ Examples:
   bucketdb sql
   bucketdb sql -e "select sqlite_version()"
   bucketdb sql s3://my-bucket/app?endpoint=http://127.0.0.1:9000 --json -e "select * from users"
-  bucketdb sql ./data/app < schema.sql`,
+  bucketdb sql ./data/app < schema.sql
+
+Administration (each has --help):
+  bucketdb sql export <db-url> out.sqlite [--at <version|time>]
+  bucketdb sql import file.sqlite <db-url>
+  bucketdb sql restore <db-url> --to <version|time> --into <db-url>
+  bucketdb sql gc <db-url> [--dry-run]
+  bucketdb sql migrate <db-url> <dir>
+  bucketdb sql versions <db-url>`,
     )
     .action(async (url: string, options: SqlOptions) => {
       process.exitCode = await runSql(url, options);
     });
+  registerSqlAdminCommands(sql);
 }
 
 async function runSql(url: string, options: SqlOptions): Promise<number> {

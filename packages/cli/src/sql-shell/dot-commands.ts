@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { cost, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
-import { UsageError } from './exit-codes.js';
+import { formatGcReport, formatVersions } from '../commands/sql-admin.js';
+import { describeError, UsageError } from './exit-codes.js';
 import { formatRows, isOutputMode, OUTPUT_MODES } from './format.js';
 import type { Session } from './session.js';
 
 export const HELP = `.checkpoint         write a checkpoint of the current version
+.gc [dry-run]       garbage collection: delete what no version inside the retention window needs
 .help               show this message
 .indexes [TABLE]    list indexes (of TABLE)
 .log [N]            the newest N log records (default 10): version, commit id, pages, bytes
@@ -14,7 +16,8 @@ export const HELP = `.checkpoint         write a checkpoint of the current versi
 .schema [TABLE]     show CREATE statements (of TABLE)
 .stats              version, requests, bytes and their cost so far, cache hits and misses
 .tables             list tables and views
-.timer on|off       print the time each statement takes`;
+.timer on|off       print the time each statement takes
+.versions           restore points inside the retention window (for open --at, export, restore)`;
 
 /** What a dot-command asks of the caller. */
 export type DotResult = 'continue' | 'quit';
@@ -89,7 +92,15 @@ export async function runDotCommand(
       return 'continue';
     }
     case '.stats':
-      s.io.out(stats(s));
+      s.io.out(await stats(s));
+      return 'continue';
+    case '.gc': {
+      if (arg !== undefined && arg !== 'dry-run') throw new UsageError('.gc takes nothing or dry-run');
+      for (const line of formatGcReport(await s.db.gc({ dryRun: arg === 'dry-run' }))) s.io.out(line);
+      return 'continue';
+    }
+    case '.versions':
+      for (const line of formatVersions(await s.db.versions())) s.io.out(line);
       return 'continue';
     case '.read': {
       if (!arg) throw new UsageError('.read takes a file name');
@@ -101,8 +112,12 @@ export async function runDotCommand(
   }
 }
 
-function stats(s: Session): string {
+async function stats(s: Session): Promise<string> {
   const st = s.db.stats();
+  const stored = await s.db.storage();
+  const live = st.pageCount * st.pageSize;
+  const gc = s.db.lastGc;
+  const checkpointError = s.db.lastCheckpointError;
   const m = s.meter.snapshot();
   const usd = cost(m, S3_STANDARD_US_EAST_1);
   const requests = Object.entries(m.requests)
@@ -118,5 +133,8 @@ function stats(s: Session): string {
     `cost:         $${usd.total.toFixed(6)} at S3 Standard prices (requests $${usd.requests.toFixed(6)}, transfer $${usd.transfer.toFixed(6)})`,
     `page cache:   ${st.cache.hits} hits, ${st.cache.misses} misses (${lookups ? ((100 * st.cache.hits) / lookups).toFixed(1) : '0.0'}% hits), ${(st.cache.bytes / 2 ** 20).toFixed(2)} of ${(st.cache.maxBytes / 2 ** 20).toFixed(0)} MiB`,
     `commits:      ${st.commits} by this shell, ${st.records} from other writers; ${st.conflicts} conflicts, ${st.retries} re-runs`,
+    `stored:       ${stored.objects} objects, ${(stored.bytes / 2 ** 20).toFixed(2)} MiB for ${(live / 2 ** 20).toFixed(2)} MiB live (${live ? (stored.bytes / live).toFixed(1) : '-'}x); ${stored.records} log records`,
+    `checkpoint:   ${st.recordsSinceCheckpoint} records (${st.bytesSinceCheckpoint} bytes) since checkpoint ${st.checkpointVersion ?? 'none'}${checkpointError ? `; last automatic checkpoint failed: ${describeError(checkpointError)}` : ''}`,
+    `gc:           ${!gc ? 'not run by this shell' : gc.error ? `failed at ${gc.at.toISOString()}: ${describeError(gc.error)}` : `${gc.at.toISOString()}, ${gc.report?.dryRun ? 'dry run: would delete' : 'deleted'} ${gc.report?.keys.length ?? 0} objects`}`,
   ].join('\n');
 }

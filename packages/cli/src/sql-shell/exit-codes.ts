@@ -1,4 +1,4 @@
-import { ConflictError, SqlError } from '@bucketdb/sql';
+import { ConflictError, MigrationError, SqlError, VersionNotFoundError } from '@bucketdb/sql';
 import { isStoreError } from '@bucketdb/store';
 
 /**
@@ -19,7 +19,9 @@ export class UsageError extends Error {
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof SqlError) return SQL_EXIT.sql;
-  if (error instanceof UsageError) return SQL_EXIT.usage;
+  if (error instanceof UsageError || error instanceof VersionNotFoundError || error instanceof MigrationError) {
+    return SQL_EXIT.usage;
+  }
   if (error instanceof ConflictError) return SQL_EXIT.conflict;
   const code = (error as { code?: unknown } | null)?.code;
   if (isStoreError(error) || code === 'Corrupt' || code === 'Closed') return SQL_EXIT.store;

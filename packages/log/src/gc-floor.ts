@@ -1,0 +1,113 @@
+import { isStoreError, type ObjectStore, type StoreCall, WrappedStore } from '@bucketdb/store';
+import { LogError } from './errors.js';
+import { decodeFrame, encodeFrame } from './frame.js';
+import { LogPaths } from './paths.js';
+
+/**
+ * GC's floor, `<prefix>/_gc_floor`: records at or below `floor` may be deleted from `since + graceMs`
+ * on (the moment they became garbage, and the grace period). `effective` is the floor that was
+ * already in force when this one was written: GC raises the floor only once the current one is in
+ * force, so at any time the floor in force is `since + graceMs <= now ? floor : effective`.
+ */
+export interface GcFloor {
+  floor: number;
+  since: number;
+  graceMs: number;
+  effective: number;
+}
+
+/** The shortest grace period GC accepts: clients re-read the floor four times per grace period. */
+export const MIN_GRACE_MS = 60_000;
+
+export function encodeGcFloor(f: GcFloor): Uint8Array {
+  return encodeFrame('floor', f);
+}
+
+export async function readGcFloor(
+  store: ObjectStore,
+  paths: LogPaths,
+): Promise<{ floor: GcFloor; etag: string } | undefined> {
+  try {
+    const got = await store.get(paths.gcFloor);
+    const h = decodeFrame('floor', got.body, paths.gcFloor).header as Partial<GcFloor>;
+    const ok = [h.floor, h.since, h.graceMs, h.effective].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
+    if (!ok)
+      throw new LogError('Corrupt', `${paths.gcFloor} is corrupt: its fields are invalid`, { key: paths.gcFloor });
+    return { floor: h as GcFloor, etag: got.etag };
+  } catch (error) {
+    if (isStoreError(error, 'NotFound')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Makes re-creating a collected slot impossible for a client of this store: an append
+ * (`PUT log/N If-None-Match: *`) at or below the GC floor fails with LogError `Collected` before
+ * any request, and so does a read of such a slot that answers 404 (which would otherwise look like
+ * the tail, and let a client far behind believe it is caught up). The floor is re-read when the
+ * copy in hand is older than a quarter of the grace period, measured on this client's own clock;
+ * GC deletes records only a whole grace period after raising the floor, so any client that could
+ * reach a deleted slot has seen the raised floor first (docs/design/sql-gc.md).
+ */
+export class GcFloorGuard extends WrappedStore {
+  readonly #paths: LogPaths;
+  readonly #now: () => number;
+  #floor: GcFloor | undefined;
+  #refreshMs = MIN_GRACE_MS / 4;
+  #readAt = Number.NEGATIVE_INFINITY;
+  /** Floor reads made, for tests and stats. */
+  reads = 0;
+
+  constructor(inner: ObjectStore, prefix = '', now: () => number = () => performance.now()) {
+    super(inner);
+    this.#paths = new LogPaths(prefix);
+    this.#now = now;
+  }
+
+  protected async around<T>(call: StoreCall, run: () => Promise<T>): Promise<T> {
+    const version = this.#paths.recordVersion(call.key);
+    if (version === undefined || (call.op !== 'put' && call.op !== 'get')) return run();
+    if (call.op === 'put') {
+      // A raised floor's records still exist for a grace period: a writer merely behind meets a
+      // taken slot (412) and catches up. From half the grace period on, deletions may be near
+      // (allowing for clock skew), so the slot is refused before any request.
+      const f = await this.#current();
+      const now = this.#now();
+      const floor = !f ? 0 : now >= f.since + f.graceMs / 2 ? f.floor : f.effective;
+      this.#refuse(version, floor, 'append at');
+      return run();
+    }
+    try {
+      return await run();
+    } catch (error) {
+      // Records at or below any floor existed until GC deleted them: a 404 there is a deletion.
+      if (isStoreError(error, 'NotFound')) {
+        const f = await this.#current();
+        this.#refuse(version, f ? Math.max(f.floor, f.effective) : 0, 'read');
+      }
+      throw error;
+    }
+  }
+
+  async #current(): Promise<GcFloor | undefined> {
+    if (this.#now() - this.#readAt >= this.#refreshMs) {
+      const startedAt = this.#now();
+      const got = await readGcFloor(this.inner, this.#paths);
+      this.reads++;
+      if (got && (!this.#floor || got.floor.floor >= this.#floor.floor)) this.#floor = got.floor;
+      this.#refreshMs = Math.max(MIN_GRACE_MS, got?.floor.graceMs ?? 0) / 4;
+      this.#readAt = startedAt;
+    }
+    return this.#floor;
+  }
+
+  #refuse(version: number, floor: number, what: string): void {
+    if (version <= floor) {
+      throw new LogError(
+        'Collected',
+        `cannot ${what} log slot ${version}: it is at or below the GC floor ${floor}; this handle is older than the retention window, reopen the database`,
+        { key: this.#paths.record(version) },
+      );
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { CommitLog } from '@bucketdb/log';
+import { InvalidArgumentError } from '@bucketdb/store';
+import { type CheckpointManifest, type ChunkRef, encodeManifest, encodeSegment } from './checkpoint-format.js';
+import { ChunkWriter } from './chunk-writer.js';
+
+export interface BaseCheckpointOptions {
+  pageSize: number;
+  pageCount: number;
+  segmentPages?: number;
+  chunkBytes?: number;
+}
+
+/**
+ * Writes a whole database, page by page in order, as the checkpoint at version 0 of an empty log
+ * (import and restore): pages stream into chunks, never the whole database in memory.
+ */
+export async function writeBaseCheckpoint(
+  log: CommitLog,
+  pages: AsyncIterable<Uint8Array>,
+  options: BaseCheckpointOptions,
+): Promise<void> {
+  await assertEmpty(log);
+  const { pageSize, pageCount } = options;
+  const segmentPages = options.segmentPages ?? 4096;
+  const store = log.store;
+  const tag = 'base';
+  const writer = new ChunkWriter(
+    store,
+    (n) => log.checkpointKey(0, `chunk-${tag}-${n}`),
+    options.chunkBytes ?? 2 ** 20,
+  );
+  const segments: string[] = [];
+  let refs: ChunkRef[] = [];
+  const flushSegment = async (firstPage: number) => {
+    const key = log.checkpointKey(0, `segment-${tag}-${segments.length}`);
+    await store.put(key, encodeSegment({ firstPage, refs }));
+    segments.push(key);
+    refs = [];
+  };
+  let pgno = 0;
+  for await (const image of pages) {
+    pgno++;
+    if (image.length !== pageSize || pgno > pageCount) throw new Error(`internal: page ${pgno} does not fit`);
+    refs.push(await writer.add(image));
+    if (refs.length === segmentPages) await flushSegment(pgno - segmentPages + 1);
+  }
+  if (pgno !== pageCount) throw new Error(`internal: ${pgno} pages of ${pageCount}`);
+  if (refs.length > 0) await flushSegment(pageCount - refs.length + 1);
+  await writer.finish();
+  const manifest: CheckpointManifest = {
+    format: 'bucketdb-sql',
+    formatVersion: 1,
+    pageSize,
+    pageCount,
+    segmentPages,
+    segments,
+  };
+  await log.writeCheckpoint(0, encodeManifest(manifest));
+}
+
+/** InvalidArgument unless the log has no record and no checkpoint. */
+export async function assertEmpty(log: CommitLog): Promise<void> {
+  if ((await log.catchUp()).length > 0 || (await log.latestCheckpoint())) {
+    throw new InvalidArgumentError(`the database at ${log.prefix || 'the store root'} is not empty`);
+  }
+}

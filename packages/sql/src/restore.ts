@@ -1,0 +1,29 @@
+import { CommitLog } from '@bucketdb/log';
+import type { ObjectStore } from '@bucketdb/store';
+import { writeBaseCheckpoint } from './base-checkpoint.js';
+import type { ExportResult } from './export-file.js';
+import { Snapshot, type SnapshotOptions } from './snapshot.js';
+
+export interface RestoreOptions extends SnapshotOptions {
+  /** Where the new database goes in `target` (default: its root). It must be empty. */
+  targetPrefix?: string;
+}
+
+/**
+ * Copies the database as of one version into an empty database (another prefix or store): the new
+ * database starts at version 0 with that state as its checkpoint, and has no history before it.
+ */
+export async function restoreDatabase(
+  source: ObjectStore,
+  target: ObjectStore,
+  options: RestoreOptions = {},
+): Promise<ExportResult> {
+  const snapshot = await Snapshot.open(source, options);
+  const log = await CommitLog.open(target, { prefix: options.targetPrefix ?? '' });
+  try {
+    await writeBaseCheckpoint(log, snapshot.pages(), { pageSize: snapshot.pageSize, pageCount: snapshot.pageCount });
+  } finally {
+    await log.close();
+  }
+  return { version: snapshot.version, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount };
+}

@@ -1,7 +1,9 @@
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
-import { orderedFetch } from './ordered-fetch.js';
+import { isStoreError, type ObjectStore, streamConcurrent } from '@bucketdb/store';
 import type { LogPaths } from './paths.js';
 import { decodeRecord, type LogRecord } from './record.js';
+
+/** GETs in flight while reading a run of records. */
+const FETCH_WINDOW = 8;
 
 /** Reads records of one log: single slots and contiguous runs found by LIST. Holds no state. */
 export class RecordReader {
@@ -32,7 +34,12 @@ export class RecordReader {
 
   /** The records after `after` present now (at most `limit`): one LIST, then GETs a few at a time. */
   async *run(after: number, limit?: number): AsyncIterable<LogRecord> {
-    yield* orderedFetch(await this.#listVersions(after, limit), (v) => this.fetch(v));
+    const versions = await this.#listVersions(after, limit);
+    for await (const record of streamConcurrent(versions, FETCH_WINDOW, (v) => this.fetch(v))) {
+      // A slot listed a moment ago but missing now (deleted by GC): the run ends there.
+      if (record === undefined) return;
+      yield record;
+    }
   }
 
   /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */

@@ -24,7 +24,7 @@ export {
   WRITE_ID_META,
 } from './kernel/compare-and-swap.js';
 export { KeyedMutex } from './kernel/keyed-mutex.js';
-export { mapConcurrent } from './kernel/map-concurrent.js';
+export { mapConcurrent, streamConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
 export { type LatencyOptions, LatencyStore, latency } from './latency.js';

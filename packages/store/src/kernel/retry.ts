@@ -1,4 +1,5 @@
-import { type BackoffOptions, backoff } from '../backoff.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type BackoffOptions, backoffDelay } from '../backoff.js';
 import { InvalidArgumentError } from '../errors.js';
 import { CodedError } from './coded-error.js';
 
@@ -9,7 +10,13 @@ export interface RetryOptions extends BackoffOptions {
   isRetryable?: (error: unknown) => boolean;
   /** Stops waiting and attempting: the abort reason is thrown. */
   signal?: AbortSignal;
+  /** Waits between attempts (default: a timer, skipped under 1 ms); injected by tests and virtual clocks. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+const timerSleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+  if (ms >= 1) await delay(ms, undefined, signal ? { signal } : undefined);
+};
 
 export function isRetryableError(error: unknown): boolean {
   return error instanceof CodedError && error.retryable;
@@ -17,11 +24,11 @@ export function isRetryableError(error: unknown): boolean {
 
 /**
  * Calls `attempt` until it succeeds, throws an error that is not retryable, or has been called
- * `maxAttempts` times; waits the shared `backoff` (full jitter, `random` injected) in between.
+ * `maxAttempts` times; waits the shared backoff (full jitter, `random` injected) in between.
  * The last error is thrown as it is: the caller's error family stays intact.
  */
 export async function retry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { maxAttempts = 8, isRetryable = isRetryableError, signal } = options;
+  const { maxAttempts = 8, isRetryable = isRetryableError, signal, sleep = timerSleep } = options;
   if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
     throw new InvalidArgumentError(`maxAttempts must be a positive integer, got ${String(maxAttempts)}`);
   }
@@ -32,6 +39,6 @@ export async function retry<T>(attempt: (n: number) => Promise<T>, options: Retr
     } catch (error) {
       if (signal?.aborted || n + 1 >= maxAttempts || !isRetryable(error)) throw error;
     }
-    await backoff(n, options);
+    await sleep(backoffDelay(n, options), signal);
   }
 }

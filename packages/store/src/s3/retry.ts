@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay } from '../backoff.js';
-import { AmbiguousWriteError, type StoreError, TransientError } from '../errors.js';
+import { AmbiguousWriteError, isStoreError, type StoreError, TransientError } from '../errors.js';
+import { retry } from '../kernel/retry.js';
 import { mayHaveLanded, toStoreError } from './s3-errors.js';
 
 /**
@@ -28,11 +28,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   sleep: (ms, signal) => delay(ms, undefined, signal === undefined ? undefined : { signal }),
 };
 
-/** "Full jitter" backoff: uniform in [0, min(max, base * 2^(attempt-1))]. */
-export function backoffMs(policy: RetryPolicy, attempt: number): number {
-  return backoffDelay(attempt - 1, { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs, random: policy.random });
-}
-
 /**
  * Runs `attempt` until it succeeds, fails for good, or runs out of attempts, and reports the
  * result under the rules of `kind`. Errors come out as store errors, except the caller's abort.
@@ -46,24 +41,36 @@ export async function withRetries<T>(
 ): Promise<T> {
   signal?.throwIfAborted();
   let uncertain = false;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (raw) {
-      if (signal?.aborted) {
-        // Cancelled mid-request: a conditional write may still have landed.
-        if (kind === 'conditional-write') throw new AmbiguousWriteError(key, { cause: signal.reason });
-        throw signal.reason;
-      }
-      const error = toStoreError(raw, key);
-      const landed = kind !== 'read' && mayHaveLanded(error);
-      if (!error.retryable || n >= policy.maxAttempts) {
-        if (uncertain || landed) throw outcomeUnknown(kind, key, error);
-        throw error;
-      }
-      uncertain ||= landed;
-      await policy.sleep(backoffMs(policy, n), signal);
-    }
+  let cancelled = false;
+  try {
+    return await retry(
+      async () => {
+        try {
+          return await attempt();
+        } catch (raw) {
+          if (signal?.aborted) {
+            cancelled = true;
+            // Cancelled mid-request: a conditional write may still have landed.
+            if (kind === 'conditional-write') throw new AmbiguousWriteError(key, { cause: signal.reason });
+            throw signal.reason;
+          }
+          const error = toStoreError(raw, key);
+          uncertain ||= kind !== 'read' && mayHaveLanded(error);
+          throw error;
+        }
+      },
+      {
+        maxAttempts: policy.maxAttempts,
+        baseMs: policy.baseDelayMs,
+        capMs: policy.maxDelayMs,
+        random: policy.random,
+        sleep: policy.sleep,
+        ...(signal ? { signal } : {}),
+      },
+    );
+  } catch (error) {
+    if (!cancelled && uncertain && isStoreError(error)) throw outcomeUnknown(kind, key, error);
+    throw error;
   }
 }
 

@@ -16,10 +16,10 @@ export class RecordReader {
   }
 
   /** Record `version`, or undefined when the slot is empty. */
-  async fetch(version: number): Promise<LogRecord | undefined> {
+  async fetch(version: number, signal?: AbortSignal): Promise<LogRecord | undefined> {
     const key = this.#paths.record(version);
     try {
-      return decodeRecord((await this.#store.get(key)).body, version, key);
+      return decodeRecord((await this.#store.get(key, signal ? { signal } : {})).body, version, key);
     } catch (error) {
       if (isStoreError(error, 'NotFound')) return undefined;
       throw error;
@@ -33,9 +33,12 @@ export class RecordReader {
   }
 
   /** The records after `after` present now (at most `limit`): one LIST, then GETs a few at a time. */
-  async *run(after: number, limit?: number): AsyncIterable<LogRecord> {
-    const versions = await this.#listVersions(after, limit);
-    for await (const record of streamConcurrent(versions, FETCH_WINDOW, (v) => this.fetch(v))) {
+  async *run(after: number, limit?: number, signal?: AbortSignal): AsyncIterable<LogRecord> {
+    signal?.throwIfAborted();
+    const versions = await this.#listVersions(after, limit, signal);
+    for await (const record of streamConcurrent(versions, FETCH_WINDOW, (v) => this.fetch(v, signal))) {
+      // Not every backend watches the signal: stop here whatever the store did.
+      signal?.throwIfAborted();
       // A slot listed a moment ago but missing now (deleted by GC): the run ends there.
       if (record === undefined) return;
       yield record;
@@ -43,9 +46,14 @@ export class RecordReader {
   }
 
   /** Versions after `after` present now, contiguous from after + 1 (a hole ends the list). */
-  async #listVersions(after: number, limit?: number): Promise<number[]> {
+  async #listVersions(after: number, limit?: number, signal?: AbortSignal): Promise<number[]> {
     const versions: number[] = [];
-    const options = { prefix: this.#paths.logDir, startAfter: this.#paths.record(after), ...(limit ? { limit } : {}) };
+    const options = {
+      prefix: this.#paths.logDir,
+      startAfter: this.#paths.record(after),
+      ...(limit ? { limit } : {}),
+      ...(signal ? { signal } : {}),
+    };
     for await (const entry of this.#store.list(options)) {
       if (entry.kind !== 'object') continue;
       const v = this.#paths.recordVersion(entry.key);

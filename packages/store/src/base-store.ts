@@ -54,6 +54,10 @@ export abstract class BaseStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 /** Deletes keys one request each, a few at a time; for backends without a batch delete. */

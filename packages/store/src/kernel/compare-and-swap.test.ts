@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { bodyText } from '../body.js';
-import { chaos } from '../chaos.js';
+import { chaos } from '../wrappers/chaos/chaos.js';
 import { AmbiguousWriteError, isStoreError } from '../errors.js';
-import { MemoryStore } from '../memory-store.js';
+import { MemoryStore } from '../backends/memory/memory-store.js';
 import type { ObjectStore } from '../object-store.js';
 import { seededRandom } from '../random.js';
-import { type StoreCall, WrappedStore } from '../wrapped-store.js';
+import { type StoreCall, WrappedStore } from '../wrappers/wrapped-store.js';
 import {
   type CompareAndSwapOutcome,
   compareAndSwap,
@@ -122,6 +122,25 @@ describe('compareAndSwap', () => {
     const conflict = await compareAndSwap(store, 'lease', 'c', { expected: null, epoch: 6, ...noWait });
     expect(conflict.swapped).toBe(false);
     expect(bodyText((await store.get('lease')).body)).toBe('a');
+  });
+
+  it('writes nothing once its signal has aborted, and calls a possibly landed write unknown', async () => {
+    const store = new MemoryStore();
+    const reason = new Error('stop');
+    await expect(compareAndSwap(store, 'k', 'v', { expected: null, signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
+    await expect(store.head('k')).rejects.toThrow(/no object/);
+    const controller = new AbortController();
+    const lossy = new ScriptedPuts(store, async (key, run) => {
+      await run();
+      controller.abort(reason);
+      throw new AmbiguousWriteError(key);
+    });
+    const error = await compareAndSwap(lossy, 'k', 'v', { expected: null, signal: controller.signal, ...noWait }).catch(
+      (e: unknown) => e,
+    );
+    expect(isStoreError(error, 'AmbiguousWrite')).toBe(true);
   });
 
   it('rejects bad arguments', async () => {

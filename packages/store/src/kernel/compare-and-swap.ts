@@ -113,6 +113,7 @@ export async function compareAndSwap(
   let failures = 0;
   let conditionRounds = 0;
   for (;;) {
+    if (signal?.aborted) throw mayHaveLanded ? new AmbiguousWriteError(key, { cause: signal.reason }) : signal.reason;
     let error: unknown;
     if (mustRead) {
       let current: GetResult | undefined;

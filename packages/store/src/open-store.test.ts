@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { runTs, tempDir } from '@bucketdb/testkit';
+import { runTs, tempDir } from '@bucketdb/testkit-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyText } from './body.js';
 import { isStoreError } from './errors.js';

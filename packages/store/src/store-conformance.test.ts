@@ -1,4 +1,5 @@
-import { describeStoreConformance, tempDir } from '@bucketdb/testkit';
+import { tempDir } from '@bucketdb/testkit-base';
+import { describeStoreConformance } from './conformance/index.js';
 import { afterAll } from 'vitest';
 import { FileStore } from './backends/file/file-store.js';
 import { MemoryStore } from './backends/memory/memory-store.js';

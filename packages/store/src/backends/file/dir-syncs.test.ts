@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type TempDir, tempDir } from '@bucketdb/testkit';
+import { type TempDir, tempDir } from '@bucketdb/testkit-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DirSyncs } from './dir-syncs.js';
 

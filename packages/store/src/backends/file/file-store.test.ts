@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readlink, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expectStoreError, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit';
+import { spawnTs, type TempDir, tempDir } from '@bucketdb/testkit-base';
+import { expectStoreError } from '../../conformance/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bodyText, collectBody } from '../../body.js';
 import { isStoreError } from '../../errors.js';

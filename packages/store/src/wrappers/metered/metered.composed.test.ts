@@ -1,4 +1,4 @@
-import { describeStoreConformance } from '@bucketdb/testkit';
+import { describeStoreConformance } from '../../conformance/index.js';
 import { describe, expect, it } from 'vitest';
 import { chaos } from '../chaos/chaos.js';
 import { isStoreError } from '../../errors.js';

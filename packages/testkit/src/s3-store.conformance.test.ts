@@ -1,4 +1,5 @@
-import { describeStoreConformance, openTestBackend, type TestBackend } from '@bucketdb/testkit';
+import { describeStoreConformance } from '@bucketdb/store/conformance';
+import { openTestBackend, type TestBackend } from './backends.js';
 import { afterAll, describe, it } from 'vitest';
 
 // The conformance suite through S3Store and the real AWS SDK, against the embedded S3-compatible

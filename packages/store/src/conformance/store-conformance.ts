@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  bodyText,
-  collectBody,
-  compareKeys,
-  isStoreError,
-  type ListEntry,
-  type ObjectStore,
-  type StoreErrorCode,
-} from '@bucketdb/store';
+import { bodyText, collectBody } from '../body.js';
+import { isStoreError, type StoreErrorCode } from '../errors.js';
+import { compareKeys } from '../keys.js';
+import type { ListEntry, ObjectStore } from '../object-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 
 export interface StoreConformanceOptions {

@@ -4,7 +4,7 @@ import { type Checkpoint, Checkpoints } from './checkpoints.js';
 import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
 import { checkVersion, LogPaths } from './paths.js';
-import { decodeRecord, encodeRecord, type LogRecord } from './record.js';
+import { type AppendOutcome, decodeRecord, encodeRecord, type LogRecord } from './record.js';
 import { RecordReader } from './record-reader.js';
 
 export interface CommitLogOptions {
@@ -21,11 +21,6 @@ export interface CommitLogOptions {
   /** Tries of one append whose outcome stays unknown before AmbiguousWriteError surfaces. */
   maxWriteAttempts?: number;
 }
-
-export type AppendOutcome =
-  | { committed: true; version: number; commitId: string }
-  /** Slot `version` was taken by someone else. */
-  | { committed: false; version: number };
 
 /** Options of the log's long operations: `signal` stops the requests still to come (and in flight). */
 export interface LogCallOptions {

@@ -4,9 +4,14 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from source, so `npm test` needs no build first.
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
-const alias = Object.fromEntries(
-  readdirSync(packagesDir).map((name) => [`@bucketdb/${name}`, `${packagesDir}${name}/src/index.ts`]),
-);
+const alias = [
+  // Subpath entries first: `@bucketdb/store/conformance` is `packages/store/src/conformance/index.ts`.
+  { find: /^@bucketdb\/([\w-]+)\/([\w-]+)$/, replacement: `${packagesDir}$1/src/$2/index.ts` },
+  ...readdirSync(packagesDir).map((name) => ({
+    find: new RegExp(`^@bucketdb/${name}$`),
+    replacement: `${packagesDir}${name}/src/index.ts`,
+  })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { mapConcurrent } from '@bucketdb/store';
 
 export interface MachineInfo {
   cpu: string;
@@ -67,16 +68,15 @@ export async function runConcurrent(
   task: (i: number) => Promise<unknown>,
 ): Promise<{ latenciesMs: number[]; elapsedMs: number }> {
   const latenciesMs: number[] = [];
-  let next = 0;
   const started = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
+  await mapConcurrent(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
       const t0 = performance.now();
       await task(i);
       latenciesMs.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    },
+  );
   return { latenciesMs, elapsedMs: performance.now() - started };
 }

@@ -155,7 +155,7 @@ ${reads} uniformly random gets per read row). The S3 rows are bucketdb's \`KvSto
 no cache) over \`metered(latency(MemoryStore, profile))\`: every request waits a first-byte latency drawn from the
 profile's log-normal distribution (s3-standard: GET p50 30 / p99 200 ms, PUT p50 50 / p99 300 ms; s3-express:
 GET 3 / 8 ms, PUT 5 / 9 ms; see docs/design/store-wrappers.md), and the meter counts each request and byte and
-prices them from the dated tables in packages/store/src/prices.ts. The MemoryStore behind the wrapper stands for
+prices them from the dated tables in packages/store/src/wrappers/metered/prices.ts. The MemoryStore behind the wrapper stands for
 S3's servers: what is measured is the client, the library and the per-request latency, not S3's internals, and
 per-prefix throttling is off (S3 starts a prefix at 3,500 PUT / 5,500 GET per second and splits hot prefixes over
 time; the \`hashed\` layout spreads keys over 256 prefixes from the start). The Redis rows are redis-server 7 from

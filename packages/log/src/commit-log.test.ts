@@ -199,6 +199,32 @@ describe.each(testBackendNames())('CommitLog on %s', (backendName) => {
     await expect(skipper.advanceTo(1)).rejects.toSatisfy((e) => isLogError(e, 'InvalidArgument'));
   });
 
+  it('stops catch-up, range reads and appends when their signal aborts', async () => {
+    const writer = await CommitLog.open(await fresh());
+    await appendMany(writer, 12);
+    const reason = new Error('stop');
+    const aborted = AbortSignal.abort(reason);
+    const reader = await CommitLog.open(store);
+    await expect(reader.catchUp({ signal: aborted })).rejects.toBe(reason);
+    expect(reader.version).toBe(0);
+    await expect(collect(reader.readRange(0, undefined, { signal: aborted }))).rejects.toBe(reason);
+    // Aborted part way: the records seen so far are returned, and a later call goes on from there.
+    const controller = new AbortController();
+    const counting = await CommitLog.open(store);
+    counting.onRecords((records) => {
+      if (records.some((r) => r.version === 6)) controller.abort(reason);
+    });
+    const first = await counting.catchUp({ signal: controller.signal });
+    expect(first.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await counting.catchUp()).map((r) => r.version)).toEqual([7, 8, 9, 10, 11, 12]);
+    // An append aborted before it starts writes nothing.
+    const late = await caughtUp(await CommitLog.open(store));
+    await expect(late.tryAppend([bytes('x')], 13, { signal: aborted })).rejects.toBe(reason);
+    expect(await late.catchUp()).toEqual([]);
+    await late[Symbol.asyncDispose]();
+    await expect(late.catchUp()).rejects.toSatisfy((e) => isLogError(e, 'Closed'));
+  });
+
   it('keeps logs under different prefixes apart and refuses use after close', async () => {
     const s = await fresh();
     const one = await CommitLog.open(s, { prefix: 'one' });

@@ -4,7 +4,7 @@ import { type Checkpoint, Checkpoints } from './checkpoints.js';
 import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
 import { checkVersion, LogPaths } from './paths.js';
-import { decodeRecord, encodeRecord, type LogRecord } from './record.js';
+import { type AppendOutcome, decodeRecord, encodeRecord, type LogRecord } from './record.js';
 import { RecordReader } from './record-reader.js';
 
 export interface CommitLogOptions {
@@ -22,10 +22,10 @@ export interface CommitLogOptions {
   maxWriteAttempts?: number;
 }
 
-export type AppendOutcome =
-  | { committed: true; version: number; commitId: string }
-  /** Slot `version` was taken by someone else. */
-  | { committed: false; version: number };
+/** Options of the log's long operations: `signal` stops the requests still to come (and in flight). */
+export interface LogCallOptions {
+  signal?: AbortSignal;
+}
 
 export type RecordsListener = (records: readonly LogRecord[]) => void;
 
@@ -101,7 +101,11 @@ export class CommitLog {
    * resolved by reading the slot back and comparing commit ids; if that never succeeds the
    * store's AmbiguousWriteError surfaces and the caller must not assume either outcome.
    */
-  async tryAppend(entries: Uint8Array[], version: number, options: { epoch?: number } = {}): Promise<AppendOutcome> {
+  async tryAppend(
+    entries: Uint8Array[],
+    version: number,
+    options: { epoch?: number } & LogCallOptions = {},
+  ): Promise<AppendOutcome> {
     this.#checkOpen();
     checkVersion(version, 1);
     if (!Array.isArray(entries) || !entries.every((e) => e instanceof Uint8Array)) {
@@ -118,6 +122,7 @@ export class CommitLog {
     const outcome = await putIfAbsent(this.#store, key, encodeRecord(record), {
       ...this.#backoff,
       maxAttempts: this.#maxWriteAttempts,
+      ...(options.signal ? { signal: options.signal } : {}),
       isOurs: (existing) => decodeRecord(existing, version, key).commitId === record.commitId,
     });
     if (outcome.created) {
@@ -132,10 +137,11 @@ export class CommitLog {
   /**
    * Records after `version`, in order, up to the tail as found now; advances `version`. If a read
    * fails part way, the records before it are returned and the error comes with the next call.
+   * Aborted part way, it returns the records seen so far (the abort reason if none were).
    */
-  async catchUp(): Promise<LogRecord[]> {
+  async catchUp(options: LogCallOptions = {}): Promise<LogRecord[]> {
     this.#checkOpen();
-    return this.#serial.run(() => this.#catchUp());
+    return this.#serial.run(() => this.#catchUp(options.signal));
   }
 
   /**
@@ -173,11 +179,15 @@ export class CommitLog {
    * Records after `after` up to `upTo` (default: the tail), in order, without changing `version`:
    * one LIST, then GETs with a few in flight. Ends early at the first missing slot.
    */
-  async *readRange(after: number, upTo = Number.MAX_SAFE_INTEGER): AsyncIterable<LogRecord> {
+  async *readRange(
+    after: number,
+    upTo = Number.MAX_SAFE_INTEGER,
+    options: LogCallOptions = {},
+  ): AsyncIterable<LogRecord> {
     this.#checkOpen();
     checkVersion(after, 0);
     if (upTo <= after) return;
-    yield* this.#reader.run(after, upTo - after);
+    yield* this.#reader.run(after, upTo - after, options.signal);
   }
 
   /** Hears every record as it becomes seen, in order, exactly once. Returns an unsubscribe function. */
@@ -244,10 +254,10 @@ export class CommitLog {
     await this.close();
   }
 
-  async #catchUp(): Promise<LogRecord[]> {
+  async #catchUp(signal?: AbortSignal): Promise<LogRecord[]> {
     const seen: LogRecord[] = [];
     try {
-      await this.#catchUpInto(seen);
+      await this.#catchUpInto(seen, signal);
     } catch (error) {
       // Records already seen must reach the caller; the error comes back on the next call.
       if (seen.length > 0) return seen;
@@ -256,7 +266,7 @@ export class CommitLog {
     return seen;
   }
 
-  async #catchUpInto(seen: LogRecord[]): Promise<void> {
+  async #catchUpInto(seen: LogRecord[], signal?: AbortSignal): Promise<void> {
     const see = (record: LogRecord) => {
       if (this.#see([record])) seen.push(record);
     };
@@ -269,13 +279,14 @@ export class CommitLog {
       }
       if (gets === GETS_BEFORE_LIST) break;
       gets++;
-      const record = await this.#reader.fetch(next);
+      signal?.throwIfAborted();
+      const record = await this.#reader.fetch(next, signal);
       if (!record) return;
       see(record);
     }
     // A long gap: one LIST finds the rest; GET them a few at a time.
     const after = this.#version;
-    for await (const record of this.#reader.run(after)) see(record);
+    for await (const record of this.#reader.run(after, undefined, signal)) see(record);
   }
 
   /** Marks `records` seen if they are the next ones; false if this client had already seen them. */

@@ -1,3 +1,5 @@
+import { CodedError } from '@bucketdb/store';
+
 /**
  * The closed set of log error codes. Store errors (NotFound, AmbiguousWrite, Throttled, ...) are
  * never wrapped: they pass through with their own `code`.
@@ -29,15 +31,18 @@ export interface LogErrorOptions {
   cause?: unknown;
 }
 
-export class LogError extends Error {
-  readonly code: LogErrorCode;
+export class LogError extends CodedError<LogErrorCode> {
   readonly key: string | undefined;
 
   constructor(code: LogErrorCode, message: string, options: LogErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'LogError';
-    this.code = code;
     this.key = options.key;
+  }
+
+  /** Only lost races (Contention) may pass if tried again later. */
+  override get retryable(): boolean {
+    return this.code === 'Contention';
   }
 }
 

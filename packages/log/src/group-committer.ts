@@ -1,9 +1,19 @@
-import { isStoreError } from '@bucketdb/store';
-import { type BackoffOptions, backoff } from '@bucketdb/store';
-import type { CommitLog } from './commit-log.js';
+import { type BackoffOptions, backoff, isStoreError } from '@bucketdb/store';
 import { LogError } from './errors.js';
 import { checkVersion } from './paths.js';
-import type { LogRecord } from './record.js';
+import type { AppendOutcome, LogRecord } from './record.js';
+
+/**
+ * The part of CommitLog a group committer drives. Declared here rather than imported, so that
+ * commit-log.ts (which creates committers) and this file do not import each other.
+ */
+export interface CommitTarget {
+  readonly version: number;
+  catchUp(): Promise<LogRecord[]>;
+  tryAppend(entries: Uint8Array[], version: number, options?: { epoch?: number }): Promise<AppendOutcome>;
+  readRange(after: number, upTo?: number): AsyncIterable<LogRecord>;
+  onRecords(listener: (records: readonly LogRecord[]) => void): () => void;
+}
 
 export interface Proposal {
   /** This caller's payload: one entry of the shared record. */
@@ -51,7 +61,7 @@ interface Pending {
  * the next slot; on a taken slot, catch up and check again. One PUT commits the whole batch.
  */
 export class GroupCommitter {
-  readonly #log: CommitLog;
+  readonly #log: CommitTarget;
   readonly #options: GroupCommitterOptions;
   readonly #pending: Pending[] = [];
   /** Records this client has seen recently, for checks, contiguous and oldest first. */
@@ -61,7 +71,7 @@ export class GroupCommitter {
   #running: Promise<void> | undefined;
   #closed = false;
 
-  constructor(log: CommitLog, options: GroupCommitterOptions = {}) {
+  constructor(log: CommitTarget, options: GroupCommitterOptions = {}) {
     this.#log = log;
     this.#options = options;
     this.#unsubscribe = log.onRecords((records) => this.#remember(records));

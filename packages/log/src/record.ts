@@ -62,3 +62,9 @@ export function decodeRecord(bytes: Uint8Array, version: number, key: string): L
   if (h.epoch !== undefined) record.epoch = h.epoch;
   return record;
 }
+
+/** What one append attempt did (CommitLog.tryAppend). */
+export type AppendOutcome =
+  | { committed: true; version: number; commitId: string }
+  /** Slot `version` was taken by someone else. */
+  | { committed: false; version: number };

@@ -1,4 +1,5 @@
 import { collectBody } from './body.js';
+import { mapConcurrent } from './kernel/map-concurrent.js';
 import type {
   DeleteManyResult,
   DeleteOptions,
@@ -53,6 +54,10 @@ export abstract class BaseStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }
 
 /** Deletes keys one request each, a few at a time; for backends without a batch delete. */
@@ -63,19 +68,14 @@ export async function deleteEach(
   concurrency = 16,
 ): Promise<DeleteManyResult> {
   const result: DeleteManyResult = { deleted: [], errors: [] };
-  let next = 0;
-  const worker = async () => {
-    while (next < keys.length) {
-      const key = keys[next++] as string;
-      try {
-        await store.delete(key, options);
-        result.deleted.push(key);
-      } catch (error) {
-        result.errors.push({ key, error: error as Error });
-      }
+  await mapConcurrent(keys, concurrency, async (key) => {
+    try {
+      await store.delete(key, options);
+      result.deleted.push(key);
+    } catch (error) {
+      result.errors.push({ key, error: error as Error });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
+  });
   return result;
 }
 

@@ -1,35 +1,36 @@
-export { type BackoffOptions, backoff, backoffDelay } from './backoff.js';
-export { BaseStore, deleteEach, listAll } from './base-store.js';
-export { bodyText, bytesToStream, collectBody, concatBytes } from './body.js';
-export { type ChaosEvent, type ChaosOptions, ChaosStore, chaos, type Fault, type FaultRates } from './chaos.js';
+// The deliberate public surface of @bucketdb/store. Anything not exported here is internal.
+
+// The contract and its errors.
 export * from './errors.js';
-export { FileStore, type FileStoreOptions } from './file/file-store.js';
+export type * from './object-store.js';
+export { bareEtag, compareKeys, etagsEqual, MAX_KEY_BYTES, md5Etag, validateKey } from './keys.js';
+export { bodyText, collectBody, concatBytes } from './body.js';
+
+// Backends, and the base class a new backend extends (docs/store-backends.md).
+export { BaseStore, deleteEach, listAll } from './base-store.js';
+export { FileStore, type FileStoreOptions } from './backends/file/file-store.js';
+export { MemoryStore } from './backends/memory/memory-store.js';
+export { S3Store, type S3StoreOptions } from './backends/s3/s3-store.js';
+export { type OpenStoreOptions, openStore } from './open-store.js';
+
+// Wrappers: they compose, metered(latency(chaos(store))).
+export { STORE_OPS, type StoreCall, type StoreOp, WrappedStore } from './wrappers/wrapped-store.js';
 export {
-  bareEtag,
-  compareKeys,
-  etagsEqual,
-  LOCAL_MAX_KEY_BYTES,
-  MAX_KEY_BYTES,
-  md5Etag,
-  quoteEtag,
-  validateKey,
-} from './keys.js';
-export { mapConcurrent } from './kernel/map-concurrent.js';
-export { Mutex } from './kernel/mutex.js';
-export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
-export { type LatencyOptions, LatencyStore, latency } from './latency.js';
-export { type Clock, realClock, VirtualClock } from './latency-clock.js';
+  type ChaosEvent,
+  type ChaosOptions,
+  ChaosStore,
+  chaos,
+  type Fault,
+  type FaultRates,
+} from './wrappers/chaos/chaos.js';
+export { type LatencyOptions, LatencyStore, latency } from './wrappers/latency/latency.js';
 export {
   LATENCY_PROFILES,
   type LatencyDistribution,
   type LatencyProfile,
-  logNormalParameters,
   type RateLimit,
   type RequestClass,
-  requestClassOf,
-  sampleLatencyMs,
-} from './latency-profiles.js';
-export { MemoryStore } from './memory-store.js';
+} from './wrappers/latency/latency-profiles.js';
 export {
   MULTIPART_LIMITS,
   type MultipartCapable,
@@ -46,20 +47,24 @@ export {
   MeteredStore,
   type MeterSnapshot,
   metered,
-} from './metered.js';
-export type * from './object-store.js';
-export { type OpenStoreOptions, openStore } from './open-store.js';
+} from './wrappers/metered/metered.js';
+export { PRICE_TABLES, type PriceClass, type PriceTable, S3_STANDARD_US_EAST_1 } from './wrappers/metered/prices.js';
+
+// The kernel every database shares.
+export { type BackoffOptions, backoff, backoffDelay } from './backoff.js';
+export { CodedError, type CodedErrorOptions, isCodedError } from './kernel/coded-error.js';
 export {
-  PRICE_TABLES,
-  type PriceClass,
-  type PriceTable,
-  R2_STANDARD,
-  S3_EXPRESS_ONE_ZONE_2023,
-  S3_EXPRESS_ONE_ZONE_US_EAST_1,
-  S3_STANDARD_US_EAST_1,
-} from './prices.js';
+  type CompareAndSwapOptions,
+  type CompareAndSwapOutcome,
+  compareAndSwap,
+  EPOCH_META,
+  FencedError,
+  WRITE_ID_META,
+} from './kernel/compare-and-swap.js';
+export { KeyedMutex } from './kernel/keyed-mutex.js';
+export { mapConcurrent, streamConcurrent } from './kernel/map-concurrent.js';
+export { Mutex } from './kernel/mutex.js';
+export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
+export { isRetryableError, type RetryOptions, retry } from './kernel/retry.js';
+export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export { type Random, seededRandom } from './random.js';
-export { resolveRange } from './range.js';
-export { S3Store, type S3StoreOptions } from './s3/s3-store.js';
-export { listSortedKeys, lowerBound, upperBound } from './sorted-listing.js';
-export { knownSize, STORE_OPS, type StoreCall, type StoreOp, WrappedStore } from './wrapped-store.js';

@@ -157,4 +157,7 @@ export interface ObjectStore {
   list(options?: ListOptions): AsyncIterable<ListEntry>;
 
   close(): Promise<void>;
+
+  /** `close()`, so that `await using store = ...` closes the store at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

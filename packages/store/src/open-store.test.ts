@@ -1,13 +1,13 @@
 import { relative } from 'node:path';
-import { runTs, tempDir } from '@bucketdb/testkit';
+import { runTs, tempDir } from '@bucketdb/testkit-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bodyText } from './body.js';
 import { isStoreError } from './errors.js';
-import { FileStore } from './file/file-store.js';
-import { MemoryStore } from './memory-store.js';
+import { FileStore } from './backends/file/file-store.js';
+import { MemoryStore } from './backends/memory/memory-store.js';
 import { openStore, s3Options } from './open-store.js';
-import { ok, startScriptedS3 } from './s3/fixtures/scripted-s3.js';
-import { S3Store } from './s3/s3-store.js';
+import { ok, startScriptedS3 } from './backends/s3/fixtures/scripted-s3.js';
+import { S3Store } from './backends/s3/s3-store.js';
 
 const dir = await tempDir('bucketdb-open-store');
 afterAll(() => dir.remove());

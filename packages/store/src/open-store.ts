@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from './errors.js';
-import { FileStore } from './file/file-store.js';
-import { MemoryStore } from './memory-store.js';
+import { FileStore } from './backends/file/file-store.js';
+import { MemoryStore } from './backends/memory/memory-store.js';
 import type { ObjectStore } from './object-store.js';
-import type { S3StoreOptions } from './s3/s3-client.js';
+import type { S3StoreOptions } from './backends/s3/s3-client.js';
 
 const S3_PARAMS = ['endpoint', 'region', 'forcePathStyle', 'profile'] as const;
 
@@ -33,7 +33,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       return FileStore.open(filePath(url), options);
     case 's3': {
       const options = s3Options(url);
-      const { S3Store } = await import('./s3/s3-store.js');
+      const { S3Store } = await import('./backends/s3/s3-store.js');
       return new S3Store(options);
     }
     default:

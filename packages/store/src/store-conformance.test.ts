@@ -1,7 +1,8 @@
-import { describeStoreConformance, tempDir } from '@bucketdb/testkit';
+import { tempDir } from '@bucketdb/testkit-base';
+import { describeStoreConformance } from './conformance/index.js';
 import { afterAll } from 'vitest';
-import { FileStore } from './file/file-store.js';
-import { MemoryStore } from './memory-store.js';
+import { FileStore } from './backends/file/file-store.js';
+import { MemoryStore } from './backends/memory/memory-store.js';
 
 describeStoreConformance('MemoryStore', async () => new MemoryStore());
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startServer } from '@bucketdb/server';
 import { FileStore, MemoryStore, type ObjectStore, S3Store } from '@bucketdb/store';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@bucketdb/testkit-base';
 
 export const BACKEND_NAMES = ['memory', 'file', 's3'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

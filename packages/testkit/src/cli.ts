@@ -1,4 +1,4 @@
-import { type ChildResult, collect, spawnTs } from './child.js';
+import { type ChildResult, collect, spawnTs } from '@bucketdb/testkit-base';
 
 const cliEntry = new URL('../../cli/src/cli.ts', import.meta.url);
 

@@ -1,3 +1,5 @@
+export { type ChildResult, collect, runTs, spawnTs, type TempDir, tempDir } from '@bucketdb/testkit-base';
+export { describeStoreConformance, expectStoreError, type StoreConformanceOptions } from '@bucketdb/store/conformance';
 export {
   BACKEND_NAMES,
   type BackendName,
@@ -7,7 +9,4 @@ export {
   type TestBackend,
   testBackendNames,
 } from './backends.js';
-export { type ChildResult, collect, runTs, spawnTs } from './child.js';
 export { type RunCliOptions, runCli } from './cli.js';
-export { describeStoreConformance, expectStoreError, type StoreConformanceOptions } from './store-conformance.js';
-export { type TempDir, tempDir } from './temp-dir.js';

@@ -1,0 +1,355 @@
+import { closeSync } from 'node:fs';
+import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BaseStore } from '../../base-store.js';
+import {
+  AmbiguousWriteError,
+  ClosedError,
+  CorruptError,
+  InvalidArgumentError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../../errors.js';
+import { etagsEqual, LOCAL_MAX_KEY_BYTES, validateKey } from '../../keys.js';
+import type {
+  DeleteOptions,
+  GetOptions,
+  GetStreamResult,
+  ListedObject,
+  ListPage,
+  ListPageOptions,
+  NotModified,
+  ObjectInfo,
+  PutBody,
+  PutOptions,
+  PutResult,
+} from '../../object-store.js';
+import { resolveRange } from '../../range.js';
+import { DirCache } from './dir-cache.js';
+import { DirSyncs } from './dir-syncs.js';
+import { blockingEntryCalls, type EntryCalls, threadPoolEntryCalls } from './fast-fs.js';
+import { bytesOnce, streamFile, syncDir } from './file-io.js';
+import { listTreePage } from './file-listing.js';
+import { errnoCode, translateFsError } from './fs-errors.js';
+import { KeyLocks } from './key-lock.js';
+import {
+  type ObjectFileInfo,
+  objectInfo,
+  openObjectFile,
+  readObjectFileHeader,
+  writeObjectFile,
+} from './object-file.js';
+import { isOwnerDead, OWNER } from './process-owner.js';
+import { keyPath } from './segment-names.js';
+
+export interface FileStoreOptions {
+  /**
+   * fsync files and directories before a write returns (default true). Without it a write still
+   * survives the process being killed (it is in the page cache), not an OS crash or power loss.
+   */
+  sync?: boolean;
+}
+
+/** A GET reads this much at once: header and, for small objects, all of the content. */
+const GET_FIRST_READ = 16 * 1024;
+
+/**
+ * Objects in a local directory: crash-safe (temp file, fsync, rename), safe for many processes on
+ * one machine (create-only by link(2), other writes under a crash-proof per-key lock), any valid
+ * S3 key. Layout and protocols: docs/design/file-store.md.
+ */
+export class FileStore extends BaseStore {
+  readonly url: string;
+  readonly maxKeyBytes = LOCAL_MAX_KEY_BYTES;
+  readonly root: string;
+  readonly #objects: string;
+  readonly #tmp: string;
+  readonly #locks: KeyLocks;
+  readonly #cache = new DirCache();
+  readonly #dirSyncs = new DirSyncs();
+  readonly #sync: boolean;
+  readonly #entries: EntryCalls;
+  /** Temp file names: unique within this process, and OWNER tells processes apart. */
+  #tempSeq = 0;
+  #closed = false;
+
+  private constructor(root: string, options: FileStoreOptions) {
+    super();
+    this.root = root;
+    this.url = pathToFileURL(root).href;
+    this.#objects = `${root}/objects`;
+    this.#tmp = `${root}/tmp`;
+    this.#sync = options.sync ?? true;
+    this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
+    this.#locks = new KeyLocks(`${root}/locks`, { calls: this.#entries });
+  }
+
+  /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */
+  static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+    const store = new FileStore(resolve(dir), options);
+    for (const sub of ['objects', 'tmp', 'locks']) await mkdir(`${store.root}/${sub}`, { recursive: true });
+    for (const name of await readdir(store.#tmp)) {
+      if (isOwnerDead(name)) await unlink(`${store.#tmp}/${name}`).catch(() => {});
+    }
+    await store.#locks.breakStale();
+    return store;
+  }
+
+  getStream(key: string, options: GetOptions & { ifNoneMatch: string }): Promise<GetStreamResult | NotModified>;
+  getStream(key: string, options?: GetOptions): Promise<GetStreamResult>;
+  async getStream(key: string, options: GetOptions = {}): Promise<GetStreamResult | NotModified> {
+    // The open file stays the version we checked even if the key is replaced meanwhile.
+    const { fd, file } = this.#openObject(key, GET_FIRST_READ);
+    let streaming = false;
+    try {
+      const { header, dataOffset, prefetched } = file;
+      if (options.ifMatch !== undefined && !etagsEqual(options.ifMatch, header.etag)) {
+        throw new PreconditionFailedError(key, 'If-Match does not match the current ETag');
+      }
+      if (options.ifNoneMatch !== undefined && etagsEqual(options.ifNoneMatch, header.etag)) {
+        return { notModified: true, key, etag: header.etag };
+      }
+      const info = objectInfo(header);
+      const range = options.range ? resolveRange(key, header.size, options.range) : undefined;
+      const start = range?.start ?? 0;
+      const end = range?.end ?? header.size;
+      if (end <= (prefetched?.length ?? 0) || end === start) {
+        // The first read brought all the bytes asked for: no more reads.
+        const bytes = prefetched?.subarray(start, end) ?? new Uint8Array(0);
+        const body = bytesOnce(bytes);
+        return range ? { ...info, range, body, bytes } : { ...info, body, bytes };
+      }
+      const body = streamFile(fd, dataOffset + start, dataOffset + end);
+      streaming = true;
+      return range ? { ...info, range, body } : { ...info, body };
+    } catch (error) {
+      throw translateFsError(error, key);
+    } finally {
+      if (!streaming) closeSync(fd);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const { fd, file } = this.#openObject(key);
+    closeSync(fd);
+    return objectInfo(file.header);
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    this.#checkOpen();
+    validateKey(key, this.maxKeyBytes);
+    const { ifMatch, ifNoneMatch } = options;
+    if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
+      throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
+    }
+    const temp = `${this.#tmp}/${OWNER}.${++this.#tempSeq}`;
+    let placed = false;
+    try {
+      const header = await writeObjectFile(temp, body, {
+        key,
+        contentType: options.contentType,
+        metadata: { ...(options.metadata ?? {}) },
+        contentLength: options.contentLength,
+        signal: options.signal,
+        sync: this.#sync,
+      });
+      const dir = dirname(this.#path(key));
+      if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {
+        // The object now has two names; the temp one goes while the new entry is made durable.
+        await Promise.all([this.#entries.unlink(temp).then(() => (placed = true)), this.#syncCommitted(key, dir)]);
+      } else {
+        const release = await this.#replace(key, temp, options);
+        placed = true;
+        // Releasing the lock and making the rename durable need not wait for each other.
+        await Promise.all([release(), this.#syncCommitted(key, dir)]);
+      }
+      return { etag: header.etag };
+    } catch (error) {
+      throw translateFsError(error, key);
+    } finally {
+      if (!placed) await this.#entries.unlink(temp).catch(() => {});
+    }
+  }
+
+  /**
+   * Commits `temp` as the key by link(2), which fails with EEXIST when the key exists: an atomic
+   * create-only with no lock. An unconditional put of a new key commits this way too: no lock
+   * holder relies on the key being absent before it renames (a swap found the key present, and
+   * only a delete, which holds the lock, makes it absent), so a link can never land between a
+   * holder's check and its rename. Resolves false when the key exists (and `createOnly` is not set).
+   */
+  async #link(key: string, temp: string, createOnly: boolean): Promise<boolean> {
+    try {
+      await this.#place(key, (path) => this.#entries.link(temp, path));
+      return true;
+    } catch (error) {
+      if (createOnly || errnoCode(error) !== 'EEXIST') throw error;
+      return false;
+    }
+  }
+
+  /** Checks the write's conditions and renames `temp` over the key, under the key's lock. */
+  async #replace(key: string, temp: string, options: PutOptions): Promise<() => Promise<void>> {
+    const { ifMatch, ifNoneMatch } = options;
+    const release = await this.#locks.acquire(key);
+    try {
+      if (ifMatch !== undefined || ifNoneMatch !== undefined) {
+        const current = this.#currentEtag(this.#path(key));
+        if (ifNoneMatch === '*' && current !== undefined) {
+          throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
+        }
+        if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
+      }
+      await this.#place(key, (path) => this.#entries.rename(temp, path));
+      return release;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    this.#checkOpen();
+    validateKey(key, this.maxKeyBytes);
+    const target = this.#path(key);
+    let removed = true;
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await this.#locks.acquire(key);
+      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, this.#currentEtag(target));
+      await this.#entries.unlink(target).catch((error) => {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        removed = false;
+      });
+    } catch (error) {
+      await release?.();
+      throw translateFsError(error, key);
+    }
+    if (!removed) return release();
+    await Promise.all([release(), this.#syncCommitted(key, dirname(target))]);
+    await this.#pruneEmptyDirs(dirname(target));
+  }
+
+  async listPage(options: ListPageOptions = {}): Promise<ListPage> {
+    this.#checkOpen();
+    return listTreePage(this.#cache, this.#objects, options, (key) => this.#describe(key));
+  }
+
+  /**
+   * Claims `name` in this directory until the returned release runs or the process dies: one
+   * server per data directory, say. Fails at once with ConflictInFlight while another live process
+   * (or another claim in this one) holds it; the claim of a process that died is broken. Built on
+   * the same crash-proof locks as writes, in their own directory.
+   */
+  async claim(name: string): Promise<() => Promise<void>> {
+    this.#checkOpen();
+    const dir = `${this.root}/claims`;
+    await mkdir(dir, { recursive: true });
+    return new KeyLocks(dir, { timeoutMs: 0 }).acquire(name);
+  }
+
+  override async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
+  #path(key: string): string {
+    return `${this.#objects}/${keyPath(key).file}`;
+  }
+
+  /** Opens the key's file and reads its header (blocking: see readObjectHeader). */
+  #openObject(key: string, firstRead?: number): { fd: number; file: ObjectFileInfo } {
+    this.#checkOpen();
+    validateKey(key, this.maxKeyBytes);
+    const path = this.#path(key);
+    let opened: { fd: number; file: ObjectFileInfo };
+    try {
+      opened = openObjectFile(path, firstRead);
+    } catch (error) {
+      throw translateFsError(error, key);
+    }
+    if (opened.file.header.key !== key) {
+      closeSync(opened.fd);
+      throw new CorruptError(`${path} holds key ${JSON.stringify(opened.file.header.key)}`);
+    }
+    return opened;
+  }
+
+  #currentEtag(path: string): string | undefined {
+    try {
+      return readObjectFileHeader(path).etag;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  #checkIfMatch(key: string, ifMatch: string, current: string | undefined): void {
+    if (current === undefined) throw new NotFoundError(key);
+    if (!etagsEqual(ifMatch, current))
+      throw new PreconditionFailedError(key, 'If-Match does not match the current ETag');
+  }
+
+  /** Runs `op` on the key's path, creating its directories if missing (or removed meanwhile). */
+  async #place(key: string, op: (path: string) => Promise<void>): Promise<void> {
+    const path = this.#path(key);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await op(path);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT' || attempt >= 20) throw error;
+      }
+      const created = await mkdir(dirname(path), { recursive: true });
+      if (created !== undefined && this.#sync) {
+        // Make each new directory's entry durable in its parent.
+        for (let dir = dirname(path); dir.length >= created.length; dir = dirname(dir)) await syncDir(dirname(dir));
+      }
+    }
+  }
+
+  /** Makes a rename or unlink durable. It has happened, so a failure here leaves it ambiguous. */
+  async #syncCommitted(key: string, dir: string): Promise<void> {
+    if (!this.#sync) return;
+    try {
+      await this.#dirSyncs.sync(dir);
+    } catch (cause) {
+      // Gone: a later delete emptied and removed the directory, so there is nothing left to sync.
+      if (errnoCode(cause) === 'ENOENT') return;
+      throw new AmbiguousWriteError(key, { cause });
+    }
+  }
+
+  /** Removes directories left empty by a delete; rmdir(2) refuses any that are not empty. */
+  async #pruneEmptyDirs(dir: string): Promise<void> {
+    for (; dir.length > this.#objects.length; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async #describe(key: string): Promise<ListedObject | undefined> {
+    const { dir } = keyPath(key);
+    const dirPath = dir === '' ? this.#objects : `${this.#objects}/${dir.slice(0, -1)}`;
+    const summary = await this.#cache.summary(dirPath, key.slice(key.lastIndexOf('/') + 1), async () => {
+      try {
+        const { fd, file } = this.#openObject(key);
+        closeSync(fd);
+        const { size, etag, lastModified } = file.header;
+        return { size, etag, lastModified };
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+    });
+    if (!summary) return undefined;
+    const { size, etag, lastModified } = summary;
+    return { kind: 'object', key, size, etag, lastModified: new Date(lastModified) };
+  }
+}

@@ -1,0 +1,2 @@
+export { type ChildResult, collect, runTs, spawnTs } from './child.js';
+export { type TempDir, tempDir } from './temp-dir.js';

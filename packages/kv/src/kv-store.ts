@@ -1,9 +1,10 @@
-import { backoff, isStoreError, mapConcurrent, type ObjectStore, openStore } from '@bucketdb/store';
-import { autoCodec, type Codec, type KvValue } from './codec.js';
+import { backoff, etagsEqual, isStoreError, mapConcurrent, type ObjectStore, openStore } from '@bucketdb/store';
+import { autoCodec, checkContentType, type Codec, type KvValue } from './codec.js';
 import type { Fetched, KvContext } from './context.js';
 import { checkConcurrency, isKvError, KvError, show } from './errors.js';
+import { LayoutState } from './layout-state.js';
 import { checkLayout, readLayout } from './manifest.js';
-import { type EncodedValue, ObjectAccess } from './object-access.js';
+import { type EncodedValue, ObjectAccess, type WriteConditionHeaders } from './object-access.js';
 import { KvPaths, LAYOUTS, type Layout } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
@@ -28,7 +29,6 @@ const MAX_OBJECT_BYTES = 5 * 2 ** 30;
  */
 export class KvStore<T = KvValue> implements AsyncDisposable {
   readonly store: ObjectStore;
-  readonly paths: KvPaths;
   readonly codec: Codec<T>;
   readonly maxValueBytes: number;
   readonly #ownsStore: boolean;
@@ -36,6 +36,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   readonly #random: () => number;
   readonly #context: KvContext;
   readonly #io: ObjectAccess;
+  readonly #layout: LayoutState;
   #closed = false;
 
   static async open<T = KvValue>(
@@ -58,8 +59,12 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       return new KvStore<T>(
         store,
         owns,
-        new KvPaths(probe.prefix, layout, store.maxKeyBytes),
-        recorded !== undefined,
+        new LayoutState(
+          store,
+          new KvPaths(probe.prefix, layout, store.maxKeyBytes),
+          options.layout !== undefined,
+          recorded !== undefined,
+        ),
         options,
       );
     } catch (error) {
@@ -68,10 +73,10 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     }
   }
 
-  private constructor(store: ObjectStore, owns: boolean, paths: KvPaths, recorded: boolean, options: KvOpenOptions<T>) {
+  private constructor(store: ObjectStore, owns: boolean, layout: LayoutState, options: KvOpenOptions<T>) {
     this.store = store;
     this.#ownsStore = owns;
-    this.paths = paths;
+    this.#layout = layout;
     this.codec = options.codec ?? (autoCodec as unknown as Codec<T>);
     this.maxValueBytes = options.maxValueBytes ?? 4 * 2 ** 20;
     if (!Number.isSafeInteger(this.maxValueBytes) || this.maxValueBytes < 0 || this.maxValueBytes > MAX_OBJECT_BYTES) {
@@ -80,15 +85,23 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
     const cache = options.cache ? new ValueCache(options.cache === true ? {} : options.cache) : undefined;
-    const io = new ObjectAccess(store, paths, this.#clock, cache, recorded);
+    const io = new ObjectAccess(store, layout, this.#clock, cache);
     this.#io = io;
     this.#context = {
       store,
-      paths,
+      get paths() {
+        return layout.paths;
+      },
+      beforeRead: () => layout.beforeRead(),
       clock: this.#clock,
-      fetch: (encoded, path, signal) => io.fetch(encoded, path, signal),
+      fetch: (encoded, path, signal) => io.fetchPath(encoded, path, signal),
       forget: (encoded) => io.forget(encoded),
     };
+  }
+
+  /** The key layout (docs/design/kv.md); a store opened before its first write may switch once. */
+  get paths(): KvPaths {
+    return this.#layout.paths;
   }
 
   get layout(): Layout {
@@ -99,7 +112,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<KvEntry<T> | undefined> {
     this.#checkOpen();
     const encoded = this.paths.encode(key);
-    const fetched = await this.#io.fetch(encoded, this.paths.data(encoded), options.signal);
+    const fetched = await this.#io.fetch(encoded, options.signal);
     if (fetched === undefined || isExpired(fetched.expiresAt, this.#clock())) return undefined;
     return this.#entry(key, fetched);
   }
@@ -117,7 +130,11 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     return mapConcurrent(keys, concurrency, (key) => this.get(key, signal));
   }
 
-  /** Writes `value` and returns its version. */
+  /**
+   * Writes `value` and returns its version, unique to this write. `ifVersion` costs one HEAD before
+   * the conditional PUT (an expired entry has no version to match); `ifAbsent` one GET when the key
+   * exists (an expired entry counts as absent and is replaced by its exact version).
+   */
   async put(key: string, value: T, options: KvPutOptions = {}): Promise<string> {
     this.#checkOpen();
     if (options.ifVersion !== undefined && options.ifAbsent) {
@@ -127,23 +144,35 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const encoded = this.paths.encode(key);
     const expiresAt = options.ttlSeconds === undefined ? undefined : expiryFromTtl(this.#clock(), options.ttlSeconds);
     const body = this.#encodeValue(key, value, options.contentType);
-    await this.#io.prepareWrite(encoded, expiresAt);
-    const write = (condition: { ifMatch?: string; ifNoneMatch?: '*' }) =>
-      this.#io.writeValue(key, encoded, body, expiresAt, condition, options.signal);
-    if (!options.ifAbsent) return write(options.ifVersion === undefined ? {} : { ifMatch: options.ifVersion });
-    // An expired entry counts as absent: replace it with If-Match on its ETag. Bounded: each lap
-    // means another writer changed the key in between.
+    const write = async (condition: WriteConditionHeaders) => {
+      await this.#io.prepareWrite(encoded, expiresAt);
+      return this.#io.writeValue(key, encoded, body, expiresAt, condition, options.signal);
+    };
+    if (options.ifVersion !== undefined) {
+      const stored = await this.#io.head(encoded, options.signal);
+      if (
+        stored === undefined ||
+        !etagsEqual(stored.etag, options.ifVersion) ||
+        isExpired(stored.expiresAt, this.#clock())
+      ) {
+        throw new KvError('VersionMismatch', `key ${show(key)} is not at version ${options.ifVersion}`, { key });
+      }
+      return write({ ifMatch: stored.etag, ...prev(stored.writeId) });
+    }
+    if (!options.ifAbsent) return write({});
+    // An expired entry counts as absent: replace exactly it (If-Match on its unique version).
+    // Bounded: each lap means another writer changed the key in between.
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         return await write({ ifNoneMatch: '*' });
       } catch (error) {
         if (!isKvError(error, 'Exists')) throw error;
       }
-      const current = await this.#io.fetch(encoded, this.paths.data(encoded), options.signal);
+      const current = await this.#io.head(encoded, options.signal);
       if (current === undefined) continue;
       if (!isExpired(current.expiresAt, this.#clock())) throw new KvError('Exists', `key ${show(key)} exists`, { key });
       try {
-        return await write({ ifMatch: current.etag });
+        return await write({ ifMatch: current.etag, ...prev(current.writeId) });
       } catch (error) {
         if (!isKvError(error, 'VersionMismatch')) throw error;
       }
@@ -166,24 +195,29 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async update(key: string, fn: Updater<T>, options: KvUpdateOptions = {}): Promise<KvEntry<T> | undefined> {
     this.#checkOpen();
     const encoded = this.paths.encode(key);
-    const path = this.paths.data(encoded);
     const maxAttempts = options.maxAttempts ?? 50;
     if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
       throw new KvError('InvalidArgument', `maxAttempts must be a positive integer, got ${String(maxAttempts)}`);
     }
+    // Bad options fail before any request.
+    if (options.ttlSeconds !== undefined) expiryFromTtl(this.#clock(), options.ttlSeconds);
+    if (options.contentType !== undefined) checkContentType(key, options.contentType);
+    let lastError: unknown;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) await backoff(attempt - 1, { capMs: 500, random: this.#random });
       let stored: Fetched | undefined;
       try {
-        stored = await this.#io.fetch(encoded, path);
+        stored = await this.#io.fetch(encoded);
       } catch (error) {
-        if (isRetryable(error)) continue;
-        throw error;
+        if (!isRetryable(error)) throw asKvError(key, error);
+        lastError = error;
+        continue;
       }
       const live = stored !== undefined && !isExpired(stored.expiresAt, this.#clock()) ? stored : undefined;
       const current = live === undefined ? undefined : this.#entry(key, live);
       const next = await fn(current?.value, current);
-      const condition = stored === undefined ? { ifNoneMatch: '*' as const } : { ifMatch: stored.etag };
+      const condition: WriteConditionHeaders =
+        stored === undefined ? { ifNoneMatch: '*' } : { ifMatch: stored.etag, ...prev(stored.writeId) };
       try {
         if (next === undefined) {
           if (stored !== undefined) await this.#io.deleteValue(key, encoded, stored.etag);
@@ -192,14 +226,19 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
         const expiresAt =
           options.ttlSeconds === undefined ? live?.expiresAt : expiryFromTtl(this.#clock(), options.ttlSeconds);
         const value = this.#encodeValue(key, next, options.contentType);
+        // Re-checked right before writing: if the entry read live has expired meanwhile (or the
+        // expiry it keeps has passed), fn saw a value that no longer exists. Read again.
+        if (live !== undefined && isExpired(live.expiresAt, this.#clock())) continue;
         // A live entry's own marker is still in place (sweep only takes due ones).
         await this.#io.prepareWrite(encoded, expiresAt === live?.expiresAt ? undefined : expiresAt);
         const version = await this.#io.writeValue(key, encoded, value, expiresAt, condition);
         return withExpiry<KvEntry<T>>({ value: next, version, contentType: value.contentType }, expiresAt);
       } catch (error) {
-        if (!isRetryable(error)) throw error;
+        if (!isRetryable(error)) throw asKvError(key, error);
+        lastError = error;
       }
     }
+    if (isKvError(lastError, 'Unavailable') || isStoreError(lastError)) throw asKvError(key, lastError);
     throw new KvError('Conflict', `update of ${show(key)} did not succeed in ${maxAttempts} attempts`, { key });
   }
 
@@ -247,6 +286,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   }
 
   #encodeValue(key: string, value: T, contentType: string | undefined): EncodedValue {
+    if (contentType !== undefined) checkContentType(key, contentType);
     let encoded: EncodedValue;
     try {
       encoded = this.codec.encode(value, contentType);
@@ -289,8 +329,18 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
  * running the function again would apply it twice.
  */
 function isRetryable(error: unknown): boolean {
-  if (isKvError(error)) return ['VersionMismatch', 'Exists', 'Conflict'].includes(error.code);
+  if (isKvError(error)) return ['VersionMismatch', 'Exists', 'Conflict', 'Unavailable'].includes(error.code);
   return isStoreError(error) && error.retryable;
+}
+
+/** update() reports KV errors only: a store failure that changed nothing becomes `Unavailable`. */
+function asKvError(key: string, error: unknown): unknown {
+  if (!isStoreError(error)) return error;
+  return new KvError('Unavailable', `update of ${show(key)} failed: ${error.message}`, { key, cause: error });
+}
+
+function prev(writeId: string | undefined): { prevWriteId?: string } {
+  return writeId === undefined ? {} : { prevWriteId: writeId };
 }
 
 /** A version is an ETag as `get` returned it: a non-empty string. */

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import { backoff, etagsEqual, isStoreError, md5Etag, type ObjectInfo, type ObjectStore } from '@bucketdb/store';
 import type { Fetched } from './context.js';
 import { KvError, show, translateWriteError, type WriteCondition } from './errors.js';
-import { recordLayout } from './manifest.js';
-import type { KvPaths } from './paths.js';
-import { type Clock, EXPIRES_META, expiryOf, isExpired, WRITE_ID_META } from './ttl.js';
+import type { LayoutState } from './layout-state.js';
+import { retrying } from './retrying.js';
+import { type Clock, EXPIRES_META, expiryOf, isExpired } from './ttl.js';
 import type { ValueCache } from './value-cache.js';
+import { newWriteId, PREV_WRITE_META, sealBody, unsealBody, WRITE_ID_META } from './write-id.js';
 
 /** A value as the codec encoded it. */
 export interface EncodedValue {
@@ -13,26 +13,35 @@ export interface EncodedValue {
   contentType: string;
 }
 
-export type WriteConditionHeaders = { ifMatch?: string; ifNoneMatch?: '*' };
+/** What a write is conditioned on, and the write id of the object it replaces (if known). */
+export type WriteConditionHeaders = { ifMatch?: string; ifNoneMatch?: '*'; prevWriteId?: string };
+
+/** A stored object's identity without its body (from a HEAD). */
+export interface StoredHead {
+  etag: string;
+  expiresAt: number | undefined;
+  writeId: string | undefined;
+  prevWriteId: string | undefined;
+}
+
+/** Attempts of one write whose outcome stays unknown before it is reported `Ambiguous`. */
+const RESOLVE_ATTEMPTS = 6;
 
 /**
  * The KV store's requests to the object store, in one place: reads through the revalidated
- * cache, writes with their metadata, and the resolution of ambiguous writes by write id.
+ * cache, writes with their write ids, and the resolution of writes whose outcome is unknown.
  */
 export class ObjectAccess {
   readonly #store: ObjectStore;
-  readonly #paths: KvPaths;
+  readonly #layout: LayoutState;
   readonly #clock: Clock;
   readonly #cache: ValueCache | undefined;
-  /** Settled once `kv.json` is known to name our layout; created by the first write. */
-  #layoutRecorded: Promise<void> | undefined;
 
-  constructor(store: ObjectStore, paths: KvPaths, clock: Clock, cache: ValueCache | undefined, recorded: boolean) {
+  constructor(store: ObjectStore, layout: LayoutState, clock: Clock, cache: ValueCache | undefined) {
     this.#store = store;
-    this.#paths = paths;
+    this.#layout = layout;
     this.#clock = clock;
     this.#cache = cache;
-    if (recorded) this.#layoutRecorded = Promise.resolve();
   }
 
   forget(encoded: string): void {
@@ -45,16 +54,25 @@ export class ObjectAccess {
 
   /** Before a value is written: the layout file (first write only), then its TTL marker. */
   async prepareWrite(encoded: string, expiresAt: number | undefined): Promise<void> {
-    if (this.#layoutRecorded === undefined) {
-      this.#layoutRecorded = recordLayout(this.#store, this.#paths.manifest, this.#paths.layout);
-      this.#layoutRecorded.catch(() => {
-        this.#layoutRecorded = undefined;
-      });
-    }
-    await this.#layoutRecorded;
-    if (expiresAt !== undefined) await this.#store.put(this.#paths.ttlMarker(expiresAt, encoded), new Uint8Array(0));
+    await this.#layout.beforeWrite();
+    if (expiresAt === undefined) return;
+    const marker = this.#layout.paths.ttlMarker(expiresAt, encoded);
+    // An empty marker is idempotent: any failure is retried here, never surfaced half-done.
+    await retrying(`writing the TTL marker ${show(marker)}`, () => this.#store.put(marker, new Uint8Array(0)));
   }
 
+  /**
+   * Writes a value and returns its version (ETag). The stored body ends with a fresh write id, so
+   * the version is unique to this write. A failure that may hide a landed write is resolved:
+   *
+   * - Our write id is stored, or the stored object names it as the one it replaced: it landed.
+   * - Conditional write, and the stored object is the one we were replacing (same ETag), or it
+   *   replaced that one directly (its previous write id is the one we were replacing), or the key
+   *   is still absent for a create: ours did not land, and the same request is sent again (the
+   *   same write id, so it can land at most once).
+   * - Unconditional write not visible: sent again (a late duplicate of a blind write is harmless).
+   * - Otherwise, or after `RESOLVE_ATTEMPTS`: `Ambiguous`.
+   */
   async writeValue(
     key: string,
     encoded: string,
@@ -63,39 +81,96 @@ export class ObjectAccess {
     condition: WriteConditionHeaders,
     signal?: AbortSignal,
   ): Promise<string> {
-    const writeId = randomBytes(12).toString('base64url');
+    const writeId = newWriteId();
     const metadata: Record<string, string> = { [WRITE_ID_META]: writeId };
+    if (condition.prevWriteId !== undefined) metadata[PREV_WRITE_META] = condition.prevWriteId;
     if (expiresAt !== undefined) metadata[EXPIRES_META] = String(expiresAt);
-    const path = this.#paths.data(encoded);
+    const path = this.#layout.paths.data(encoded);
     const kind: WriteCondition = condition.ifMatch ? 'ifVersion' : condition.ifNoneMatch ? 'ifAbsent' : 'none';
-    let etag: string;
-    try {
-      ({ etag } = await this.#store.put(path, value.body, {
-        ...condition,
-        contentType: value.contentType,
-        metadata,
-        ...(signal ? { signal } : {}),
-      }));
-    } catch (error) {
-      this.#cache?.delete(encoded);
-      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, kind);
-      // Resolve by reading back the write id: ours means the write took effect.
-      const info = await this.#store.head(path).catch(() => undefined);
-      if (info?.metadata[WRITE_ID_META] !== writeId) {
-        throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
-          key,
-          cause: error,
-        });
+    const body = sealBody(value.body, writeId);
+    const request = {
+      ...(condition.ifMatch === undefined ? {} : { ifMatch: condition.ifMatch }),
+      ...(condition.ifNoneMatch === undefined ? {} : { ifNoneMatch: condition.ifNoneMatch }),
+      contentType: value.contentType,
+      metadata,
+      ...(signal ? { signal } : {}),
+    };
+    let etag: string | undefined;
+    let mayHaveLanded = false;
+    for (let attempt = 0; etag === undefined; attempt++) {
+      try {
+        ({ etag } = await this.#store.put(path, body, request));
+        break;
+      } catch (error) {
+        this.#cache?.delete(encoded);
+        const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+        // A failed condition after an attempt that may have landed could be our own write.
+        const failedCondition = isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound');
+        if (!unknown && !(mayHaveLanded && failedCondition)) translateWriteError(error, key, kind);
+        mayHaveLanded ||= unknown;
+        const verdict = await this.#resolve(path, writeId, condition);
+        if (verdict.landed) {
+          etag = verdict.etag ?? md5Etag(body);
+          break;
+        }
+        if (verdict.decided === 'lost') {
+          throw new KvError('VersionMismatch', `key ${show(key)} was changed by another writer first`, {
+            key,
+            cause: error,
+          });
+        }
+        if (verdict.decided !== 'absent' || attempt + 1 >= RESOLVE_ATTEMPTS) {
+          throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+            key,
+            cause: error,
+          });
+        }
+        await backoff(attempt, { capMs: 200 });
       }
-      etag = info.etag;
     }
     // A private copy: the caller may reuse the buffer it gave us.
-    this.#cache?.set(encoded, { etag, body: value.body.slice(), contentType: value.contentType, expiresAt });
+    this.#cache?.set(encoded, {
+      etag,
+      body: value.body.slice(),
+      contentType: value.contentType,
+      expiresAt,
+      writeId,
+    });
     return etag;
   }
 
+  /**
+   * What the store shows about a write with `writeId` whose outcome is unknown: `landed`, or
+   * `absent` (it did not land and may be sent again), or `lost` (it did not land and cannot: the
+   * condition no longer holds), or undecided.
+   */
+  async #resolve(
+    path: string,
+    writeId: string,
+    condition: WriteConditionHeaders,
+  ): Promise<{ landed: true; etag?: string } | { landed: false; decided?: 'absent' | 'lost' }> {
+    let stored: StoredHead | undefined;
+    try {
+      stored = await retrying('reading back an unconfirmed write', () => this.#headPath(path));
+    } catch (error) {
+      if (error instanceof KvError && error.code === 'Unavailable') return { landed: false };
+      throw error;
+    }
+    if (stored?.writeId === writeId) return { landed: true, etag: stored.etag };
+    if (stored?.prevWriteId === writeId) return { landed: true };
+    if (condition.ifNoneMatch) return stored === undefined ? { landed: false, decided: 'absent' } : { landed: false };
+    if (condition.ifMatch !== undefined) {
+      if (stored !== undefined && etagsEqual(stored.etag, condition.ifMatch))
+        return { landed: false, decided: 'absent' };
+      const replacedDirectly = condition.prevWriteId !== undefined && stored?.prevWriteId === condition.prevWriteId;
+      return replacedDirectly ? { landed: false, decided: 'lost' } : { landed: false };
+    }
+    return { landed: false, decided: 'absent' };
+  }
+
   async deleteValue(key: string, encoded: string, ifVersion: string | undefined, signal?: AbortSignal): Promise<void> {
-    const path = this.#paths.data(encoded);
+    await this.#layout.beforeWrite();
+    const path = this.#layout.paths.data(encoded);
     this.#cache?.delete(encoded);
     try {
       await this.#store.delete(path, {
@@ -103,22 +178,67 @@ export class ObjectAccess {
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
-      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, ifVersion ? 'ifVersion' : 'none');
-      const gone = await this.#store.head(path).then(
-        () => false,
-        (e: unknown) => isStoreError(e, 'NotFound'),
-      );
-      if (!gone)
-        throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, { key, cause: error });
+      const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+      if (!unknown) translateWriteError(error, key, ifVersion ? 'ifVersion' : 'none');
+      // Unconditional: deleting again is harmless. Conditional: gone means done (ours or another's
+      // delete, either way the version we named is no longer there); still at the version, again.
+      for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
+        const stored = await retrying('reading back a delete', () => this.#headPath(path));
+        if (stored === undefined) return;
+        if (ifVersion !== undefined && !etagsEqual(stored.etag, ifVersion)) {
+          throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, {
+            key,
+            cause: error,
+          });
+        }
+        try {
+          await this.#store.delete(path, ifVersion === undefined ? {} : { ifMatch: ifVersion });
+          return;
+        } catch (again) {
+          if (isStoreError(again, 'NotFound') || isStoreError(again, 'PreconditionFailed')) continue;
+          if (!(isStoreError(again) && (again.retryable || again.code === 'AmbiguousWrite'))) throw again;
+        }
+      }
+      throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, { key, cause: error });
     }
   }
 
-  async fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined> {
+  /** The stored object's identity, undefined if there is none. One HEAD. */
+  async head(encoded: string, signal?: AbortSignal): Promise<StoredHead | undefined> {
+    await this.#layout.beforeRead();
+    return this.#headPath(this.#layout.paths.data(encoded), signal);
+  }
+
+  async #headPath(path: string, signal?: AbortSignal): Promise<StoredHead | undefined> {
+    let info: ObjectInfo;
+    try {
+      info = await this.#store.head(path, signal ? { signal } : {});
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+    return {
+      etag: info.etag,
+      expiresAt: expiryOf(info.metadata),
+      writeId: info.metadata[WRITE_ID_META],
+      prevWriteId: info.metadata[PREV_WRITE_META],
+    };
+  }
+
+  /** GET through the cache; undefined when there is no object (expired ones are returned). */
+  async fetch(encoded: string, signal?: AbortSignal): Promise<Fetched | undefined> {
+    await this.#layout.beforeRead();
+    return this.fetchPath(encoded, this.#layout.paths.data(encoded), signal);
+  }
+
+  /** `fetch` of a path already known (a scan's listed object). */
+  async fetchPath(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined> {
     const request = signal ? { signal } : {};
     const cached = this.#cache?.get(encoded);
     try {
-      // A cached entry past its expiry may have been re-put with the same bytes (same ETag) and a
-      // new expiry, which a 304 would not tell us: fetch it whole.
+      // Every write has its own ETag, so a 304 means the very write cached, expiry included. A
+      // cached entry past its expiry is fetched whole all the same: a format-1 object (no write id)
+      // may have been re-put with the same bytes and a new expiry.
       if (cached !== undefined && !isExpired(cached.expiresAt, this.#clock())) {
         const result = await this.#store.get(path, { ...request, ifNoneMatch: cached.etag });
         if (result.notModified) return { ...cached, fromCache: true };
@@ -138,9 +258,10 @@ export class ObjectAccess {
   ): Fetched {
     const fetched = {
       etag: result.etag,
-      body: result.body,
+      body: unsealBody(result.body, result.metadata),
       contentType: result.contentType,
       expiresAt: expiryOf(result.metadata),
+      writeId: result.metadata[WRITE_ID_META],
     };
     this.#cache?.set(encoded, fetched);
     return { ...fetched, fromCache: false };

@@ -4,6 +4,7 @@ import { checkConcurrency, KvError } from './errors.js';
 import { encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
 import { isExpired } from './ttl.js';
 import { expiredDataPaths } from './ttl-index.js';
+import { WRITE_ID_CHARS } from './write-id.js';
 
 export interface ScanOptions {
   /** Only keys starting with this. */
@@ -40,6 +41,7 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
   const { prefix = '', start, end, limit = Number.POSITIVE_INFINITY, values = false, signal } = options;
   const concurrency = options.concurrency ?? 32;
   checkConcurrency(concurrency);
+  await ctx.beforeRead();
   if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new KvError('InvalidArgument', `limit must be a non-negative integer, got ${String(limit)}`);
   }
@@ -89,7 +91,7 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
       const key = ctx.paths.keyOf(entry.key, dir);
       if (key === undefined || hidden?.has(entry.key)) continue;
       if (!values) {
-        yield { key, encoded, version: entry.etag, size: entry.size };
+        yield { key, encoded, version: entry.etag, size: valueSize(entry.size) };
         if (++yielded >= limit) return;
         continue;
       }
@@ -102,4 +104,12 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
     yield* flush();
     if (yielded >= limit) return;
   }
+}
+
+/**
+ * A value's size from its listed object size: the stored body ends with the 16-character write id
+ * (write-id.ts). Objects of format-1 stores or other tools under the data prefix read 16 bytes short.
+ */
+function valueSize(objectSize: number): number {
+  return Math.max(0, objectSize - WRITE_ID_CHARS);
 }

@@ -26,7 +26,8 @@ export interface SweepResult {
 
 /**
  * Deletes expired values and their TTL markers. Each value is deleted with `If-Match` on the ETag
- * seen carrying the expiry, so a concurrent re-put with other bytes survives (docs/design/kv.md).
+ * seen carrying the expiry; every write has its own ETag (write-id.ts), so a concurrent re-put,
+ * even of the same bytes, survives: only the exact entry that expired is deleted.
  */
 export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): Promise<SweepResult> {
   const { graceSeconds = 600, concurrency = 16, signal } = options;
@@ -34,6 +35,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
     throw new KvError('InvalidArgument', `graceSeconds must be a non-negative number, got ${String(graceSeconds)}`);
   }
+  await ctx.beforeRead();
   const request = signal ? { signal } : {};
   const now = ctx.clock();
   const result: SweepResult = { deleted: 0, markersRemoved: 0, markersKept: 0 };
@@ -52,9 +54,11 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
       try {
         await ctx.store.delete(path, { ...request, ifMatch: info.etag });
       } catch (error) {
-        // Re-put (or deleted) since the HEAD: leave the marker for the next sweep to look at.
+        // Re-put (or deleted) since the HEAD, or an outcome the store could not tell: leave the
+        // marker for the next sweep to look at.
         if (!isStoreError(error)) throw error;
-        if (!['PreconditionFailed', 'NotFound', 'ConflictInFlight'].includes(error.code)) throw error;
+        const kept = ['PreconditionFailed', 'NotFound', 'ConflictInFlight', 'AmbiguousWrite', 'Transient', 'Throttled'];
+        if (!kept.includes(error.code)) throw error;
         result.markersKept++;
         return;
       } finally {

@@ -1,3 +1,5 @@
+import { CodedError } from './kernel/coded-error.js';
+
 /**
  * The closed set of store error codes. Every backend translates its native errors (ENOENT,
  * NoSuchKey, HTTP 412, ...) into exactly one of these, in exactly one function.
@@ -22,19 +24,17 @@ export interface StoreErrorOptions {
   cause?: unknown;
 }
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends CodedError<StoreErrorCode> {
   readonly key: string | undefined;
 
   constructor(code: StoreErrorCode, message: string, options: StoreErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = `${code}Error`;
-    this.code = code;
     this.key = options.key;
   }
 
   /** Whether retrying the same request later may succeed. */
-  get retryable(): boolean {
+  override get retryable(): boolean {
     return this.code === 'Throttled' || this.code === 'Transient' || this.code === 'ConflictInFlight';
   }
 }

@@ -14,6 +14,16 @@ export {
   quoteEtag,
   validateKey,
 } from './keys.js';
+export { CodedError, type CodedErrorOptions, isCodedError } from './kernel/coded-error.js';
+export {
+  type CompareAndSwapOptions,
+  type CompareAndSwapOutcome,
+  compareAndSwap,
+  EPOCH_META,
+  FencedError,
+  WRITE_ID_META,
+} from './kernel/compare-and-swap.js';
+export { KeyedMutex } from './kernel/keyed-mutex.js';
 export { mapConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
@@ -51,6 +61,7 @@ export {
   S3_STANDARD_US_EAST_1,
 } from './prices.js';
 export { type Random, seededRandom } from './random.js';
+export { isRetryableError, type RetryOptions, retry } from './kernel/retry.js';
 export { resolveRange } from './range.js';
 export { S3Store, type S3StoreOptions } from './s3/s3-store.js';
 export { listSortedKeys, lowerBound, upperBound } from './sorted-listing.js';

@@ -3,6 +3,7 @@ import { testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { allKeys, rejection, useBackend } from './fixtures/backend.js';
 import { randomKey } from './fixtures/random-keys.js';
+import { RecordingStore } from './fixtures/recording-store.js';
 import { bytesCodec, isKvError, type KvOpenOptions, KvStore, type KvValue, open } from './index.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -145,6 +146,25 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     // At the limit exactly, both succeed.
     await kv.put('x'.repeat(room - 1), 'x'.repeat(1000));
     expect(await kv.count()).toBe(1);
+  });
+
+  it('rejects bad TTLs and content types before sending any request', async () => {
+    const recording = new RecordingStore(await backend.newStore());
+    await using kv = await open(recording);
+    recording.reset();
+    const cases: (() => Promise<unknown>)[] = [
+      () => kv.update('k', () => 1, { ttlSeconds: 0 }),
+      () => kv.update('k', () => 1, { ttlSeconds: Number.NaN }),
+      () => kv.update('k', () => 'x', { contentType: 'text/plain\r\nx-amz-acl: public-read' }),
+      () => kv.update('k', () => 'x', { contentType: 'text' }),
+      () => kv.put('k', 'x', { contentType: 'text/html\n' }),
+      () => kv.put('k', 'x', { ttlSeconds: Number.POSITIVE_INFINITY }),
+    ];
+    for (const attempt of cases) {
+      const error = await rejection(attempt());
+      expect(isKvError(error) ? error.code : error, String(attempt)).toBe('InvalidArgument');
+    }
+    expect(recording.reset().requests).toEqual({ get: 0, head: 0, put: 0, delete: 0, list: 0 });
   });
 
   it('reports a corrupt stored value as Corrupt and a closed store as Closed', async () => {

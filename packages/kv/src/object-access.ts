@@ -1,8 +1,17 @@
-import { backoff, etagsEqual, isStoreError, md5Etag, type ObjectInfo, type ObjectStore } from '@bucketdb/store';
+import {
+  type CompareAndSwapOutcome,
+  compareAndSwap,
+  etagsEqual,
+  isStoreError,
+  md5Etag,
+  type ObjectInfo,
+  type ObjectStore,
+  retry,
+} from '@bucketdb/store';
 import type { Fetched } from './context.js';
 import { KvError, show, translateWriteError, type WriteCondition } from './errors.js';
 import type { LayoutState } from './layout-state.js';
-import { retrying } from './retrying.js';
+import { mayPass, retrying } from './retrying.js';
 import { type Clock, EXPIRES_META, expiryOf, isExpired } from './ttl.js';
 import type { ValueCache } from './value-cache.js';
 import { newWriteId, PREV_WRITE_META, sealBody, unsealBody, WRITE_ID_META } from './write-id.js';
@@ -24,7 +33,7 @@ export interface StoredHead {
   prevWriteId: string | undefined;
 }
 
-/** Attempts of one write whose outcome stays unknown before it is reported `Ambiguous`. */
+/** Attempts of one write (failures, unknown outcomes) before it is reported `Unavailable` or `Ambiguous`. */
 const RESOLVE_ATTEMPTS = 6;
 
 /**
@@ -63,15 +72,16 @@ export class ObjectAccess {
 
   /**
    * Writes a value and returns its version (ETag). The stored body ends with a fresh write id, so
-   * the version is unique to this write. A failure that may hide a landed write is resolved:
+   * the version is unique to this write. Outcomes the store leaves unknown are resolved:
    *
-   * - Our write id is stored, or the stored object names it as the one it replaced: it landed.
-   * - Conditional write, and the stored object is the one we were replacing (same ETag), or it
-   *   replaced that one directly (its previous write id is the one we were replacing), or the key
-   *   is still absent for a create: ours did not land, and the same request is sent again (the
-   *   same write id, so it can land at most once).
-   * - Unconditional write not visible: sent again (a late duplicate of a blind write is harmless).
-   * - Otherwise, or after `RESOLVE_ATTEMPTS`: `Ambiguous`.
+   * - Conditional writes go through the kernel's `compareAndSwap`, which reads back our write id
+   *   and sends the same request again while the key still holds what we expected. When it cannot
+   *   decide (another writer replaced the key after our unknown outcome), the previous write id
+   *   each KV write records decides: the stored object replaced ours, so ours landed; or it
+   *   replaced the very object we were replacing, so ours cannot have landed (VersionMismatch).
+   *   Anything else is `Ambiguous`.
+   * - Unconditional writes are sent again (a late duplicate of a blind write is harmless); when the
+   *   store keeps failing, our write id read back decides, else `Ambiguous`.
    */
   async writeValue(
     key: string,
@@ -82,52 +92,16 @@ export class ObjectAccess {
     signal?: AbortSignal,
   ): Promise<string> {
     const writeId = newWriteId();
-    const metadata: Record<string, string> = { [WRITE_ID_META]: writeId };
+    const metadata: Record<string, string> = {};
     if (condition.prevWriteId !== undefined) metadata[PREV_WRITE_META] = condition.prevWriteId;
     if (expiresAt !== undefined) metadata[EXPIRES_META] = String(expiresAt);
     const path = this.#layout.paths.data(encoded);
-    const kind: WriteCondition = condition.ifMatch ? 'ifVersion' : condition.ifNoneMatch ? 'ifAbsent' : 'none';
     const body = sealBody(value.body, writeId);
-    const request = {
-      ...(condition.ifMatch === undefined ? {} : { ifMatch: condition.ifMatch }),
-      ...(condition.ifNoneMatch === undefined ? {} : { ifNoneMatch: condition.ifNoneMatch }),
-      contentType: value.contentType,
-      metadata,
-      ...(signal ? { signal } : {}),
-    };
-    let etag: string | undefined;
-    let mayHaveLanded = false;
-    for (let attempt = 0; etag === undefined; attempt++) {
-      try {
-        ({ etag } = await this.#store.put(path, body, request));
-        break;
-      } catch (error) {
-        this.#cache?.delete(encoded);
-        const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
-        // A failed condition after an attempt that may have landed could be our own write.
-        const failedCondition = isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound');
-        if (!unknown && !(mayHaveLanded && failedCondition)) translateWriteError(error, key, kind);
-        mayHaveLanded ||= unknown;
-        const verdict = await this.#resolve(path, writeId, condition);
-        if (verdict.landed) {
-          etag = verdict.etag ?? md5Etag(body);
-          break;
-        }
-        if (verdict.decided === 'lost') {
-          throw new KvError('VersionMismatch', `key ${show(key)} was changed by another writer first`, {
-            key,
-            cause: error,
-          });
-        }
-        if (verdict.decided !== 'absent' || attempt + 1 >= RESOLVE_ATTEMPTS) {
-          throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
-            key,
-            cause: error,
-          });
-        }
-        await backoff(attempt, { capMs: 200 });
-      }
-    }
+    this.#cache?.delete(encoded);
+    const etag =
+      condition.ifMatch === undefined && condition.ifNoneMatch === undefined
+        ? await this.#blindWrite(key, path, body, writeId, { contentType: value.contentType, metadata }, signal)
+        : await this.#conditionalWrite(key, path, body, writeId, condition, value.contentType, metadata, signal);
     // A private copy: the caller may reuse the buffer it gave us.
     this.#cache?.set(encoded, {
       etag,
@@ -139,33 +113,84 @@ export class ObjectAccess {
     return etag;
   }
 
-  /**
-   * What the store shows about a write with `writeId` whose outcome is unknown: `landed`, or
-   * `absent` (it did not land and may be sent again), or `lost` (it did not land and cannot: the
-   * condition no longer holds), or undecided.
-   */
-  async #resolve(
+  async #conditionalWrite(
+    key: string,
     path: string,
+    body: Uint8Array,
     writeId: string,
     condition: WriteConditionHeaders,
-  ): Promise<{ landed: true; etag?: string } | { landed: false; decided?: 'absent' | 'lost' }> {
-    let stored: StoredHead | undefined;
+    contentType: string,
+    metadata: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const kind: WriteCondition = condition.ifMatch !== undefined ? 'ifVersion' : 'ifAbsent';
+    let outcome: CompareAndSwapOutcome;
     try {
-      stored = await retrying('reading back an unconfirmed write', () => this.#headPath(path));
+      outcome = await compareAndSwap(this.#store, path, body, {
+        expected: condition.ifMatch ?? null,
+        contentType,
+        metadata,
+        writeId,
+        writeIdMeta: WRITE_ID_META,
+        maxAttempts: RESOLVE_ATTEMPTS,
+        capMs: 200,
+        ...(signal ? { signal } : {}),
+      });
     } catch (error) {
-      if (error instanceof KvError && error.code === 'Unavailable') return { landed: false };
-      throw error;
+      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, kind);
+      const stored = await this.#headPath(path).catch(() => undefined);
+      if (stored?.writeId === writeId) return stored.etag;
+      if (stored?.prevWriteId === writeId) return md5Etag(body); // ours landed, then was replaced
+      if (condition.prevWriteId !== undefined && stored?.prevWriteId === condition.prevWriteId) {
+        throw new KvError('VersionMismatch', `key ${show(key)} was changed by another writer first`, {
+          key,
+          cause: error,
+        });
+      }
+      throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+        key,
+        cause: error,
+      });
     }
-    if (stored?.writeId === writeId) return { landed: true, etag: stored.etag };
-    if (stored?.prevWriteId === writeId) return { landed: true };
-    if (condition.ifNoneMatch) return stored === undefined ? { landed: false, decided: 'absent' } : { landed: false };
-    if (condition.ifMatch !== undefined) {
-      if (stored !== undefined && etagsEqual(stored.etag, condition.ifMatch))
-        return { landed: false, decided: 'absent' };
-      const replacedDirectly = condition.prevWriteId !== undefined && stored?.prevWriteId === condition.prevWriteId;
-      return replacedDirectly ? { landed: false, decided: 'lost' } : { landed: false };
+    if (outcome.swapped) return outcome.etag;
+    if (kind === 'ifAbsent') throw new KvError('Exists', `key ${show(key)} exists`, { key });
+    throw new KvError('VersionMismatch', `key ${show(key)} is not at the expected version`, { key });
+  }
+
+  async #blindWrite(
+    key: string,
+    path: string,
+    body: Uint8Array,
+    writeId: string,
+    options: { contentType: string; metadata: Record<string, string> },
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const request = { ...options, metadata: { ...options.metadata, [WRITE_ID_META]: writeId } };
+    let mayHaveLanded = false;
+    try {
+      return await retry(
+        async () => {
+          try {
+            return (await this.#store.put(path, body, { ...request, ...(signal ? { signal } : {}) })).etag;
+          } catch (error) {
+            // Some stores report a landed blind write as Transient (the chaos wrapper does).
+            mayHaveLanded ||= isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+            throw error;
+          }
+        },
+        { maxAttempts: RESOLVE_ATTEMPTS, isRetryable: mayPass, capMs: 200 },
+      );
+    } catch (error) {
+      if (!mayPass(error)) throw error;
+      const stored = mayHaveLanded ? await this.#headPath(path).catch(() => undefined) : undefined;
+      if (stored?.writeId === writeId) return stored.etag;
+      if (stored?.prevWriteId === writeId) return md5Etag(body);
+      if (!mayHaveLanded) translateWriteError(error, key, 'none');
+      throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+        key,
+        cause: error,
+      });
     }
-    return { landed: false, decided: 'absent' };
   }
 
   async deleteValue(key: string, encoded: string, ifVersion: string | undefined, signal?: AbortSignal): Promise<void> {

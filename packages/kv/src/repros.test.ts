@@ -85,4 +85,25 @@ describe.each(testBackendNames())('issue 11 repros on %s', (backendName) => {
     // A layout asked for explicitly still fails loudly.
     expect(isKvError(await rejection(open(store, { layout: 'ordered' })), 'LayoutMismatch')).toBe(true);
   });
+
+  describe('an unknown outcome under contention is decided by the previous write id', () => {
+    const increment = (n: unknown) => ((n as number | undefined) ?? 0) + 1;
+    const conditionalPut = (call: { op: string; key: string; conditional: boolean }) =>
+      call.op === 'put' && call.key === 'd/!n' && call.conditional;
+
+    it.each(['ambiguous-after', 'ambiguous-instead'] as const)('%s: both increments count once', async (mode) => {
+      const { gated, kv } = await setup();
+      await kv.put('n', 0);
+      // A's conditional write lands (or not), and before A learns anything B updates on top.
+      const gate = gated.gate(conditionalPut, mode);
+      const a = kv.update('n', increment);
+      await gate.reached;
+      await kv.update('n', increment);
+      gate.open();
+      // Landed: B's object names A's write as the one it replaced. Not landed: B's object replaced
+      // the very object A was replacing, so A cannot have landed and runs again.
+      await a;
+      expect((await kv.get('n'))?.value).toBe(2);
+    });
+  });
 });

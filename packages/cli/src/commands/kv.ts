@@ -10,7 +10,7 @@ import {
 } from '@bucketdb/kv';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
-/** Exit codes of `bucketdb kv`, as grep does it: 1 is an answer ("not found"), 2 a failure. */
+/** Exit codes of `bucketdb kv`, as grep does it: 1 is an answer ("not found"), 2 a failure or bad usage. */
 export const KV_EXIT = { ok: 0, notFound: 1, error: 2, conditionFailed: 3 } as const;
 
 interface StoreOptions {
@@ -24,13 +24,18 @@ export function registerKvCommand(program: Command): void {
   const kv = program
     .command('kv')
     .description('key-value store on the bucket: one object per key, compare-and-swap, TTL, ordered scans')
+    // Usage errors exit 2, not commander's 1 (which means "not found" here). Inherited by every
+    // subcommand created below; help and --version still exit 0.
+    .exitOverride((error) => {
+      if (error.exitCode !== 0) process.exit(KV_EXIT.error);
+    })
     .addHelpText(
       'after',
       `
 Output is JSON (scan: one JSON object per line). Values are JSON unless --text or --bytes;
 bytes print as base64 with "encoding":"base64".
 
-Exit codes: 0 ok, 1 key not found (get), 2 error, 3 condition failed (--if-version, --if-absent).
+Exit codes: 0 ok, 1 key not found (get), 2 error or bad usage, 3 condition failed (--if-version, --if-absent).
 
 Examples:
   bucketdb kv put ./data user/1 '{"name":"Ada"}'

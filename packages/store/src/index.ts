@@ -24,6 +24,15 @@ export {
   WRITE_ID_META,
 } from './kernel/compare-and-swap.js';
 export { KeyedMutex } from './kernel/keyed-mutex.js';
+export {
+  isLeaseError,
+  LeaseError,
+  type LeaseErrorCode,
+  type LeaseGrant,
+  type LeaseOptions,
+  Leases,
+} from './kernel/lease.js';
+export { checkLeaseHistory, type LeaseEvent, type LeaseHolding } from './kernel/lease-checker.js';
 export { mapConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';

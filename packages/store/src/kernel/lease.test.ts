@@ -138,7 +138,6 @@ describe('Leases', () => {
 
   it.each([1, 2, 3, 4, 5, 6])('never has two holders nor a fencing token going back (seed %i)', async (seed) => {
     const run = await leaseRun(new MemoryStore(), seed, new VirtualClock());
-    if (run.violations.length) console.log('VIOL', run.violations.slice(0, 3));
     expect(run.violations).toEqual([]);
     expect(run.acquisitions).toBeGreaterThan(20);
     expect(run.faults.after).toBeGreaterThan(0);

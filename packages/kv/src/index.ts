@@ -22,6 +22,7 @@ export type { Clock } from './ttl.js';
 export type {
   KvDeleteOptions,
   KvEntry,
+  KvLeaseOptions,
   KvOpenOptions,
   KvPutOptions,
   KvScanEntry,
@@ -29,3 +30,4 @@ export type {
   Updater,
 } from './types.js';
 export type { CacheOptions } from './value-cache.js';
+export { isLeaseError, LeaseError, type LeaseGrant } from '@bucketdb/store';

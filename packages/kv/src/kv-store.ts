@@ -1,4 +1,13 @@
-import { backoff, etagsEqual, isStoreError, mapConcurrent, type ObjectStore, openStore } from '@bucketdb/store';
+import {
+  backoff,
+  etagsEqual,
+  isStoreError,
+  type LeaseGrant,
+  Leases,
+  mapConcurrent,
+  type ObjectStore,
+  openStore,
+} from '@bucketdb/store';
 import { autoCodec, checkContentType, type Codec, type KvValue } from './codec.js';
 import type { Fetched, KvContext } from './context.js';
 import { checkConcurrency, isKvError, KvError, show } from './errors.js';
@@ -12,6 +21,7 @@ import { type Clock, expiryFromTtl, isExpired } from './ttl.js';
 import type {
   KvDeleteOptions,
   KvEntry,
+  KvLeaseOptions,
   KvOpenOptions,
   KvPutOptions,
   KvScanEntry,
@@ -37,6 +47,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   readonly #context: KvContext;
   readonly #io: ObjectAccess;
   readonly #layout: LayoutState;
+  readonly #leases: Leases;
   #closed = false;
 
   static async open<T = KvValue>(
@@ -85,6 +96,11 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? Math.random;
     const cache = options.cache ? new ValueCache(options.cache === true ? {} : options.cache) : undefined;
+    this.#leases = new Leases(store, {
+      keyOf: (name) => layout.paths.lease(name),
+      clock: this.#clock,
+      ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
+    });
     const io = new ObjectAccess(store, layout, this.#clock, cache);
     this.#io = io;
     this.#context = {
@@ -269,6 +285,32 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     return sweepExpired(this.#context, options);
   }
 
+  /**
+   * Takes the lease `name` for `ttlSeconds` if it is free; `LeaseHeld` (a LeaseError from
+   * `@bucketdb/store`) if another holder has it. Act only before `validUntil`, and pass
+   * `fencingToken` to what you protect. Guarantees and the clock-skew assumption:
+   * docs/design/kv.md, "Leases".
+   */
+  async acquire(name: string, options: KvLeaseOptions): Promise<LeaseGrant> {
+    this.#checkOpen();
+    return this.#leases.acquire(name, {
+      ...leaseOptions(options),
+      ...(options.holder ? { holder: options.holder } : {}),
+    });
+  }
+
+  /** Extends a held lease to `ttlSeconds` from now (never shortens it); `LeaseLost` if it is gone. */
+  async renew(grant: LeaseGrant, options: KvLeaseOptions): Promise<LeaseGrant> {
+    this.#checkOpen();
+    return this.#leases.renew(grant, leaseOptions(options));
+  }
+
+  /** Gives a held lease up at once; false if it was no longer this grant's. Stop acting first. */
+  async release(grant: LeaseGrant, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    this.#checkOpen();
+    return this.#leases.release(grant, options);
+  }
+
   /** Closes the store if this KvStore opened it from a URL. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -337,6 +379,14 @@ function isRetryable(error: unknown): boolean {
 function asKvError(key: string, error: unknown): unknown {
   if (!isStoreError(error)) return error;
   return new KvError('Unavailable', `update of ${show(key)} failed: ${error.message}`, { key, cause: error });
+}
+
+function leaseOptions(options: KvLeaseOptions): { ttlMs: number; signal?: AbortSignal } {
+  const { ttlSeconds, signal } = options;
+  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new KvError('InvalidArgument', `ttlSeconds must be a positive number, got ${String(ttlSeconds)}`);
+  }
+  return { ttlMs: ttlSeconds * 1000, ...(signal ? { signal } : {}) };
 }
 
 function prev(writeId: string | undefined): { prevWriteId?: string } {

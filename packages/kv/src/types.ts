@@ -18,6 +18,16 @@ export interface KvOpenOptions<T> {
   clock?: Clock;
   /** Uniform in [0, 1), for retry jitter (default `Math.random`). */
   random?: () => number;
+  /** The most participants' clocks may disagree, for leases (default 1000 ms; see docs/design/kv.md). */
+  maxClockSkewMs?: number;
+}
+
+export interface KvLeaseOptions {
+  /** How long the grant is valid, from the start of the call (fractions allowed). */
+  ttlSeconds: number;
+  /** Recorded in the lease object, for humans inspecting it. */
+  holder?: string;
+  signal?: AbortSignal;
 }
 
 export interface KvEntry<T> {

@@ -56,6 +56,8 @@ export interface LeaseGrant {
 export interface LeaseOptions {
   /** Where lease objects live in the store (default `leases/`). */
   prefix?: string;
+  /** The object key of a lease name (default `prefix + name`); e.g. KV encodes names as its keys. */
+  keyOf?: (name: string) => string;
   /** Wall-clock milliseconds since the epoch (default `Date.now`); decides expiry. */
   clock?: () => number;
   /**
@@ -97,13 +99,14 @@ const newId = () => randomBytes(12).toString('base64url');
  */
 export class Leases {
   readonly #store: ObjectStore;
-  readonly #prefix: string;
+  readonly #keyOf: (name: string) => string;
   readonly #clock: () => number;
   readonly #skew: number;
 
   constructor(store: ObjectStore, options: LeaseOptions = {}) {
     this.#store = store;
-    this.#prefix = options.prefix ?? 'leases/';
+    const prefix = options.prefix ?? 'leases/';
+    this.#keyOf = options.keyOf ?? ((name) => `${prefix}${name}`);
     this.#clock = options.clock ?? Date.now;
     this.#skew = options.maxClockSkewMs ?? 1000;
     if (!(Number.isFinite(this.#skew) && this.#skew >= 0)) {
@@ -115,7 +118,7 @@ export class Leases {
   keyOf(name: string): string {
     if (typeof name !== 'string' || name === '')
       throw new InvalidArgumentError('a lease name must be a non-empty string');
-    return `${this.#prefix}${name}`;
+    return this.#keyOf(name);
   }
 
   /**

@@ -11,7 +11,7 @@ import {
 import type { Fetched } from './context.js';
 import { KvError, show, translateWriteError, type WriteCondition } from './errors.js';
 import type { LayoutState } from './layout-state.js';
-import { mayPass, retrying } from './retrying.js';
+import { retrying } from './retrying.js';
 import { type Clock, EXPIRES_META, expiryOf, isExpired } from './ttl.js';
 import type { ValueCache } from './value-cache.js';
 import { newWriteId, PREV_WRITE_META, sealBody, unsealBody, WRITE_ID_META } from './write-id.js';
@@ -80,8 +80,10 @@ export class ObjectAccess {
    *   each KV write records decides: the stored object replaced ours, so ours landed; or it
    *   replaced the very object we were replacing, so ours cannot have landed (VersionMismatch).
    *   Anything else is `Ambiguous`.
-   * - Unconditional writes are sent again (a late duplicate of a blind write is harmless); when the
-   *   store keeps failing, our write id read back decides, else `Ambiguous`.
+   * - Unconditional writes are sent again only after throttling (which changes nothing); after an
+   *   unknown outcome our write id read back decides, else `Ambiguous`. (Sending a blind write
+   *   again after it may have landed could make its value reappear after a later write: the
+   *   linearizability checker caught exactly that.)
    */
   async writeValue(
     key: string,
@@ -165,27 +167,26 @@ export class ObjectAccess {
     options: { contentType: string; metadata: Record<string, string> },
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const request = { ...options, metadata: { ...options.metadata, [WRITE_ID_META]: writeId } };
-    let mayHaveLanded = false;
+    const request = {
+      ...options,
+      metadata: { ...options.metadata, [WRITE_ID_META]: writeId },
+      ...(signal ? { signal } : {}),
+    };
     try {
-      return await retry(
-        async () => {
-          try {
-            return (await this.#store.put(path, body, { ...request, ...(signal ? { signal } : {}) })).etag;
-          } catch (error) {
-            // Some stores report a landed blind write as Transient (the chaos wrapper does).
-            mayHaveLanded ||= isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
-            throw error;
-          }
-        },
-        { maxAttempts: RESOLVE_ATTEMPTS, isRetryable: mayPass, capMs: 200 },
-      );
+      // Sent again only after failures that cannot have landed (throttling). A resend after one
+      // that may have landed could apply the value a second time, after a later write.
+      return await retry(async () => (await this.#store.put(path, body, request)).etag, {
+        maxAttempts: RESOLVE_ATTEMPTS,
+        isRetryable: (error) => isStoreError(error, 'Throttled'),
+        capMs: 200,
+      });
     } catch (error) {
-      if (!mayPass(error)) throw error;
-      const stored = mayHaveLanded ? await this.#headPath(path).catch(() => undefined) : undefined;
+      // Some stores report a landed blind write as Transient (the chaos wrapper does): resolve both.
+      const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+      if (!unknown) translateWriteError(error, key, 'none');
+      const stored = await this.#headPath(path).catch(() => undefined);
       if (stored?.writeId === writeId) return stored.etag;
       if (stored?.prevWriteId === writeId) return md5Etag(body);
-      if (!mayHaveLanded) translateWriteError(error, key, 'none');
       throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
         key,
         cause: error,

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@bucketdb/store';
+import type { StoreCapabilities } from './capabilities.js';
 import type { KvPaths } from './paths.js';
 import type { Clock } from './ttl.js';
 
@@ -21,6 +22,8 @@ export interface KvContext {
   readonly paths: KvPaths;
   /** Follows a layout recorded since open; call before listing. */
   beforeRead(): Promise<void>;
+  /** What the store's LIST and DELETE can do (probed once, unless given at open). */
+  capabilities(): Promise<StoreCapabilities>;
   readonly clock: Clock;
   /** GET through the cache; undefined when there is no object (expired ones are returned). */
   fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined>;

@@ -1,3 +1,4 @@
+export { detectCapabilities, FULL_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 export {
   APPLICATION_JSON,
   autoCodec,

@@ -11,6 +11,7 @@ import {
 import { autoCodec, checkContentType, type Codec, type KvValue } from './codec.js';
 import type { Fetched, KvContext } from './context.js';
 import { checkConcurrency, isKvError, KvError, show } from './errors.js';
+import { detectCapabilities, type StoreCapabilities } from './capabilities.js';
 import { LayoutState } from './layout-state.js';
 import { checkLayout, readLayout } from './manifest.js';
 import { type EncodedValue, ObjectAccess, type WriteConditionHeaders } from './object-access.js';
@@ -48,6 +49,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   readonly #io: ObjectAccess;
   readonly #layout: LayoutState;
   readonly #leases: Leases;
+  #capabilities: Promise<StoreCapabilities> | undefined;
   #closed = false;
 
   static async open<T = KvValue>(
@@ -101,6 +103,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       clock: this.#clock,
       ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     });
+    if (options.capabilities !== undefined) this.#capabilities = Promise.resolve({ ...options.capabilities });
     const io = new ObjectAccess(store, layout, this.#clock, cache);
     this.#io = io;
     this.#context = {
@@ -109,6 +112,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
         return layout.paths;
       },
       beforeRead: () => layout.beforeRead(),
+      capabilities: () => this.capabilities(),
       clock: this.#clock,
       fetch: (encoded, path, signal) => io.fetchPath(encoded, path, signal),
       forget: (encoded) => io.forget(encoded),
@@ -309,6 +313,21 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async release(grant: LeaseGrant, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     this.#checkOpen();
     return this.#leases.release(grant, options);
+  }
+
+  /**
+   * What the store's LIST and DELETE can do: probed once (three empty objects under `p/`, written
+   * and deleted) unless given at open. Scans adapt or fail with `Unsupported`; sweep needs
+   * conditional DELETE.
+   */
+  capabilities(): Promise<StoreCapabilities> {
+    if (this.#capabilities === undefined) {
+      this.#capabilities = detectCapabilities(this.store, this.paths.probeDir);
+      this.#capabilities.catch(() => {
+        this.#capabilities = undefined;
+      });
+    }
+    return this.#capabilities;
   }
 
   /** Closes the store if this KvStore opened it from a URL. */

@@ -21,6 +21,7 @@ const encoder = new TextEncoder();
  * app/h/3f/!users/!alice               hashed layout: shard = first byte of MD5(key) in hex
  * app/t/1767225600000!users/!alice     TTL marker: expires at that ms (empty body)
  * app/l/!jobs/!nightly                 lease "jobs/nightly" (JSON, changed only by CAS, never deleted)
+ * app/p/<random>/a                     capability probe (written and deleted by the first scan or sweep)
  * ```
  */
 export class KvPaths {
@@ -31,6 +32,7 @@ export class KvPaths {
   readonly dataDir: string;
   readonly ttlDir: string;
   readonly leaseDir: string;
+  readonly probeDir: string;
   /** Bytes left for an encoded key: the TTL marker is the longest object written for a key. */
   readonly maxEncodedKeyBytes: number;
 
@@ -49,6 +51,7 @@ export class KvPaths {
     this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
     this.ttlDir = `${this.prefix}t/`;
     this.leaseDir = `${this.prefix}l/`;
+    this.probeDir = `${this.prefix}p/`;
     const budget = Math.min(MAX_KEY_BYTES, storeMaxKeyBytes);
     this.maxEncodedKeyBytes = budget - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
     if (this.maxEncodedKeyBytes < 64) {

@@ -1,5 +1,6 @@
 import { compareKeys, type ListedObject, mapConcurrent } from '@bucketdb/store';
 import type { Fetched, KvContext } from './context.js';
+import { requireCapability } from './capabilities.js';
 import { checkConcurrency, KvError } from './errors.js';
 import { encodeKey, encodeKeyPrefix, inclusiveStartAfter } from './key-codec.js';
 import { isExpired } from './ttl.js';
@@ -41,21 +42,23 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
   const { prefix = '', start, end, limit = Number.POSITIVE_INFINITY, values = false, signal } = options;
   const concurrency = options.concurrency ?? 32;
   checkConcurrency(concurrency);
-  await ctx.beforeRead();
   if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new KvError('InvalidArgument', `limit must be a non-negative integer, got ${String(limit)}`);
   }
+  // Bounds are compared, never stored, so they are not held to the key length limit.
+  const encodedPrefix = encodeKeyPrefix(prefix);
+  const encodedStart = start === undefined ? undefined : encodeKey(start);
+  const encodedEnd = end === undefined ? undefined : encodeKey(end);
+  await ctx.beforeRead();
   if (ctx.paths.layout === 'hashed' && !options.unordered) {
     throw new KvError(
       'Unsupported',
       'the hashed layout has no key order: pass { unordered: true } to scan its shards one after another',
     );
   }
-  // Bounds are compared, never stored, so they are not held to the key length limit.
-  const encodedPrefix = encodeKeyPrefix(prefix);
-  const encodedStart = start === undefined ? undefined : encodeKey(start);
-  const encodedEnd = end === undefined ? undefined : encodeKey(end);
   if (limit === 0) return;
+  const caps = await ctx.capabilities();
+  if (!options.unordered) requireCapability(caps, 'sortedList', 'an ordered scan');
 
   const now = ctx.clock();
   const inRange = (key: string) =>
@@ -67,9 +70,13 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
   let yielded = 0;
   for (const dir of ctx.paths.shardDirs()) {
     const endPath = encodedEnd === undefined ? undefined : dir + encodedEnd;
+    const startPath = encodedStart === undefined ? undefined : dir + encodedStart;
+    const wantedPrefix = dir + encodedPrefix;
+    // What the store cannot do is done here: a `/`-terminated prefix and the bounds as filters.
+    const listPrefix = caps.anyPrefix ? wantedPrefix : wantedPrefix.slice(0, wantedPrefix.lastIndexOf('/') + 1);
     const listing = ctx.store.list({
-      prefix: dir + encodedPrefix,
-      ...(encodedStart === undefined ? {} : { startAfter: inclusiveStartAfter(dir + encodedStart) }),
+      prefix: listPrefix,
+      ...(startPath === undefined || !caps.startAfter ? {} : { startAfter: inclusiveStartAfter(startPath) }),
       ...(signal ? { signal } : {}),
     });
     let batch: { key: string; encoded: string; object: ListedObject }[] = [];
@@ -85,8 +92,12 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
       batch = [];
     };
     for await (const entry of listing) {
-      if (entry.kind !== 'object') continue;
-      if (endPath !== undefined && compareKeys(entry.key, endPath) >= 0) break;
+      if (entry.kind !== 'object' || !entry.key.startsWith(wantedPrefix)) continue;
+      if (startPath !== undefined && compareKeys(entry.key, startPath) < 0) continue;
+      if (endPath !== undefined && compareKeys(entry.key, endPath) >= 0) {
+        if (caps.sortedList) break;
+        continue;
+      }
       const encoded = entry.key.slice(dir.length);
       const key = ctx.paths.keyOf(entry.key, dir);
       if (key === undefined || hidden?.has(entry.key)) continue;

@@ -1,5 +1,6 @@
 import { isStoreError, mapConcurrent } from '@bucketdb/store';
 import type { KvContext } from './context.js';
+import { requireCapability } from './capabilities.js';
 import { checkConcurrency, KvError } from './errors.js';
 import { expiryOf } from './ttl.js';
 import { type DueMarker, dueMarkers } from './ttl-index.js';
@@ -36,6 +37,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
     throw new KvError('InvalidArgument', `graceSeconds must be a non-negative number, got ${String(graceSeconds)}`);
   }
   await ctx.beforeRead();
+  requireCapability(await ctx.capabilities(), 'conditionalDelete', 'sweep()');
   const request = signal ? { signal } : {};
   const now = ctx.clock();
   const result: SweepResult = { deleted: 0, markersRemoved: 0, markersKept: 0 };
@@ -73,6 +75,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
     }
   };
 
-  for await (const page of dueMarkers(ctx, now, signal)) await mapConcurrent(page, concurrency, sweepOne);
+  for await (const page of dueMarkers(ctx, now, (await ctx.capabilities()).sortedList, signal))
+    await mapConcurrent(page, concurrency, sweepOne);
   return result;
 }

@@ -1,3 +1,4 @@
+import type { StoreCapabilities } from './capabilities.js';
 import type { Codec } from './codec.js';
 import type { Layout } from './paths.js';
 import type { Clock } from './ttl.js';
@@ -18,6 +19,11 @@ export interface KvOpenOptions<T> {
   clock?: Clock;
   /** Uniform in [0, 1), for retry jitter (default `Math.random`). */
   random?: () => number;
+  /**
+   * What the store can do; by default probed once (a few requests under `p/`) before the first
+   * scan, count or sweep. Give it to skip the probe.
+   */
+  capabilities?: StoreCapabilities;
   /** The most participants' clocks may disagree, for leases (default 1000 ms; see docs/design/kv.md). */
   maxClockSkewMs?: number;
 }

@@ -12,6 +12,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'SQL commits/s, requests per commit, s3db-style baseline, CPU vs better-sqlite3, open time',
   },
   kv: { file: 'kv.ts', what: 'the 500K-key study: KV on emulated S3 Standard/Express vs Redis, cost per million ops' },
+  'kv-mixes': {
+    file: 'kv-mixes.ts',
+    what: 'KV write mixes priced from the meter, hot counter, TTL throttling, cost with writes',
+  },
   'kv-leases': {
     file: 'kv-leases.ts',
     what: 'lease checker: 10,000+ acquisitions under faults, vs a broken-lease baseline',

@@ -14,6 +14,7 @@ import {
   S3_EXPRESS_ONE_ZONE_US_EAST_1,
   S3_STANDARD_US_EAST_1,
   type StoreCall,
+  VirtualClock,
   WrappedStore,
 } from '@bucketdb/store';
 import { formatTable, writeReport } from './harness.js';
@@ -153,13 +154,16 @@ class SlowDownCounter extends WrappedStore {
 // TTL puts on the hashed layout with S3's starting per-prefix rates modelled (3,500 PUT/s each).
 const TTL_PUTS = Number(process.env.KV_MIXES_TTL_PUTS ?? 20_000);
 async function throttledTtlPuts(withTtl: boolean) {
-  const counter = new SlowDownCounter(latency(new MemoryStore(), 's3-standard', { seed: 2, throttle: true }));
+  // Virtual time: the client on these shared cores cannot push 3,500 PUT/s in real time, and the
+  // question is what S3's per-prefix limit does to the offered load, not how fast this machine is.
+  const clock = new VirtualClock();
+  const counter = new SlowDownCounter(latency(new MemoryStore(), 's3-standard', { seed: 2, throttle: true, clock }));
   const kv = await open(counter as ObjectStore, { layout: 'hashed' });
   await kv.put('warm-up', 1);
   let ok = 0;
   let failed = 0;
   let next = 0;
-  const begin = performance.now();
+  const begin = clock.now();
   await Promise.all(
     Array.from({ length: 1024 }, async () => {
       while (next < TTL_PUTS) {
@@ -173,7 +177,7 @@ async function throttledTtlPuts(withTtl: boolean) {
       }
     }),
   );
-  const seconds = (performance.now() - begin) / 1000;
+  const seconds = (clock.now() - begin) / 1000;
   return { ok, failed, seconds, byPrefix: counter.byPrefix };
 }
 const ttlRun = await throttledTtlPuts(true);
@@ -245,7 +249,9 @@ Every TTL marker is written under the one prefix \`t/\` (sorted by expiry so tha
 stop early), so TTL puts are capped by that prefix's 3,500 PUT/s however the values are spread:
 the hashed layout's 256 prefixes do not help the markers. (Spreading markers over several
 prefixes is not built yet: it trades one LIST per prefix per sweep for the rate.) The throttling
-is the latency model's per-prefix token bucket at S3's starting rates, not a measured S3.
+is the latency model's per-prefix token bucket at S3's starting rates, on virtual time, 1024 puts
+in flight, not a measured S3. KV retries a throttled marker PUT internally (up to 6 attempts with
+backoff), so SlowDown costs requests and time rather than failed puts, until the retries run out.
 
 ## Monthly cost with writes (500,000 keys of 1 KiB stored)
 
@@ -257,7 +263,7 @@ function ttlStats(run: Awaited<ReturnType<typeof throttledTtlPuts>>) {
   return {
     'puts ok': run.ok,
     'puts failed': run.failed,
-    'successful puts/s': (run.ok / run.seconds).toFixed(0),
+    'successful puts/s (virtual time)': (run.ok / run.seconds).toFixed(0),
     't/ requests': t.requests,
     't/ SlowDown share': `${((100 * t.slowDown) / Math.max(1, t.requests)).toFixed(1)}%`,
     'h/ SlowDown share': `${((100 * data.slowDown) / Math.max(1, data.requests)).toFixed(1)}%`,

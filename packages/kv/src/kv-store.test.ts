@@ -94,6 +94,27 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     expect(got.map((e) => e?.value)).toEqual(['C', undefined, 'A']);
   });
 
+  it('putMany and deleteMany check everything first, then write each entry', async () => {
+    const store = await backend.newStore();
+    await using kv = await open(store);
+    const bad = await rejection(
+      kv.putMany([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2, options: { ttlSeconds: -1 } },
+      ]),
+    );
+    expect(isKvError(bad, 'InvalidArgument')).toBe(true);
+    expect(await allKeys(store)).toEqual([]);
+    const versions = await kv.putMany(
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: i })),
+      { concurrency: 3 },
+    );
+    expect(new Set(versions).size).toBe(10);
+    expect((await kv.getMany(['k0', 'k9'])).map((e) => e?.value)).toEqual([0, 9]);
+    await kv.deleteMany(['k0', 'k1', 'missing'], { concurrency: 2 });
+    expect(await kv.count()).toBe(8);
+  });
+
   it('spreads the hashed layout over shards: no ordered scan, but unordered scan and count', async () => {
     const store = await backend.newStore();
     await using kv = await open(store, { layout: 'hashed' });

@@ -137,7 +137,11 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     return this.#entry(key, fetched);
   }
 
-  /** Entries in the order of `keys` (undefined where absent), with `concurrency` GETs in flight. */
+  /**
+   * Entries in the order of `keys` (undefined where absent or expired), with `concurrency` GETs in
+   * flight. Each entry is read on its own: the result is not a snapshot (a change to two keys made
+   * meanwhile can be seen half-applied).
+   */
   async getMany(
     keys: readonly string[],
     options: { concurrency?: number; signal?: AbortSignal } = {},
@@ -198,6 +202,41 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
       }
     }
     throw new KvError('Conflict', `key ${show(key)} kept changing while putting it if absent`, { key });
+  }
+
+  /**
+   * Puts many entries, `concurrency` at a time (default 32). Every key, value and option is checked
+   * before any request. Not atomic: each entry is its own put; all are attempted, and if any
+   * failed the first failure is thrown after the others settled. Returns the versions in order.
+   */
+  async putMany(
+    entries: readonly { key: string; value: T; options?: Omit<KvPutOptions, 'signal'> }[],
+    options: { concurrency?: number; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
+    this.#checkOpen();
+    const concurrency = options.concurrency ?? 32;
+    checkConcurrency(concurrency);
+    for (const { key, value, options: put = {} } of entries) {
+      this.paths.encode(key);
+      checkVersion(key, put.ifVersion);
+      if (put.ttlSeconds !== undefined) expiryFromTtl(this.#clock(), put.ttlSeconds);
+      this.#encodeValue(key, value, put.contentType);
+    }
+    const signal = options.signal ? { signal: options.signal } : {};
+    return settleAll(entries, concurrency, (e) => this.put(e.key, e.value, { ...e.options, ...signal }));
+  }
+
+  /** Deletes many keys, `concurrency` at a time, each its own delete (see putMany). */
+  async deleteMany(
+    keys: readonly string[],
+    options: { concurrency?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    this.#checkOpen();
+    const concurrency = options.concurrency ?? 32;
+    checkConcurrency(concurrency);
+    for (const key of keys) this.paths.encode(key);
+    const signal = options.signal ? { signal: options.signal } : {};
+    await settleAll(keys, concurrency, (key) => this.delete(key, signal));
   }
 
   /** Deletes the key; without `ifVersion` deleting a missing key succeeds. */
@@ -398,6 +437,19 @@ function isRetryable(error: unknown): boolean {
 function asKvError(key: string, error: unknown): unknown {
   if (!isStoreError(error)) return error;
   return new KvError('Unavailable', `update of ${show(key)} failed: ${error.message}`, { key, cause: error });
+}
+
+/** Runs every item, then throws the first failure (if any): no item is left running unobserved. */
+async function settleAll<I, O>(items: readonly I[], concurrency: number, run: (item: I) => Promise<O>): Promise<O[]> {
+  const settled = await mapConcurrent(items, concurrency, (item) =>
+    run(item).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  );
+  const failed = settled.find((r) => !r.ok);
+  if (failed !== undefined && !failed.ok) throw failed.error;
+  return settled.map((r) => (r.ok ? r.value : (undefined as never)));
 }
 
 function leaseOptions(options: KvLeaseOptions): { ttlMs: number; signal?: AbortSignal } {

@@ -110,5 +110,9 @@ describe.concurrent('bucketdb kv', () => {
       { deleted: 0, markersRemoved: 0, markersKept: 0 },
     ]);
     expect(json((await runCli(['kv', 'get', url, 'k'])).stdout)[0]?.expiresAt).toMatch(/^\d{4}-/);
+    // As a job: one line per round.
+    const job = await runCli(['kv', 'sweep', url, '--every', '0.05', '--count', '2']);
+    expect(job.code, job.stderr).toBe(0);
+    expect(json(job.stdout).map((round) => round.deleted)).toEqual([0, 0]);
   });
 });

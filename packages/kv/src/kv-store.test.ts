@@ -84,6 +84,18 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     const between = `${start}\u0000`;
     expect((await collect(kv.scan({ start: between, limit: 3 }))).map((e) => e.key)).toEqual(keys.slice(21, 24));
     expect(await collect(kv.scan({ limit: 0 }))).toEqual([]);
+
+    // Pagination: each page resumes after the previous page's last cursor, with or without values.
+    const pages: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const got = await collect(kv.scan({ limit: 7, values: page % 2 === 0, ...(cursor ? { cursor } : {}) }));
+      if (got.length === 0) break;
+      pages.push(...got.map((e) => e.key));
+      cursor = got.at(-1)?.cursor;
+    }
+    expect(pages).toEqual(keys);
+    expect(isKvError(await rejection(collect(kv.scan({ cursor: 'bm90LWEtY3Vyc29y' }))), 'InvalidArgument')).toBe(true);
   });
 
   it('getMany returns entries in the order asked, undefined where absent', async () => {
@@ -125,6 +137,16 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     const scanned = await collect(kv.scan({ unordered: true, prefix: 'user/1' }));
     expect(scanned.map((e) => e.key).sort()).toEqual(keys.filter((k) => k.startsWith('user/1')).sort());
     expect(await kv.count()).toBe(40);
+    // Cursors page through the shards too.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const got = await collect(kv.scan({ unordered: true, limit: 6, ...(cursor ? { cursor } : {}) }));
+      if (got.length === 0) break;
+      paged.push(...got.map((e) => e.key));
+      cursor = got.at(-1)?.cursor;
+    }
+    expect(paged.sort()).toEqual([...keys].sort());
     expect((await kv.get('user/7'))?.value).toEqual({ i: 'user/7' });
     // The layout is recorded: reopening picks it up, asking for another fails.
     expect((await open(store)).layout).toBe('hashed');

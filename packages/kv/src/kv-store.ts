@@ -305,7 +305,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async *scan(options: ScanOptions = {}): AsyncIterable<KvScanEntry<T>> {
     this.#checkOpen();
     for await (const raw of scanRaw(this.#context, options)) {
-      const entry: KvScanEntry<T> = { key: raw.key, version: raw.version, size: raw.size };
+      const entry: KvScanEntry<T> = { key: raw.key, version: raw.version, size: raw.size, cursor: raw.cursor };
       if (raw.fetched !== undefined) {
         entry.value = this.#decode(raw.key, raw.fetched);
         if (raw.fetched.expiresAt !== undefined) entry.expiresAt = new Date(raw.fetched.expiresAt);

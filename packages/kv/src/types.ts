@@ -73,6 +73,8 @@ export interface KvScanEntry<T> {
   key: string;
   version: string;
   size: number;
+  /** Pass as `scan({ cursor })` to resume after this entry (pagination). */
+  cursor: string;
   /** Present when the scan fetched values. */
   value?: T;
   expiresAt?: Date;

@@ -14,7 +14,6 @@ describe.each(testBackendNames())('update() under injected faults on %s', (backe
     [1, undefined],
     [2, undefined],
     [3, 3600],
-    [4, 3600],
   ])(
     'counts each increment at most once and every acknowledged one exactly (seed %i, ttl %s)',
     async (seed, ttlSeconds) => {
@@ -55,5 +54,7 @@ describe.each(testBackendNames())('update() under injected faults on %s', (backe
       expect(final).toBeLessThanOrEqual(outcome.acknowledged + outcome.ambiguous);
       expect(outcome.acknowledged).toBeGreaterThan(WORKERS * UPDATES * 0.8);
     },
+    // Contended retries with backoff over HTTP: generous for a loaded 2-core CI machine.
+    180_000,
   );
 });

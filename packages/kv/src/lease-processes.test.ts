@@ -62,11 +62,11 @@ describe.each(backends)('leases from several processes with faults on %s', (back
     const { events, acquisitions } = await run('lease');
     expect(checkLeaseHistory(events)).toEqual([]);
     expect(acquisitions).toBeGreaterThan(PROCESSES);
-  });
+  }, 180_000);
 
   it('put({ ifAbsent, ttlSeconds }) with constant bytes and a sweeper: no two holders at once', async () => {
     const { events, acquisitions } = await run('put-if-absent');
     expect(checkLeaseHistory(events, { fencing: false })).toEqual([]);
     expect(acquisitions).toBeGreaterThan(PROCESSES);
-  });
+  }, 180_000);
 });

@@ -11,6 +11,7 @@ import { open } from '@bucketdb/kv';
 import {
   chaos,
   checkLeaseHistory,
+  heldEvent,
   type LeaseEvent,
   type LeaseGrant,
   MemoryStore,
@@ -75,15 +76,7 @@ async function virtualRun(inner: ObjectStore, seed: number, target: number) {
           continue;
         }
         acquisitions++;
-        const held = (g: LeaseGrant) =>
-          events.push({
-            type: 'held',
-            holder,
-            token: g.token,
-            fencingToken: g.fencingToken,
-            from: now(),
-            until: g.validUntil,
-          });
+        const held = (g: LeaseGrant) => events.push(heldEvent(holder, g, now()));
         held(grant);
         for (let r = random.int(3); r > 0; r--) {
           await clock.sleep(random.int(120));

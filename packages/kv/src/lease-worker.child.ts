@@ -4,7 +4,7 @@
 //
 // usage: lease-worker.child.ts <store-url> <lease|put-if-absent> <seed> <rounds>
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chaos, type LeaseEvent, type LeaseGrant, openStore, seededRandom } from '@bucketdb/store';
+import { chaos, heldEvent, type LeaseEvent, type LeaseGrant, openStore, seededRandom } from '@bucketdb/store';
 import { open } from './index.js';
 
 const [url, mode, seed, rounds] = process.argv.slice(2);
@@ -38,15 +38,7 @@ for (let round = 0; round < Number(rounds); round++) {
       continue;
     }
     acquisitions++;
-    const held = (g: LeaseGrant) =>
-      emit({
-        type: 'held',
-        holder,
-        token: g.token,
-        fencingToken: g.fencingToken,
-        from: Date.now(),
-        until: g.validUntil,
-      });
+    const held = (g: LeaseGrant) => emit(heldEvent(holder, g, Date.now()));
     held(grant);
     for (let r = random.int(3); r > 0; r--) {
       await sleep(random.int(80));

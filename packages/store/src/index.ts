@@ -32,7 +32,7 @@ export {
   type LeaseOptions,
   Leases,
 } from './kernel/lease.js';
-export { checkLeaseHistory, type LeaseEvent, type LeaseHolding } from './kernel/lease-checker.js';
+export { checkLeaseHistory, heldEvent, type LeaseEvent, type LeaseHolding } from './kernel/lease-checker.js';
 export { mapConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';

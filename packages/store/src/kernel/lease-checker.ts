@@ -1,3 +1,5 @@
+import type { LeaseGrant } from './lease.js';
+
 /**
  * One event of a lease history, as a participant saw it (times in ms on one shared clock).
  * `held`: an acquire or renew returned at `from` with validity until `until`. `released`: the
@@ -6,6 +8,11 @@
 export type LeaseEvent =
   | { type: 'held'; holder: string; token: string; fencingToken: number; from: number; until: number }
   | { type: 'released'; holder: string; token: string; at: number };
+
+/** The `held` event of a grant that `acquire` or `renew` returned at `from`. */
+export function heldEvent(holder: string, grant: LeaseGrant, from: number): LeaseEvent {
+  return { type: 'held', holder, token: grant.token, fencingToken: grant.fencingToken, from, until: grant.validUntil };
+}
 
 /** A stretch during which one grant (token) believed it held the lease. */
 export interface LeaseHolding {

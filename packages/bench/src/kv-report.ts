@@ -162,6 +162,11 @@ time; the \`hashed\` layout spreads keys over 256 prefixes from the start). The 
 Debian on 127.0.0.1 (append-only file, fsync every second), driven by the same harness through @redis/client:
 the dedicated-server baseline, measured in the same run on the same 2 shared cores.
 
+**Which numbers are modelled.** Every S3 latency figure below is the emulation's configured model (the profile's
+distributions above, plus queueing in the client), not a measurement of Amazon S3; the throttling rows are the
+model's per-prefix token bucket at S3's documented starting rates. Request counts and prices are exact (counted
+by the meter, priced from dated tables). The Redis rows are real measurements on this machine.
+
 ## Latency and throughput
 
 ${input.latencyTable}
@@ -181,8 +186,12 @@ until S3 splits the prefix; the hashed layout starts with 256 prefixes and gives
 
 ${meterTable}
 
-One KV put is one PUT and one KV get is one GET: no manifest, no index, no extra round trip (TTL puts add one
-PUT for the expiry marker; this run used none). S3 Express One Zone's per-GB upload and retrieval charges are
+One KV put is one PUT and one KV get is one GET: no manifest, no index, no extra round trip. That holds for plain
+puts and gets only; the write mixes users have cost more, counted by the meter in
+[kv-mixes.md](kv-mixes.md) (\`npm run bench -- kv-mixes\`): a TTL put is 2 PUTs (marker + value); \`update\` is a GET
+and a conditional PUT (and a second PUT with a new TTL); \`put({ ifVersion })\` is a HEAD and a PUT; a hot key under
+contention pays for failed conditional PUTs too; \`sweep\` costs a HEAD per expired entry. Since issue 11 every
+value also carries its 16-byte write id (so versions never repeat). S3 Express One Zone's per-GB upload and retrieval charges are
 included in "per-GB"; at 1 KiB they add about ${usd(((exp?.prices.uploadPerGB ?? 0) * 1024 * 1e6) / GiB)} per million puts and
 ${usd(((exp?.prices.retrievalPerGB ?? 0) * 1024 * 1e6) / GiB)} per million gets.
 
@@ -194,12 +203,15 @@ would make it $0, free tiers are left out everywhere).
 
 ${oneTimeLoad}
 
-Monthly cost by read rate (storage plus reads; writes priced above; the dedicated server is flat and its
-capacity on this machine is the Redis row above, far beyond 10,000 reads/s):
+Monthly cost by read rate (storage plus reads **only**; the dedicated server is flat and its capacity on this
+machine is the Redis row above, far beyond 10,000 reads/s). Writes change the picture: at 10 reads/s and 1 write/s
+S3 Standard costs more than DynamoDB on-demand (each write is $5 per million on S3 against $1.25 for 2 WRUs);
+[kv-mixes.md](kv-mixes.md) tabulates monthly cost at read *and* write rates, plain and TTL puts:
 
 ${monthlyTable}
 
-Where each wins (break-even read rates, reads only):
+Where each wins (break-even read rates, reads only: with any steady write rate the S3 Standard break-evens
+against DynamoDB move lower still, since an S3 PUT costs 4× a 1 KiB DynamoDB write):
 
 ${crossoverTable}
 
@@ -226,8 +238,15 @@ server ${describeWin(crossoverReadsPerSecond(systems.at(-1) as LinearCost, expre
 DynamoDB's single-WRU writes would but less than the ${dynamoWriteUnits(item)} WRUs a 1 KiB value actually takes. It is a single
 Availability Zone: the durability and availability trade-off is the caller's.
 
-Compare-and-swap, TTL and ordered scans come at no extra request on the read and write paths (scans cost one
-LIST per 1,000 keys), so the answer above holds for the full feature set. A local cache (\`cache: true\`) turns a
+Features are not free everywhere. On the read path a get is one GET; on the write path compare-and-swap adds a
+HEAD, TTL a PUT, \`update\` a GET (see kv-mixes.md), and with TTL the hashed layout loses its spread: every marker
+sits under the one time-ordered prefix \`t/\`, so TTL puts are capped at that prefix's 3,500 PUT/s (kv-mixes.md
+measures the SlowDown share on the throttling model). **S3 Express One Zone does not give the full feature set**:
+directory buckets list keys unsorted, refuse \`StartAfter\`, take only prefixes ending in \`/\` and return ETags
+that are not MD5s. KV detects this (docs/design/kv.md, "Capabilities"): ordered scans fail with \`Unsupported\`
+there; unordered scans, \`count\` and the TTL index still work but list everything under the enclosing \`/\` prefix
+(cost follows the store's size, not what is asked or due); versions no longer depend on MD5 ETags. For ordered
+scans and cheap TTL sweeps use a general-purpose bucket (S3 Standard). A local cache (\`cache: true\`) turns a
 repeated get into a conditional GET that transfers no body (measured above: the "get, cached" rows move only the
 first read of each hot key): on S3 Express that leaves ${usd((exp?.perCachedGet ?? 0) * 1e6)} per million cached gets against
 ${usd((exp?.perGet ?? 0) * 1e6)} uncached; on S3 Standard the request is still billed (${usd((std?.perCachedGet ?? 0) * 1e6)} per million).

@@ -21,6 +21,14 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
   },
   'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
+  'kv-mixes': {
+    file: 'kv-mixes.ts',
+    what: 'KV write mixes priced from the meter, hot counter, TTL throttling, cost with writes',
+  },
+  'kv-leases': {
+    file: 'kv-leases.ts',
+    what: 'lease checker: 10,000+ acquisitions under faults, vs a broken-lease baseline',
+  },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
   files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
 };

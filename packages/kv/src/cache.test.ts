@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { useBackend } from './fixtures/backend.js';
 import { RecordingStore } from './fixtures/recording-store.js';
 import { open } from './index.js';
+import { WRITE_ID_CHARS } from './write-id.js';
 
 describe.each(testBackendNames())('value cache on %s', (backendName) => {
   const backend = useBackend(backendName);
@@ -22,7 +23,7 @@ describe.each(testBackendNames())('value cache on %s', (backendName) => {
     // A change by another client is seen at the next read, body and all.
     await writer.put('k', 'changed');
     expect((await kv.get('k'))?.value).toBe('changed');
-    expect(recording.reset()).toMatchObject({ requests: { get: 1 }, notModified: 0, bytesIn: 7 });
+    expect(recording.reset()).toMatchObject({ requests: { get: 1 }, notModified: 0, bytesIn: 7 + WRITE_ID_CHARS });
     expect((await kv.get('k'))?.value).toBe('changed');
     expect(recording.reset()).toMatchObject({ notModified: 1, bytesIn: 0 });
 
@@ -50,9 +51,9 @@ describe.each(testBackendNames())('value cache on %s', (backendName) => {
     await using writer = await open(recording.inner, { clock: () => clock.now });
     await kv.put('s', 'same', { ttlSeconds: 1 });
     clock.now += 2000;
-    await writer.put('s', 'same', { ttlSeconds: 60 }); // identical bytes, so the same ETag
+    await writer.put('s', 'same', { ttlSeconds: 60 }); // identical value (its own ETag all the same)
     recording.reset();
     expect(await kv.get('s')).toMatchObject({ value: 'same', expiresAt: new Date(clock.now + 60_000) });
-    expect(recording.reset()).toMatchObject({ notModified: 0, bytesIn: 4 });
+    expect(recording.reset()).toMatchObject({ notModified: 0, bytesIn: 4 + WRITE_ID_CHARS });
   });
 });

@@ -21,6 +21,27 @@ export const APPLICATION_JSON = 'application/json';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED = '"(?:[^"\\\\\\x00-\\x1f\\x7f]|\\\\[\\x20-\\x7e])*"';
+/** RFC 9110 media type: `type/subtype` and `; name=value` parameters; no control characters. */
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|${QUOTED}))*$`);
+
+/**
+ * Throws `InvalidArgument` for a content type that is not a media type: it is sent as an HTTP
+ * header, so CR/LF (header injection) and other control characters must never reach the store.
+ */
+export function checkContentType(key: string, contentType: unknown): void {
+  if (typeof contentType !== 'string' || contentType.length > 256 || !MEDIA_TYPE.test(contentType)) {
+    throw new KvError(
+      'InvalidArgument',
+      `contentType must be a media type like text/html, got ${JSON.stringify(contentType)}`,
+      {
+        key,
+      },
+    );
+  }
+}
+
 const isJsonType = (type: string) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type);
 const isTextType = (type: string) => /^text\//i.test(type);
 

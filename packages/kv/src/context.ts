@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@bucketdb/store';
+import type { StoreCapabilities } from './capabilities.js';
 import type { KvPaths } from './paths.js';
 import type { Clock } from './ttl.js';
 
@@ -8,6 +9,8 @@ export interface Fetched {
   body: Uint8Array;
   contentType: string | undefined;
   expiresAt: number | undefined;
+  /** The write that produced it (undefined for objects other tools wrote). */
+  writeId: string | undefined;
   /** The body is the cache's own buffer: copy before handing it out. */
   fromCache: boolean;
 }
@@ -15,7 +18,12 @@ export interface Fetched {
 /** What the modules behind KvStore (scan, TTL index, sweep) share with it. */
 export interface KvContext {
   readonly store: ObjectStore;
+  /** The current layout's paths (a store opened before its first write may switch once). */
   readonly paths: KvPaths;
+  /** Follows a layout recorded since open; call before listing. */
+  beforeRead(): Promise<void>;
+  /** What the store's LIST and DELETE can do (probed once, unless given at open). */
+  capabilities(): Promise<StoreCapabilities>;
   readonly clock: Clock;
   /** GET through the cache; undefined when there is no object (expired ones are returned). */
   fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined>;

@@ -13,9 +13,13 @@ import { isStoreError } from '@bucketdb/store';
  * - `Exists`: `ifAbsent` and the key exists.
  * - `Conflict`: another conditional write raced ours (S3 409), or `update` ran out of attempts.
  *   Nothing was written by the failed attempt; retrying later may succeed.
- * - `Ambiguous`: the store could not tell whether a write took effect and reading back did not
- *   show ours. Re-read before retrying a non-idempotent change.
- * - `Unsupported`: the operation needs another layout (ordered scan on the hashed layout).
+ * - `Ambiguous`: the store could not tell whether a write took effect, and neither reading back
+ *   nor the write ids (ours, and the one each write replaced) could decide it. Re-read before
+ *   retrying a non-idempotent change.
+ * - `Unavailable`: the store kept failing (throttled, unreachable) and this call's value was not
+ *   written. Retry later.
+ * - `Unsupported`: the operation needs another layout (ordered scan on the hashed layout) or a
+ *   capability the store lacks (sorted LIST, StartAfter, conditional DELETE).
  * - `LayoutMismatch`: the store was created with another layout.
  * - `Corrupt`: a stored value or the layout file cannot be decoded.
  * - `Closed`: the KvStore was closed.
@@ -30,6 +34,7 @@ export const KV_ERROR_CODES = [
   'Exists',
   'Conflict',
   'Ambiguous',
+  'Unavailable',
   'Unsupported',
   'LayoutMismatch',
   'Corrupt',
@@ -64,8 +69,8 @@ export type WriteCondition = 'ifVersion' | 'ifAbsent' | 'none';
 
 /**
  * The one place store errors of a write become KV errors. A 412 or a 404 under `If-Match` is a
- * failed condition; S3's 409 is `Conflict`. Anything else (Throttled, Transient, ...) is rethrown
- * unchanged: it is about the store, not about KV semantics.
+ * failed condition; S3's 409 is `Conflict`; a store that keeps failing is `Unavailable`. Errors
+ * that may hide a landed write (AmbiguousWrite, Transient) are resolved by the caller first.
  */
 export function translateWriteError(error: unknown, key: string, condition: WriteCondition): never {
   if (condition !== 'none' && (isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound'))) {
@@ -77,6 +82,9 @@ export function translateWriteError(error: unknown, key: string, condition: Writ
       key,
       cause: error,
     });
+  }
+  if (isStoreError(error) && error.retryable) {
+    throw new KvError('Unavailable', `the write to ${show(key)} failed: ${error.message}`, { key, cause: error });
   }
   throw error;
 }

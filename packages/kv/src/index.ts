@@ -1,3 +1,4 @@
+export { detectCapabilities, FULL_CAPABILITIES, type StoreCapabilities } from './capabilities.js';
 export {
   APPLICATION_JSON,
   autoCodec,
@@ -22,6 +23,7 @@ export type { Clock } from './ttl.js';
 export type {
   KvDeleteOptions,
   KvEntry,
+  KvLeaseOptions,
   KvOpenOptions,
   KvPutOptions,
   KvScanEntry,
@@ -29,3 +31,4 @@ export type {
   Updater,
 } from './types.js';
 export type { CacheOptions } from './value-cache.js';
+export { isLeaseError, LeaseError, type LeaseGrant } from '@bucketdb/store';

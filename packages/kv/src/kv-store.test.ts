@@ -3,6 +3,7 @@ import { testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { allKeys, rejection, useBackend } from './fixtures/backend.js';
 import { randomKey } from './fixtures/random-keys.js';
+import { RecordingStore } from './fixtures/recording-store.js';
 import { bytesCodec, isKvError, type KvOpenOptions, KvStore, type KvValue, open } from './index.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -83,6 +84,18 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     const between = `${start}\u0000`;
     expect((await collect(kv.scan({ start: between, limit: 3 }))).map((e) => e.key)).toEqual(keys.slice(21, 24));
     expect(await collect(kv.scan({ limit: 0 }))).toEqual([]);
+
+    // Pagination: each page resumes after the previous page's last cursor, with or without values.
+    const pages: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const got = await collect(kv.scan({ limit: 7, values: page % 2 === 0, ...(cursor ? { cursor } : {}) }));
+      if (got.length === 0) break;
+      pages.push(...got.map((e) => e.key));
+      cursor = got.at(-1)?.cursor;
+    }
+    expect(pages).toEqual(keys);
+    expect(isKvError(await rejection(collect(kv.scan({ cursor: 'bm90LWEtY3Vyc29y' }))), 'InvalidArgument')).toBe(true);
   });
 
   it('getMany returns entries in the order asked, undefined where absent', async () => {
@@ -91,6 +104,27 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     await kv.put('c', 'C');
     const got = await kv.getMany(['c', 'b', 'a'], { concurrency: 2 });
     expect(got.map((e) => e?.value)).toEqual(['C', undefined, 'A']);
+  });
+
+  it('putMany and deleteMany check everything first, then write each entry', async () => {
+    const store = await backend.newStore();
+    await using kv = await open(store);
+    const bad = await rejection(
+      kv.putMany([
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2, options: { ttlSeconds: -1 } },
+      ]),
+    );
+    expect(isKvError(bad, 'InvalidArgument')).toBe(true);
+    expect(await allKeys(store)).toEqual([]);
+    const versions = await kv.putMany(
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: i })),
+      { concurrency: 3 },
+    );
+    expect(new Set(versions).size).toBe(10);
+    expect((await kv.getMany(['k0', 'k9'])).map((e) => e?.value)).toEqual([0, 9]);
+    await kv.deleteMany(['k0', 'k1', 'missing'], { concurrency: 2 });
+    expect(await kv.count()).toBe(8);
   });
 
   it('spreads the hashed layout over shards: no ordered scan, but unordered scan and count', async () => {
@@ -103,6 +137,16 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     const scanned = await collect(kv.scan({ unordered: true, prefix: 'user/1' }));
     expect(scanned.map((e) => e.key).sort()).toEqual(keys.filter((k) => k.startsWith('user/1')).sort());
     expect(await kv.count()).toBe(40);
+    // Cursors page through the shards too.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const got = await collect(kv.scan({ unordered: true, limit: 6, ...(cursor ? { cursor } : {}) }));
+      if (got.length === 0) break;
+      paged.push(...got.map((e) => e.key));
+      cursor = got.at(-1)?.cursor;
+    }
+    expect(paged.sort()).toEqual([...keys].sort());
     expect((await kv.get('user/7'))?.value).toEqual({ i: 'user/7' });
     // The layout is recorded: reopening picks it up, asking for another fails.
     expect((await open(store)).layout).toBe('hashed');
@@ -145,6 +189,25 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     // At the limit exactly, both succeed.
     await kv.put('x'.repeat(room - 1), 'x'.repeat(1000));
     expect(await kv.count()).toBe(1);
+  });
+
+  it('rejects bad TTLs and content types before sending any request', async () => {
+    const recording = new RecordingStore(await backend.newStore());
+    await using kv = await open(recording);
+    recording.reset();
+    const cases: (() => Promise<unknown>)[] = [
+      () => kv.update('k', () => 1, { ttlSeconds: 0 }),
+      () => kv.update('k', () => 1, { ttlSeconds: Number.NaN }),
+      () => kv.update('k', () => 'x', { contentType: 'text/plain\r\nx-amz-acl: public-read' }),
+      () => kv.update('k', () => 'x', { contentType: 'text' }),
+      () => kv.put('k', 'x', { contentType: 'text/html\n' }),
+      () => kv.put('k', 'x', { ttlSeconds: Number.POSITIVE_INFINITY }),
+    ];
+    for (const attempt of cases) {
+      const error = await rejection(attempt());
+      expect(isKvError(error) ? error.code : error, String(attempt)).toBe('InvalidArgument');
+    }
+    expect(recording.reset().requests).toEqual({ get: 0, head: 0, put: 0, delete: 0, list: 0 });
   });
 
   it('reports a corrupt stored value as Corrupt and a closed store as Closed', async () => {

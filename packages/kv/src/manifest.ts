@@ -3,7 +3,12 @@ import { KvError, show } from './errors.js';
 import { LAYOUTS, type Layout } from './paths.js';
 
 const FORMAT = 'bucketdb-kv';
-const VERSION = 1;
+/**
+ * 2: values end with their write id (write-id.ts). Format-1 stores are read as they are (an
+ * object without the suffix is returned whole); clients that only know format 1 refuse format 2.
+ */
+const VERSION = 2;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 
 /** The layout recorded in `kv.json`, or undefined for a store nothing was written to yet. */
 export async function readLayout(store: ObjectStore, manifest: string): Promise<Layout | undefined> {
@@ -21,7 +26,7 @@ export async function readLayout(store: ObjectStore, manifest: string): Promise<
     throw new KvError('Corrupt', `${show(manifest)} is not JSON`, { cause });
   }
   if (parsed.format !== FORMAT) throw new KvError('Corrupt', `${show(manifest)} is not a bucketdb KV layout file`);
-  if (parsed.version !== VERSION) {
+  if (!READABLE_VERSIONS.includes(parsed.version)) {
     throw new KvError('Corrupt', `${show(manifest)} has format version ${String(parsed.version)}; upgrade bucketdb`);
   }
   if (!(LAYOUTS as readonly unknown[]).includes(parsed.layout)) {
@@ -30,17 +35,18 @@ export async function readLayout(store: ObjectStore, manifest: string): Promise<
   return parsed.layout as Layout;
 }
 
-/** Records `layout` unless one is recorded already, which must then be the same. */
-export async function recordLayout(store: ObjectStore, manifest: string, layout: Layout): Promise<void> {
+/** Records `layout` unless one is recorded already; returns the layout the file names. */
+export async function recordLayout(store: ObjectStore, manifest: string, layout: Layout): Promise<Layout> {
   const body = `${JSON.stringify({ format: FORMAT, version: VERSION, layout })}\n`;
   try {
     await store.put(manifest, body, { ifNoneMatch: '*', contentType: 'application/json' });
-    return;
+    return layout;
   } catch (error) {
-    // Lost the race, or an ambiguous write: either way the file now says which layout won.
-    if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'AmbiguousWrite')) throw error;
+    // Lost the race, or an unknown outcome: either way the file (if any) says which layout won.
+    const unknown = isStoreError(error) && (error.retryable || error.code === 'AmbiguousWrite');
+    if (!isStoreError(error, 'PreconditionFailed') && !unknown) throw error;
   }
-  checkLayout(manifest, await readLayout(store, manifest), layout);
+  return (await readLayout(store, manifest)) ?? recordLayout(store, manifest, layout);
 }
 
 export function checkLayout(manifest: string, recorded: Layout | undefined, wanted: Layout): void {

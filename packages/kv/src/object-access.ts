@@ -1,11 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import { isStoreError, type ObjectStore } from '@bucketdb/store';
+import {
+  type CompareAndSwapOutcome,
+  compareAndSwap,
+  etagsEqual,
+  isStoreError,
+  md5Etag,
+  type ObjectInfo,
+  type ObjectStore,
+  retry,
+} from '@bucketdb/store';
 import type { Fetched } from './context.js';
 import { KvError, show, translateWriteError, type WriteCondition } from './errors.js';
-import { recordLayout } from './manifest.js';
-import type { KvPaths } from './paths.js';
-import { type Clock, EXPIRES_META, expiryOf, isExpired, WRITE_ID_META } from './ttl.js';
+import type { LayoutState } from './layout-state.js';
+import { retrying } from './retrying.js';
+import { type Clock, EXPIRES_META, expiryOf, isExpired } from './ttl.js';
 import type { ValueCache } from './value-cache.js';
+import { newWriteId, PREV_WRITE_META, sealBody, unsealBody, WRITE_ID_META } from './write-id.js';
 
 /** A value as the codec encoded it. */
 export interface EncodedValue {
@@ -13,26 +22,35 @@ export interface EncodedValue {
   contentType: string;
 }
 
-export type WriteConditionHeaders = { ifMatch?: string; ifNoneMatch?: '*' };
+/** What a write is conditioned on, and the write id of the object it replaces (if known). */
+export type WriteConditionHeaders = { ifMatch?: string; ifNoneMatch?: '*'; prevWriteId?: string };
+
+/** A stored object's identity without its body (from a HEAD). */
+export interface StoredHead {
+  etag: string;
+  expiresAt: number | undefined;
+  writeId: string | undefined;
+  prevWriteId: string | undefined;
+}
+
+/** Attempts of one write (failures, unknown outcomes) before it is reported `Unavailable` or `Ambiguous`. */
+const RESOLVE_ATTEMPTS = 6;
 
 /**
  * The KV store's requests to the object store, in one place: reads through the revalidated
- * cache, writes with their metadata, and the resolution of ambiguous writes by write id.
+ * cache, writes with their write ids, and the resolution of writes whose outcome is unknown.
  */
 export class ObjectAccess {
   readonly #store: ObjectStore;
-  readonly #paths: KvPaths;
+  readonly #layout: LayoutState;
   readonly #clock: Clock;
   readonly #cache: ValueCache | undefined;
-  /** Settled once `kv.json` is known to name our layout; created by the first write. */
-  #layoutRecorded: Promise<void> | undefined;
 
-  constructor(store: ObjectStore, paths: KvPaths, clock: Clock, cache: ValueCache | undefined, recorded: boolean) {
+  constructor(store: ObjectStore, layout: LayoutState, clock: Clock, cache: ValueCache | undefined) {
     this.#store = store;
-    this.#paths = paths;
+    this.#layout = layout;
     this.#clock = clock;
     this.#cache = cache;
-    if (recorded) this.#layoutRecorded = Promise.resolve();
   }
 
   forget(encoded: string): void {
@@ -45,16 +63,28 @@ export class ObjectAccess {
 
   /** Before a value is written: the layout file (first write only), then its TTL marker. */
   async prepareWrite(encoded: string, expiresAt: number | undefined): Promise<void> {
-    if (this.#layoutRecorded === undefined) {
-      this.#layoutRecorded = recordLayout(this.#store, this.#paths.manifest, this.#paths.layout);
-      this.#layoutRecorded.catch(() => {
-        this.#layoutRecorded = undefined;
-      });
-    }
-    await this.#layoutRecorded;
-    if (expiresAt !== undefined) await this.#store.put(this.#paths.ttlMarker(expiresAt, encoded), new Uint8Array(0));
+    await this.#layout.beforeWrite();
+    if (expiresAt === undefined) return;
+    const marker = this.#layout.paths.ttlMarker(expiresAt, encoded);
+    // An empty marker is idempotent: any failure is retried here, never surfaced half-done.
+    await retrying(`writing the TTL marker ${show(marker)}`, () => this.#store.put(marker, new Uint8Array(0)));
   }
 
+  /**
+   * Writes a value and returns its version (ETag). The stored body ends with a fresh write id, so
+   * the version is unique to this write. Outcomes the store leaves unknown are resolved:
+   *
+   * - Conditional writes go through the kernel's `compareAndSwap`, which reads back our write id
+   *   and sends the same request again while the key still holds what we expected. When it cannot
+   *   decide (another writer replaced the key after our unknown outcome), the previous write id
+   *   each KV write records decides: the stored object replaced ours, so ours landed; or it
+   *   replaced the very object we were replacing, so ours cannot have landed (VersionMismatch).
+   *   Anything else is `Ambiguous`.
+   * - Unconditional writes are sent again only after throttling (which changes nothing); after an
+   *   unknown outcome our write id read back decides, else `Ambiguous`. (Sending a blind write
+   *   again after it may have landed could make its value reappear after a later write: the
+   *   linearizability checker caught exactly that.)
+   */
   async writeValue(
     key: string,
     encoded: string,
@@ -63,39 +93,110 @@ export class ObjectAccess {
     condition: WriteConditionHeaders,
     signal?: AbortSignal,
   ): Promise<string> {
-    const writeId = randomBytes(12).toString('base64url');
-    const metadata: Record<string, string> = { [WRITE_ID_META]: writeId };
+    const writeId = newWriteId();
+    const metadata: Record<string, string> = {};
+    if (condition.prevWriteId !== undefined) metadata[PREV_WRITE_META] = condition.prevWriteId;
     if (expiresAt !== undefined) metadata[EXPIRES_META] = String(expiresAt);
-    const path = this.#paths.data(encoded);
-    const kind: WriteCondition = condition.ifMatch ? 'ifVersion' : condition.ifNoneMatch ? 'ifAbsent' : 'none';
-    let etag: string;
+    const path = this.#layout.paths.data(encoded);
+    const body = sealBody(value.body, writeId);
+    this.#cache?.delete(encoded);
+    const etag =
+      condition.ifMatch === undefined && condition.ifNoneMatch === undefined
+        ? await this.#blindWrite(key, path, body, writeId, { contentType: value.contentType, metadata }, signal)
+        : await this.#conditionalWrite(key, path, body, writeId, condition, value.contentType, metadata, signal);
+    // A private copy: the caller may reuse the buffer it gave us.
+    this.#cache?.set(encoded, {
+      etag,
+      body: value.body.slice(),
+      contentType: value.contentType,
+      expiresAt,
+      writeId,
+    });
+    return etag;
+  }
+
+  async #conditionalWrite(
+    key: string,
+    path: string,
+    body: Uint8Array,
+    writeId: string,
+    condition: WriteConditionHeaders,
+    contentType: string,
+    metadata: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const kind: WriteCondition = condition.ifMatch !== undefined ? 'ifVersion' : 'ifAbsent';
+    let outcome: CompareAndSwapOutcome;
     try {
-      ({ etag } = await this.#store.put(path, value.body, {
-        ...condition,
-        contentType: value.contentType,
+      outcome = await compareAndSwap(this.#store, path, body, {
+        expected: condition.ifMatch ?? null,
+        contentType,
         metadata,
+        writeId,
+        writeIdMeta: WRITE_ID_META,
+        maxAttempts: RESOLVE_ATTEMPTS,
+        capMs: 200,
         ...(signal ? { signal } : {}),
-      }));
+      });
     } catch (error) {
-      this.#cache?.delete(encoded);
       if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, kind);
-      // Resolve by reading back the write id: ours means the write took effect.
-      const info = await this.#store.head(path).catch(() => undefined);
-      if (info?.metadata[WRITE_ID_META] !== writeId) {
-        throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+      const stored = await this.#headPath(path).catch(() => undefined);
+      if (stored?.writeId === writeId) return stored.etag;
+      if (stored?.prevWriteId === writeId) return md5Etag(body); // ours landed, then was replaced
+      if (condition.prevWriteId !== undefined && stored?.prevWriteId === condition.prevWriteId) {
+        throw new KvError('VersionMismatch', `key ${show(key)} was changed by another writer first`, {
           key,
           cause: error,
         });
       }
-      etag = info.etag;
+      throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+        key,
+        cause: error,
+      });
     }
-    // A private copy: the caller may reuse the buffer it gave us.
-    this.#cache?.set(encoded, { etag, body: value.body.slice(), contentType: value.contentType, expiresAt });
-    return etag;
+    if (outcome.swapped) return outcome.etag;
+    if (kind === 'ifAbsent') throw new KvError('Exists', `key ${show(key)} exists`, { key });
+    throw new KvError('VersionMismatch', `key ${show(key)} is not at the expected version`, { key });
+  }
+
+  async #blindWrite(
+    key: string,
+    path: string,
+    body: Uint8Array,
+    writeId: string,
+    options: { contentType: string; metadata: Record<string, string> },
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const request = {
+      ...options,
+      metadata: { ...options.metadata, [WRITE_ID_META]: writeId },
+      ...(signal ? { signal } : {}),
+    };
+    try {
+      // Sent again only after failures that cannot have landed (throttling). A resend after one
+      // that may have landed could apply the value a second time, after a later write.
+      return await retry(async () => (await this.#store.put(path, body, request)).etag, {
+        maxAttempts: RESOLVE_ATTEMPTS,
+        isRetryable: (error) => isStoreError(error, 'Throttled'),
+        capMs: 200,
+      });
+    } catch (error) {
+      // Some stores report a landed blind write as Transient (the chaos wrapper does): resolve both.
+      const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+      if (!unknown) translateWriteError(error, key, 'none');
+      const stored = await this.#headPath(path).catch(() => undefined);
+      if (stored?.writeId === writeId) return stored.etag;
+      if (stored?.prevWriteId === writeId) return md5Etag(body);
+      throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
+        key,
+        cause: error,
+      });
+    }
   }
 
   async deleteValue(key: string, encoded: string, ifVersion: string | undefined, signal?: AbortSignal): Promise<void> {
-    const path = this.#paths.data(encoded);
+    await this.#layout.beforeWrite();
+    const path = this.#layout.paths.data(encoded);
     this.#cache?.delete(encoded);
     try {
       await this.#store.delete(path, {
@@ -103,22 +204,67 @@ export class ObjectAccess {
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
-      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, ifVersion ? 'ifVersion' : 'none');
-      const gone = await this.#store.head(path).then(
-        () => false,
-        (e: unknown) => isStoreError(e, 'NotFound'),
-      );
-      if (!gone)
-        throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, { key, cause: error });
+      const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
+      if (!unknown) translateWriteError(error, key, ifVersion ? 'ifVersion' : 'none');
+      // Unconditional: deleting again is harmless. Conditional: gone means done (ours or another's
+      // delete, either way the version we named is no longer there); still at the version, again.
+      for (let attempt = 0; attempt < RESOLVE_ATTEMPTS; attempt++) {
+        const stored = await retrying('reading back a delete', () => this.#headPath(path));
+        if (stored === undefined) return;
+        if (ifVersion !== undefined && !etagsEqual(stored.etag, ifVersion)) {
+          throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, {
+            key,
+            cause: error,
+          });
+        }
+        try {
+          await this.#store.delete(path, ifVersion === undefined ? {} : { ifMatch: ifVersion });
+          return;
+        } catch (again) {
+          if (isStoreError(again, 'NotFound') || isStoreError(again, 'PreconditionFailed')) continue;
+          if (!(isStoreError(again) && (again.retryable || again.code === 'AmbiguousWrite'))) throw again;
+        }
+      }
+      throw new KvError('Ambiguous', `the delete of ${show(key)} may not have taken effect`, { key, cause: error });
     }
   }
 
-  async fetch(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined> {
+  /** The stored object's identity, undefined if there is none. One HEAD. */
+  async head(encoded: string, signal?: AbortSignal): Promise<StoredHead | undefined> {
+    await this.#layout.beforeRead();
+    return this.#headPath(this.#layout.paths.data(encoded), signal);
+  }
+
+  async #headPath(path: string, signal?: AbortSignal): Promise<StoredHead | undefined> {
+    let info: ObjectInfo;
+    try {
+      info = await this.#store.head(path, signal ? { signal } : {});
+    } catch (error) {
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+    return {
+      etag: info.etag,
+      expiresAt: expiryOf(info.metadata),
+      writeId: info.metadata[WRITE_ID_META],
+      prevWriteId: info.metadata[PREV_WRITE_META],
+    };
+  }
+
+  /** GET through the cache; undefined when there is no object (expired ones are returned). */
+  async fetch(encoded: string, signal?: AbortSignal): Promise<Fetched | undefined> {
+    await this.#layout.beforeRead();
+    return this.fetchPath(encoded, this.#layout.paths.data(encoded), signal);
+  }
+
+  /** `fetch` of a path already known (a scan's listed object). */
+  async fetchPath(encoded: string, path: string, signal?: AbortSignal): Promise<Fetched | undefined> {
     const request = signal ? { signal } : {};
     const cached = this.#cache?.get(encoded);
     try {
-      // A cached entry past its expiry may have been re-put with the same bytes (same ETag) and a
-      // new expiry, which a 304 would not tell us: fetch it whole.
+      // Every write has its own ETag, so a 304 means the very write cached, expiry included. A
+      // cached entry past its expiry is fetched whole all the same: a format-1 object (no write id)
+      // may have been re-put with the same bytes and a new expiry.
       if (cached !== undefined && !isExpired(cached.expiresAt, this.#clock())) {
         const result = await this.#store.get(path, { ...request, ifNoneMatch: cached.etag });
         if (result.notModified) return { ...cached, fromCache: true };
@@ -138,9 +284,10 @@ export class ObjectAccess {
   ): Fetched {
     const fetched = {
       etag: result.etag,
-      body: result.body,
+      body: unsealBody(result.body, result.metadata),
       contentType: result.contentType,
       expiresAt: expiryOf(result.metadata),
+      writeId: result.metadata[WRITE_ID_META],
     };
     this.#cache?.set(encoded, fetched);
     return { ...fetched, fromCache: false };

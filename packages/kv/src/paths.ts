@@ -20,6 +20,8 @@ const encoder = new TextEncoder();
  * app/d/!users/!alice                  ordered layout: value of "users/alice"
  * app/h/3f/!users/!alice               hashed layout: shard = first byte of MD5(key) in hex
  * app/t/1767225600000!users/!alice     TTL marker: expires at that ms (empty body)
+ * app/l/!jobs/!nightly                 lease "jobs/nightly" (JSON, changed only by CAS, never deleted)
+ * app/p/<random>/a                     capability probe (written and deleted by the first scan or sweep)
  * ```
  */
 export class KvPaths {
@@ -29,6 +31,8 @@ export class KvPaths {
   readonly manifest: string;
   readonly dataDir: string;
   readonly ttlDir: string;
+  readonly leaseDir: string;
+  readonly probeDir: string;
   /** Bytes left for an encoded key: the TTL marker is the longest object written for a key. */
   readonly maxEncodedKeyBytes: number;
 
@@ -46,6 +50,8 @@ export class KvPaths {
     this.manifest = `${this.prefix}kv.json`;
     this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
     this.ttlDir = `${this.prefix}t/`;
+    this.leaseDir = `${this.prefix}l/`;
+    this.probeDir = `${this.prefix}p/`;
     const budget = Math.min(MAX_KEY_BYTES, storeMaxKeyBytes);
     this.maxEncodedKeyBytes = budget - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
     if (this.maxEncodedKeyBytes < 64) {
@@ -83,6 +89,11 @@ export class KvPaths {
   /** The encoded key of a listed data object under `dir`, or undefined for a foreign object. */
   keyOf(path: string, dir: string): string | undefined {
     return path.startsWith(dir) ? decodeKey(path.slice(dir.length)) : undefined;
+  }
+
+  /** The object of the lease named `name` (a user key, encoded like one). */
+  lease(name: string): string {
+    return `${this.leaseDir}${this.encode(name)}`;
   }
 
   ttlMarker(expiresAtMs: number, encoded: string): string {

@@ -1,5 +1,6 @@
 import { isStoreError, mapConcurrent } from '@bucketdb/store';
 import type { KvContext } from './context.js';
+import { requireCapability } from './capabilities.js';
 import { checkConcurrency, KvError } from './errors.js';
 import { expiryOf } from './ttl.js';
 import { type DueMarker, dueMarkers } from './ttl-index.js';
@@ -26,7 +27,8 @@ export interface SweepResult {
 
 /**
  * Deletes expired values and their TTL markers. Each value is deleted with `If-Match` on the ETag
- * seen carrying the expiry, so a concurrent re-put with other bytes survives (docs/design/kv.md).
+ * seen carrying the expiry; every write has its own ETag (write-id.ts), so a concurrent re-put,
+ * even of the same bytes, survives: only the exact entry that expired is deleted.
  */
 export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): Promise<SweepResult> {
   const { graceSeconds = 600, concurrency = 16, signal } = options;
@@ -34,6 +36,8 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
     throw new KvError('InvalidArgument', `graceSeconds must be a non-negative number, got ${String(graceSeconds)}`);
   }
+  await ctx.beforeRead();
+  requireCapability(await ctx.capabilities(), 'conditionalDelete', 'sweep()');
   const request = signal ? { signal } : {};
   const now = ctx.clock();
   const result: SweepResult = { deleted: 0, markersRemoved: 0, markersKept: 0 };
@@ -52,9 +56,11 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
       try {
         await ctx.store.delete(path, { ...request, ifMatch: info.etag });
       } catch (error) {
-        // Re-put (or deleted) since the HEAD: leave the marker for the next sweep to look at.
+        // Re-put (or deleted) since the HEAD, or an outcome the store could not tell: leave the
+        // marker for the next sweep to look at.
         if (!isStoreError(error)) throw error;
-        if (!['PreconditionFailed', 'NotFound', 'ConflictInFlight'].includes(error.code)) throw error;
+        const kept = ['PreconditionFailed', 'NotFound', 'ConflictInFlight', 'AmbiguousWrite', 'Transient', 'Throttled'];
+        if (!kept.includes(error.code)) throw error;
         result.markersKept++;
         return;
       } finally {
@@ -69,6 +75,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
     }
   };
 
-  for await (const page of dueMarkers(ctx, now, signal)) await mapConcurrent(page, concurrency, sweepOne);
+  for await (const page of dueMarkers(ctx, now, (await ctx.capabilities()).sortedList, signal))
+    await mapConcurrent(page, concurrency, sweepOne);
   return result;
 }

@@ -11,16 +11,25 @@ export interface DueMarker {
 }
 
 /**
- * The TTL markers due at `now`, one LIST page at a time. Markers sort by expiry, so the listing
- * stops at the first one still in the future: its cost follows what is due, not the store size.
+ * The TTL markers due at `now`, one LIST page at a time. Markers sort by expiry, so on a store
+ * that lists sorted the listing stops at the first one still in the future: its cost follows what
+ * is due, not the store size. Unsorted (directory buckets), every marker is listed.
  */
-export async function* dueMarkers(ctx: KvContext, now: number, signal?: AbortSignal): AsyncIterable<DueMarker[]> {
+export async function* dueMarkers(
+  ctx: KvContext,
+  now: number,
+  sorted: boolean,
+  signal?: AbortSignal,
+): AsyncIterable<DueMarker[]> {
   let page: DueMarker[] = [];
   for await (const entry of ctx.store.list({ prefix: ctx.paths.ttlDir, ...(signal ? { signal } : {}) })) {
     if (entry.kind !== 'object') continue;
     const marker = ctx.paths.parseTtlMarker(entry.key);
     if (marker === undefined) continue;
-    if (marker.expiresAtMs > now) break;
+    if (marker.expiresAtMs > now) {
+      if (sorted) break;
+      continue;
+    }
     page.push({ path: entry.key, ...marker });
     if (page.length === 1000) {
       yield page;
@@ -43,7 +52,8 @@ export async function expiredDataPaths(
   signal?: AbortSignal,
 ): Promise<Set<string>> {
   const expired = new Set<string>();
-  for await (const page of dueMarkers(ctx, now, signal)) {
+  const { sortedList } = await ctx.capabilities();
+  for await (const page of dueMarkers(ctx, now, sortedList, signal)) {
     const candidates = [...new Set(page.filter((m) => wanted(m.key)).map((m) => ctx.paths.data(m.encoded)))];
     await mapConcurrent(candidates, concurrency, async (path) => {
       try {

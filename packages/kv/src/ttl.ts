@@ -1,9 +1,8 @@
 import { KvError } from './errors.js';
 import { MAX_EXPIRY_MS } from './paths.js';
 
-/** Object metadata (x-amz-meta-*) the KV store writes. */
+/** Object metadata (x-amz-meta-*) holding an entry's expiry (write ids: write-id.ts). */
 export const EXPIRES_META = 'kv-expires';
-export const WRITE_ID_META = 'kv-write';
 
 /** Milliseconds since the epoch; injected so tests move time instead of sleeping. */
 export type Clock = () => number;

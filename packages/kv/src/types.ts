@@ -1,3 +1,4 @@
+import type { StoreCapabilities } from './capabilities.js';
 import type { Codec } from './codec.js';
 import type { Layout } from './paths.js';
 import type { Clock } from './ttl.js';
@@ -18,6 +19,21 @@ export interface KvOpenOptions<T> {
   clock?: Clock;
   /** Uniform in [0, 1), for retry jitter (default `Math.random`). */
   random?: () => number;
+  /**
+   * What the store can do; by default probed once (a few requests under `p/`) before the first
+   * scan, count or sweep. Give it to skip the probe.
+   */
+  capabilities?: StoreCapabilities;
+  /** The most participants' clocks may disagree, for leases (default 1000 ms; see docs/design/kv.md). */
+  maxClockSkewMs?: number;
+}
+
+export interface KvLeaseOptions {
+  /** How long the grant is valid, from the start of the call (fractions allowed). */
+  ttlSeconds: number;
+  /** Recorded in the lease object, for humans inspecting it. */
+  holder?: string;
+  signal?: AbortSignal;
 }
 
 export interface KvEntry<T> {
@@ -57,6 +73,8 @@ export interface KvScanEntry<T> {
   key: string;
   version: string;
   size: number;
+  /** Pass as `scan({ cursor })` to resume after this entry (pagination). */
+  cursor: string;
   /** Present when the scan fetched values. */
   value?: T;
   expiresAt?: Date;

@@ -6,6 +6,7 @@ export interface CachedValue {
   body: Uint8Array;
   contentType: string | undefined;
   expiresAt: number | undefined;
+  writeId: string | undefined;
 }
 
 export interface CacheOptions {
@@ -17,7 +18,9 @@ export interface CacheOptions {
 
 /**
  * The local LRU of encoded values, keyed by encoded key. It never answers a read alone: a hit is
- * revalidated with a conditional GET, so it saves the body transfer, not the request.
+ * revalidated with a conditional GET, so it saves the body transfer, not the request. The content
+ * type and expiry are those of the write the ETag names; since every write has its own ETag
+ * (write-id.ts), a 304 can never pair them with another write's bytes (text "{}" vs JSON {}).
  */
 export class ValueCache {
   readonly #lru: LRUCache<string, CachedValue>;

@@ -48,7 +48,13 @@ export {
   type MeterSnapshot,
   metered,
 } from './wrappers/metered/metered.js';
-export { PRICE_TABLES, type PriceClass, type PriceTable, S3_STANDARD_US_EAST_1 } from './wrappers/metered/prices.js';
+export {
+  PRICE_TABLES,
+  type PriceClass,
+  type PriceTable,
+  S3_EXPRESS_ONE_ZONE_US_EAST_1,
+  S3_STANDARD_US_EAST_1,
+} from './wrappers/metered/prices.js';
 
 // The kernel every database shares.
 export { type BackoffOptions, backoff, backoffDelay } from './backoff.js';
@@ -62,6 +68,15 @@ export {
   WRITE_ID_META,
 } from './kernel/compare-and-swap.js';
 export { KeyedMutex } from './kernel/keyed-mutex.js';
+export {
+  isLeaseError,
+  LeaseError,
+  type LeaseErrorCode,
+  type LeaseGrant,
+  type LeaseOptions,
+  Leases,
+} from './kernel/lease.js';
+export { checkLeaseHistory, heldEvent, type LeaseEvent, type LeaseHolding } from './kernel/lease-checker.js';
 export { mapConcurrent, streamConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';

@@ -72,16 +72,23 @@ describe.concurrent('bucketdb kv', () => {
 
   it('rejects bad input with a clear message and exit 2', async () => {
     const url = freshStore();
-    const [notJson, tooLong, badTtl] = await Promise.all([
+    const [notJson, tooLong, badTtl, missingArg, unknownOption, badContentType] = await Promise.all([
       runCli(['kv', 'put', url, 'k', 'not json']),
       runCli(['kv', 'put', url, 'x'.repeat(2000), '1']),
       runCli(['kv', 'put', url, 'k', '1', '--ttl', '-5']),
+      runCli(['kv', 'get', url]),
+      runCli(['kv', 'count', url, '--no-such-flag']),
+      runCli(['kv', 'put', url, 'k', 'v', '--text', '--content-type', 'text/plain\r\nx: y']),
     ]);
+    // Usage errors exit 2 like every other failure; 1 means "not found".
+    for (const usage of [badTtl, missingArg, unknownOption]) expect(usage.code, usage.stderr).toBe(2);
+    expect(missingArg.stderr).toContain('missing required argument');
+    expect(badContentType.code).toBe(2);
+    expect(badContentType.stderr).toContain('contentType');
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toContain('use --text');
     expect(tooLong.code).toBe(2);
     expect(tooLong.stderr).toContain('encoded');
-    expect(badTtl.code).not.toBe(0);
     expect(badTtl.stderr).toContain('positive number');
     expect(json((await runCli(['kv', 'count', url])).stdout)).toEqual([{ count: 0 }]);
   });
@@ -103,5 +110,9 @@ describe.concurrent('bucketdb kv', () => {
       { deleted: 0, markersRemoved: 0, markersKept: 0 },
     ]);
     expect(json((await runCli(['kv', 'get', url, 'k'])).stdout)[0]?.expiresAt).toMatch(/^\d{4}-/);
+    // As a job: one line per round.
+    const job = await runCli(['kv', 'sweep', url, '--every', '0.05', '--count', '2']);
+    expect(job.code, job.stderr).toBe(0);
+    expect(json(job.stdout).map((round) => round.deleted)).toEqual([0, 0]);
   });
 });

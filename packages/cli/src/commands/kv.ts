@@ -8,9 +8,10 @@ import {
   open,
   type ScanOptions,
 } from '@bucketdb/kv';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
-/** Exit codes of `bucketdb kv`, as grep does it: 1 is an answer ("not found"), 2 a failure. */
+/** Exit codes of `bucketdb kv`, as grep does it: 1 is an answer ("not found"), 2 a failure or bad usage. */
 export const KV_EXIT = { ok: 0, notFound: 1, error: 2, conditionFailed: 3 } as const;
 
 interface StoreOptions {
@@ -24,13 +25,18 @@ export function registerKvCommand(program: Command): void {
   const kv = program
     .command('kv')
     .description('key-value store on the bucket: one object per key, compare-and-swap, TTL, ordered scans')
+    // Usage errors exit 2, not commander's 1 (which means "not found" here). Inherited by every
+    // subcommand created below; help and --version still exit 0.
+    .exitOverride((error) => {
+      if (error.exitCode !== 0) process.exit(KV_EXIT.error);
+    })
     .addHelpText(
       'after',
       `
 Output is JSON (scan: one JSON object per line). Values are JSON unless --text or --bytes;
 bytes print as base64 with "encoding":"base64".
 
-Exit codes: 0 ok, 1 key not found (get), 2 error, 3 condition failed (--if-version, --if-absent).
+Exit codes: 0 ok, 1 key not found (get), 2 error or bad usage, 3 condition failed (--if-version, --if-absent).
 
 Examples:
   bucketdb kv put ./data user/1 '{"name":"Ada"}'
@@ -38,7 +44,8 @@ Examples:
   echo -n hello | bucketdb kv put ./data greeting --text --ttl 3600
   bucketdb kv put ./data user/1 '{"name":"Ada L."}' --if-version '"9e10…"'
   bucketdb kv scan ./data --prefix user/ --values
-  bucketdb kv sweep ./data`,
+  bucketdb kv sweep ./data
+  bucketdb kv sweep ./data --every 60      a sweep job: once a minute, until interrupted`,
     );
 
   withStore(kv.command('get'))
@@ -125,10 +132,30 @@ Examples:
   withStore(kv.command('sweep'))
     .description('delete expired entries and their TTL markers: {"deleted","markersRemoved","markersKept"}')
     .option('--grace <seconds>', 'keep markers of re-put or vanished values this long past expiry', nonNegative)
-    .action(async (url: string, options: StoreOptions & { grace?: number }) => {
-      await withKv(url, options, async (store) =>
-        printJson(await store.sweep(options.grace === undefined ? {} : { graceSeconds: options.grace })),
-      );
+    .option(
+      '--every <seconds>',
+      'run as a job: sweep, wait this long, sweep again (one JSON line each)',
+      positiveNumber,
+    )
+    .option('--count <n>', 'with --every: stop after this many sweeps (default: until interrupted)', positiveInteger)
+    .action(async (url: string, options: StoreOptions & { grace?: number; every?: number; count?: number }) => {
+      if (options.count !== undefined && options.every === undefined) {
+        throw new InvalidArgumentError('--count needs --every');
+      }
+      await withKv(url, options, async (store) => {
+        const sweep = () => store.sweep(options.grace === undefined ? {} : { graceSeconds: options.grace });
+        if (options.every === undefined) return printJson(await sweep());
+        // A sweep job: each round's result on its own line; a failed round is reported and retried.
+        for (let round = 0; options.count === undefined || round < options.count; round++) {
+          if (round > 0) await sleep(options.every * 1000);
+          try {
+            printJson({ at: new Date().toISOString(), ...(await sweep()) });
+          } catch (error) {
+            if (isKvError(error) && error.code !== 'Unavailable') throw error;
+            process.stderr.write(`bucketdb: sweep failed, trying again: ${(error as Error).message}\n`);
+          }
+        }
+      });
     });
 }
 
@@ -232,6 +259,12 @@ function positiveNumber(text: string): number {
 function nonNegative(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number of seconds');
+  return n;
+}
+
+function positiveInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 

@@ -131,7 +131,7 @@ export class CommitLog {
 
   /**
    * Records after `version`, in order, up to the tail as found now; advances `version`. If a read
-   * fails part way, the records before it are returned and the error comes with the next call.
+   * fails part way, the error is thrown (the records seen before it reached `onRecords` listeners).
    */
   async catchUp(): Promise<LogRecord[]> {
     this.#checkOpen();
@@ -245,14 +245,11 @@ export class CommitLog {
   }
 
   async #catchUp(): Promise<LogRecord[]> {
+    // A read that fails part way throws: returning the records seen so far would let a caller
+    // (confirmTail) take a version behind the tail for the tail. The records already seen were
+    // delivered to the `onRecords` listeners, so nothing is lost; the next call goes on from them.
     const seen: LogRecord[] = [];
-    try {
-      await this.#catchUpInto(seen);
-    } catch (error) {
-      // Records already seen must reach the caller; the error comes back on the next call.
-      if (seen.length > 0) return seen;
-      throw error;
-    }
+    await this.#catchUpInto(seen);
     return seen;
   }
 

@@ -11,3 +11,4 @@ export { type ChildResult, collect, runTs, spawnTs } from './child.js';
 export { type RunCliOptions, runCli } from './cli.js';
 export { describeStoreConformance, expectStoreError, type StoreConformanceOptions } from './store-conformance.js';
 export { type TempDir, tempDir } from './temp-dir.js';
+export { ScriptedStore, type ScriptedRule } from './scripted-store.js';

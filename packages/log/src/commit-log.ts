@@ -22,6 +22,16 @@ export interface CommitLogOptions {
   maxWriteAttempts?: number;
 }
 
+export interface AppendOptions {
+  epoch?: number;
+  /**
+   * The record's commit id (default: a fresh one from `randomId`). A caller that picks it can
+   * recognise its record whichever call sees it first, and ask later whether it landed. It must be
+   * unique across all writers.
+   */
+  commitId?: string;
+}
+
 export type AppendOutcome =
   | { committed: true; version: number; commitId: string }
   /** Slot `version` was taken by someone else. */
@@ -101,18 +111,22 @@ export class CommitLog {
    * resolved by reading the slot back and comparing commit ids; if that never succeeds the
    * store's AmbiguousWriteError surfaces and the caller must not assume either outcome.
    */
-  async tryAppend(entries: Uint8Array[], version: number, options: { epoch?: number } = {}): Promise<AppendOutcome> {
+  async tryAppend(entries: Uint8Array[], version: number, options: AppendOptions = {}): Promise<AppendOutcome> {
     this.#checkOpen();
     checkVersion(version, 1);
     if (!Array.isArray(entries) || !entries.every((e) => e instanceof Uint8Array)) {
       throw new LogError('InvalidArgument', 'entries must be an array of Uint8Array');
     }
     if (options.epoch !== undefined) checkVersion(options.epoch, 0);
+    if (options.commitId !== undefined && (typeof options.commitId !== 'string' || options.commitId === '')) {
+      throw new LogError('InvalidArgument', 'commitId must be a non-empty string');
+    }
     if (version <= this.#version) return { committed: false, version };
     if (version > this.#version + 1) {
       throw new LogError('InvalidArgument', `cannot append at ${version}: this client has seen only ${this.#version}`);
     }
-    const record: LogRecord = { version, commitId: this.#randomId(), timestamp: this.#clock(), entries };
+    const commitId = options.commitId ?? this.#randomId();
+    const record: LogRecord = { version, commitId, timestamp: this.#clock(), entries };
     if (options.epoch !== undefined) record.epoch = options.epoch;
     const key = this.#paths.record(version);
     const outcome = await putIfAbsent(this.#store, key, encodeRecord(record), {

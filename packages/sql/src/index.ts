@@ -1,6 +1,6 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
 export { Database, type DatabaseStats } from './database.js';
-export { ConflictError, SqlError } from './errors.js';
+export { CommitUnknownError, ConflictError, SqlError } from './errors.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
 export { open } from './open.js';
 export type { OpenOptions } from './options.js';

@@ -89,6 +89,7 @@ export class Transaction {
     if (this.#ended) return;
     try {
       if (!this.#engine.conn.autocommit) this.#engine.conn.exec('ROLLBACK');
+      this.#engine.rolledBack();
     } finally {
       this.#end();
     }

@@ -6,6 +6,8 @@ export interface ScriptedRule {
   match(call: StoreCall): boolean;
   /** Throw this (default: a TransientError) instead of running the request. */
   fail?: () => unknown;
+  /** Run the request, then throw this instead of its answer (a write that landed but looks failed). */
+  failAfter?: () => unknown;
   /** Run the request only once this promise settles. */
   hold?: () => Promise<unknown>;
   /** How many matching requests it affects (default 1). */
@@ -40,6 +42,10 @@ export class ScriptedStore extends WrappedStore {
     if (rule) {
       rule.left--;
       if (rule.hold) await rule.hold().catch(() => {});
+      if (rule.failAfter) {
+        await run();
+        throw rule.failAfter();
+      }
       if (rule.fail || !rule.hold) {
         throw rule.fail
           ? rule.fail()

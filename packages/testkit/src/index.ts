@@ -12,3 +12,11 @@ export { type RunCliOptions, runCli } from './cli.js';
 export { describeStoreConformance, expectStoreError, type StoreConformanceOptions } from './store-conformance.js';
 export { type TempDir, tempDir } from './temp-dir.js';
 export { ScriptedStore, type ScriptedRule } from './scripted-store.js';
+export {
+  type Anomaly,
+  type AnomalyType,
+  type CheckResult,
+  checkHistory,
+  type HistoryOp,
+  type HistoryTxn,
+} from './history-checker.js';

@@ -135,6 +135,19 @@ export class Database {
   }
 
   /**
+   * Moves this handle to the newest committed version (one GET of the next log slot, then the
+   * records it finds). For `reads: 'snapshot'` handles, which otherwise stay where they are.
+   */
+  async refresh(): Promise<number> {
+    const engine = this.#engine;
+    return engine.lock.run(async () => {
+      this.#checkOpen();
+      await engine.syncTail();
+      return engine.committed.version;
+    }, engine.lock.ticket());
+  }
+
+  /**
    * Whether the commit named by a CommitUnknownError's `commitId` is in the log, answered exactly:
    * if its slot is still empty, this fills the slot with an empty record first, so that a delayed
    * write of the commit can never land afterwards.
@@ -154,7 +167,7 @@ export class Database {
     try {
       this.#checkOpen();
       engine.drain();
-      if (this.#options.reads === 'strong') await engine.syncTail();
+      if (engine.mustConfirm) await engine.syncTail();
       return Transaction.start(engine, release);
     } catch (error) {
       release();
@@ -242,7 +255,7 @@ export class Database {
           readonly = await engine.read(() => engine.conn.statementReadonly(sql));
         }
         if (readonly && !engine.pending) {
-          if (this.#options.reads === 'strong') await engine.syncTail();
+          if (engine.mustConfirm) await engine.syncTail();
           return await engine.read(() => f(engine.conn));
         }
       }

@@ -58,6 +58,8 @@ export class Engine {
   broken: unknown;
   readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0 };
   onCommitted: (() => void) | undefined;
+  /** When the last tail confirmation started (the state is at least that fresh). */
+  confirmedAt = Number.NEGATIVE_INFINITY;
   /** Test-only: skip read-set validation (the history checker must then find anomalies). */
   static unsafeSkipValidation = false;
 
@@ -150,8 +152,17 @@ export class Engine {
 
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
   async syncTail(): Promise<Changes> {
+    const started = this.options.clock();
     await retryReads(() => this.log.confirmTail());
+    this.confirmedAt = started;
     return this.drain();
+  }
+
+  /** Whether reads must confirm the tail first: always when strong, when too stale for snapshot reads. */
+  get mustConfirm(): boolean {
+    const o = this.options;
+    if (o.reads === 'strong') return true;
+    return o.maxStalenessMs !== undefined && o.clock() - this.confirmedAt > o.maxStalenessMs;
   }
 
   /** Points the file at committed state only (read-only statements). */
@@ -229,6 +240,7 @@ export class Engine {
    */
   async attempt<T>(body: () => T | Promise<T>, strong: boolean, ticket?: number): Promise<Attempt<T>> {
     this.drain();
+    if (!strong && this.mustConfirm) await this.syncTail();
     const basePage1 = this.committed.page1;
     let result!: T;
     try {

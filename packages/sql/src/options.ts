@@ -11,6 +11,13 @@ export interface OpenOptions extends FetchOptions {
   prefetchBelowBytes?: number;
   /** `strong` (default): each read first confirms the log's tail (one GET); `snapshot`: no request. */
   reads?: 'strong' | 'snapshot';
+  /**
+   * With `reads: 'snapshot'`: a read confirms the log's tail first when the last confirmation is
+   * older than this (ms), so answers are at most this stale. Default: never (call `refresh()`).
+   */
+  maxStalenessMs?: number;
+  /** ms since the epoch; injected for deterministic tests (default Date.now). */
+  clock?: () => number;
   /** Automatic re-runs of `transaction(fn)` after conflicts before ConflictError (default 32). */
   maxRetries?: number;
   /** Slots one group commit tries before its transactions re-run (default 64). */
@@ -25,7 +32,8 @@ export interface OpenOptions extends FetchOptions {
   chunkBytes?: number;
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions>> & FetchOptions;
+export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'maxStalenessMs'>> &
+  FetchOptions & { maxStalenessMs?: number };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -35,6 +43,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     cacheBytes: o.cacheBytes ?? 64 * 2 ** 20,
     prefetchBelowBytes: o.prefetchBelowBytes ?? 16 * 2 ** 20,
     reads: o.reads ?? 'strong',
+    clock: o.clock ?? Date.now,
     maxRetries: o.maxRetries ?? 32,
     maxAppendAttempts: o.maxAppendAttempts ?? 64,
     checkpointEveryRecords: o.checkpointEveryRecords ?? 1000,

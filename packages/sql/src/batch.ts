@@ -35,6 +35,8 @@ export class Batch {
   /** A batch without writes: its members' reads were confirmed at the tail. */
   confirmed = false;
   settled = false;
+  /** The batch will never commit (its members run again or fail). */
+  failed = false;
 
   constructor(pageCount: number, basePage1: Uint8Array | null) {
     this.layer = new Layer(pageCount);
@@ -76,6 +78,7 @@ export class Batch {
 
   reject(error: unknown): void {
     this.settled = true;
+    this.failed = true;
     for (const m of this.members) m.reject(error);
   }
 }

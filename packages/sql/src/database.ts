@@ -7,7 +7,7 @@ import { wasCommitted } from './was-committed.js';
 import { ConflictError } from './errors.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
-import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
+import { type BeginOptions, Transaction, type TransactionContext, transactionContext } from './transaction.js';
 
 export interface DatabaseStats {
   /** The newest log version applied by this handle. */
@@ -42,6 +42,8 @@ export class Database {
   readonly #closeStore: (() => Promise<void>) | undefined;
   #checkpointing: Promise<unknown> | undefined;
   #closed = false;
+  /** Interactive transactions begun on this handle (rolled back at close). */
+  readonly #interactive = new Set<Transaction>();
   /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
   lastCheckpointError: unknown;
 
@@ -158,21 +160,21 @@ export class Database {
   }
 
   /**
-   * An interactive transaction. It holds this Database until `commit()` or `rollback()`; a conflict
-   * at commit raises ConflictError (nothing is re-run).
+   * An interactive transaction on its own connection over a snapshot of this handle (every call
+   * issued before it included). It never blocks the handle; a conflict at commit raises
+   * ConflictError (nothing is re-run), and it is rolled back after `timeoutMs` (default 60 s).
    */
-  async begin(): Promise<Transaction> {
+  async begin(options: BeginOptions = {}): Promise<Transaction> {
     const engine = this.#engine;
-    const release = await engine.mutex.acquire();
-    try {
+    const snapshot = await engine.lock.run(async () => {
       this.#checkOpen();
       engine.drain();
       if (engine.mustConfirm) await engine.syncTail();
-      return Transaction.start(engine, release);
-    } catch (error) {
-      release();
-      throw error;
-    }
+      return engine.snapshotHead();
+    }, engine.lock.ticket());
+    const tx = await Transaction.start(engine, snapshot, options, (t) => this.#interactive.delete(t));
+    this.#interactive.add(tx);
+    return tx;
   }
 
   /** Writes a checkpoint of the current version (only chunks and segments that changed); returns its version. */
@@ -218,6 +220,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const tx of this.#interactive) await tx.rollback().catch(() => {});
     await this.#engine.settle();
     await this.#checkpointing?.catch(() => {});
     await this.#engine.mutex.run(async () => {

@@ -5,7 +5,7 @@ import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
-import { CommitUnknownError, SqlError } from './errors.js';
+import { CommitUnknownError, ConflictError, SqlError } from './errors.js';
 import { OrderedLock } from './ordered-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
@@ -17,6 +17,14 @@ import { commitIdFor } from './was-committed.js';
 /** Pages changed by other writers' records, as found by one `drain`. */
 export interface Changes {
   pages: Set<number>;
+}
+
+/** Internal: a statement on a snapshot missed pages, which are now fetched: replay and run it again. */
+export class MissSignal extends Error {
+  constructor() {
+    super('pages fetched; run again');
+    this.name = 'MissSignal';
+  }
 }
 
 /** What one run of a transaction body ended with (see `Engine.attempt`). */
@@ -58,6 +66,8 @@ export class Engine {
   broken: unknown;
   readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0 };
   onCommitted: (() => void) | undefined;
+  /** Interactive transactions' page files: every page changed after they began is added to `changed`. */
+  readonly snapshots = new Set<PageFile>();
   /** When the last tail confirmation started (the state is at least that fresh). */
   confirmedAt = Number.NEGATIVE_INFINITY;
   /** Test-only: skip read-set validation (the history checker must then find anomalies). */
@@ -142,6 +152,7 @@ export class Engine {
       for (const set of sets) {
         for (const p of set.pages.keys()) {
           changes.pages.add(p);
+          for (const f of this.snapshots) f.changed?.add(p);
           this.#inflight?.foreignChanged.add(p);
           this.#open?.foreignChanged.add(p);
         }
@@ -299,8 +310,105 @@ export class Engine {
       this.#open.lastSeq = ++this.#localSeq;
       // SQLite's parsed schema is the one it just committed: the new head view's.
       this.#viewKey = this.#headKey();
+      for (const f of this.snapshots) for (const p of txn.pages.keys()) f.changed?.add(p);
     }
     return wait;
+  }
+
+  /**
+   * A view of the head as it is now that stays put while the handle moves on: a new page file
+   * whose layers are copies of the pending batches' and whose page 1 and page count are frozen;
+   * pages changed afterwards (by anyone) are tracked in its `changed`. Under the lock.
+   */
+  snapshotHead(): { file: PageFile; batches: Batch[]; basePage1: Uint8Array | null } {
+    const file = new PageFile(this.committed);
+    const batches = [this.#inflight, this.#open].filter((b): b is Batch => b !== undefined);
+    const basePage1 = this.#headPage1();
+    const base = new Layer(this.committed.pageCount);
+    if (basePage1) base.pages.set(1, basePage1);
+    file.below = [base, ...batches.map((b) => b.layer.copy())];
+    file.changed = new Set();
+    this.snapshots.add(file);
+    return { file, batches, basePage1 };
+  }
+
+  /**
+   * Commits an interactive transaction's layer (written on `file`, a snapshot) into the open
+   * batch, if nothing it read or wrote changed since it began and the batches it saw are still
+   * going to commit. Returns the batch's promise, or undefined for a conflict. Under the lock.
+   */
+  commitSnapshot(file: PageFile, batches: Batch[], basePage1: Uint8Array | null): Promise<void> | undefined {
+    const txn = file.txn as Layer;
+    const touched = new Set([...file.reads, ...txn.pages.keys()]);
+    const headPage1 = this.#headPage1();
+    if (batches.some((b) => b.failed) || !samePage1(basePage1, headPage1)) return undefined;
+    for (const p of file.changed ?? []) if (p !== 1 && touched.has(p)) return undefined;
+    const readonly = txn.pages.size === 0 && txn.pageCount === file.below.at(-1)?.pageCount;
+    if (readonly && !this.pending) return Promise.resolve();
+    if (!this.#open) this.#open = new Batch(this.#headPageCount(), headPage1);
+    const wait = this.#open.add(txn, file.reads, this.committed.pageSize);
+    if (!readonly) {
+      this.#open.lastSeq = ++this.#localSeq;
+      for (const f of this.snapshots) if (f !== file) for (const p of txn.pages.keys()) f.changed?.add(p);
+    }
+    return wait;
+  }
+
+  /**
+   * A new connection on `file` (an interactive transaction's snapshot), set up through the
+   * miss-fetch-retry loop. Not under the lock: it takes it only to fetch.
+   */
+  async snapshotConnection(file: PageFile): Promise<Connection> {
+    const conn = await Connection.open(file);
+    try {
+      await this.runOnSnapshot(file, () => conn.configure());
+      return conn;
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `f` (statements on a snapshot's connection) once; on misses, fetches the pages (under
+   * the lock) and throws MissSignal so the caller can replay. A page changed since the snapshot
+   * began makes it a conflict.
+   */
+  async runOnSnapshot<T>(file: PageFile, f: () => T): Promise<T> {
+    file.misses.clear();
+    file.stale.clear();
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      result = f();
+    } catch (error) {
+      failure = error;
+    }
+    if (file.stale.size > 0)
+      throw new ConflictError(1, 'a page this transaction needs was changed by a commit after it began');
+    const misses = [...file.misses];
+    if (misses.length > 0) {
+      this.stats.restarts++;
+      await this.lock.run(() => retryReads(() => this.fetcher.fetch(misses)), 0);
+      throw new MissSignal();
+    }
+    if (failure !== undefined) throw failure;
+    return result as T;
+  }
+
+  /** Stops tracking an interactive transaction's snapshot. */
+  releaseSnapshot(file: PageFile): void {
+    this.snapshots.delete(file);
+    // Pages it fetched stayed pinned while it ran; let the cache evict them again.
+    void this.lock.run(() => this.committed.cache.unpinAll(), 0);
+  }
+
+  #headPage1(): Uint8Array | null {
+    return this.#open?.layer.pages.get(1) ?? this.#inflight?.layer.pages.get(1) ?? this.committed.page1;
+  }
+
+  #headPageCount(): number {
+    return this.#open?.layer.pageCount ?? this.#inflight?.layer.pageCount ?? this.committed.pageCount;
   }
 
   /** Whether a read-only transaction that read `reads` on `base` is still valid after `changes`. */

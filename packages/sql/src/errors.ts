@@ -53,6 +53,16 @@ export class CommitUnknownError extends Error {
   }
 }
 
+/** An interactive transaction was open longer than its `timeoutMs`: it was rolled back. */
+export class TransactionTimeoutError extends Error {
+  readonly code = 'TransactionTimeout';
+
+  constructor(timeoutMs: number) {
+    super(`the transaction was rolled back after ${timeoutMs} ms (begin({ timeoutMs }))`);
+    this.name = 'TransactionTimeoutError';
+  }
+}
+
 /** Converts an error thrown by SQLite's JS binding into a SqlError; other errors pass through. */
 export function toSqlError(sqlite3: Sqlite3, error: unknown): unknown {
   if (error instanceof sqlite3.SQLite3Error) {

@@ -21,6 +21,8 @@ interface NativeDatabase {
 const Native = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => NativeDatabase;
 
 const TABLES = 36;
+/** A statement and its parameters. */
+type Op = [string, unknown[]];
 
 /** A multi-table database built by native SQLite: dozens of tables and indexes, a schema of many pages. */
 function build(path: string): void {
@@ -74,43 +76,43 @@ test("a multi-table SQLite file gives native SQLite's answers through bucketdb w
     const random = seededRandom('differential-ops');
     const pick = (n: number) => Math.floor(random.next() * n);
     const reads = [
-      (t: number) => [`select id, grp, name, amount from t${t} where id = ?`, [1 + pick(150)]] as const,
-      (t: number) => [`select id, name from t${t} where grp = ? order by name, id`, [pick(12)]] as const,
+      (t: number) => [`select id, grp, name, amount from t${t} where id = ?`, [1 + pick(150)]] as Op,
+      (t: number) => [`select id, name from t${t} where grp = ? order by name, id`, [pick(12)]] as Op,
       (t: number) =>
         [
           `select grp, count(*) n, sum(amount) s, max(length(payload)) p from t${t} group by grp order by grp`,
           [],
-        ] as const,
+        ] as Op,
       (t: number) =>
         [
           `select a.id, b.id child from t${t} a join t${t} b on b.parent = a.id where a.grp < ? order by a.id, b.id`,
           [pick(12)],
-        ] as const,
+        ] as Op,
       (t: number) =>
         [
           `select x.id, y.name from t${t} x join t${(t + 1) % TABLES} y on y.id = x.parent order by x.id limit 40`,
           [],
-        ] as const,
-      () => ['select * from big_groups order by grp', []] as const,
-      (t: number) => [`select count(*) n, total(amount) s from t${t} where name like ?`, [`n${t}-1%`]] as const,
+        ] as Op,
+      () => ['select * from big_groups order by grp', []] as Op,
+      (t: number) => [`select count(*) n, total(amount) s from t${t} where name like ?`, [`n${t}-1%`]] as Op,
     ];
     const writes = [
-      (t: number) => [`update t${t} set amount = amount + 1, name = name || 'u' where grp = ?`, [pick(12)]] as const,
+      (t: number) => [`update t${t} set amount = amount + 1, name = name || 'u' where grp = ?`, [pick(12)]] as Op,
       (t: number) =>
         [
           `insert into t${t}(grp, name, amount, parent, payload) values (?, ?, ?, ?, x'0102')`,
           [pick(12), `new${pick(1000)}`, pick(100), 1 + pick(150)],
-        ] as const,
-      (t: number) => [`delete from t${t} where id % 17 = ?`, [pick(17)]] as const,
+        ] as Op,
+      (t: number) => [`delete from t${t} where id % 17 = ?`, [pick(17)]] as Op,
     ];
     for (let i = 0; i < 120; i++) {
       const t = pick(TABLES);
       if (pick(4) === 0) {
-        const [sql, params] = (writes[pick(writes.length)] as (t: number) => readonly [string, unknown[]])(t);
+        const [sql, params] = (writes[pick(writes.length)] as (t: number) => Op)(t);
         const ours = await db.run(sql, params);
         expect(ours.changes, sql).toBe(native.prepare(sql).run(...params).changes);
       } else {
-        const [sql, params] = (reads[pick(reads.length)] as (t: number) => readonly [string, unknown[]])(t);
+        const [sql, params] = (reads[pick(reads.length)] as (t: number) => Op)(t);
         expect(await db.query(sql, params), sql).toEqual(
           native
             .prepare(sql)

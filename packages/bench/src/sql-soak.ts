@@ -43,11 +43,15 @@ export async function sqlSoak(transactions: number, processes = 4, seed = 1): Pr
     };
     await child([dir, '0', String(seed), JSON.stringify(o), 'setup']);
     const t0 = performance.now();
-    const runs = await Promise.all(
+    // Every process ends before the directory goes, even when one of them fails.
+    const settled = await Promise.allSettled(
       Array.from({ length: processes }, (_, p) =>
         child([dir, String(p + 1), String(seed * 100 + p), JSON.stringify(o), 'run']),
       ),
     );
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const runs = settled.map((r) => (r as PromiseFulfilledResult<Record<string, unknown>>).value);
     const seconds = (performance.now() - t0) / 1000;
     const end = await child([dir, '0', String(seed), JSON.stringify(o), 'final']);
     const history = runs.flatMap((r) => r.history as HistoryTxn[]);

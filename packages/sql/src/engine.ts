@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
 import { Layer, PageFile } from './page-file.js';
 import { changeCounter, samePage1 } from './page1.js';
-import { retryReads } from './retry-reads.js';
+import { retryCatchUp, retryReads } from './retry-reads.js';
 import { commitIdFor } from './was-committed.js';
 
 /** Pages changed by other writers' records, as found by one `drain`. */
@@ -99,7 +99,10 @@ export class Engine {
       engine.#base = `v${checkpoint.version}`;
       if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
     }
-    await retryReads(() => log.catchUp());
+    await retryCatchUp(
+      () => log.catchUp(),
+      () => log.version,
+    );
     engine.drain();
     if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
     committed.cache.unpinAll();
@@ -164,7 +167,10 @@ export class Engine {
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
   async syncTail(): Promise<Changes> {
     const started = this.options.clock();
-    await retryReads(() => this.log.confirmTail());
+    await retryCatchUp(
+      () => this.log.confirmTail(),
+      () => this.log.version,
+    );
     this.confirmedAt = started;
     return this.drain();
   }
@@ -482,7 +488,10 @@ export class Engine {
       }
       try {
         if (!entry) {
-          await retryReads(() => this.log.confirmTail());
+          await retryCatchUp(
+            () => this.log.confirmTail(),
+            () => this.log.version,
+          );
           batch.confirmed = true;
           continue;
         }
@@ -491,7 +500,10 @@ export class Engine {
           attempt++;
           if (attempt > this.options.maxAppendAttempts) throw new RetrySignal();
           await backoff(attempt);
-          await retryReads(() => this.log.catchUp());
+          await retryCatchUp(
+            () => this.log.catchUp(),
+            () => this.log.version,
+          );
         }
       } catch (error) {
         const unknown = isStoreError(error, 'AmbiguousWrite') ? new CommitUnknownError(id, version, error) : error;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommitLog } from '@bucketdb/log';
 import { InvalidArgumentError } from '@bucketdb/store';
-import { retryReads } from './retry-reads.js';
+import { retryCatchUp, retryReads } from './retry-reads.js';
 
 /** A commit id names the log slot it was written for: `<slot>-<uuid>`, unique across writers. */
 export function commitIdFor(version: number): string {
@@ -26,7 +26,10 @@ export async function wasCommitted(log: CommitLog, commitId: string): Promise<bo
   const slot = slotOf(commitId);
   for (;;) {
     if (log.version >= slot) return (await retryReads(() => log.read(slot))).commitId === commitId;
-    await retryReads(() => log.catchUp());
+    await retryCatchUp(
+      () => log.catchUp(),
+      () => log.version,
+    );
     if (log.version >= slot) continue;
     if (log.version < slot - 1) {
       throw new InvalidArgumentError(`${JSON.stringify(commitId)} names slot ${slot}, beyond the log's tail`);

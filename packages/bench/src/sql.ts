@@ -2,8 +2,9 @@
 // one writer and of 64 concurrent transactions (group commit) against an s3db-style protocol,
 // CPU per transaction against better-sqlite3, and the cost of opening a database cold.
 // Run: node --conditions=source --import tsx packages/bench/src/sql.ts
-// Smaller: SQL_BENCH_BIG_MB=100 (the "large" database), SQL_BENCH_COMMITS=30.
-import { mkdtemp, rm } from 'node:fs/promises';
+// Smaller: SQL_BENCH_BIG_MB=100 (the "large" database), SQL_BENCH_COMMITS=30,
+// SQL_BENCH_SOAK_TXNS=2000 (the checked soak; 0 skips it).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '@bucketdb/sql';
@@ -12,10 +13,26 @@ import { formatTable, runConcurrent, writeReport } from './harness.js';
 import { ManifestSwapLog } from './sql-baseline.js';
 import { cpuPerTransaction } from './sql-cpu.js';
 import { buildFile, openAndQuery } from './sql-open.js';
+import { sqlSoak } from './sql-soak.js';
 
 const COMMITS = Number(process.env.SQL_BENCH_COMMITS ?? 50);
 const GROUP = 64;
 const BIG_MB = Number(process.env.SQL_BENCH_BIG_MB ?? 500);
+const SOAK_TXNS = Number(process.env.SQL_BENCH_SOAK_TXNS ?? 10_000);
+
+/** The numbers of the previous report, to compare with (undefined when absent). */
+async function previous(): Promise<{ oneWriter?: number; group?: number; cpuMs?: number }> {
+  const text = await readFile(new URL('../../../docs/benchmarks/sql.md', import.meta.url), 'utf8').catch(() => '');
+  const num = (re: RegExp) => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : undefined;
+  };
+  return {
+    oneWriter: num(/\| bucketdb \| one writer, sequential \| ([\d.]+) \|/),
+    group: num(/\| bucketdb \| \d+ concurrent transactions, one process \| ([\d.]+) \|/),
+    cpuMs: num(/\| bucketdb \(SQLite wasm, memory store\) \| ([\d.]+) \|/),
+  };
+}
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const s3 = (meter: Meter, seed: string) => metered(latency(new MemoryStore(seed), 's3-standard', { seed }), meter);
@@ -90,6 +107,7 @@ async function baseline(changesetBytes: number) {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bucketdb-sql-bench-'));
+const before = await previous();
 try {
   log('commits and reads on emulated S3 Standard');
   const ours = await commitsAndReads();
@@ -105,6 +123,47 @@ try {
     if (mb <= 16) opens.push(await openAndQuery(path, `${mb}`, true));
     opens.push(await openAndQuery(path, `${mb}`, false));
   }
+  let soak = '';
+  if (SOAK_TXNS > 0) {
+    log(`soak: ${SOAK_TXNS} transactions, 4 processes, faults on, checked`);
+    const r = await sqlSoak(SOAK_TXNS, 4);
+    log(`  ${r.anomalies} anomalies, ${r.integrityFailures} integrity failures`);
+    soak = `## Soak: randomized history, 4 processes, faults on, checked
+
+${formatTable([{ ...r, seconds: Math.round(r.seconds) }])}
+
+Four processes with two handles each on one file store; every handle's store injects seeded faults
+(3 % errors before and after PUTs, 3 % GET errors, 0–15 ms delays on 30 % of requests, 5 %
+reordered completions). The workload (\`packages/sql/src/fixtures/history-workload.ts\`) mixes
+\`transaction(fn)\`, interactive \`begin()\`, single statements and pipelined bursts over list-append
+keys and registers, with tables created by racing \`create table if not exists\`. The history is
+checked by \`checkHistory\` (\`@bucketdb/testkit\`: G0, G1a, G1c, G2, real-time and per-handle
+order, lost or duplicated writes, unexpected errors) and every handle runs \`integrity_check\`.
+Target: 0 anomalies, 0 integrity failures. Failed transactions are conflicts (retries exhausted
+or interactive), which the database promises may happen.
+`;
+  }
+  const ratio = (now: number, then: number | undefined) => (then ? now / then : Number.NaN);
+  const regression = formatTable([
+    {
+      metric: 'commits/s, one writer',
+      now: ours.oneWriter,
+      before: before.oneWriter ?? Number.NaN,
+      'now ÷ before': ratio(ours.oneWriter, before.oneWriter),
+    },
+    {
+      metric: `commits/s, ${GROUP} concurrent`,
+      now: ours.group,
+      before: before.group ?? Number.NaN,
+      'now ÷ before': ratio(ours.group, before.group),
+    },
+    {
+      metric: 'CPU ms per transaction',
+      now: cpu.bucketdbMs,
+      before: before.cpuMs ?? Number.NaN,
+      'now ÷ before': ratio(cpu.bucketdbMs, before.cpuMs),
+    },
+  ]);
   const body = `
 All runs use MemoryStore behind the store's \`s3-standard\` latency profile (first byte: reads p50
 30 ms, writes p50 50 ms) and the meter, in one process. The s3db-style baseline is the protocol
@@ -168,7 +227,16 @@ encoding the record (the memory store makes the PUT itself nearly free).
 ## Open and first point query, cold (emulated S3 Standard)
 
 ${formatTable(opens.map((o) => ({ ...o, ms: Math.round(o.ms), cpuMs: Math.round(o.cpuMs) })))}
-`;
+
+## Against the previous report
+
+${regression}
+
+Commit throughput (higher is better) and CPU per transaction (lower is better) compared with the
+numbers this report held before this run (target: within 10 %). The emulated latencies are
+random, so single runs of throughput vary by several per cent.
+
+${soak}`;
   const path = await writeReport('sql', 'SQL engine benchmarks', body);
   log(`wrote ${path}`);
 } finally {

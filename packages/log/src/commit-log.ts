@@ -27,6 +27,16 @@ export interface LogCallOptions {
   signal?: AbortSignal;
 }
 
+export interface AppendOptions {
+  epoch?: number;
+  /**
+   * The record's commit id (default: a fresh one from `randomId`). A caller that picks it can
+   * recognise its record whichever call sees it first, and ask later whether it landed. It must be
+   * unique across all writers.
+   */
+  commitId?: string;
+}
+
 export type RecordsListener = (records: readonly LogRecord[]) => void;
 
 /** Consecutive next-slot GETs during catch-up before one LIST finds the rest of a long gap. */
@@ -104,7 +114,7 @@ export class CommitLog {
   async tryAppend(
     entries: Uint8Array[],
     version: number,
-    options: { epoch?: number } & LogCallOptions = {},
+    options: AppendOptions & LogCallOptions = {},
   ): Promise<AppendOutcome> {
     this.#checkOpen();
     checkVersion(version, 1);
@@ -112,11 +122,15 @@ export class CommitLog {
       throw new LogError('InvalidArgument', 'entries must be an array of Uint8Array');
     }
     if (options.epoch !== undefined) checkVersion(options.epoch, 0);
+    if (options.commitId !== undefined && (typeof options.commitId !== 'string' || options.commitId === '')) {
+      throw new LogError('InvalidArgument', 'commitId must be a non-empty string');
+    }
     if (version <= this.#version) return { committed: false, version };
     if (version > this.#version + 1) {
       throw new LogError('InvalidArgument', `cannot append at ${version}: this client has seen only ${this.#version}`);
     }
-    const record: LogRecord = { version, commitId: this.#randomId(), timestamp: this.#clock(), entries };
+    const commitId = options.commitId ?? this.#randomId();
+    const record: LogRecord = { version, commitId, timestamp: this.#clock(), entries };
     if (options.epoch !== undefined) record.epoch = options.epoch;
     const key = this.#paths.record(version);
     const outcome = await putIfAbsent(this.#store, key, encodeRecord(record), {
@@ -136,8 +150,8 @@ export class CommitLog {
 
   /**
    * Records after `version`, in order, up to the tail as found now; advances `version`. If a read
-   * fails part way, the records before it are returned and the error comes with the next call.
-   * Aborted part way, it returns the records seen so far (the abort reason if none were).
+   * fails part way (or the signal aborts), the error is thrown (the records seen before it reached
+   * `onRecords` listeners).
    */
   async catchUp(options: LogCallOptions = {}): Promise<LogRecord[]> {
     this.#checkOpen();
@@ -255,14 +269,11 @@ export class CommitLog {
   }
 
   async #catchUp(signal?: AbortSignal): Promise<LogRecord[]> {
+    // A read that fails part way throws: returning the records seen so far would let a caller
+    // (confirmTail) take a version behind the tail for the tail. The records already seen were
+    // delivered to the `onRecords` listeners, so nothing is lost; the next call goes on from them.
     const seen: LogRecord[] = [];
-    try {
-      await this.#catchUpInto(seen, signal);
-    } catch (error) {
-      // Records already seen must reach the caller; the error comes back on the next call.
-      if (seen.length > 0) return seen;
-      throw error;
-    }
+    await this.#catchUpInto(seen, signal);
     return seen;
   }
 

@@ -1,5 +1,11 @@
 export type { Checkpoint } from './checkpoints.js';
-export { CommitLog, type CommitLogOptions, type LogCallOptions, type RecordsListener } from './commit-log.js';
+export {
+  type AppendOptions,
+  CommitLog,
+  type CommitLogOptions,
+  type LogCallOptions,
+  type RecordsListener,
+} from './commit-log.js';
 export { isLogError, LOG_ERROR_CODES, LogError, type LogErrorCode } from './errors.js';
 export { FRAME_FORMAT_VERSION } from './frame.js';
 export { type CommitResult, GroupCommitter, type GroupCommitterOptions, type Proposal } from './group-committer.js';

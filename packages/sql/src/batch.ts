@@ -28,7 +28,15 @@ export class Batch {
   readonly members: Member[] = [];
   /** Commit ids of this batch's append attempts, to recognise its record when it is seen. */
   readonly attempts = new Map<string, PageSet>();
+  /** Tickets of the members that run again if the batch fails (transaction(), statements). */
+  readonly tickets: number[] = [];
+  /** The last local commit in this batch (names the head view's content); 0: only read-only members. */
+  lastSeq = 0;
+  /** A batch without writes: its members' reads were confirmed at the tail. */
+  confirmed = false;
   settled = false;
+  /** The batch will never commit (its members run again or fail). */
+  failed = false;
 
   constructor(pageCount: number, basePage1: Uint8Array | null) {
     this.layer = new Layer(pageCount);
@@ -40,8 +48,9 @@ export class Batch {
   }
 
   /** Adds a transaction's writes and reads; the promise settles with the batch. */
-  add(txn: Layer, reads: Iterable<number>, pageSize: number): Promise<void> {
+  add(txn: Layer, reads: Iterable<number>, pageSize: number, ticket?: number): Promise<void> {
     this.layer.absorb(txn, pageSize);
+    if (ticket !== undefined) this.tickets.push(ticket);
     for (const p of reads) this.touched.add(p);
     for (const p of txn.pages.keys()) this.touched.add(p);
     return new Promise((resolve, reject) => this.members.push({ resolve, reject }));
@@ -69,6 +78,7 @@ export class Batch {
 
   reject(error: unknown): void {
     this.settled = true;
+    this.failed = true;
     for (const m of this.members) m.reject(error);
   }
 }

@@ -24,7 +24,10 @@ export class Connection {
   readonly #name: string;
   readonly #vfs: BucketVfs;
 
-  private constructor(sqlite3: Sqlite3, vfs: BucketVfs, name: string, db: OoDatabase) {
+  readonly #pageSize: number;
+
+  private constructor(sqlite3: Sqlite3, vfs: BucketVfs, name: string, db: OoDatabase, pageSize: number) {
+    this.#pageSize = pageSize;
     this.sqlite3 = sqlite3;
     this.#vfs = vfs;
     this.#name = name;
@@ -38,15 +41,30 @@ export class Connection {
     vfs.register(name, file);
     try {
       const db = new sqlite3.oo1.DB({ filename: name, flags: 'c', vfs: VFS_NAME });
-      const conn = new Connection(sqlite3, vfs, name, db);
-      // The journal only needs to survive a rollback; the log is what makes commits durable.
-      db.exec(`PRAGMA page_size=${file.pageSize}; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;`);
-      db.exec('PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192; PRAGMA foreign_keys=ON');
-      return conn;
+      return new Connection(sqlite3, vfs, name, db, file.pageSize);
     } catch (error) {
       vfs.unregister(name);
       throw toSqlError(sqlite3, error);
     }
+  }
+
+  /**
+   * Sets the connection up. It reads the schema (journal_mode needs it), which may span pages that
+   * are not resident: run it like any statement, through the engine's miss-fetch-retry loop.
+   */
+  configure(): void {
+    // The journal only needs to survive a rollback; the log is what makes commits durable.
+    this.exec(`PRAGMA page_size=${this.#pageSize}; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF;`);
+    this.exec('PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192; PRAGMA foreign_keys=ON');
+  }
+
+  /**
+   * Discards SQLite's parsed schema: the next statement reads it again from the file. Needed when
+   * the file's content moves to another version, because SQLite re-reads the schema only when the
+   * schema cookie changes, and two different schemas can carry the same cookie.
+   */
+  resetSchema(): void {
+    this.db.exec('PRAGMA writable_schema=RESET');
   }
 
   get autocommit(): boolean {

@@ -3,15 +3,17 @@ import { backoff, ClosedError, type ObjectStore } from '@bucketdb/store';
 import { RetrySignal } from './batch.js';
 import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
-import { Engine } from './engine.js';
-import { ConflictError, SqlError, VersionNotFoundError } from './errors.js';
+import { type Attempt, Engine } from './engine.js';
+import { ConflictError, VersionNotFoundError } from './errors.js';
 import { collectGarbage, type GcReport } from './gc.js';
 import { applyMigrations } from './migrations.js';
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type RecordSummary, recentRecords } from './recent-records.js';
 import { AtVersionStore, resolveAt } from './time-travel.js';
-import { Transaction, type TransactionContext, transactionContext } from './transaction.js';
+import { type BeginOptions, Transaction } from './transaction.js';
+import { type TransactionContext, transactionContext } from './transaction-context.js';
 import { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';
+import { wasCommitted } from './was-committed.js';
 
 export interface DatabaseStats {
   /** The newest log version applied by this handle. */
@@ -54,6 +56,8 @@ export class Database {
   #checkpointRetryAt = 0;
   #checkpointFailures = 0;
   #closed = false;
+  /** Interactive transactions begun on this handle (rolled back at close). */
+  readonly #interactive = new Set<Transaction>();
   /** The last automatic checkpoint's failure, if it failed (the data is safe in the log regardless). */
   lastCheckpointError: unknown;
   /** The last GC this handle ran (automatic or `gc()`): when, what it did, or its error. */
@@ -124,7 +128,8 @@ export class Database {
 
   /**
    * Runs `fn` in a serializable transaction. On a conflict with a concurrent commit `fn` runs again
-   * (up to `maxRetries` times, with jittered backoff), then ConflictError.
+   * (up to `maxRetries` times, with jittered backoff), then ConflictError. If the commit's outcome
+   * cannot be resolved, CommitUnknownError (see `wasCommitted`).
    */
   async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
     return this.#transaction(fn, true);
@@ -137,82 +142,88 @@ export class Database {
    */
   async #transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, explicit: boolean): Promise<T> {
     const engine = this.#engine;
-    for (let conflicts = 0; ;) {
-      const release = await engine.mutex.acquire();
-      let wait: Promise<void> | undefined;
-      let result!: T;
-      let valid = true;
-      try {
-        this.#checkOpen();
-        engine.drain();
-        const basePage1 = engine.committed.page1;
-        for (;;) {
-          engine.useHeadView();
-          try {
-            if (explicit) engine.conn.exec('BEGIN');
-            result = await fn(transactionContext(engine.conn));
-            if (engine.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
-            if (engine.conn.autocommit === explicit) {
-              throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
-            }
-            if (explicit) engine.conn.exec('COMMIT');
-            break;
-          } catch (error) {
-            if (await engine.fetchMisses(error, true)) continue;
-            if (!engine.conn.autocommit) engine.conn.exec('ROLLBACK');
-            // The snapshot may be stale and the error an artifact of it (a table not created yet,
-            // a row not there yet): if the tail moved, run again instead of failing.
-            if ((await engine.syncTail()).pages.size > 0) {
-              valid = false;
-              break;
-            }
-            throw error;
-          }
-        }
-        if (valid) {
-          const reads = new Set(engine.file.reads);
-          wait = engine.commitLocal();
-          if (!wait && this.#options.reads === 'strong') {
-            valid = engine.readonlyValid(reads, basePage1, await engine.syncTail());
-          }
-        }
-      } finally {
-        engine.file.txn = undefined;
-        engine.committed.cache.unpinAll();
-        release();
-      }
-      engine.kick();
-      if (valid) {
+    return this.#transact(engine.lock.ticket(), () => fn(transactionContext(engine.conn)), undefined, explicit);
+  }
+
+  /**
+   * The retry loop of `transaction()` and of writing statements. `ticket` is the call's place in
+   * the handle's order, kept across re-runs; `held`: the lock, already acquired with that ticket;
+   * `explicit`: see `#transaction`.
+   */
+  async #transact<T>(ticket: number, body: () => T | Promise<T>, held?: () => void, explicit = true): Promise<T> {
+    const engine = this.#engine;
+    const strong = this.#options.reads === 'strong';
+    try {
+      for (let conflicts = 0; ;) {
+        const release = held ?? (await engine.lock.acquire(ticket));
+        held = undefined;
+        let outcome: Attempt<T>;
         try {
-          await wait;
-          return result;
-        } catch (error) {
-          if (!(error instanceof RetrySignal)) throw error;
+          this.#checkOpen();
+          outcome = await engine.attempt(body, strong, ticket, explicit);
+          // Runs again before any later call of this handle.
+          if (!outcome.ok) engine.lock.reserve(ticket);
+        } finally {
+          release();
         }
+        engine.kick();
+        if (outcome.ok) {
+          try {
+            await outcome.wait;
+            return outcome.result;
+          } catch (error) {
+            if (!(error instanceof RetrySignal)) throw error;
+          }
+        }
+        conflicts++;
+        engine.stats.retries++;
+        if (conflicts > this.#options.maxRetries) throw new ConflictError(conflicts);
+        await backoff(conflicts, { capMs: 200 });
       }
-      conflicts++;
-      engine.stats.retries++;
-      if (conflicts > this.#options.maxRetries) throw new ConflictError(conflicts);
-      await backoff(conflicts, { capMs: 200 });
+    } finally {
+      engine.lock.unreserve(ticket);
     }
   }
 
   /**
-   * An interactive transaction. It holds this Database until `commit()` or `rollback()`; a conflict
-   * at commit raises ConflictError (nothing is re-run).
+   * Moves this handle to the newest committed version (one GET of the next log slot, then the
+   * records it finds). For `reads: 'snapshot'` handles, which otherwise stay where they are.
    */
-  async begin(): Promise<Transaction> {
+  async refresh(): Promise<number> {
     const engine = this.#engine;
-    const release = await engine.mutex.acquire();
-    try {
+    return engine.lock.run(async () => {
+      this.#checkOpen();
+      await engine.syncTail();
+      return engine.committed.version;
+    }, engine.lock.ticket());
+  }
+
+  /**
+   * Whether the commit named by a CommitUnknownError's `commitId` is in the log, answered exactly:
+   * if its slot is still empty, this fills the slot with an empty record first, so that a delayed
+   * write of the commit can never land afterwards.
+   */
+  async wasCommitted(commitId: string): Promise<boolean> {
+    this.#checkOpen();
+    return wasCommitted(this.#engine.log, commitId);
+  }
+
+  /**
+   * An interactive transaction on its own connection over a snapshot of this handle (every call
+   * issued before it included). It never blocks the handle; a conflict at commit raises
+   * ConflictError (nothing is re-run), and it is rolled back after `timeoutMs` (default 60 s).
+   */
+  async begin(options: BeginOptions = {}): Promise<Transaction> {
+    const engine = this.#engine;
+    const snapshot = await engine.lock.run(async () => {
       this.#checkOpen();
       engine.drain();
-      if (this.#options.reads === 'strong') await engine.syncTail();
-      return Transaction.start(engine, release);
-    } catch (error) {
-      release();
-      throw error;
-    }
+      if (engine.mustConfirm) await engine.syncTail();
+      return engine.snapshotHead();
+    }, engine.lock.ticket());
+    const tx = await Transaction.start(engine, snapshot, options, (t) => this.#interactive.delete(t));
+    this.#interactive.add(tx);
+    return tx;
   }
 
   /** Writes a checkpoint of the current version (only chunks and segments that changed); returns its version. */
@@ -296,6 +307,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const tx of this.#interactive) await tx.rollback().catch(() => {});
     await this.#engine.settle();
     await this.#checkpointing?.catch(() => {});
     await this.#engine.mutex.run(async () => {
@@ -309,30 +321,40 @@ export class Database {
     await this.close();
   }
 
-  /** One statement: read-only ones run on committed state (after the strong-read check), others as a transaction. */
+  /**
+   * One statement. With no commit of this handle pending, a read-only statement runs on committed
+   * state (after the strong-read check); anything else runs as a transaction, so that it sees (and
+   * is ordered after) every call issued before it. The lock is held from classification to
+   * execution: nothing issued later can slip in between.
+   */
   async #statement<T>(sql: string, f: (c: Engine['conn']) => T): Promise<T> {
     const engine = this.#engine;
-    const release = await engine.mutex.acquire();
+    const ticket = engine.lock.ticket();
+    const release = await engine.lock.acquire(ticket);
+    let handedOver = false;
     try {
       this.#checkOpen();
       engine.drain();
-      let readonly: boolean;
-      try {
-        readonly = await engine.read(() => engine.conn.statementReadonly(sql));
-      } catch (error) {
-        // Perhaps only stale (a table created by another writer): look at the tail once.
-        if ((await engine.syncTail()).pages.size === 0) throw error;
-        readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+      if (!engine.pending) {
+        let readonly: boolean;
+        try {
+          readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+        } catch (error) {
+          // Perhaps only stale (a table created by another writer): look at the tail once.
+          if ((await engine.syncTail()).pages.size === 0) throw error;
+          readonly = await engine.read(() => engine.conn.statementReadonly(sql));
+        }
+        if (readonly && !engine.pending) {
+          if (engine.mustConfirm) await engine.syncTail();
+          return await engine.read(() => f(engine.conn));
+        }
       }
-      if (readonly) {
-        if (this.#options.reads === 'strong') await engine.syncTail();
-        return await engine.read(() => f(engine.conn));
-      }
+      handedOver = true;
     } finally {
       engine.committed.cache.unpinAll();
-      release();
+      if (!handedOver) release();
     }
-    return this.#transaction(() => f(engine.conn), !/^\s*vacuum\b/i.test(sql));
+    return this.#transact(ticket, () => f(engine.conn), release, !/^\s*vacuum\b/i.test(sql));
   }
 
   #maybeCheckpoint(): void {

@@ -1,30 +1,51 @@
-import { randomUUID } from 'node:crypto';
 import { CommitLog, type LogRecord } from '@bucketdb/log';
-import { backoff, Mutex, type ObjectStore } from '@bucketdb/store';
+import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
-import { SqlError } from './errors.js';
+import { CommitUnknownError, ConflictError, SqlError } from './errors.js';
+import { OrderedLock } from './ordered-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
 import { Layer, PageFile } from './page-file.js';
 import { changeCounter, samePage1 } from './page1.js';
-import { retryReads } from './retry-reads.js';
+import { retryCatchUp, retryReads } from './retry-reads.js';
+import { commitIdFor } from './was-committed.js';
 
 /** Pages changed by other writers' records, as found by one `drain`. */
 export interface Changes {
   pages: Set<number>;
 }
 
+/** Internal: a statement on a snapshot missed pages, which are now fetched: replay and run it again. */
+export class MissSignal extends Error {
+  constructor() {
+    super('pages fetched; run again');
+    this.name = 'MissSignal';
+  }
+}
+
+/** What one run of a transaction body ended with (see `Engine.attempt`). */
+export type Attempt<T> =
+  | { ok: true; result: T; wait: Promise<void> | undefined }
+  /** The snapshot was stale or a read-only result could not be confirmed: run the body again. */
+  | { ok: false };
+
 /**
  * The machinery under a Database: the committed page state fed by the log, the SQLite connection
  * on its PageFile, and group commit. Everything that touches the connection or the page state runs
- * under `mutex`; only appends and the waits for them happen outside it.
+ * under `lock` (granted in the order calls were issued); only appends and the waits for them happen
+ * outside it.
+ *
+ * The connection's view is always exactly one committed version, or that plus this handle's batches
+ * awaiting their record and the running transaction's writes. Every view has a key naming its
+ * content; when the key changes, SQLite's parsed schema is thrown away (its schema cookie cannot be
+ * trusted: two different schemas committed by different writers can carry the same cookie).
  */
 export class Engine {
-  readonly mutex = new Mutex();
+  readonly lock = new OrderedLock();
   readonly log: CommitLog;
   readonly committed: CommittedPages;
   readonly file: PageFile;
@@ -35,21 +56,25 @@ export class Engine {
   #inflight: Batch | undefined;
   #open: Batch | undefined;
   #publishing: Promise<void> | undefined;
-  readonly #ids: { next: string };
+  /** Content key of the committed state: the last foreign record, and the last local commit on it. */
+  #base = 'v0';
+  #baseSeq = 0;
+  #localSeq = 0;
+  /** Key of the view SQLite's parsed schema belongs to ('' after a rollback: unknown). */
+  #viewKey = '';
   /** Set when a record could not be applied: this handle's state is unusable from then on. */
   broken: unknown;
-  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0 };
+  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0 };
   onCommitted: (() => void) | undefined;
+  /** Interactive transactions' page files: every page changed after they began is added to `changed`. */
+  readonly snapshots = new Set<PageFile>();
+  /** When the last tail confirmation started (the state is at least that fresh). */
+  confirmedAt = Number.NEGATIVE_INFINITY;
+  /** Test-only: skip read-set validation (the history checker must then find anomalies). */
+  static unsafeSkipValidation = false;
 
-  private constructor(
-    log: CommitLog,
-    committed: CommittedPages,
-    store: ObjectStore,
-    options: ResolvedOptions,
-    ids: { next: string },
-  ) {
+  private constructor(log: CommitLog, committed: CommittedPages, store: ObjectStore, options: ResolvedOptions) {
     this.log = log;
-    this.#ids = ids;
     this.committed = committed;
     this.options = options;
     this.file = new PageFile(committed);
@@ -57,32 +82,40 @@ export class Engine {
     log.onRecords((records) => this.#incoming.push(...records));
   }
 
+  /** `mutex.run(task)`: runs `task` holding the lock, after every call issued before it. */
+  get mutex(): OrderedLock {
+    return this.lock;
+  }
+
   static async open(store: ObjectStore, options: ResolvedOptions): Promise<Engine> {
-    // Commit ids are chosen before each append, so that the record can be recognised as ours
-    // whichever call (append, catch-up, strong read) happens to see it first.
-    const ids = { next: '' };
-    const log = await CommitLog.open(store, {
-      prefix: options.prefix,
-      randomId: () => {
-        const id = ids.next || randomUUID();
-        ids.next = '';
-        return id;
-      },
-    });
+    const log = await CommitLog.open(store, { prefix: options.prefix });
     const committed = new CommittedPages(options.pageSize, options.cacheBytes);
-    const engine = new Engine(log, committed, store, options, ids);
+    const engine = new Engine(log, committed, store, options);
     const checkpoint = await retryReads(() => log.latestCheckpoint());
     if (checkpoint) {
       const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
       committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
       await log.advanceTo(checkpoint.version);
+      engine.#base = `v${checkpoint.version}`;
       if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
     }
-    await retryReads(() => log.catchUp());
+    await retryCatchUp(
+      () => log.catchUp(),
+      () => log.version,
+    );
     engine.drain();
     if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
     committed.cache.unpinAll();
     engine.conn = await Connection.open(engine.file);
+    try {
+      // The connection's set-up reads the schema, which may span pages that are not resident.
+      await engine.read(() => engine.conn.configure());
+    } catch (error) {
+      engine.conn.close();
+      throw error;
+    } finally {
+      committed.cache.unpinAll();
+    }
     return engine;
   }
 
@@ -90,7 +123,7 @@ export class Engine {
     return this.#inflight !== undefined || this.#open !== undefined;
   }
 
-  /** Applies the records the log has seen since the last drain. Call under the mutex. */
+  /** Applies the records the log has seen since the last drain. Call under the lock. */
   drain(): Changes {
     if (this.broken) throw this.broken;
     const changes: Changes = { pages: new Set() };
@@ -100,6 +133,8 @@ export class Engine {
       const mine = this.#inflight?.attempts.get(record.commitId);
       if (mine && this.#inflight) {
         this.committed.apply(record.version, [mine], size);
+        // The committed state is now what the head view was: same content key, no schema reload.
+        this.#baseSeq = this.#inflight.lastSeq;
         this.#inflight.resolve();
         this.#inflight = undefined;
         this.stats.commits++;
@@ -114,10 +149,13 @@ export class Engine {
         throw error;
       }
       this.committed.apply(record.version, sets, size);
+      this.#base = `v${record.version}`;
+      this.#baseSeq = 0;
       this.stats.records++;
       for (const set of sets) {
         for (const p of set.pages.keys()) {
           changes.pages.add(p);
+          for (const f of this.snapshots) f.changed?.add(p);
           this.#inflight?.foreignChanged.add(p);
           this.#open?.foreignChanged.add(p);
         }
@@ -128,15 +166,27 @@ export class Engine {
 
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
   async syncTail(): Promise<Changes> {
-    await retryReads(() => this.log.confirmTail());
+    const started = this.options.clock();
+    await retryCatchUp(
+      () => this.log.confirmTail(),
+      () => this.log.version,
+    );
+    this.confirmedAt = started;
     return this.drain();
+  }
+
+  /** Whether reads must confirm the tail first: always when strong, when too stale for snapshot reads. */
+  get mustConfirm(): boolean {
+    const o = this.options;
+    if (o.reads === 'strong') return true;
+    return o.maxStalenessMs !== undefined && o.clock() - this.confirmedAt > o.maxStalenessMs;
   }
 
   /** Points the file at committed state only (read-only statements). */
   useCommittedView(): void {
     this.file.below = [];
     this.file.txn = undefined;
-    this.#fresh();
+    this.#enter(`${this.#base}+${this.#baseSeq}`);
   }
 
   /** Points the file at committed state plus batches awaiting their record, with a new write layer. */
@@ -144,12 +194,27 @@ export class Engine {
     this.file.below = [this.#inflight?.layer, this.#open?.layer].filter((l): l is Layer => l !== undefined);
     this.file.txn = undefined;
     this.file.txn = new Layer(this.file.pageCount);
-    this.#fresh();
+    this.#enter(this.#headKey());
   }
 
-  #fresh(): void {
+  #headKey(): string {
+    return `${this.#base}+${this.#open?.lastSeq || this.#inflight?.lastSeq || this.#baseSeq}`;
+  }
+
+  /** Switches the connection to the view named `key`: SQLite's page cache always goes, its schema when the view moved. */
+  #enter(key: string): void {
+    if (key !== this.#viewKey) {
+      this.conn.resetSchema();
+      this.stats.schemaReloads++;
+      this.#viewKey = key;
+    }
     this.conn.dropCache();
     this.file.resetTracking();
+  }
+
+  /** After a ROLLBACK SQLite's parsed schema may belong to no view we know: reload it next time. */
+  rolledBack(): void {
+    this.#viewKey = '';
   }
 
   /** Runs `f` (a read-only statement on the committed view), fetching pages and re-running on misses. */
@@ -162,6 +227,7 @@ export class Engine {
         if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
         if (!this.conn.autocommit) {
           this.conn.exec('ROLLBACK');
+          this.rolledBack();
           throw new SqlError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');
         }
         return result;
@@ -177,17 +243,66 @@ export class Engine {
     const ioError = error instanceof SqlError && (error.resultCode & 0xff) === 10;
     if (misses.length === 0 || !(ioError || anyError)) return false;
     if (!this.conn.autocommit) this.conn.exec('ROLLBACK');
+    this.rolledBack();
     this.stats.restarts++;
     await retryReads(() => this.fetcher.fetch(misses));
     return true;
   }
 
   /**
+   * Runs a transaction body once, under the lock: BEGIN, `body`, COMMIT on the head view, fetching
+   * pages and running it again on misses. A write transaction joins the open batch (`wait` settles
+   * with its record); a read-only one with nothing pending is validated here (`strong`: against
+   * the tail). `ok: false`: the snapshot was stale or the reads changed, run it again.
+   * `explicit: false`: `body` is one statement SQLite runs in its own transaction (VACUUM cannot
+   * run inside BEGIN); its writes land in the same layer and commit the same way.
+   */
+  async attempt<T>(body: () => T | Promise<T>, strong: boolean, ticket?: number, explicit = true): Promise<Attempt<T>> {
+    this.drain();
+    if (!strong && this.mustConfirm) await this.syncTail();
+    const basePage1 = this.committed.page1;
+    let result!: T;
+    try {
+      for (;;) {
+        this.useHeadView();
+        try {
+          if (explicit) this.conn.exec('BEGIN');
+          result = await body();
+          if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+          if (this.conn.autocommit === explicit) {
+            throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
+          }
+          if (explicit) this.conn.exec('COMMIT');
+          break;
+        } catch (error) {
+          if (await this.fetchMisses(error, true)) continue;
+          if (!this.conn.autocommit) this.conn.exec('ROLLBACK');
+          this.rolledBack();
+          // The snapshot may be stale and the error an artifact of it (a table not created yet,
+          // a row not there yet): if the tail moved, run again instead of failing.
+          if ((await this.syncTail()).pages.size > 0) return { ok: false };
+          throw error;
+        }
+      }
+      const reads = new Set(this.file.reads);
+      const wait = this.commitLocal(ticket);
+      if (!wait && strong && !this.readonlyValid(reads, basePage1, await this.syncTail())) return { ok: false };
+      return { ok: true, result, wait };
+    } finally {
+      this.file.txn = undefined;
+      this.committed.cache.unpinAll();
+    }
+  }
+
+  /**
    * Ends a transaction whose SQLite COMMIT succeeded: its pages join the open batch. Returns the
    * promise of that batch's record, or undefined for a read-only transaction with nothing pending
-   * under it (the caller validates it against the tail). Under the mutex.
+   * under it (the caller validates it against the tail). A read-only transaction that read a
+   * pending batch joins the open batch too: it is validated with it and linearized at its slot (or,
+   * if the batch has no writes, confirmed at the tail once the batches ahead have their records).
+   * Under the lock.
    */
-  commitLocal(): Promise<void> | undefined {
+  commitLocal(ticket?: number): Promise<void> | undefined {
     const txn = this.file.txn as Layer;
     const reads = new Set(this.file.reads);
     const readonly =
@@ -198,7 +313,110 @@ export class Engine {
       const page1 = this.file.page(1);
       this.#open = new Batch(this.file.pageCount, page1 ?? null);
     }
-    return this.#open.add(txn, reads, this.committed.pageSize);
+    const wait = this.#open.add(txn, reads, this.committed.pageSize, ticket);
+    if (!readonly) {
+      this.#open.lastSeq = ++this.#localSeq;
+      // SQLite's parsed schema is the one it just committed: the new head view's.
+      this.#viewKey = this.#headKey();
+      for (const f of this.snapshots) for (const p of txn.pages.keys()) f.changed?.add(p);
+    }
+    return wait;
+  }
+
+  /**
+   * A view of the head as it is now that stays put while the handle moves on: a new page file
+   * whose layers are copies of the pending batches' and whose page 1 and page count are frozen;
+   * pages changed afterwards (by anyone) are tracked in its `changed`. Under the lock.
+   */
+  snapshotHead(): { file: PageFile; batches: Batch[]; basePage1: Uint8Array | null } {
+    const file = new PageFile(this.committed);
+    const batches = [this.#inflight, this.#open].filter((b): b is Batch => b !== undefined);
+    const basePage1 = this.#headPage1();
+    const base = new Layer(this.committed.pageCount);
+    if (basePage1) base.pages.set(1, basePage1);
+    file.below = [base, ...batches.map((b) => b.layer.copy())];
+    file.changed = new Set();
+    this.snapshots.add(file);
+    return { file, batches, basePage1 };
+  }
+
+  /**
+   * Commits an interactive transaction's layer (written on `file`, a snapshot) into the open
+   * batch, if nothing it read or wrote changed since it began and the batches it saw are still
+   * going to commit. Returns the batch's promise, or undefined for a conflict. Under the lock.
+   */
+  commitSnapshot(file: PageFile, batches: Batch[], basePage1: Uint8Array | null): Promise<void> | undefined {
+    const txn = file.txn as Layer;
+    const touched = new Set([...file.reads, ...txn.pages.keys()]);
+    const headPage1 = this.#headPage1();
+    if (batches.some((b) => b.failed) || !samePage1(basePage1, headPage1)) return undefined;
+    for (const p of file.changed ?? []) if (p !== 1 && touched.has(p)) return undefined;
+    const readonly = txn.pages.size === 0 && txn.pageCount === file.below.at(-1)?.pageCount;
+    if (readonly && !this.pending) return Promise.resolve();
+    if (!this.#open) this.#open = new Batch(this.#headPageCount(), headPage1);
+    const wait = this.#open.add(txn, file.reads, this.committed.pageSize);
+    if (!readonly) {
+      this.#open.lastSeq = ++this.#localSeq;
+      for (const f of this.snapshots) if (f !== file) for (const p of txn.pages.keys()) f.changed?.add(p);
+    }
+    return wait;
+  }
+
+  /**
+   * A new connection on `file` (an interactive transaction's snapshot), set up through the
+   * miss-fetch-retry loop. Not under the lock: it takes it only to fetch.
+   */
+  async snapshotConnection(file: PageFile): Promise<Connection> {
+    const conn = await Connection.open(file);
+    try {
+      await this.runOnSnapshot(file, () => conn.configure());
+      return conn;
+    } catch (error) {
+      conn.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `f` (statements on a snapshot's connection) once; on misses, fetches the pages (under
+   * the lock) and throws MissSignal so the caller can replay. A page changed since the snapshot
+   * began makes it a conflict.
+   */
+  async runOnSnapshot<T>(file: PageFile, f: () => T): Promise<T> {
+    file.misses.clear();
+    file.stale.clear();
+    let result: T | undefined;
+    let failure: unknown;
+    try {
+      result = f();
+    } catch (error) {
+      failure = error;
+    }
+    if (file.stale.size > 0)
+      throw new ConflictError(1, 'a page this transaction needs was changed by a commit after it began');
+    const misses = [...file.misses];
+    if (misses.length > 0) {
+      this.stats.restarts++;
+      await this.lock.run(() => retryReads(() => this.fetcher.fetch(misses)), 0);
+      throw new MissSignal();
+    }
+    if (failure !== undefined) throw failure;
+    return result as T;
+  }
+
+  /** Stops tracking an interactive transaction's snapshot. */
+  releaseSnapshot(file: PageFile): void {
+    this.snapshots.delete(file);
+    // Pages it fetched stayed pinned while it ran; let the cache evict them again.
+    void this.lock.run(() => this.committed.cache.unpinAll(), 0);
+  }
+
+  #headPage1(): Uint8Array | null {
+    return this.#open?.layer.pages.get(1) ?? this.#inflight?.layer.pages.get(1) ?? this.committed.page1;
+  }
+
+  #headPageCount(): number {
+    return this.#open?.layer.pageCount ?? this.#inflight?.layer.pageCount ?? this.committed.pageCount;
   }
 
   /** Whether a read-only transaction that read `reads` on `base` is still valid after `changes`. */
@@ -224,12 +442,13 @@ export class Engine {
 
   async #publishLoop(): Promise<void> {
     let attempt = 0;
+    const strong = this.options.reads === 'strong';
     for (;;) {
-      const release = await this.mutex.acquire();
+      const release = await this.lock.acquire(0);
       let batch: Batch;
-      let entry: Uint8Array;
-      let version: number;
-      let id: string;
+      let entry: Uint8Array | undefined;
+      let version = 0;
+      let id = '';
       try {
         try {
           this.drain();
@@ -244,42 +463,58 @@ export class Engine {
         }
         const b = this.#inflight;
         if (!b) return;
-        if (!b.hasWrites) {
-          b.resolve();
-          this.#inflight = undefined;
-          continue;
-        }
-        if (!b.valid(samePage1(b.basePage1, this.committed.page1))) {
+        if (!Engine.unsafeSkipValidation && !b.valid(samePage1(b.basePage1, this.committed.page1))) {
           this.stats.conflicts++;
           this.#abortAll(new RetrySignal());
           continue;
         }
-        const counter = this.committed.page1 ? changeCounter(this.committed.page1) : 0;
-        const set = b.pageSet(this.committed.pageSize, counter);
-        id = randomUUID();
-        b.attempts.set(id, set);
-        entry = encodeEntry(set);
-        version = this.log.version + 1;
+        if (!b.hasWrites) {
+          // Read-only transactions that read batches now committed: still valid (checked just
+          // above), and for strong reads confirmed at the tail, which the next round re-checks.
+          if (!strong || b.confirmed || Engine.unsafeSkipValidation) {
+            b.resolve();
+            this.#inflight = undefined;
+            continue;
+          }
+        } else {
+          const counter = this.committed.page1 ? changeCounter(this.committed.page1) : 0;
+          const set = b.pageSet(this.committed.pageSize, counter);
+          version = this.log.version + 1;
+          id = commitIdFor(version);
+          b.attempts.set(id, set);
+          entry = encodeEntry(set);
+        }
         batch = b;
       } finally {
         release();
       }
       try {
-        this.#ids.next = id;
-        const outcome = await this.log.tryAppend([entry], version);
+        if (!entry) {
+          await retryCatchUp(
+            () => this.log.confirmTail(),
+            () => this.log.version,
+          );
+          batch.confirmed = true;
+          continue;
+        }
+        const outcome = await this.log.tryAppend([entry], version, { commitId: id });
         if (!outcome.committed) {
           attempt++;
           if (attempt > this.options.maxAppendAttempts) throw new RetrySignal();
           await backoff(attempt);
-          await retryReads(() => this.log.catchUp());
+          await retryCatchUp(
+            () => this.log.catchUp(),
+            () => this.log.version,
+          );
         }
       } catch (error) {
-        const release2 = await this.mutex.acquire();
+        const unknown = isStoreError(error, 'AmbiguousWrite') ? new CommitUnknownError(id, version, error) : error;
+        const release2 = await this.lock.acquire(0);
         try {
           try {
             this.drain();
           } catch {}
-          if (this.#inflight === batch) this.#abortAll(error);
+          if (this.#inflight === batch) this.#abortAll(unknown);
         } finally {
           release2();
         }
@@ -289,6 +524,12 @@ export class Engine {
 
   /** Fails the batch in flight with `error` and everything stacked on it with a retry. */
   #abortAll(error: unknown): void {
+    const retry = (b: Batch | undefined) => {
+      // Calls that will run again keep their place: no later call may overtake them.
+      for (const t of b?.tickets ?? []) this.lock.reserve(t);
+    };
+    if (error instanceof RetrySignal) retry(this.#inflight);
+    retry(this.#open);
     this.#inflight?.reject(error);
     this.#open?.reject(error instanceof RetrySignal ? error : new RetrySignal());
     this.#inflight = undefined;

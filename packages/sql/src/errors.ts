@@ -30,6 +30,39 @@ export class ConflictError extends Error {
   }
 }
 
+/**
+ * A commit whose outcome could not be resolved: its record may or may not be in the log (the
+ * store kept answering ambiguously). `db.wasCommitted(commitId)` answers it exactly. The handle
+ * itself stays usable.
+ */
+export class CommitUnknownError extends Error {
+  readonly code = 'CommitUnknown';
+  /** The id of the record this commit tried to write. */
+  readonly commitId: string;
+  /** The log slot it tried to write. */
+  readonly version: number;
+
+  constructor(commitId: string, version: number, cause?: unknown) {
+    super(
+      `the outcome of commit ${commitId} (log slot ${version}) is unknown; ask db.wasCommitted(commitId) before retrying`,
+      { cause },
+    );
+    this.name = 'CommitUnknownError';
+    this.commitId = commitId;
+    this.version = version;
+  }
+}
+
+/** An interactive transaction was open longer than its `timeoutMs`: it was rolled back. */
+export class TransactionTimeoutError extends Error {
+  readonly code = 'TransactionTimeout';
+
+  constructor(timeoutMs: number) {
+    super(`the transaction was rolled back after ${timeoutMs} ms (begin({ timeoutMs }))`);
+    this.name = 'TransactionTimeoutError';
+  }
+}
+
 /** Converts an error thrown by SQLite's JS binding into a SqlError; other errors pass through. */
 export function toSqlError(sqlite3: Sqlite3, error: unknown): unknown {
   if (error instanceof sqlite3.SQLite3Error) {

@@ -1,7 +1,14 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
 export { Database, type DatabaseStats } from './database.js';
 export { parseDuration } from './duration.js';
-export { ConflictError, ReadOnlyError, SqlError, VersionNotFoundError } from './errors.js';
+export {
+  CommitUnknownError,
+  ConflictError,
+  ReadOnlyError,
+  SqlError,
+  TransactionTimeoutError,
+  VersionNotFoundError,
+} from './errors.js';
 export { type ExportResult, exportSqliteFile } from './export-file.js';
 export { collectGarbage, DEFAULT_GRACE, DEFAULT_RETENTION, type GcOptions, type GcReport } from './gc.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
@@ -20,5 +27,6 @@ export { type RestoreOptions, restoreDatabase } from './restore.js';
 export { Snapshot, type SnapshotOptions } from './snapshot.js';
 export { StatementSplitter } from './statement-splitter.js';
 export { AtVersionStore, resolveAt, versionAt } from './time-travel.js';
-export { Transaction, type TransactionContext } from './transaction.js';
+export { type BeginOptions, Transaction } from './transaction.js';
+export type { TransactionContext } from './transaction-context.js';
 export { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';

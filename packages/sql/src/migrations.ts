@@ -1,5 +1,4 @@
-import type { Database } from './database.js';
-import type { TransactionContext } from './transaction.js';
+import type { TransactionContext } from './transaction-context.js';
 
 /** One schema change. `up` runs inside a transaction and may run more than once before one commit takes effect: keep side effects outside the database out of it. */
 export interface Migration {
@@ -43,7 +42,14 @@ export interface MigrationResult {
  * transaction) that no one recorded it yet: racing processes conflict on the record, the loser
  * re-runs, sees the row and skips, so each migration takes effect exactly once.
  */
-export async function applyMigrations(db: Database, migrations: readonly Migration[]): Promise<MigrationResult> {
+/** What applying migrations needs of a database (a Database; structural, so options.ts → here stays loop-free). */
+export interface MigrationTarget {
+  exec(sql: string): Promise<void>;
+  query<T>(sql: string): Promise<T[]>;
+  transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T>;
+}
+
+export async function applyMigrations(db: MigrationTarget, migrations: readonly Migration[]): Promise<MigrationResult> {
   const sorted = validate(migrations);
   const newest = sorted.at(-1)?.version ?? 0;
   const applied: number[] = [];

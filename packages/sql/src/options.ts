@@ -13,6 +13,16 @@ export interface OpenOptions extends FetchOptions {
   prefetchBelowBytes?: number;
   /** `strong` (default): each read first confirms the log's tail (one GET); `snapshot`: no request. */
   reads?: 'strong' | 'snapshot';
+  /**
+   * With `reads: 'snapshot'`: a read confirms the log's tail first when the last confirmation is
+   * older than this (ms), so answers are at most this stale. Default: never (call `refresh()`).
+   */
+  maxStalenessMs?: number;
+  /**
+   * ms since the epoch (default Date.now); injected for deterministic tests. It times staleness,
+   * checkpoints, and GC's retention, grace and floor re-reads.
+   */
+  clock?: () => number;
   /** Automatic re-runs of `transaction(fn)` after conflicts before ConflictError (default 32). */
   maxRetries?: number;
   /** Slots one group commit tries before its transactions re-run (default 64). */
@@ -39,11 +49,10 @@ export interface OpenOptions extends FetchOptions {
   autoGc?: boolean;
   /** Schema migrations applied (each exactly once, across processes) before `open` returns. */
   migrations?: readonly Migration[];
-  /** ms clock for GC's timing: retention, grace, and how often the GC floor is re-read (default Date.now). */
-  clock?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations'>> & FetchOptions;
+export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs'>> &
+  FetchOptions & { maxStalenessMs?: number };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -53,6 +62,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     cacheBytes: o.cacheBytes ?? 64 * 2 ** 20,
     prefetchBelowBytes: o.prefetchBelowBytes ?? 16 * 2 ** 20,
     reads: o.reads ?? 'strong',
+    clock: o.clock ?? Date.now,
     maxRetries: o.maxRetries ?? 32,
     maxAppendAttempts: o.maxAppendAttempts ?? 64,
     checkpointEveryRecords: o.checkpointEveryRecords ?? 1000,
@@ -64,6 +74,5 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     retention: o.retention ?? DEFAULT_RETENTION,
     gcGrace: o.gcGrace ?? DEFAULT_GRACE,
     autoGc: o.autoGc ?? false,
-    clock: o.clock ?? Date.now,
   };
 }

@@ -17,6 +17,14 @@ export class Layer {
     this.pageCount = pageCount;
   }
 
+  /** A copy that does not see later changes to this layer. */
+  copy(): Layer {
+    const layer = new Layer(this.pageCount);
+    for (const [pgno, image] of this.pages) layer.pages.set(pgno, image);
+    layer.floor = this.floor;
+    return layer;
+  }
+
   /** Puts `top` (written after this layer) into this one. */
   absorb(top: Layer, pageSize: number): void {
     top.normalize(pageSize);
@@ -48,6 +56,13 @@ export class PageFile implements VfsFile {
   txn: Layer | undefined;
   readonly reads = new Set<number>();
   readonly misses = new Set<number>();
+  /**
+   * For a snapshot that outlives the committed state it started from (an interactive
+   * transaction): pages changed since. Reading one from the committed state fails like a miss and
+   * lands in `stale`: the snapshot's image of it is gone, and the transaction cannot commit anyway.
+   */
+  changed: Set<number> | undefined;
+  readonly stale = new Set<number>();
 
   constructor(committed: CommittedPages) {
     this.#committed = committed;
@@ -69,6 +84,10 @@ export class PageFile implements VfsFile {
       const image = layer.pages.get(pgno);
       if (image) return image;
       if (pgno > layer.floor || pgno > layer.pageCount) return null;
+    }
+    if (this.changed?.has(pgno)) {
+      this.stale.add(pgno);
+      return undefined;
     }
     const committed = this.#committed;
     if (pgno > committed.pageCount) return null;
@@ -133,5 +152,6 @@ export class PageFile implements VfsFile {
   resetTracking(): void {
     this.reads.clear();
     this.misses.clear();
+    this.stale.clear();
   }
 }

@@ -15,3 +15,20 @@ export async function retryReads<T>(read: () => Promise<T>, attempts = 5): Promi
     }
   }
 }
+
+/**
+ * Catch-up style reads (`confirmTail`, `catchUp`) that keep what they read before a failure: while
+ * each failed round still moved `progress()` forward, try again with a fresh retry budget. A long
+ * catch-up on a store that fails a few per cent of its GETs then always finishes; a store that
+ * keeps failing without progress still fails the call.
+ */
+export async function retryCatchUp<T>(read: () => Promise<T>, progress: () => number): Promise<T> {
+  for (;;) {
+    const before = progress();
+    try {
+      return await retryReads(read);
+    } catch (error) {
+      if (progress() === before) throw error;
+    }
+  }
+}

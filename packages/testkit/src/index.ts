@@ -10,3 +10,12 @@ export {
   testBackendNames,
 } from './backends.js';
 export { type RunCliOptions, runCli } from './cli.js';
+export { ScriptedStore, type ScriptedRule } from './scripted-store.js';
+export {
+  type Anomaly,
+  type AnomalyType,
+  type CheckResult,
+  checkHistory,
+  type HistoryOp,
+  type HistoryTxn,
+} from './history-checker.js';

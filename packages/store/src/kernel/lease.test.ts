@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chaos } from '../chaos.js';
+import { chaos } from '../wrappers/chaos/chaos.js';
 import { VirtualClock } from '../latency-clock.js';
-import { MemoryStore } from '../memory-store.js';
+import { MemoryStore } from '../backends/memory/memory-store.js';
 import type { ObjectStore, PutBody, PutOptions, PutResult } from '../object-store.js';
 import { seededRandom } from '../random.js';
-import { type StoreCall, WrappedStore } from '../wrapped-store.js';
+import { type StoreCall, WrappedStore } from '../wrappers/wrapped-store.js';
 import { isLeaseError, type LeaseGrant, Leases } from './lease.js';
 import { checkLeaseHistory, heldEvent, type LeaseEvent } from './lease-checker.js';
 

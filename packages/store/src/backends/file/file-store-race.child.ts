@@ -9,6 +9,9 @@ import { readyThenGo, say } from './fixtures/child-io.js';
  * `mixed-put|mixed-create|mixed-swap <rounds>`: for every round, one write to the new key
  * `mixed/<r>`: an unconditional put of `put <r>`, a put-if-absent of `create <r>`, or a swap of
  * `create <r>` (If-Match its ETag) for `swap <r>`; reports the rounds whose write succeeded.
+ * `log <slots>`: like a commit log's writers, two FileStore instances in this process with three
+ * appenders each put-if-absent `log/<next>` until `slots` exist; reports the slots won and every
+ * error other than PreconditionFailed (there must be none).
  * A last argument `false` opens the store with `sync: false`.
  */
 const [dir, id, mode, n, sync] = process.argv.slice(2) as [string, string, string, string, string?];
@@ -38,6 +41,22 @@ if (mode === 'create') {
       if (!isStoreError(error, 'PreconditionFailed') && !isStoreError(error, 'NotFound')) throw error;
     }
   }
+} else if (mode === 'log') {
+  const errors: string[] = [];
+  const stores = [store, await FileStore.open(dir, { sync: sync !== 'false' })];
+  const appender = async (s: FileStore) => {
+    for (let slot = 0; slot < Number(n); slot++) {
+      try {
+        await s.put(`log/${String(slot).padStart(6, '0')}`, `${id} ${slot}`, { ifNoneMatch: '*' });
+        won.push(slot);
+      } catch (error) {
+        if (!isStoreError(error, 'PreconditionFailed')) errors.push(String(error));
+      }
+    }
+  };
+  await Promise.all(stores.flatMap((s) => [appender(s), appender(s), appender(s)]));
+  await say(JSON.stringify({ id, won, errors }));
+  process.exit(0);
 } else {
   while (won.length < Number(n)) {
     const current = await store.get('counter');

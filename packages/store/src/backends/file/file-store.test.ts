@@ -50,6 +50,29 @@ describe.each([{ sync: true }, { sync: false }])('FileStore across processes (sy
     }
   });
 
+  it('answers every create-only put of many store instances in many processes with success or PreconditionFailed', async () => {
+    // The commit log's write pattern: 3 processes x 2 FileStore instances x 3 appenders race for
+    // every slot. Each instance names its temp files, so two instances of one process must never
+    // take (or clean up) each other's temp file: that once surfaced as a bogus NotFound.
+    const slots = 150;
+    const racers = ['p0', 'p1', 'p2'].map((id) =>
+      child('./file-store-race.child.ts', [root, id, 'log', `${slots}`, `${sync}`]),
+    );
+    await Promise.all(racers.map((r) => r.line((l) => l === 'ready')));
+    for (const r of racers) r.child.stdin?.write('go\n');
+    const reports = await Promise.all(racers.map(async (r) => JSON.parse(await r.line((l) => l.startsWith('{')))));
+    await Promise.all(racers.map((r) => r.result));
+    expect(reports.flatMap((r) => r.errors)).toEqual([]);
+    const store = await FileStore.open(root);
+    for (let slot = 0; slot < slots; slot++) {
+      const winners = reports.flatMap((r) => (r.won as number[]).filter((w) => w === slot).map(() => r.id));
+      expect(winners, `slot ${slot}`).toHaveLength(1);
+      const body = bodyText((await store.get(`log/${String(slot).padStart(6, '0')}`)).body);
+      expect(body).toBe(`${winners[0]} ${slot}`);
+    }
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
   it('orders unconditional puts of new keys with put-if-absent and swaps from other processes', async () => {
     // Per round, on a new key: an unconditional put (lock-free while the key is absent), a
     // put-if-absent and a swap of the put-if-absent's version, each from its own process. Every

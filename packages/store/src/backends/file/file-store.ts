@@ -53,6 +53,12 @@ export interface FileStoreOptions {
 
 /** A GET reads this much at once: header and, for small objects, all of the content. */
 const GET_FIRST_READ = 16 * 1024;
+/**
+ * Temp file names are OWNER (the process) plus this counter, shared by every FileStore of the
+ * process: two instances on one directory with counters of their own would pick the same name, and
+ * one's cleanup would delete the other's temp file between its write and its link.
+ */
+let tempSeq = 0;
 
 /**
  * Objects in a local directory: crash-safe (temp file, fsync, rename), safe for many processes on
@@ -70,8 +76,6 @@ export class FileStore extends BaseStore {
   readonly #dirSyncs = new DirSyncs();
   readonly #sync: boolean;
   readonly #entries: EntryCalls;
-  /** Temp file names: unique within this process, and OWNER tells processes apart. */
-  #tempSeq = 0;
   #closed = false;
 
   private constructor(root: string, options: FileStoreOptions) {
@@ -143,7 +147,7 @@ export class FileStore extends BaseStore {
     if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
       throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
     }
-    const temp = `${this.#tmp}/${OWNER}.${++this.#tempSeq}`;
+    const temp = `${this.#tmp}/${OWNER}.${++tempSeq}`;
     let placed = false;
     try {
       const header = await writeObjectFile(temp, body, {

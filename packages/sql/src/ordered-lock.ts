@@ -1,0 +1,61 @@
+/**
+ * A lock granted in ticket order: each call on a Database takes a ticket when it is issued and
+ * holds it across its retries, so calls are applied in the order issued even when one of them has
+ * to run again. A call about to retry `reserve`s its ticket: no later ticket is granted until it
+ * has run again (or given up with `unreserve`). Ticket 0 (the publisher) goes before every call.
+ */
+export class OrderedLock {
+  #next = 1;
+  #held = false;
+  readonly #waiters: { ticket: number; grant: (release: () => void) => void }[] = [];
+  readonly #reserved = new Set<number>();
+
+  /** A new ticket, later than every ticket handed out before. */
+  ticket(): number {
+    return this.#next++;
+  }
+
+  /** Keeps every later ticket waiting until `ticket` acquires the lock (or is unreserved). */
+  reserve(ticket: number): void {
+    this.#reserved.add(ticket);
+  }
+
+  unreserve(ticket: number): void {
+    if (this.#reserved.delete(ticket)) this.#grant();
+  }
+
+  /** Waits for the lock; call the returned function to release it. */
+  acquire(ticket = this.ticket()): Promise<() => void> {
+    this.#reserved.delete(ticket);
+    return new Promise((grant) => {
+      let i = this.#waiters.length;
+      while (i > 0 && (this.#waiters[i - 1] as { ticket: number }).ticket > ticket) i--;
+      this.#waiters.splice(i, 0, { ticket, grant });
+      this.#grant();
+    });
+  }
+
+  async run<T>(task: () => Promise<T> | T, ticket?: number): Promise<T> {
+    const release = await this.acquire(ticket);
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  }
+
+  #grant(): void {
+    const first = this.#waiters[0];
+    if (this.#held || !first) return;
+    for (const r of this.#reserved) if (r < first.ticket) return;
+    this.#waiters.shift();
+    this.#held = true;
+    let released = false;
+    first.grant(() => {
+      if (released) return;
+      released = true;
+      this.#held = false;
+      this.#grant();
+    });
+  }
+}

@@ -10,7 +10,10 @@ export interface UploadRecord {
   uploadId: string;
   key: string;
   initiated: string;
+  /** The object's owner once completed. */
   owner: string;
+  /** Who created the upload (absent in records from before it was kept: the owner). */
+  initiator?: string;
   contentType?: string;
   meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
   /** Set when the upload was created with `x-amz-checksum-algorithm`: every part then has one. */

@@ -55,11 +55,6 @@ export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | nu
   return OBJECT_CANNED_ACLS[value];
 }
 
-/** Whether the object's ACL lets this requester read it (the bucket's owner always may). */
-export function objectReadable(ctx: RequestContext, meta: ObjectMeta): boolean {
-  return grantsRead(meta.acl, ctx.user !== undefined);
-}
-
 /**
  * The canned ACL an AccessControlPolicy document amounts to. Tools such as s3cmd (`setacl
  * --acl-public`) read the ACL, add the AllUsers READ grant and write the document back; only

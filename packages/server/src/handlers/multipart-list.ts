@@ -34,7 +34,7 @@ export async function listParts(ctx: RequestContext): Promise<S3Response> {
     Bucket: bucket.name,
     Key: key,
     UploadId: uploadId,
-    Initiator: party(ctx, upload.owner),
+    Initiator: party(ctx, upload.initiator ?? upload.owner),
     Owner: party(ctx, upload.owner),
     StorageClass: 'STANDARD',
     PartNumberMarker: marker,
@@ -98,7 +98,7 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
             {
               Key: params.encode(r.key),
               UploadId: r.uploadId,
-              Initiator: party(ctx, r.owner),
+              Initiator: party(ctx, r.initiator ?? r.owner),
               Owner: party(ctx, r.owner),
               StorageClass: 'STANDARD',
               Initiated: r.initiated,

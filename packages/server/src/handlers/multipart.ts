@@ -7,6 +7,7 @@ import {
   hashingBody,
   parseMultipartChecksum,
 } from '../checksums/index.js';
+import { requesterId } from '../http/access.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { resolveByteRange } from '../http/range-header.js';
 import { xmlResponse } from '../http/respond.js';
@@ -51,6 +52,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<S3Resp
   const upload = await ctx.state.uploads.create(bucket.name, {
     key,
     owner: meta.owner,
+    initiator: requesterId(ctx),
     meta,
     ...(contentType === undefined ? {} : { contentType }),
     ...(checksum === undefined ? {} : { checksum }),

@@ -14,7 +14,8 @@ import { authorize } from './access.js';
 import type { RequestContext, S3Response, ServerState } from './context.js';
 import { corsHeaders, preflight } from './cors.js';
 import { errorResponse, writeResponse } from './respond.js';
-import { matchRoute, type Operation } from './routes.js';
+import type { Operation } from './operations.js';
+import { matchRoute } from './routes.js';
 import { parseTarget, type RequestTarget } from './target.js';
 import { refuseUnsupportedHeaders } from './unsupported-headers.js';
 import { toS3Error } from './to-s3-error.js';
@@ -133,7 +134,7 @@ export function createRequestHandler(options: HandlerOptions) {
           },
         };
         // PostObject authorizes once it has read who signed its form.
-        if (operation !== 'PostObject') await authorize(ctx, route.access);
+        if (operation !== 'PostObject') await authorize(ctx, route.operation);
         bucketRules = ctx.bucket?.cors;
         response = await route.handler(ctx);
         // Its handler loaded the bucket itself; a browser's upload needs the CORS headers most.

@@ -1,6 +1,6 @@
 import type { BucketRecord, CannedAcl } from '../engine/buckets.js';
-import { CANNED_GRANTS, type Grants, grantsRead } from '../engine/canned-grants.js';
-import type { ObjectAcl, ObjectMeta } from '../engine/object-meta.js';
+import { CANNED_GRANTS, type Grants } from '../engine/canned-grants.js';
+import type { ObjectAcl } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { many, record, text } from '../http/xml.js';

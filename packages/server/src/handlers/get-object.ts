@@ -5,6 +5,7 @@ import type { HistoryRecord } from '../engine/history.js';
 import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
+import { checkHeader } from '../http/header-values.js';
 import { httpDate } from '../http/http-date.js';
 import { parseRangeHeader, resolveByteRange } from '../http/range-header.js';
 import { paths } from '../paths.js';
@@ -103,6 +104,7 @@ async function respond(
         'Request specific response headers cannot be used for anonymous GET requests.',
       );
     }
+    checkHeader(name, value);
     headers[name] = value;
   }
   if (read) {

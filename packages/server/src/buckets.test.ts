@@ -18,7 +18,7 @@ import { BOB, startTestServer, type TestServer } from './fixtures/harness.js';
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ metrics: true });
 });
 afterAll(() => t.close());
 

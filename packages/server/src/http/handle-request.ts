@@ -26,6 +26,10 @@ export interface HandlerOptions {
   domains: readonly string[];
   logger: Logger;
   metrics: Metrics;
+  /** The longest wait for more of a request body before RequestTimeout; 0: none. */
+  idleTimeoutMs: number;
+  /** Whether `GET /metrics` answers; it is open to anyone, so only when asked for. */
+  metricsEndpoint: boolean;
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -61,6 +65,26 @@ async function* counted(source: AsyncIterable<Uint8Array>, tally: { bytes: numbe
 }
 
 /**
+ * A client that stopped sending its body: S3's RequestTimeout, then the connection is closed
+ * (the handler still waiting for the body then fails, with the answer already sent).
+ */
+function timedOut(req: IncomingMessage, res: ServerResponse, requestId: string, common: Record<string, string>): void {
+  if (res.headersSent) {
+    req.destroy();
+    return;
+  }
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.destroy());
+  const error = new S3Error(
+    'RequestTimeout',
+    'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+  );
+  writeResponse(res, errorResponse(error, resourceOf(req, undefined), requestId), false, common).catch(() =>
+    req.destroy(),
+  );
+}
+
+/**
  * The request pipeline: address → authenticate → route → authorize → handle → respond, then one
  * log line and the metrics. Every failure becomes an S3 XML error; nothing escapes as a crash.
  */
@@ -81,7 +105,12 @@ export function createRequestHandler(options: HandlerOptions) {
     try {
       target = parseTarget(req.url ?? '/', first(req.headers.host), options.domains);
       let response: S3Response;
-      if (method === 'GET' && target.rawPath === '/metrics' && req.headers.authorization === undefined) {
+      if (
+        options.metricsEndpoint &&
+        method === 'GET' &&
+        target.rawPath === '/metrics' &&
+        req.headers.authorization === undefined
+      ) {
         operation = 'Metrics';
         response = { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: metrics.render() };
       } else if (method === 'OPTIONS') {
@@ -129,7 +158,8 @@ export function createRequestHandler(options: HandlerOptions) {
           bucket: undefined,
           body(bodyHeaders = headers) {
             if (decoded) throw new Error('the request body was read twice');
-            decoded = decodeRequestBody(counted(requestBodySource(req, res), tally), bodyHeaders, auth);
+            const timeout = { idleMs: options.idleTimeoutMs, onIdle: () => timedOut(req, res, requestId, common) };
+            decoded = decodeRequestBody(counted(requestBodySource(req, res, timeout), tally), bodyHeaders, auth);
             return decoded;
           },
         };

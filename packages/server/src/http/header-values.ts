@@ -24,8 +24,12 @@ export function checkHeader(name: string, value: string): void {
     });
   }
   if (!isHeaderValue(value)) {
-    throw new S3Error('InvalidArgument', `The value of header ${name.slice(0, 64)} contains a character HTTP refuses.`, {
-      ArgumentName: name.slice(0, 64),
-    });
+    throw new S3Error(
+      'InvalidArgument',
+      `The value of header ${name.slice(0, 64)} contains a character HTTP refuses.`,
+      {
+        ArgumentName: name.slice(0, 64),
+      },
+    );
   }
 }

@@ -1,4 +1,3 @@
-import { compareKeys } from '@bucketdb/store';
 import { type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { S3Error } from '../s3-error.js';
@@ -59,39 +58,25 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
   const params = listParams(ctx, 'max-uploads');
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
-  const uploads = (await ctx.state.uploads.list(bucket.name))
-    .filter((u) => u.key.startsWith(params.prefix))
-    .filter((u) => {
-      const order = compareKeys(u.key, keyMarker);
-      return keyMarker === '' || order > 0 || (order === 0 && uploadIdMarker !== '' && u.uploadId > uploadIdMarker);
-    })
-    .sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1));
-  const rows: ({ prefix: string } | (typeof uploads)[number])[] = [];
-  let truncated = false;
-  for (const upload of uploads) {
-    const cut = params.delimiter === undefined ? -1 : upload.key.indexOf(params.delimiter, params.prefix.length);
-    const row = cut >= 0 ? { prefix: upload.key.slice(0, cut + (params.delimiter?.length ?? 0)) } : upload;
-    const last = rows.at(-1);
-    if ('prefix' in row && last && 'prefix' in last && last.prefix === row.prefix) continue;
-    if (rows.length >= params.maxKeys) {
-      truncated = true;
-      break;
-    }
-    rows.push(row);
-  }
-  const last = rows.at(-1);
+  const page = await ctx.state.uploads.listPage(bucket.name, {
+    prefix: params.prefix,
+    delimiter: params.delimiter,
+    keyMarker,
+    uploadIdMarker: keyMarker === '' ? '' : uploadIdMarker,
+    max: params.maxKeys,
+  });
   return xmlResponse('ListMultipartUploadsResult', {
     Bucket: bucket.name,
     KeyMarker: params.encode(keyMarker),
     UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: truncated && last ? params.encode('prefix' in last ? last.prefix : last.key) : undefined,
-    NextUploadIdMarker: truncated && last && !('prefix' in last) ? last.uploadId : undefined,
+    NextKeyMarker: page.nextKeyMarker === undefined ? undefined : params.encode(page.nextKeyMarker),
+    NextUploadIdMarker: page.nextUploadIdMarker,
     Prefix: params.encode(params.prefix),
     Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
     MaxUploads: params.maxKeys,
     EncodingType: params.encodingType,
-    IsTruncated: truncated,
-    Upload: rows.flatMap((r) =>
+    IsTruncated: page.truncated,
+    Upload: page.rows.flatMap((r) =>
       'prefix' in r
         ? []
         : [
@@ -106,6 +91,6 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
             },
           ],
     ),
-    CommonPrefixes: rows.flatMap((r) => ('prefix' in r ? [{ Prefix: params.encode(r.prefix) }] : [])),
+    CommonPrefixes: page.rows.flatMap((r) => ('prefix' in r ? [{ Prefix: params.encode(r.prefix) }] : [])),
   });
 }

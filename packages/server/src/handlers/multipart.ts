@@ -206,7 +206,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     },
     writeConditions(ctx),
   );
-  await ctx.state.uploads.remove(bucket.name, uploadId);
+  await ctx.state.uploads.remove(bucket.name, requireKey(ctx), uploadId);
   const response = xmlResponse('CompleteMultipartUploadResult', {
     Location: `/${bucket.name}/${key}`,
     Bucket: bucket.name,
@@ -235,6 +235,6 @@ export async function abortMultipartUpload(ctx: RequestContext): Promise<S3Respo
   const bucket = requireBucket(ctx);
   const uploadId = uploadIdOf(ctx);
   await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
-  await ctx.state.uploads.remove(bucket.name, uploadId);
+  await ctx.state.uploads.remove(bucket.name, requireKey(ctx), uploadId);
   return { status: 204 };
 }

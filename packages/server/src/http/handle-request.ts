@@ -136,6 +136,8 @@ export function createRequestHandler(options: HandlerOptions) {
                 ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
               },
               lookup,
+              // Credentials scoped to another region are refused, as S3 does (AuthorizationHeaderMalformed).
+              { region: state.region },
             );
         const headers =
           auth.kind === 'user' && auth.queryHeaders ? { ...auth.queryHeaders, ...req.headers } : req.headers;

@@ -1,5 +1,5 @@
 import type { ObjectVersion } from '../engine/object-meta.js';
-import { canList, denied, objectReadable, ownsBucket } from '../http/access.js';
+import { canList, checkExpectedOwner, denied, objectReadable, ownsBucket } from '../http/access.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext } from '../http/context.js';
 import { checkKey } from '../http/target.js';
@@ -36,6 +36,7 @@ export async function copySource(ctx: RequestContext): Promise<CopySource> {
   const key = path.slice(slash + 1);
   const bucket = await ctx.state.buckets.find(bucketName);
   if (!bucket) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
+  checkExpectedOwner(ctx.headers['x-amz-source-expected-bucket-owner'], bucket);
   checkKey(bucketName, key);
   const versionId = params.get('versionId') ?? undefined;
   const owner = ownsBucket(ctx, bucket);

@@ -30,6 +30,7 @@ export async function authorize(ctx: RequestContext, operation: RoutedOperation)
     throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: ctx.bucketName });
   }
   ctx.bucket = bucket;
+  checkExpectedOwner(ctx.headers['x-amz-expected-bucket-owner'], bucket);
   if (ownsBucket(ctx, bucket)) return;
   if (!(await allowed(ctx, bucket, rule))) throw denied();
 }
@@ -76,6 +77,11 @@ function hide(ctx: RequestContext) {
     if (error instanceof S3Error && ctx.bucket && !canList(ctx, ctx.bucket)) throw denied();
     throw error;
   };
+}
+
+/** `x-amz-expected-bucket-owner` (or `x-amz-source-expected-bucket-owner`): S3 refuses with 403 when another account owns the bucket. */
+export function checkExpectedOwner(expected: string | string[] | undefined, bucket: BucketRecord): void {
+  if (expected !== undefined && expected !== bucket.owner) throw denied();
 }
 
 /** Whether the bucket's canned ACL lets this requester list it (so learn which keys exist). */

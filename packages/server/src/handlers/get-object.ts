@@ -173,14 +173,16 @@ function requestedRange(ctx: RequestContext, version: ObjectVersion): { range: B
       ArgumentValue: partText.slice(0, 20),
     });
   }
+  // An object written in one piece is one part. S3 documents InvalidPartNumber (416) for a part
+  // beyond the last, but answers 400 InvalidPart (observed), and 206 for part 1 of a plain object.
   const parts = version.meta.parts ?? [version.size];
   if (partNumber > parts.length) {
-    throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', {
+    throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable', {
       PartNumberRequested: String(partNumber),
       ActualPartCount: String(parts.length),
     });
   }
-  if (!version.meta.parts) return undefined;
+  if (version.size === 0) return undefined;
   const offset = parts.slice(0, partNumber - 1).reduce((a, b) => a + b, 0);
   return { range: { offset, length: parts[partNumber - 1] ?? 0 }, text: `part ${partNumber}` };
 }

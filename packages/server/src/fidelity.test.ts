@@ -1,0 +1,76 @@
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
+
+// Behaviours an S3 conformance suite checks, through the AWS SDK as a user's client sends them.
+// Where S3's documentation and its observed answers differ, the observed ones (see the handlers' comments).
+
+const Bucket = 'fidelity';
+let t: TestServer;
+let s3: S3Client;
+beforeAll(async () => {
+  ({ t, s3 } = await startWithBuckets([Bucket]));
+});
+afterAll(() => t.close());
+
+describe('checksums', () => {
+  it('answers BadDigest to a SHA-256 that does not match, even one of the wrong length', async () => {
+    const wrong = Buffer.alloc(32, 7).toString('base64');
+    for (const ChecksumSHA256 of [wrong, 'bad']) {
+      expect(
+        await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'sha', Body: 'data', ChecksumSHA256 }))),
+      ).toEqual(['BadDigest', 400]);
+    }
+    await expect(s3.send(new GetObjectCommand({ Bucket, Key: 'sha' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+  });
+});
+
+describe('partNumber reads', () => {
+  it('reads a plain object as its one part and refuses parts beyond the last with 400 InvalidPart', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'plain', Body: 'whole object' }));
+    const one = await s3.send(new GetObjectCommand({ Bucket, Key: 'plain', PartNumber: 1 }));
+    expect([one.$metadata.httpStatusCode, one.ContentRange, await one.Body?.transformToString()]).toEqual([
+      206,
+      'bytes 0-11/12',
+      'whole object',
+    ]);
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key: 'plain', PartNumber: 2 })))).toEqual([
+      'InvalidPart',
+      400,
+    ]);
+    expect((await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'plain', PartNumber: 2 }))))?.[1]).toBe(400);
+  });
+
+  it('refuses a part beyond the last of a multipart object with 400 InvalidPart', async () => {
+    const Key = 'two-parts';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const a = await s3.send(
+      new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 1) }),
+    );
+    const b = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'tail' }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: a.ETag },
+            { PartNumber: 2, ETag: b.ETag },
+          ],
+        },
+      }),
+    );
+    const two = await s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: 2 }));
+    expect(await two.Body?.transformToString()).toBe('tail');
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: 3 })))).toEqual(['InvalidPart', 400]);
+  });
+});

@@ -74,3 +74,33 @@ describe('partNumber reads', () => {
     expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key, PartNumber: 3 })))).toEqual(['InvalidPart', 400]);
   });
 });
+
+describe('multipart', () => {
+  it('answers a CompleteMultipartUpload repeated after it succeeded with the same success', async () => {
+    const Key = 'completed-twice';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'only part' }));
+    const complete = () =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      );
+    const first = await complete();
+    const again = await complete();
+    expect([again.ETag, again.Key]).toEqual([first.ETag, Key]);
+    // Another upload id is still unknown.
+    const other = s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId: `${UploadId?.slice(0, -1)}${UploadId?.endsWith('0') ? '1' : '0'}`,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    expect(await failure(other)).toEqual(['NoSuchUpload', 404]);
+  });
+});

@@ -2,6 +2,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
@@ -102,5 +103,17 @@ describe('multipart', () => {
       }),
     );
     expect(await failure(other)).toEqual(['NoSuchUpload', 404]);
+  });
+});
+
+describe('tagging', () => {
+  it('stores x-amz-tagging of a PutObject and counts the tags on GET', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'tagged', Body: 't', Tagging: 'team=db&stage=a%20b' }));
+    const { TagSet } = await s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'tagged' }));
+    expect(TagSet).toEqual([
+      { Key: 'team', Value: 'db' },
+      { Key: 'stage', Value: 'a b' },
+    ]);
+    expect((await s3.send(new GetObjectCommand({ Bucket, Key: 'tagged' }))).TagCount).toBe(2);
   });
 });

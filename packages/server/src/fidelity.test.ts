@@ -1,15 +1,20 @@
 import {
   CompleteMultipartUploadCommand,
+  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  GetObjectAclCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { failure, startTestServer, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 // Behaviours an S3 conformance suite checks, through the AWS SDK as a user's client sends them.
 // Where S3's documentation and its observed answers differ, the observed ones (see the handlers' comments).
@@ -115,5 +120,34 @@ describe('tagging', () => {
       { Key: 'stage', Value: 'a b' },
     ]);
     expect((await s3.send(new GetObjectCommand({ Bucket, Key: 'tagged' }))).TagCount).toBe(2);
+  });
+});
+
+describe('owner ids', () => {
+  it('shows a user’s configured canonical id wherever S3 shows an owner', async () => {
+    const id = '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be';
+    const dana = { name: 'dana', id, accessKeyId: 'dana-key', secretAccessKey: 'dana-secret' };
+    const owned = await startTestServer({ users: [dana] });
+    try {
+      const client = owned.client(dana);
+      const B = 'ids';
+      await client.send(new CreateBucketCommand({ Bucket: B }));
+      await client.send(new PutObjectCommand({ Bucket: B, Key: 'k', Body: 'v', ExpectedBucketOwner: id }));
+      await client.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'u' }));
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: B, FetchOwner: true }));
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: B }));
+      const acl = await client.send(new GetObjectAclCommand({ Bucket: B, Key: 'k' }));
+      const buckets = await client.send(new ListBucketsCommand({}));
+      expect([
+        listed.Contents?.[0]?.Owner?.ID,
+        uploads.Uploads?.[0]?.Owner?.ID,
+        uploads.Uploads?.[0]?.Initiator?.ID,
+        acl.Owner?.ID,
+        buckets.Owner?.ID,
+      ]).toEqual([id, id, id, id, id]);
+      expect(listed.Contents?.[0]?.Owner?.DisplayName).toBe('dana');
+    } finally {
+      await owned.close();
+    }
   });
 });

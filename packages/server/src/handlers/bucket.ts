@@ -6,6 +6,7 @@ import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { aclResponse, cannedAclOf } from './acl.js';
 import { readXmlBody } from './request-xml.js';
+import { isOwnerId } from '../http/owner-party.js';
 
 function cannedAcl(ctx: RequestContext): CannedAcl | undefined {
   const value = header(ctx, 'x-amz-acl');
@@ -103,7 +104,9 @@ export async function getBucketAcl(ctx: RequestContext): Promise<S3Response> {
 /** A canned ACL (`x-amz-acl`, the documented way to make a bucket public) or a document that amounts to one. */
 export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  const acl = cannedAcl(ctx) ?? cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), bucket.owner);
+  const acl =
+    cannedAcl(ctx) ??
+    cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id));
   await ctx.state.buckets.update(bucket.name, (record) => {
     record.acl = acl;
   });

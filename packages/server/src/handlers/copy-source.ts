@@ -36,7 +36,7 @@ export async function copySource(ctx: RequestContext): Promise<CopySource> {
   const key = path.slice(slash + 1);
   const bucket = await ctx.state.buckets.find(bucketName);
   if (!bucket) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
-  checkExpectedOwner(ctx.headers['x-amz-source-expected-bucket-owner'], bucket);
+  checkExpectedOwner(ctx, ctx.headers['x-amz-source-expected-bucket-owner'], bucket);
   checkKey(bucketName, key);
   const versionId = params.get('versionId') ?? undefined;
   const owner = ownsBucket(ctx, bucket);

@@ -4,6 +4,7 @@ import { S3Error } from '../s3-error.js';
 import { checksumElement } from '../checksums/index.js';
 import { listParams } from './list-params.js';
 import { uploadChecksumElements } from './multipart-checksums.js';
+import { ownerParty } from '../http/owner-party.js';
 
 function intParam(ctx: RequestContext, name: string, fallback: number, max: number): number {
   const raw = ctx.query.get(name);
@@ -17,7 +18,7 @@ function intParam(ctx: RequestContext, name: string, fallback: number, max: numb
   return Math.min(max, Number(raw));
 }
 
-const party = (ctx: RequestContext, id: string) => ({ ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id });
+const party = (ctx: RequestContext, id: string) => ownerParty(ctx.state, id);
 
 export async function listParts(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);

@@ -1,6 +1,7 @@
 import type { RequestContext, S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { S3Error } from '../s3-error.js';
+import { ownerParty } from '../http/owner-party.js';
 
 /** S3's largest page of ListBuckets. */
 const MAX_BUCKETS = 10_000;
@@ -21,7 +22,7 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
   const page = buckets.slice(0, max);
   const last = page.at(-1);
   return xmlResponse('ListAllMyBucketsResult', {
-    Owner: { ID: user?.accessKeyId, DisplayName: user?.name ?? user?.accessKeyId },
+    Owner: user ? ownerParty(ctx.state, user.accessKeyId) : undefined,
     Buckets: {
       Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created, BucketRegion: ctx.state.region })),
     },

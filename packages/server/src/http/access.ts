@@ -5,6 +5,7 @@ import { S3Error } from '../s3-error.js';
 import { AUTHORIZATION, type Rule } from './authorization.js';
 import type { RequestContext } from './context.js';
 import type { RoutedOperation } from './operations.js';
+import { isOwnerId } from './owner-party.js';
 
 export const denied = () => new S3Error('AccessDenied', 'Access Denied');
 
@@ -30,7 +31,7 @@ export async function authorize(ctx: RequestContext, operation: RoutedOperation)
     throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: ctx.bucketName });
   }
   ctx.bucket = bucket;
-  checkExpectedOwner(ctx.headers['x-amz-expected-bucket-owner'], bucket);
+  checkExpectedOwner(ctx, ctx.headers['x-amz-expected-bucket-owner'], bucket);
   if (ownsBucket(ctx, bucket)) return;
   if (!(await allowed(ctx, bucket, rule))) throw denied();
 }
@@ -80,8 +81,14 @@ function hide(ctx: RequestContext) {
 }
 
 /** `x-amz-expected-bucket-owner` (or `x-amz-source-expected-bucket-owner`): S3 refuses with 403 when another account owns the bucket. */
-export function checkExpectedOwner(expected: string | string[] | undefined, bucket: BucketRecord): void {
-  if (expected !== undefined && expected !== bucket.owner) throw denied();
+export function checkExpectedOwner(
+  ctx: Pick<RequestContext, 'state'>,
+  expected: string | string[] | undefined,
+  bucket: BucketRecord,
+): void {
+  if (expected !== undefined && (typeof expected !== 'string' || !isOwnerId(ctx.state, bucket.owner, expected))) {
+    throw denied();
+  }
 }
 
 /** Whether the bucket's canned ACL lets this requester list it (so learn which keys exist). */

@@ -37,10 +37,12 @@ each in its own process:
   the file and reads its header and first 16 KiB with blocking calls, which hold all of a small
   object (docs/design/file-store.md).
 - **s3rver**: npm \`s3rver\`, the usual JavaScript fake. It never fsyncs.
-- **bare**: a \`node:http\` handler doing the same durable file work as ours with the same
-  shortcuts (one \`O_DSYNC\` write for a small body, \`fdatasync\` for a streamed one, rename, the
-  shared directory fsync; a GET of a small object answered by a blocking open and one 16 KiB
-  read) and nothing else: no SigV4, no checks, no metadata. The ceiling.
+- **bare-sigv4**: the ceiling, a \`node:http\` handler that verifies SigV4 with the server's own
+  \`authenticate\` and then does the same durable file work as ours with the same shortcuts (one
+  \`O_DSYNC\` write for a small body, \`fdatasync\` for a streamed one, rename, the shared directory
+  fsync; a GET of a small object answered by a blocking open and one 16 KiB read) and nothing
+  else: no routing, no other checks, no metadata. **bare-sigv4-nosync**: the same without any
+  fsync, the ceiling for ours-nosync.
 - **ours-nosync**: ours over a FileStore that does not fsync (\`bucketdb server --no-fsync\`; a
   write survives the server being killed, not a power loss), which then also writes small objects
   with blocking calls: the durability s3rver offers, so the fair comparison with s3rver.
@@ -87,8 +89,8 @@ rates partly measure the client. ${SDK_COLUMN}`;
   return `The 4 KiB cells are driven by wrk (C, epoll; about 3 µs of user CPU per request; here
 \`${wrk}\`), one thread with 1, 16 or 64 connections, ${wrkSeconds} s per run. wrk cannot sign, so it sends
 presigned URLs in turn (SigV4 query authentication with \`UNSIGNED-PAYLOAD\`, signed by the AWS
-SDK's signer just before the run): every server but bare still checks a signature on every
-request. PUTs of new keys get enough distinct URLs that no key is written twice in a run (sized
+SDK's signer just before the run): every server, the ceilings included, checks a signature on
+every request. PUTs of new keys get enough distinct URLs that no key is written twice in a run (sized
 from the rate of the previous run of the cell); overwrites replace, and GETs read, 1000 existing
 4 KiB objects. The first round of each cell starts with a 1 s warm-up run that is not counted. A
 run in which any request failed (an answer outside 2xx, a socket error, a timeout) stops the

@@ -1,6 +1,6 @@
 /**
  * One server for the server benchmark, in its own process so that the client's CPU does not
- * share an event loop with it. `server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare> <dir>` prints
+ * share an event loop with it. `server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare-sigv4|bare-sigv4-nosync> <dir>` prints
  * `{"url": …}` once listening and exits when its stdin closes.
  */
 import fs, { constants, createReadStream, createWriteStream } from 'node:fs';
@@ -13,7 +13,10 @@ import { BENCH_USER } from './server-targets.js';
 
 async function main(): Promise<void> {
   const [kind, dir] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare> <dir>');
+  if (!dir)
+    throw new Error(
+      'usage: server-target.child.ts <ours|ours-nosync|ours-memory|s3rver|bare-sigv4|bare-sigv4-nosync> <dir>',
+    );
   let url: string;
   // Each target loads only its own code, so that none pays (in memory, GC, startup) for another's.
   if (kind === 'ours' || kind === 'ours-nosync' || kind === 'ours-memory') {
@@ -30,8 +33,8 @@ async function main(): Promise<void> {
     const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
     const address = (await server.run()) as AddressInfo;
     url = `http://127.0.0.1:${address.port}`;
-  } else if (kind === 'bare') {
-    url = await startBare(dir);
+  } else if (kind === 'bare-sigv4' || kind === 'bare-sigv4-nosync') {
+    url = await startBare(dir, kind === 'bare-sigv4');
   } else {
     throw new Error(`unknown target ${kind}`);
   }
@@ -41,16 +44,39 @@ async function main(): Promise<void> {
 }
 
 /**
- * The ceiling: the same durable file work as FileStore's default, with the same shortcuts, and
- * nothing else (no auth, no checks, no metadata, no header in the file). PUT: a body with a
- * Content-Length up to 1 MiB is written with one write to a temp file opened O_DSYNC, a larger one
- * streamed and fdatasync'ed; then rename, and an fsync of the directory shared by concurrent
- * writers (group commit, as FileStore does). GET: a blocking open and 16 KiB read (FileStore reads
- * headers that way) answer a small object; larger ones stream in 1 MiB reads. Other file calls go
- * through the callback API on plain descriptors, as FileStore's do (node:fs/promises costs about
- * three times the CPU per call).
+ * The ceiling: SigV4 verified by the server's own `authenticate` (so both pay the same for it),
+ * then the same file work as FileStore's, with the same shortcuts, and nothing else (no routing,
+ * no other checks, no metadata, no header in the file). PUT: a body with a Content-Length up to
+ * 1 MiB is written with one write to a temp file (opened O_DSYNC when `sync`), a larger one
+ * streamed (and fdatasync'ed when `sync`); then rename, and with `sync` an fsync of the directory
+ * shared by concurrent writers (group commit, as FileStore does). GET: a blocking open and 16 KiB
+ * read (FileStore reads headers that way) answer a small object; larger ones stream in 1 MiB
+ * reads. Other file calls go through the callback API on plain descriptors, as FileStore's do
+ * (node:fs/promises costs about three times the CPU per call).
  */
-async function startBare(dir: string): Promise<string> {
+async function startBare(dir: string, sync: boolean): Promise<string> {
+  const { authenticate } = await import('@bucketdb/server');
+  const users = new Map([[BENCH_USER.accessKeyId, BENCH_USER]]);
+  const lookup = (id: string) => users.get(id);
+  const verified = (req: IncomingMessage): boolean => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    try {
+      authenticate(
+        {
+          method: req.method ?? 'GET',
+          rawPath: q < 0 ? url : url.slice(0, q),
+          rawQuery: q < 0 ? '' : url.slice(q + 1),
+          headers: req.headers,
+        },
+        lookup,
+        { region: 'us-east-1' },
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const objects = `${dir}/objects`;
   await mkdir(objects, { recursive: true });
   const pathOf = (url: string) => `${objects}/${encodeURIComponent(url.split('?')[0] ?? '')}`;
@@ -62,17 +88,18 @@ async function startBare(dir: string): Promise<string> {
     if (length <= SMALL) {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const fd = await fsOpen(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC);
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (sync ? constants.O_DSYNC : 0);
+      const fd = await fsOpen(tmp, flags);
       await fsWrite(fd, Buffer.concat(chunks), 0, length, 0);
       await fsClose(fd);
     } else {
       const fd = await fsOpen(tmp, 'wx');
       await pipeline(req, createWriteStream('', { fd, autoClose: false }));
-      await fsFdatasync(fd);
+      if (sync) await fsFdatasync(fd);
       await fsClose(fd);
     }
     await fsRename(tmp, path);
-    await syncObjects();
+    if (sync) await syncObjects();
   };
   const get = async (res: ServerResponse, path: string) => {
     let fd: number;
@@ -92,6 +119,7 @@ async function startBare(dir: string): Promise<string> {
     await pipeline(createReadStream('', { fd, highWaterMark: 1 << 20 }), res);
   };
   const server = createServer((req, res) => {
+    if (!verified(req)) return void res.writeHead(403).end();
     const path = pathOf(req.url ?? '/');
     const done =
       req.method === 'PUT'

@@ -14,8 +14,10 @@ export const S3RVER_USER = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 /**
  * `ours-nosync` (FileStore without fsync) does the same durability work as s3rver, which never
  * fsyncs; `ours-memory` (a MemoryStore, no files) separates the server's own cost from FileStore's.
+ * The ceilings are bare `node:http` handlers that verify SigV4 with the server's own code and do
+ * the same file work as ours (`bare-sigv4`) or as ours-nosync (`bare-sigv4-nosync`).
  */
-export const TARGETS = ['ours', 's3rver', 'bare', 'ours-nosync', 'ours-memory'] as const;
+export const TARGETS = ['ours', 's3rver', 'bare-sigv4', 'ours-nosync', 'bare-sigv4-nosync', 'ours-memory'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 export interface Target {

@@ -26,7 +26,7 @@ let t: TestServer;
 let s3: S3Client;
 beforeAll(async () => {
   dir = await tempDir('bucketdb-bad-input');
-  t = await startTestServer({ store: await FileStore.open(`${dir.path}/data`) });
+  t = await startTestServer({ store: await FileStore.open(`${dir.path}/data`), metrics: true });
   s3 = t.client();
   await s3.send(new CreateBucketCommand({ Bucket }));
   await s3.send(new PutBucketAclCommand({ Bucket, ACL: 'public-read-write' }));

@@ -12,13 +12,17 @@ import {
   PutBucketCorsCommand,
   PutBucketTaggingCommand,
   PutObjectCommand,
+  GetBucketAclCommand,
+  CopyObjectCommand,
+  GetObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, startTestServer, type TestServer } from './fixtures/harness.js';
+import { ALICE, BOB, startTestServer, type TestServer } from './fixtures/harness.js';
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ metrics: true });
 });
 afterAll(() => t.close());
 
@@ -32,13 +36,14 @@ describe('buckets', () => {
     expect((await alice.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).not.toContain('bob-one');
     await alice.send(new HeadBucketCommand({ Bucket: 'alice-one' }));
     expect((await alice.send(new GetBucketLocationCommand({ Bucket: 'alice-one' }))).LocationConstraint ?? '').toBe('');
-    await expect(alice.send(new CreateBucketCommand({ Bucket: 'alice-one' }))).rejects.toMatchObject({
-      name: 'BucketAlreadyOwnedByYou',
-    });
+    // us-east-1: re-creating one's own bucket succeeds and leaves it as it is (below: not empty).
+    await alice.send(new CreateBucketCommand({ Bucket: 'alice-one' }));
     await expect(bob.send(new CreateBucketCommand({ Bucket: 'alice-one' }))).rejects.toMatchObject({
       name: 'BucketAlreadyExists',
     });
     await alice.send(new PutObjectCommand({ Bucket: 'alice-one', Key: 'x', Body: 'x' }));
+    await alice.send(new CreateBucketCommand({ Bucket: 'alice-one', ACL: 'public-read' }));
+    expect((await alice.send(new GetBucketAclCommand({ Bucket: 'alice-one' }))).Grants).toHaveLength(1);
     await expect(alice.send(new DeleteBucketCommand({ Bucket: 'alice-one' }))).rejects.toMatchObject({
       name: 'BucketNotEmpty',
       $metadata: { httpStatusCode: 409 },
@@ -168,5 +173,65 @@ describe('buckets', () => {
     expect(text).toMatch(/bucketdb_s3_requests_total\{operation="CreateBucket",status="200"\} \d+/);
     expect(text).toContain('bucketdb_s3_request_duration_seconds_bucket{operation="PutObject",le="+Inf"}');
     expect(text).toMatch(/bucketdb_s3_request_bytes_total\{operation="PutObject"\} [1-9]/);
+  });
+});
+
+describe('bucket fidelity', () => {
+  it('pages ListBuckets by max-buckets and continuation-token, filtered by prefix', async () => {
+    const carol = t.client();
+    const names = ['page-a', 'page-b', 'page-c', 'page-d', 'other-x'];
+    for (const Bucket of names) await carol.send(new CreateBucketCommand({ Bucket }));
+    const seen: string[] = [];
+    let ContinuationToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await carol.send(new ListBucketsCommand({ MaxBuckets: 3, Prefix: 'page-', ContinuationToken }));
+      seen.push(...(page.Buckets ?? []).map((b) => b.Name ?? ''));
+      expect(page.Prefix).toBe('page-');
+      ContinuationToken = page.ContinuationToken;
+      pages++;
+    } while (ContinuationToken);
+    expect([seen, pages]).toEqual([['page-a', 'page-b', 'page-c', 'page-d'], 2]);
+  });
+
+  it('answers BucketAlreadyOwnedByYou to re-creating one’s bucket outside us-east-1', async () => {
+    const eu = await startTestServer({ region: 'eu-west-1' });
+    const client = new S3Client({
+      endpoint: eu.url,
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: ALICE.secretAccessKey },
+    });
+    try {
+      const config = { LocationConstraint: 'eu-west-1' as const };
+      await client.send(new CreateBucketCommand({ Bucket: 'eu-bucket', CreateBucketConfiguration: config }));
+      await expect(
+        client.send(new CreateBucketCommand({ Bucket: 'eu-bucket', CreateBucketConfiguration: config })),
+      ).rejects.toMatchObject({ name: 'BucketAlreadyOwnedByYou', $metadata: { httpStatusCode: 409 } });
+    } finally {
+      client.destroy();
+      await eu.close();
+    }
+  });
+
+  it('refuses a request whose x-amz-expected-bucket-owner is not the bucket’s owner', async () => {
+    const alice = t.client();
+    await alice.send(new CreateBucketCommand({ Bucket: 'expected-owner' }));
+    await alice.send(
+      new PutObjectCommand({ Bucket: 'expected-owner', Key: 'k', Body: 'v', ExpectedBucketOwner: ALICE.accessKeyId }),
+    );
+    await expect(
+      alice.send(new GetObjectCommand({ Bucket: 'expected-owner', Key: 'k', ExpectedBucketOwner: BOB.accessKeyId })),
+    ).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    await expect(
+      alice.send(
+        new CopyObjectCommand({
+          Bucket: 'expected-owner',
+          Key: 'copy',
+          CopySource: 'expected-owner/k',
+          ExpectedSourceBucketOwner: BOB.accessKeyId,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });

@@ -91,4 +91,38 @@ describe.each(['plain', 'versioned'])('conditional writes in a %s bucket', (Buck
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'mpu-exists' }));
     expect(await got.Body?.transformToString()).toBe('here first');
   });
+
+  it('If-None-Match with an ETag refuses only that current object, for single and multipart writes', async () => {
+    const s3 = t.client();
+    const Key = 'inm-etag';
+    const read = async () => (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body?.transformToString();
+    // Missing: the write goes ahead.
+    const first = await s3.send(new PutObjectCommand({ Bucket, Key, Body: 'one', IfNoneMatch: '"0123"' }));
+    // The current object has that ETag: 412, nothing written.
+    const refused = await s3
+      .send(new PutObjectCommand({ Bucket, Key, Body: 'two', IfNoneMatch: first.ETag }))
+      .catch(statusOf);
+    expect([refused, await read()]).toEqual([412, 'one']);
+    // Another ETag: written, and with If-Match of the current one as well.
+    const second = await s3.send(
+      new PutObjectCommand({ Bucket, Key, Body: 'three', IfNoneMatch: '"not-it"', IfMatch: first.ETag }),
+    );
+    expect(await read()).toBe('three');
+    // The replaced one's ETag no longer refuses; the current one's does, for a multipart write too.
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'four' }));
+    const complete = (IfNoneMatch: string | undefined) =>
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId,
+          IfNoneMatch,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      );
+    expect(await complete(second.ETag).catch(statusOf)).toBe(412);
+    await complete(first.ETag);
+    expect(await read()).toBe('four');
+  });
 });

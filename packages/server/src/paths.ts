@@ -7,7 +7,8 @@
  * o/photos/2024/cat.jpg               the current version: its bytes, its S3 metadata in store metadata
  * h/photos/2024/cat.jpg               version history (JSON) of a versioned key: noncurrent versions, delete markers
  * d/photos/01J9…-7f3a                 bytes of one noncurrent version, named by a unique id
- * u/photos/01J9…-c2d1                 a multipart upload in progress (JSON: key, initiated, metadata)
+ * u/photos/2024/cat.jpg␁01J9…c2d1     a multipart upload in progress (JSON: key, initiated, metadata),
+ *                                     named by key then upload id (␁ = U+0001), so a LIST is ListMultipartUploads' order
  * p/photos/01J9…-c2d1/00007           part 7 of that upload
  * p/photos/01J9…-c2d1/00007.<tag>.<sum>  its checksum (empty object: tag = hash of the part's store ETag, sum in base64url)
  * c/photos/2024/cat.jpg               checksums that arrived in aws-chunked trailers (JSON, tied to a version by seq)
@@ -16,6 +17,12 @@
  * `o/` mirrors the bucket one to one, so ListObjects is one store LIST with the same prefix,
  * delimiter and start-after, and an unversioned PUT is one store PUT (atomic, conditional).
  */
+
+/**
+ * Between a key and an upload id in an upload record's name: it sorts before every character a key
+ * may hold (the server refuses U+0001–U+0008 in keys), so a key's uploads come before longer keys'.
+ */
+export const UPLOAD_ID_SEPARATOR = '\u0001';
 
 /** Every namespace under which a bucket's data lives, for emptiness checks and cleanup. */
 export const BUCKET_NAMESPACES = ['o', 'h', 'd', 'u', 'p', 'c'] as const;
@@ -31,8 +38,10 @@ export const paths = {
   versionData: (bucket: string, id: string) => `d/${bucket}/${id}`,
   versionDataPrefix: (bucket: string) => `d/${bucket}/`,
   checksums: (bucket: string, key: string) => `c/${bucket}/${key}`,
-  upload: (bucket: string, uploadId: string) => `u/${bucket}/${uploadId}`,
-  uploadsPrefix: (bucket: string) => `u/${bucket}/`,
+  upload: (bucket: string, key: string, uploadId: string) => `u/${bucket}/${key}${UPLOAD_ID_SEPARATOR}${uploadId}`,
+  /** Where upload records lived before they were named by key (read for uploads begun then). */
+  legacyUpload: (bucket: string, uploadId: string) => `u/${bucket}/${uploadId}`,
+  uploadsPrefix: (bucket: string, keyPrefix = '') => `u/${bucket}/${keyPrefix}`,
   part: (bucket: string, uploadId: string, partNumber: number) =>
     `p/${bucket}/${uploadId}/${String(partNumber).padStart(5, '0')}`,
   /** Holds a part's checksum in its name, so one LIST of the upload gives parts and checksums. */

@@ -34,7 +34,22 @@ export interface ServerOptions {
   region?: string;
   /** Host suffixes for virtual-host-style addressing (`bucket.<domain>`); default `localhost`. */
   domains?: string[];
+  /** Serve Prometheus metrics at `GET /metrics` (unauthenticated, so off unless asked for). */
+  metrics?: boolean;
+  /** Limits on slow or stalled clients; DEFAULT_TIMEOUTS for what is not given; 0 turns one off. */
+  timeouts?: Partial<ServerTimeouts>;
 }
+
+export interface ServerTimeouts {
+  /** The longest wait for more bytes of a request body before RequestTimeout (S3 closes idle sockets after about 20 s). */
+  idleMs: number;
+  /** The longest a whole request (headers and body) may take to arrive; 5 GiB at about 6 MB/s fits. */
+  requestMs: number;
+  /** The longest the request line and headers may take to arrive. */
+  headersMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { idleMs: 20_000, requestMs: 15 * 60_000, headersMs: 60_000 };
 
 export interface RunningServer {
   url: string;
@@ -59,11 +74,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     users: new Map(users.map((u) => [u.accessKeyId, u])),
   };
   const logger = options.logger ?? pino({ level: options.quiet ? 'silent' : 'info' });
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const handle = createRequestHandler({
     state,
     domains: options.domains ?? ['localhost'],
     logger,
     metrics: new Metrics(),
+    metricsEndpoint: options.metrics === true,
+    idleTimeoutMs: timeouts.idleMs,
   });
 
   let inFlight = 0;
@@ -78,7 +96,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   };
   const server = createServer(
-    { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, headersTimeout: 60_000 },
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requestTimeout: timeouts.requestMs,
+      // Node requires the headers' limit within the whole request's.
+      headersTimeout: timeouts.requestMs > 0 ? Math.min(timeouts.headersMs, timeouts.requestMs) : timeouts.headersMs,
+    },
     onRequest,
   );
   // The handler decides whether to send `100 Continue` (only once it reads the body).

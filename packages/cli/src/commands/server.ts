@@ -16,6 +16,15 @@ interface ServerCommandOptions {
   quiet?: boolean;
   /** commander's `--no-fsync`: false when given. */
   fsync: boolean;
+  metrics?: boolean;
+  idleTimeout?: number;
+  requestTimeout?: number;
+}
+
+/** A timeout in seconds (0 turns it off), as milliseconds. */
+function seconds(value: string): number {
+  if (!/^\d{1,6}(\.\d+)?$/.test(value)) throw new InvalidArgumentError('a timeout is a number of seconds (0: none)');
+  return Math.round(Number(value) * 1000);
 }
 
 function port(value: string): number {
@@ -148,6 +157,17 @@ export function registerServerCommand(program: Command): void {
     )
     .option('--region <region>', 'region reported to clients', 'us-east-1')
     .option('-q, --quiet', 'no log line per request')
+    .option('--metrics', 'serve Prometheus metrics at GET /metrics (readable by anyone who can connect)')
+    .option(
+      '--idle-timeout <seconds>',
+      'close a request whose body stops arriving for this long (default 20, 0: never)',
+      seconds,
+    )
+    .option(
+      '--request-timeout <seconds>',
+      'longest a whole request may take to arrive (default 900, 0: no limit)',
+      seconds,
+    )
     .action(async (options: ServerCommandOptions) => {
       const { users, isDefault } = await usersOf(options);
       const store = await storeOf(options);
@@ -160,6 +180,11 @@ export function registerServerCommand(program: Command): void {
         region: options.region,
         ...(options.quiet ? { quiet: true } : {}),
         ...(options.emulate === undefined ? {} : { emulate: options.emulate }),
+        ...(options.metrics ? { metrics: true } : {}),
+        timeouts: {
+          ...(options.idleTimeout === undefined ? {} : { idleMs: options.idleTimeout }),
+          ...(options.requestTimeout === undefined ? {} : { requestMs: options.requestTimeout }),
+        },
       });
       // Listening for the signals before announcing the endpoint: a client told where we are may stop us at once.
       const stopped = new Promise<void>((resolve) => {

@@ -124,11 +124,13 @@ export function parsePresignedQuery(params: URLSearchParams): SignatureClaim {
   }
   const expiresText = get('X-Amz-Expires');
   const expiresSeconds = /^\d{1,9}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
-  if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1) {
-    throw queryError('X-Amz-Expires should be a number of seconds greater than 0');
+  if (!Number.isInteger(expiresSeconds)) throw queryError('X-Amz-Expires should be a number');
+  // S3 documents these as malformed parameters, but answers 403 AccessDenied for both (observed).
+  if (expiresSeconds < 1) {
+    throw new S3Error('AccessDenied', 'X-Amz-Expires should be a number of seconds greater than 0');
   }
   if (expiresSeconds > MAX_PRESIGNED_EXPIRES_SECONDS) {
-    throw queryError('X-Amz-Expires must be less than a week (in seconds) that is 604800');
+    throw new S3Error('AccessDenied', 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
   }
   const hoistedHeaders: Record<string, string> = {};
   for (const [name, value] of params) {

@@ -8,6 +8,8 @@
 export interface User {
   /** A display name; defaults to the access key id. */
   name?: string;
+  /** The canonical id S3 shows as this user's Owner ID (listings, ACLs); default: the access key id. */
+  id?: string;
   accessKeyId: string;
   secretAccessKey: string;
 }

@@ -2,6 +2,7 @@ import {
   CHECKSUM_ALGORITHMS,
   type ChecksumAlgorithm,
   checksumHeader,
+  checksumName,
   isChecksumAlgorithm,
   isValidChecksumValue,
   parseChecksumAlgorithm,
@@ -65,7 +66,17 @@ export function checksumPlan(headers: Headers, chunked: boolean): ChecksumPlan {
     if (!plan.inTrailer) {
       const name = checksumHeader(algorithm);
       const value = (header(headers, name) ?? '').trim();
-      if (!isValidChecksumValue(algorithm, value)) throw invalid(name);
+      if (!isValidChecksumValue(algorithm, value)) {
+        // S3 answers a SHA digest that is not even the right length as one that does not match
+        // (BadDigest, observed); a malformed CRC is InvalidRequest.
+        if (algorithm === 'sha1' || algorithm === 'sha256') {
+          throw new S3Error(
+            'BadDigest',
+            `The ${checksumName(algorithm)} you specified did not match the calculated checksum.`,
+          );
+        }
+        throw invalid(name);
+      }
       plan.expected = value;
     }
   }

@@ -20,6 +20,8 @@ export interface ObjectMeta {
   checksums: Record<string, string>;
   /** Set when the checksum arrives in a trailer, after the bytes: its value is in the sidecar (paths.checksums). */
   trailingChecksum?: string;
+  /** The multipart upload that made this version, so that a repeated Complete of it answers again. */
+  uploadId?: string;
   /** Part sizes of a multipart object, for GET with `partNumber`. */
   parts?: number[];
   /** Each part's checksum, in the algorithm of `checksums`, when its multipart upload had one. */
@@ -66,6 +68,7 @@ export function decodeMeta(info: Pick<ObjectInfo, 'metadata'>): ObjectMeta {
   };
   if (parsed.etag !== undefined) meta.etag = parsed.etag;
   if (parsed.parts !== undefined) meta.parts = parsed.parts;
+  if (parsed.uploadId !== undefined) meta.uploadId = parsed.uploadId;
   if (parsed.partChecksums !== undefined) meta.partChecksums = parsed.partChecksums;
   if (parsed.trailingChecksum !== undefined) meta.trailingChecksum = parsed.trailingChecksum;
   if (parsed.modified !== undefined) meta.modified = parsed.modified;

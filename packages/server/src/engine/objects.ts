@@ -153,7 +153,8 @@ export class ObjectEngine {
 
   async #putUnversioned(bucket: BucketRecord, key: string, object: NewObject, conditions: WriteConditions) {
     let condition: { ifNoneMatch: '*' } | { ifMatch: string } | undefined;
-    if (conditions.ifMatch !== undefined) {
+    if (conditions.ifMatch !== undefined || (conditions.ifNoneMatch ?? '*').trim() !== '*') {
+      // Checked against the version read, then written only if it is still the one: a compare-and-swap.
       const current = await this.current(bucket.name, key);
       checkConditions(key, current, conditions);
       condition = storeCondition(current);
@@ -283,14 +284,15 @@ function checkVersionId(versionId: string): void {
 
 /** S3's checks of If-Match / If-None-Match on a write, before any byte is stored. */
 export function checkConditions(key: string, current: ObjectVersion | undefined, conditions: WriteConditions): void {
-  if (conditions.ifNoneMatch !== undefined) {
-    if (conditions.ifNoneMatch.trim() !== '*') {
-      throw new S3Error('NotImplemented', 'If-None-Match on a write supports only "*"', { Header: 'If-None-Match' });
-    }
-    if (current)
+  if (conditions.ifNoneMatch !== undefined && current) {
+    // `*` refuses any current object; ETags refuse only a current object with one of them (S3
+    // answers 412 on a match and writes otherwise, though its documentation names only `*`).
+    const unwanted = conditions.ifNoneMatch.trim();
+    if (unwanted === '*' || unwanted.split(',').some((e) => etagsEqual(e, current.etag))) {
       throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
         Condition: 'If-None-Match',
       });
+    }
   }
   if (conditions.ifMatch !== undefined) {
     if (!current) throw noSuchKey(key);

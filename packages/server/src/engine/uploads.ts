@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
 import type { MultipartChecksum } from '../checksums/index.js';
-import { paths } from '../paths.js';
+import { paths, UPLOAD_ID_SEPARATOR } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { newId } from './ids.js';
 import { nextSeq, type ObjectMeta } from './object-meta.js';
@@ -10,7 +10,10 @@ export interface UploadRecord {
   uploadId: string;
   key: string;
   initiated: string;
+  /** The object's owner once completed. */
   owner: string;
+  /** Who created the upload (absent in records from before it was kept: the owner). */
+  initiator?: string;
   contentType?: string;
   meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
   /** Set when the upload was created with `x-amz-checksum-algorithm`: every part then has one. */
@@ -47,7 +50,7 @@ export class Uploads {
   async create(bucket: string, record: Omit<UploadRecord, 'uploadId' | 'initiated'>): Promise<UploadRecord> {
     const uploadId = newId(nextSeq());
     const full: UploadRecord = { ...record, uploadId, initiated: new Date().toISOString() };
-    await this.#store.put(paths.upload(bucket, uploadId), JSON.stringify(full), {
+    await this.#store.put(paths.upload(bucket, record.key, uploadId), JSON.stringify(full), {
       ifNoneMatch: '*',
       contentType: 'application/json',
     });
@@ -57,13 +60,19 @@ export class Uploads {
   /** The upload, which must be for `key`; NoSuchUpload otherwise. */
   async get(bucket: string, uploadId: string, key: string): Promise<UploadRecord> {
     if (!/^[0-9a-z]{12}[0-9a-f]{16}$/.test(uploadId)) throw noSuchUpload(uploadId);
+    const record =
+      (await this.#read(paths.upload(bucket, key, uploadId))) ??
+      (await this.#read(paths.legacyUpload(bucket, uploadId)));
+    if (record?.key !== key) throw noSuchUpload(uploadId);
+    return record;
+  }
+
+  async #read(storeKey: string): Promise<UploadRecord | undefined> {
     try {
-      const result = await this.#store.get(paths.upload(bucket, uploadId));
-      const record = JSON.parse(new TextDecoder().decode(result.body)) as UploadRecord;
-      if (record.key !== key) throw noSuchUpload(uploadId);
-      return record;
+      const result = await this.#store.get(storeKey);
+      return JSON.parse(new TextDecoder().decode(result.body)) as UploadRecord;
     } catch (error) {
-      if (isStoreError(error, 'NotFound')) throw noSuchUpload(uploadId);
+      if (isStoreError(error, 'NotFound')) return undefined;
       throw error;
     }
   }
@@ -112,26 +121,94 @@ export class Uploads {
   }
 
   /** Deletes the parts and their checksums, then the record (a crash leaves an upload that can be aborted again). */
-  async remove(bucket: string, uploadId: string): Promise<void> {
+  async remove(bucket: string, key: string, uploadId: string): Promise<void> {
     const keys: string[] = [];
     for await (const entry of this.#store.list({ prefix: paths.partsPrefix(bucket, uploadId) })) {
       if (entry.kind === 'object') keys.push(entry.key);
     }
     if (keys.length > 0) await this.#store.deleteMany(keys);
-    await this.#store.delete(paths.upload(bucket, uploadId));
+    await this.#store.deleteMany([paths.upload(bucket, key, uploadId), paths.legacyUpload(bucket, uploadId)]);
   }
 
-  async list(bucket: string): Promise<UploadRecord[]> {
-    const records: UploadRecord[] = [];
-    for await (const entry of this.#store.list({ prefix: paths.uploadsPrefix(bucket) })) {
-      if (entry.kind !== 'object') continue;
-      try {
-        const result = await this.#store.get(entry.key);
-        records.push(JSON.parse(new TextDecoder().decode(result.body)) as UploadRecord);
-      } catch (error) {
-        if (!isStoreError(error, 'NotFound')) throw error;
-      }
+  /**
+   * One page of ListMultipartUploads, read from the records' names in key then upload-id order:
+   * only the page's records are fetched, and a common prefix is skipped with one new LIST.
+   */
+  async listPage(bucket: string, query: UploadListQuery): Promise<UploadPage> {
+    const base = paths.uploadsPrefix(bucket);
+    let startAfter: string | undefined;
+    const { delimiter } = query;
+    if (delimiter !== undefined && query.keyMarker.endsWith(delimiter) && query.keyMarker.startsWith(query.prefix)) {
+      // The marker is a common prefix the last page ended with: past every key under it.
+      startAfter = base + query.keyMarker + '\u{10ffff}';
+    } else if (query.keyMarker !== '') {
+      // After every upload of the marker's key, or after the marker's upload of it.
+      startAfter =
+        query.uploadIdMarker === ''
+          ? base + query.keyMarker + '\u0002'
+          : base + query.keyMarker + UPLOAD_ID_SEPARATOR + query.uploadIdMarker;
     }
-    return records;
+    const rows: ({ prefix: string } | { key: string; uploadId: string; storeKey: string })[] = [];
+    let truncated = false;
+    scan: for (;;) {
+      for await (const entry of this.#store.list({
+        prefix: paths.uploadsPrefix(bucket, query.prefix),
+        ...(startAfter === undefined ? {} : { startAfter }),
+      })) {
+        if (entry.kind !== 'object') continue;
+        const name = entry.key.slice(base.length);
+        const cut = name.lastIndexOf(UPLOAD_ID_SEPARATOR);
+        if (cut < 0) continue; // a legacy record (named by upload id only): not listed
+        if (rows.length >= query.max) {
+          truncated = true;
+          break scan;
+        }
+        const key = name.slice(0, cut);
+        const at = query.delimiter === undefined ? -1 : key.indexOf(query.delimiter, query.prefix.length);
+        if (at < 0) {
+          rows.push({ key, uploadId: name.slice(cut + 1), storeKey: entry.key });
+          continue;
+        }
+        const prefix = key.slice(0, at + (query.delimiter?.length ?? 0));
+        rows.push({ prefix });
+        // Past every key under this common prefix.
+        startAfter = base + prefix + '\u{10ffff}';
+        continue scan;
+      }
+      break;
+    }
+    // A record removed since it was listed (completed, aborted) is left out.
+    const read = await mapInBatches(rows, async (row) => ('prefix' in row ? row : await this.#read(row.storeKey)));
+    const uploads = read.filter((r): r is UploadRecord | { prefix: string } => r !== undefined);
+    const last = rows.at(-1);
+    return {
+      rows: uploads,
+      truncated,
+      ...(truncated && last ? { nextKeyMarker: 'prefix' in last ? last.prefix : last.key } : {}),
+      ...(truncated && last && !('prefix' in last) ? { nextUploadIdMarker: last.uploadId } : {}),
+    };
   }
+}
+
+export interface UploadListQuery {
+  prefix: string;
+  delimiter: string | undefined;
+  keyMarker: string;
+  uploadIdMarker: string;
+  max: number;
+}
+
+export interface UploadPage {
+  /** Uploads and common prefixes, in key order. */
+  rows: (UploadRecord | { prefix: string })[];
+  truncated: boolean;
+  nextKeyMarker?: string;
+  nextUploadIdMarker?: string;
+}
+
+/** `fn` over `items`, a few at a time, results in order. */
+async function mapInBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, size = 16): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
 }

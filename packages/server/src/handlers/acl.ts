@@ -1,11 +1,12 @@
 import type { BucketRecord, CannedAcl } from '../engine/buckets.js';
-import { CANNED_GRANTS, type Grants, grantsRead } from '../engine/canned-grants.js';
-import type { ObjectAcl, ObjectMeta } from '../engine/object-meta.js';
+import { CANNED_GRANTS, type Grants } from '../engine/canned-grants.js';
+import type { ObjectAcl } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { many, record, text } from '../http/xml.js';
 import { S3Error } from '../s3-error.js';
 import { readXmlBody } from './request-xml.js';
+import { isOwnerId, ownerParty } from '../http/owner-party.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -13,7 +14,7 @@ const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /** The AccessControlPolicy S3 shows: the owner's FULL_CONTROL, then the groups' grants. */
 function aclDocument(ctx: RequestContext, ownerId: string, grants: Grants): S3Response {
-  const owner = { ID: ownerId, DisplayName: ctx.state.users.get(ownerId)?.name ?? ownerId };
+  const owner = ownerParty(ctx.state, ownerId);
   const group = (URI: string) => ({ '@xmlns:xsi': XSI, '@xsi:type': 'Group', URI });
   const list: { Grantee: Record<string, string>; Permission: string }[] = [
     { Grantee: { '@xmlns:xsi': XSI, '@xsi:type': 'CanonicalUser', ...owner }, Permission: 'FULL_CONTROL' },
@@ -55,17 +56,12 @@ export function objectAclHeader(ctx: RequestContext): ObjectAcl | undefined | nu
   return OBJECT_CANNED_ACLS[value];
 }
 
-/** Whether the object's ACL lets this requester read it (the bucket's owner always may). */
-export function objectReadable(ctx: RequestContext, meta: ObjectMeta): boolean {
-  return grantsRead(meta.acl, ctx.user !== undefined);
-}
-
 /**
  * The canned ACL an AccessControlPolicy document amounts to. Tools such as s3cmd (`setacl
  * --acl-public`) read the ACL, add the AllUsers READ grant and write the document back; only
  * documents that a canned ACL expresses are taken, anything else is NotImplemented.
  */
-export function cannedAclOf(doc: Record<string, unknown>, owner: string): CannedAcl {
+export function cannedAclOf(doc: Record<string, unknown>, isOwner: (id: string) => boolean): CannedAcl {
   const granted = new Set<string>();
   let ownerFull = false;
   for (const item of many(record(doc.AccessControlList).Grant)) {
@@ -73,7 +69,7 @@ export function cannedAclOf(doc: Record<string, unknown>, owner: string): Canned
     const grantee = record(grant.Grantee);
     const permission = text(grant.Permission)?.trim() ?? '';
     const uri = text(grantee.URI)?.trim();
-    if (text(grantee.ID)?.trim() === owner && permission === 'FULL_CONTROL') ownerFull = true;
+    if (isOwner(text(grantee.ID)?.trim() ?? '') && permission === 'FULL_CONTROL') ownerFull = true;
     else if (uri === ALL_USERS && (permission === 'READ' || permission === 'WRITE')) granted.add(permission);
     else if (uri === AUTHENTICATED_USERS && permission === 'READ') granted.add('AUTHENTICATED_READ');
     else throw unsupported();
@@ -112,7 +108,9 @@ export async function putObjectAcl(ctx: RequestContext): Promise<S3Response> {
   const acl =
     fromHeader !== null
       ? fromHeader
-      : OBJECT_CANNED_ACLS[cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), bucket.owner)];
+      : OBJECT_CANNED_ACLS[
+          cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id))
+        ];
   await ctx.state.buckets.markListingReadsMeta(bucket);
   const version = await ctx.state.objects.updateMeta(bucket, requireKey(ctx), versionOf(ctx), (meta) => {
     const { acl: _old, ...rest } = meta;

@@ -1,5 +1,6 @@
 import type { CorsRule } from '../engine/buckets.js';
 import { type RequestContext, requireBucket, type S3Response } from '../http/context.js';
+import { checkHeader } from '../http/header-values.js';
 import { xmlResponse } from '../http/respond.js';
 import { many, record, text } from '../http/xml.js';
 import { S3Error } from '../s3-error.js';
@@ -37,7 +38,11 @@ function parseRule(value: unknown): CorsRule {
       );
     }
   }
+  // Expose headers are sent back as a header's value on every request with an Origin.
+  for (const name of rule.exposeHeaders) checkHeader(name, name);
+  for (const name of rule.allowedHeaders) checkHeader('AllowedHeader', name);
   for (const origin of rule.allowedOrigins) {
+    checkHeader('AllowedOrigin', origin);
     if (origin.split('*').length > 2)
       throw new S3Error('InvalidRequest', 'An AllowedOrigin can have at most one wildcard');
   }

@@ -6,6 +6,7 @@ import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { aclResponse, cannedAclOf } from './acl.js';
 import { readXmlBody } from './request-xml.js';
+import { isOwnerId } from '../http/owner-party.js';
 
 function cannedAcl(ctx: RequestContext): CannedAcl | undefined {
   const value = header(ctx, 'x-amz-acl');
@@ -33,7 +34,14 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
       });
     }
   }
-  await ctx.state.buckets.create(name, owner, acl);
+  try {
+    await ctx.state.buckets.create(name, owner, acl);
+  } catch (error) {
+    // S3 in us-east-1 answers 200 to its owner re-creating a bucket, and leaves it as it is; other
+    // regions answer BucketAlreadyOwnedByYou (observed; set-up code relies on the first).
+    const owned = error instanceof S3Error && error.code === 'BucketAlreadyOwnedByYou';
+    if (!owned || ctx.state.region !== 'us-east-1') throw error;
+  }
   return { status: 200, headers: { location: `/${name}` } };
 }
 
@@ -96,7 +104,9 @@ export async function getBucketAcl(ctx: RequestContext): Promise<S3Response> {
 /** A canned ACL (`x-amz-acl`, the documented way to make a bucket public) or a document that amounts to one. */
 export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  const acl = cannedAcl(ctx) ?? cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), bucket.owner);
+  const acl =
+    cannedAcl(ctx) ??
+    cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id));
   await ctx.state.buckets.update(bucket.name, (record) => {
     record.acl = acl;
   });

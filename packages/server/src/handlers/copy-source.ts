@@ -1,10 +1,9 @@
 import type { ObjectVersion } from '../engine/object-meta.js';
-import { denied, ownsBucket } from '../http/access.js';
+import { canList, checkExpectedOwner, denied, objectReadable, ownsBucket } from '../http/access.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext } from '../http/context.js';
 import { checkKey } from '../http/target.js';
 import { S3Error } from '../s3-error.js';
-import { objectReadable } from './acl.js';
 
 export interface CopySource {
   bucket: string;
@@ -37,12 +36,14 @@ export async function copySource(ctx: RequestContext): Promise<CopySource> {
   const key = path.slice(slash + 1);
   const bucket = await ctx.state.buckets.find(bucketName);
   if (!bucket) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
+  checkExpectedOwner(ctx, ctx.headers['x-amz-source-expected-bucket-owner'], bucket);
   checkKey(bucketName, key);
   const versionId = params.get('versionId') ?? undefined;
   const owner = ownsBucket(ctx, bucket);
-  // Someone else's object is read under its ACL, and learns nothing about keys it cannot read.
+  // Someone else's object is read under its ACL (object-read in authorization.ts), and who may
+  // not list its bucket learns nothing about which keys exist.
   const resolved = await ctx.state.objects.resolve(bucket, key, versionId).catch((error: unknown) => {
-    throw !owner && error instanceof S3Error ? denied() : error;
+    throw !owner && !canList(ctx, bucket) && error instanceof S3Error ? denied() : error;
   });
   if (!owner && (resolved.kind !== 'object' || !objectReadable(ctx, resolved.version.meta))) throw denied();
   if (resolved.kind === 'marker') {

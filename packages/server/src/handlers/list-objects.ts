@@ -4,6 +4,7 @@ import { type RequestContext, requireBucket, type S3Response } from '../http/con
 import { xmlResponse } from '../http/respond.js';
 import { paths } from '../paths.js';
 import { decodeToken, encodeToken, type ListParams, type ListResume, listParams } from './list-params.js';
+import { ownerParty } from '../http/owner-party.js';
 
 interface Listed {
   objects: { Key: string; LastModified: string; ETag: string; Size: number }[];
@@ -70,10 +71,7 @@ async function withS3Meta(ctx: RequestContext, base: string, entries: ListEntry[
   ).then((list) => list.filter((e) => e.kind === 'prefix' || e.key.startsWith(base)));
 }
 
-function owner(ctx: RequestContext) {
-  const id = requireBucket(ctx).owner;
-  return { ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id };
-}
+const owner = (ctx: RequestContext) => ownerParty(ctx.state, requireBucket(ctx).owner);
 
 function contents(ctx: RequestContext, params: ListParams, listed: Listed, withOwner: boolean) {
   return listed.objects.map((o) => ({

@@ -7,6 +7,7 @@ import { xmlDocumentInOrder } from '../http/xml.js';
 import { paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { type ListParams, listParams } from './list-params.js';
+import { ownerParty } from '../http/owner-party.js';
 
 interface VersionRow {
   kind: 'version';
@@ -158,7 +159,7 @@ export async function listObjectVersions(ctx: RequestContext): Promise<S3Respons
     page.push(row);
   }
   const last = page.at(-1);
-  const owner = (id: string) => ({ ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id });
+  const owner = (id: string) => ownerParty(ctx.state, id);
   const entries = page.flatMap((r): Record<string, unknown>[] => {
     if (r.kind === 'prefix') return [];
     const common = {

@@ -1,10 +1,10 @@
-import { compareKeys } from '@bucketdb/store';
 import { type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { S3Error } from '../s3-error.js';
 import { checksumElement } from '../checksums/index.js';
 import { listParams } from './list-params.js';
 import { uploadChecksumElements } from './multipart-checksums.js';
+import { ownerParty } from '../http/owner-party.js';
 
 function intParam(ctx: RequestContext, name: string, fallback: number, max: number): number {
   const raw = ctx.query.get(name);
@@ -18,7 +18,7 @@ function intParam(ctx: RequestContext, name: string, fallback: number, max: numb
   return Math.min(max, Number(raw));
 }
 
-const party = (ctx: RequestContext, id: string) => ({ ID: id, DisplayName: ctx.state.users.get(id)?.name ?? id });
+const party = (ctx: RequestContext, id: string) => ownerParty(ctx.state, id);
 
 export async function listParts(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
@@ -34,7 +34,7 @@ export async function listParts(ctx: RequestContext): Promise<S3Response> {
     Bucket: bucket.name,
     Key: key,
     UploadId: uploadId,
-    Initiator: party(ctx, upload.owner),
+    Initiator: party(ctx, upload.initiator ?? upload.owner),
     Owner: party(ctx, upload.owner),
     StorageClass: 'STANDARD',
     PartNumberMarker: marker,
@@ -59,46 +59,32 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
   const params = listParams(ctx, 'max-uploads');
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
-  const uploads = (await ctx.state.uploads.list(bucket.name))
-    .filter((u) => u.key.startsWith(params.prefix))
-    .filter((u) => {
-      const order = compareKeys(u.key, keyMarker);
-      return keyMarker === '' || order > 0 || (order === 0 && uploadIdMarker !== '' && u.uploadId > uploadIdMarker);
-    })
-    .sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1));
-  const rows: ({ prefix: string } | (typeof uploads)[number])[] = [];
-  let truncated = false;
-  for (const upload of uploads) {
-    const cut = params.delimiter === undefined ? -1 : upload.key.indexOf(params.delimiter, params.prefix.length);
-    const row = cut >= 0 ? { prefix: upload.key.slice(0, cut + (params.delimiter?.length ?? 0)) } : upload;
-    const last = rows.at(-1);
-    if ('prefix' in row && last && 'prefix' in last && last.prefix === row.prefix) continue;
-    if (rows.length >= params.maxKeys) {
-      truncated = true;
-      break;
-    }
-    rows.push(row);
-  }
-  const last = rows.at(-1);
+  const page = await ctx.state.uploads.listPage(bucket.name, {
+    prefix: params.prefix,
+    delimiter: params.delimiter,
+    keyMarker,
+    uploadIdMarker: keyMarker === '' ? '' : uploadIdMarker,
+    max: params.maxKeys,
+  });
   return xmlResponse('ListMultipartUploadsResult', {
     Bucket: bucket.name,
     KeyMarker: params.encode(keyMarker),
     UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: truncated && last ? params.encode('prefix' in last ? last.prefix : last.key) : undefined,
-    NextUploadIdMarker: truncated && last && !('prefix' in last) ? last.uploadId : undefined,
+    NextKeyMarker: page.nextKeyMarker === undefined ? undefined : params.encode(page.nextKeyMarker),
+    NextUploadIdMarker: page.nextUploadIdMarker,
     Prefix: params.encode(params.prefix),
     Delimiter: params.delimiter === undefined ? undefined : params.encode(params.delimiter),
     MaxUploads: params.maxKeys,
     EncodingType: params.encodingType,
-    IsTruncated: truncated,
-    Upload: rows.flatMap((r) =>
+    IsTruncated: page.truncated,
+    Upload: page.rows.flatMap((r) =>
       'prefix' in r
         ? []
         : [
             {
               Key: params.encode(r.key),
               UploadId: r.uploadId,
-              Initiator: party(ctx, r.owner),
+              Initiator: party(ctx, r.initiator ?? r.owner),
               Owner: party(ctx, r.owner),
               StorageClass: 'STANDARD',
               Initiated: r.initiated,
@@ -106,6 +92,6 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<S3Respo
             },
           ],
     ),
-    CommonPrefixes: rows.flatMap((r) => ('prefix' in r ? [{ Prefix: params.encode(r.prefix) }] : [])),
+    CommonPrefixes: page.rows.flatMap((r) => ('prefix' in r ? [{ Prefix: params.encode(r.prefix) }] : [])),
   });
 }

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { bareEtag } from '@bucketdb/store';
 import {
+  type ChecksumAlgorithm,
   checksumElement,
   checksumHeader,
   checksumTypeOf,
   hashingBody,
   parseMultipartChecksum,
 } from '../checksums/index.js';
+import type { BucketRecord } from '../engine/buckets.js';
+import type { UploadRecord } from '../engine/uploads.js';
+import { requesterId } from '../http/access.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { resolveByteRange } from '../http/range-header.js';
 import { xmlResponse } from '../http/respond.js';
@@ -51,6 +55,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<S3Resp
   const upload = await ctx.state.uploads.create(bucket.name, {
     key,
     owner: meta.owner,
+    initiator: requesterId(ctx),
     meta,
     ...(contentType === undefined ? {} : { contentType }),
     ...(checksum === undefined ? {} : { checksum }),
@@ -143,7 +148,24 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
   const bucket = requireBucket(ctx);
   const key = requireKey(ctx);
   const uploadId = uploadIdOf(ctx);
-  const upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
+  let upload: UploadRecord;
+  try {
+    upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
+  } catch (error) {
+    // S3 answers a Complete repeated after it succeeded with the same success (retries rely on it).
+    const current =
+      error instanceof S3Error && error.code === 'NoSuchUpload' && (await ctx.state.objects.current(bucket.name, key));
+    if (!current || current.meta.uploadId !== uploadId) throw error;
+    const [algorithm, checksum] = Object.entries(current.meta.checksums).find(([name]) => name !== 'md5') ?? [];
+    return completed(
+      bucket,
+      key,
+      current.etag,
+      current.meta.versionId,
+      algorithm as ChecksumAlgorithm | undefined,
+      checksum,
+    );
+  }
   const doc = await readXmlBody(ctx, 'CompleteMultipartUpload', withoutObjectChecksums(ctx.headers));
   const requested = many(doc.Part).map((p): RequestedPart => {
     const part = record(p);
@@ -196,6 +218,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
       meta: {
         ...upload.meta,
         etag,
+        uploadId,
         parts: parts.map((p) => p.size),
         checksums,
         ...(checksum === undefined ? {} : { partChecksums: parts.map((p) => p.checksum ?? '') }),
@@ -204,19 +227,31 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     },
     writeConditions(ctx),
   );
-  await ctx.state.uploads.remove(bucket.name, uploadId);
+  await ctx.state.uploads.remove(bucket.name, requireKey(ctx), uploadId);
+  return completed(bucket, key, result.etag, result.versionId, algorithm, checksum);
+}
+
+/** CompleteMultipartUpload's answer. */
+function completed(
+  bucket: BucketRecord,
+  key: string,
+  etag: string,
+  versionId: string,
+  algorithm: ChecksumAlgorithm | undefined,
+  checksum: string | undefined,
+): S3Response {
   const response = xmlResponse('CompleteMultipartUploadResult', {
     Location: `/${bucket.name}/${key}`,
     Bucket: bucket.name,
     Key: key,
-    ETag: result.etag,
+    ETag: etag,
     ...(algorithm === undefined || checksum === undefined
       ? {}
       : { [checksumElement(algorithm)]: checksum, ChecksumType: checksumTypeOf(checksum) }),
   });
   response.headers = {
     ...response.headers,
-    'x-amz-version-id': bucket.versioning === 'Enabled' ? result.versionId : undefined,
+    'x-amz-version-id': bucket.versioning === 'Enabled' ? versionId : undefined,
   };
   return response;
 }
@@ -233,6 +268,6 @@ export async function abortMultipartUpload(ctx: RequestContext): Promise<S3Respo
   const bucket = requireBucket(ctx);
   const uploadId = uploadIdOf(ctx);
   await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
-  await ctx.state.uploads.remove(bucket.name, uploadId);
+  await ctx.state.uploads.remove(bucket.name, requireKey(ctx), uploadId);
   return { status: 204 };
 }

@@ -2,6 +2,7 @@ import { storedContentEncoding } from '../auth/index.js';
 import { checksumTypeOf } from '../checksums/index.js';
 import type { ObjectMeta, ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext } from '../http/context.js';
+import { checkHeader } from '../http/header-values.js';
 import { httpDate } from '../http/http-date.js';
 import { S3Error } from '../s3-error.js';
 import { objectAclHeader } from './acl.js';
@@ -24,17 +25,17 @@ export function readObjectHeaders(ctx: RequestContext): WrittenHeaders {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = header(ctx, name);
-    if (value !== undefined) headers[name] = value;
+    if (value !== undefined) headers[name] = checked(name, value);
   }
   const encoding = storedContentEncoding(ctx.headers['content-encoding']);
-  if (encoding !== undefined) headers['content-encoding'] = encoding;
+  if (encoding !== undefined) headers['content-encoding'] = checked('content-encoding', encoding);
   const user: Record<string, string> = {};
   let size = 0;
   for (const [name, value] of Object.entries(ctx.headers)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const text = Array.isArray(value) ? value.join(',') : value;
     const short = name.slice('x-amz-meta-'.length);
-    user[short] = text;
+    user[short] = checked(name, text);
     size += Buffer.byteLength(short) + Buffer.byteLength(text);
   }
   if (size > MAX_USER_METADATA_BYTES) {
@@ -43,7 +44,14 @@ export function readObjectHeaders(ctx: RequestContext): WrittenHeaders {
       MaxSizeAllowed: String(MAX_USER_METADATA_BYTES),
     });
   }
-  return { contentType: header(ctx, 'content-type'), headers, user };
+  const contentType = header(ctx, 'content-type');
+  return { contentType: contentType === undefined ? undefined : checked('content-type', contentType), headers, user };
+}
+
+/** A value to be stored and sent back with every GET: it must be one HTTP can carry. */
+function checked(name: string, value: string): string {
+  checkHeader(name, value);
+  return value;
 }
 
 /** Everything but the version fields of a new object's metadata, from a write request. */

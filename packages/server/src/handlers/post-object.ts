@@ -79,7 +79,8 @@ async function admit(ctx: RequestContext, form: PostForm) {
   const policyText = fields.get('policy');
   ctx.user =
     policyText === undefined ? undefined : verifyPostSignature(fields, policyText, (id) => ctx.state.users.get(id));
-  await authorize(ctx, 'write');
+  // The form's upload is a PutObject by whoever signed the policy (the `form` rule in authorization.ts).
+  await authorize(ctx, 'PutObject');
   const bucket = requireBucket(ctx);
   const template = fields.get('key');
   if (template === undefined) {

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../http/context.js';
-import { parseXml } from '../http/xml.js';
+import { readXml } from '../http/xml-reader.js';
 import { S3Error } from '../s3-error.js';
 
 /** The largest XML request body we read (DeleteObjects with 1000 long keys fits). */
@@ -20,8 +20,7 @@ export async function readXmlBody(
     if (size > MAX_XML_BYTES) throw tooLong();
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return parseXml(text, root);
+  return readXml(Buffer.concat(chunks), root);
 }
 
 function tooLong(): S3Error {

@@ -4,7 +4,7 @@ import type { AuthResult, DecodedBody, User } from '../auth/index.js';
 import type { BucketRecord, Buckets } from '../engine/buckets.js';
 import type { ObjectEngine } from '../engine/objects.js';
 import type { Uploads } from '../engine/uploads.js';
-import type { Operation } from './routes.js';
+import type { Operation } from './operations.js';
 
 /** What a handler answers; the server writes it (and counts its bytes). */
 export interface S3Response {
@@ -39,11 +39,6 @@ export interface RequestContext {
   user: User | undefined;
   /** The bucket's record, loaded by the access check for bucket and object operations. */
   bucket: BucketRecord | undefined;
-  /**
-   * Set when the bucket does not let this requester read the object: the object's canned ACL
-   * decides, and a missing object is AccessDenied too, so that nothing is learnt about the bucket.
-   */
-  objectAclDecides?: boolean;
   /**
    * The request body decoded (aws-chunked framing removed) and verified while it streams. Read once.
    * `headers` replaces the request's for decoding (CompleteMultipartUpload: its `x-amz-checksum-*` describe the object).

@@ -14,7 +14,8 @@ import { authorize } from './access.js';
 import type { RequestContext, S3Response, ServerState } from './context.js';
 import { corsHeaders, preflight } from './cors.js';
 import { errorResponse, writeResponse } from './respond.js';
-import { matchRoute, type Operation } from './routes.js';
+import type { Operation } from './operations.js';
+import { matchRoute } from './routes.js';
 import { parseTarget, type RequestTarget } from './target.js';
 import { refuseUnsupportedHeaders } from './unsupported-headers.js';
 import { toS3Error } from './to-s3-error.js';
@@ -25,6 +26,10 @@ export interface HandlerOptions {
   domains: readonly string[];
   logger: Logger;
   metrics: Metrics;
+  /** The longest wait for more of a request body before RequestTimeout; 0: none. */
+  idleTimeoutMs: number;
+  /** Whether `GET /metrics` answers; it is open to anyone, so only when asked for. */
+  metricsEndpoint: boolean;
 }
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -60,6 +65,26 @@ async function* counted(source: AsyncIterable<Uint8Array>, tally: { bytes: numbe
 }
 
 /**
+ * A client that stopped sending its body: S3's RequestTimeout, then the connection is closed
+ * (the handler still waiting for the body then fails, with the answer already sent).
+ */
+function timedOut(req: IncomingMessage, res: ServerResponse, requestId: string, common: Record<string, string>): void {
+  if (res.headersSent) {
+    req.destroy();
+    return;
+  }
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.destroy());
+  const error = new S3Error(
+    'RequestTimeout',
+    'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+  );
+  writeResponse(res, errorResponse(error, resourceOf(req, undefined), requestId), false, common).catch(() =>
+    req.destroy(),
+  );
+}
+
+/**
  * The request pipeline: address → authenticate → route → authorize → handle → respond, then one
  * log line and the metrics. Every failure becomes an S3 XML error; nothing escapes as a crash.
  */
@@ -80,7 +105,12 @@ export function createRequestHandler(options: HandlerOptions) {
     try {
       target = parseTarget(req.url ?? '/', first(req.headers.host), options.domains);
       let response: S3Response;
-      if (method === 'GET' && target.rawPath === '/metrics' && req.headers.authorization === undefined) {
+      if (
+        options.metricsEndpoint &&
+        method === 'GET' &&
+        target.rawPath === '/metrics' &&
+        req.headers.authorization === undefined
+      ) {
         operation = 'Metrics';
         response = { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: metrics.render() };
       } else if (method === 'OPTIONS') {
@@ -106,6 +136,8 @@ export function createRequestHandler(options: HandlerOptions) {
                 ...(target.virtualHostBucket === undefined ? {} : { virtualHostBucket: target.virtualHostBucket }),
               },
               lookup,
+              // Credentials scoped to another region are refused, as S3 does (AuthorizationHeaderMalformed).
+              { region: state.region },
             );
         const headers =
           auth.kind === 'user' && auth.queryHeaders ? { ...auth.queryHeaders, ...req.headers } : req.headers;
@@ -128,12 +160,13 @@ export function createRequestHandler(options: HandlerOptions) {
           bucket: undefined,
           body(bodyHeaders = headers) {
             if (decoded) throw new Error('the request body was read twice');
-            decoded = decodeRequestBody(counted(requestBodySource(req, res), tally), bodyHeaders, auth);
+            const timeout = { idleMs: options.idleTimeoutMs, onIdle: () => timedOut(req, res, requestId, common) };
+            decoded = decodeRequestBody(counted(requestBodySource(req, res, timeout), tally), bodyHeaders, auth);
             return decoded;
           },
         };
         // PostObject authorizes once it has read who signed its form.
-        if (operation !== 'PostObject') await authorize(ctx, route.access);
+        if (operation !== 'PostObject') await authorize(ctx, route.operation);
         bucketRules = ctx.bucket?.cors;
         response = await route.handler(ctx);
         // Its handler loaded the bucket itself; a browser's upload needs the CORS headers most.

@@ -11,13 +11,17 @@ export function parseRangeHeader(value: string | undefined): ByteRange | undefin
   if (!match) return undefined;
   const [, from = '', to = ''] = match;
   if (from === '' && to === '') return undefined;
-  if (from === '') return { suffix: Number(to) };
+  // An end (or suffix) beyond 2^53 reaches past any object's end, as an end at 2^53 does: GET and
+  // HEAD then serve the same 206. A start that large is past every object's end: 416 for both.
+  if (from === '') return { suffix: safe(to) };
   const offset = Number(from);
   if (to === '') return { offset };
-  const last = Number(to);
+  const last = safe(to);
   if (last < offset) return undefined;
   return { offset, length: last - offset + 1 };
 }
+
+const safe = (digits: string) => Math.min(Number(digits), Number.MAX_SAFE_INTEGER - 1);
 
 /** Inclusive start, exclusive end of a range within `size` bytes, or InvalidRange (416). */
 export function resolveByteRange(range: ByteRange, size: number, rangeText: string): { start: number; end: number } {

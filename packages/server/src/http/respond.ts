@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { S3Error } from '../s3-error.js';
 import type { S3Response } from './context.js';
+import { isHeaderName, isHeaderValue } from './header-values.js';
 import { xmlDocument } from './xml.js';
 
 /**
@@ -26,7 +27,7 @@ export async function writeResponse(
   if (bytes && !head && headers['content-length'] === undefined && !res.hasHeader('content-length')) {
     headers['content-length'] = bytes.length;
   }
-  res.writeHead(response.status, headers);
+  writeHeadSafely(res, response.status, headers);
   if (body === undefined || head) {
     await stream?.[Symbol.asyncIterator]().return?.();
     res.end();
@@ -35,6 +36,26 @@ export async function writeResponse(
   if (stream) return writeStream(res, stream);
   res.end(bytes);
   return bytes?.length ?? 0;
+}
+
+/**
+ * `writeHead`, except that a header HTTP cannot carry (a value stored before such values were
+ * refused at upload) is left out rather than failing the whole response: the object stays readable.
+ * Node checks the headers before it writes any, so the second attempt starts clean.
+ */
+function writeHeadSafely(res: ServerResponse, status: number, headers: Record<string, string | number>): void {
+  try {
+    res.writeHead(status, headers);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_INVALID_CHAR' && code !== 'ERR_INVALID_HTTP_TOKEN') throw error;
+    const sendable: Record<string, string | number> = {};
+    for (const name in headers) {
+      const value = headers[name] as string | number;
+      if (isHeaderName(name) && isHeaderValue(String(value))) sendable[name] = value;
+    }
+    res.writeHead(status, sendable);
+  }
 }
 
 /**

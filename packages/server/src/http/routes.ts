@@ -16,338 +16,107 @@ import * as service from '../handlers/service.js';
 import * as tagging from '../handlers/tagging.js';
 import { S3Error } from '../s3-error.js';
 import type { RequestContext, S3Response } from './context.js';
+import type { RoutedOperation, Target } from './operations.js';
 
-/**
- * Who may run an operation: any signed-in user (`user`), the bucket's owner (`owner`), also
- * anyone when the bucket's ACL is public-read (`read`) or public-read-write (`write`), or whoever
- * the object's ACL lets read it (`object-read`).
- */
-export type Access = 'user' | 'owner' | 'read' | 'write' | 'object-read';
-export type Target = 'service' | 'bucket' | 'object';
+type Handler = (ctx: RequestContext) => Promise<S3Response>;
 
 interface Route {
   method: string;
   target: Target;
+  operation: RoutedOperation;
+  handler: Handler;
   /** The query parameter (subresource) that selects this route, optionally with a value. */
   query?: string | [string, string];
   /** A header that must be present. */
   header?: string;
-  operation: string;
-  access: Access;
-  handler: (ctx: RequestContext) => Promise<S3Response>;
 }
 
-type Handler = (ctx: RequestContext) => Promise<S3Response>;
-
-/** A route on a subresource of a bucket that only its owner may use. */
-function ownerRoute<M extends string, O extends string>(method: M, query: string, operation: O, handler: Handler) {
-  return { method, target: 'bucket', query, operation, access: 'owner', handler } as const;
+/** One row of the table; who may run the operation is the authorization table's (authorization.ts). */
+function route(
+  method: string,
+  target: Target,
+  operation: RoutedOperation,
+  handler: Handler,
+  select: Pick<Route, 'query' | 'header'> = {},
+): Route {
+  return { method, target, operation, handler, ...select };
 }
-
-/** Configurations no bucket here has (handlers/bucket-config.ts); their other PUTs stay NotImplemented. */
-const BUCKET_CONFIG_ROUTES = [
-  ownerRoute('GET', 'policy', 'GetBucketPolicy', config.getBucketPolicy),
-  ownerRoute('DELETE', 'policy', 'DeleteBucketPolicy', config.removed),
-  ownerRoute('GET', 'policyStatus', 'GetBucketPolicyStatus', config.getBucketPolicyStatus),
-  ownerRoute('GET', 'publicAccessBlock', 'GetPublicAccessBlock', config.getPublicAccessBlock),
-  ownerRoute('DELETE', 'publicAccessBlock', 'DeletePublicAccessBlock', config.removed),
-  ownerRoute('GET', 'lifecycle', 'GetBucketLifecycleConfiguration', config.getBucketLifecycle),
-  ownerRoute('DELETE', 'lifecycle', 'DeleteBucketLifecycle', config.removed),
-  ownerRoute('GET', 'encryption', 'GetBucketEncryption', config.getBucketEncryption),
-  ownerRoute('DELETE', 'encryption', 'DeleteBucketEncryption', config.removed),
-  ownerRoute('GET', 'website', 'GetBucketWebsite', config.getBucketWebsite),
-  ownerRoute('DELETE', 'website', 'DeleteBucketWebsite', config.removed),
-  ownerRoute('GET', 'replication', 'GetBucketReplication', config.getBucketReplication),
-  ownerRoute('DELETE', 'replication', 'DeleteBucketReplication', config.removed),
-  ownerRoute('GET', 'object-lock', 'GetObjectLockConfiguration', config.getObjectLockConfiguration),
-  ownerRoute('GET', 'ownershipControls', 'GetBucketOwnershipControls', config.getBucketOwnershipControls),
-  ownerRoute('DELETE', 'ownershipControls', 'DeleteBucketOwnershipControls', config.removed),
-  ownerRoute('GET', 'logging', 'GetBucketLogging', config.getBucketLogging),
-  ownerRoute('PUT', 'logging', 'PutBucketLogging', config.putBucketLogging),
-  ownerRoute('GET', 'requestPayment', 'GetBucketRequestPayment', config.getBucketRequestPayment),
-  ownerRoute('PUT', 'requestPayment', 'PutBucketRequestPayment', config.putBucketRequestPayment),
-  ownerRoute('GET', 'accelerate', 'GetBucketAccelerateConfiguration', config.getBucketAccelerate),
-  ownerRoute('PUT', 'accelerate', 'PutBucketAccelerateConfiguration', config.putBucketAccelerate),
-  ownerRoute('GET', 'notification', 'GetBucketNotificationConfiguration', config.getBucketNotification),
-  ownerRoute('PUT', 'notification', 'PutBucketNotificationConfiguration', config.putBucketNotification),
-] as const;
 
 /** The one routing table: first match wins, so specific routes come before general ones. */
-const ROUTES = [
-  { method: 'GET', target: 'service', operation: 'ListBuckets', access: 'user', handler: service.listBuckets },
-
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'versioning',
-    operation: 'GetBucketVersioning',
-    access: 'owner',
-    handler: bucket.getBucketVersioning,
-  },
-  {
-    method: 'PUT',
-    target: 'bucket',
-    query: 'versioning',
-    operation: 'PutBucketVersioning',
-    access: 'owner',
-    handler: bucket.putBucketVersioning,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'location',
-    operation: 'GetBucketLocation',
-    access: 'owner',
-    handler: bucket.getBucketLocation,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'acl',
-    operation: 'GetBucketAcl',
-    access: 'owner',
-    handler: bucket.getBucketAcl,
-  },
-  {
-    method: 'PUT',
-    target: 'bucket',
-    query: 'acl',
-    operation: 'PutBucketAcl',
-    access: 'owner',
-    handler: bucket.putBucketAcl,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'cors',
-    operation: 'GetBucketCors',
-    access: 'owner',
-    handler: cors.getBucketCors,
-  },
-  {
-    method: 'PUT',
-    target: 'bucket',
-    query: 'cors',
-    operation: 'PutBucketCors',
-    access: 'owner',
-    handler: cors.putBucketCors,
-  },
-  {
-    method: 'DELETE',
-    target: 'bucket',
-    query: 'cors',
-    operation: 'DeleteBucketCors',
-    access: 'owner',
-    handler: cors.deleteBucketCors,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'tagging',
-    operation: 'GetBucketTagging',
-    access: 'owner',
-    handler: tagging.getBucketTagging,
-  },
-  {
-    method: 'PUT',
-    target: 'bucket',
-    query: 'tagging',
-    operation: 'PutBucketTagging',
-    access: 'owner',
-    handler: tagging.putBucketTagging,
-  },
-  {
-    method: 'DELETE',
-    target: 'bucket',
-    query: 'tagging',
-    operation: 'DeleteBucketTagging',
-    access: 'owner',
-    handler: tagging.deleteBucketTagging,
-  },
-  ...BUCKET_CONFIG_ROUTES,
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'uploads',
-    operation: 'ListMultipartUploads',
-    access: 'read',
-    handler: multipartList.listMultipartUploads,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: 'versions',
-    operation: 'ListObjectVersions',
-    access: 'read',
-    handler: versions.listObjectVersions,
-  },
-  {
-    method: 'POST',
-    target: 'bucket',
-    query: 'delete',
-    operation: 'DeleteObjects',
-    access: 'write',
-    handler: del.deleteObjects,
-  },
-  {
-    method: 'GET',
-    target: 'bucket',
-    query: ['list-type', '2'],
-    operation: 'ListObjectsV2',
-    access: 'read',
-    handler: list.listObjectsV2,
-  },
-  { method: 'GET', target: 'bucket', operation: 'ListObjects', access: 'read', handler: list.listObjects },
-  // Its signature is in the form: the handler authenticates, then checks `write` access itself.
-  { method: 'POST', target: 'bucket', operation: 'PostObject', access: 'write', handler: post.postObject },
-  { method: 'PUT', target: 'bucket', operation: 'CreateBucket', access: 'user', handler: bucket.createBucket },
-  { method: 'DELETE', target: 'bucket', operation: 'DeleteBucket', access: 'owner', handler: bucket.deleteBucket },
-  { method: 'HEAD', target: 'bucket', operation: 'HeadBucket', access: 'read', handler: bucket.headBucket },
-
-  {
-    method: 'PUT',
-    target: 'object',
+const ROUTES: readonly Route[] = [
+  route('GET', 'service', 'ListBuckets', service.listBuckets),
+  route('GET', 'bucket', 'GetBucketVersioning', bucket.getBucketVersioning, { query: 'versioning' }),
+  route('PUT', 'bucket', 'PutBucketVersioning', bucket.putBucketVersioning, { query: 'versioning' }),
+  route('GET', 'bucket', 'GetBucketLocation', bucket.getBucketLocation, { query: 'location' }),
+  route('GET', 'bucket', 'GetBucketAcl', bucket.getBucketAcl, { query: 'acl' }),
+  route('PUT', 'bucket', 'PutBucketAcl', bucket.putBucketAcl, { query: 'acl' }),
+  route('GET', 'bucket', 'GetBucketCors', cors.getBucketCors, { query: 'cors' }),
+  route('PUT', 'bucket', 'PutBucketCors', cors.putBucketCors, { query: 'cors' }),
+  route('DELETE', 'bucket', 'DeleteBucketCors', cors.deleteBucketCors, { query: 'cors' }),
+  route('GET', 'bucket', 'GetBucketTagging', tagging.getBucketTagging, { query: 'tagging' }),
+  route('PUT', 'bucket', 'PutBucketTagging', tagging.putBucketTagging, { query: 'tagging' }),
+  route('DELETE', 'bucket', 'DeleteBucketTagging', tagging.deleteBucketTagging, { query: 'tagging' }),
+  // Configurations no bucket here has (handlers/bucket-config.ts); their other PUTs stay NotImplemented.
+  route('GET', 'bucket', 'GetBucketPolicy', config.getBucketPolicy, { query: 'policy' }),
+  route('DELETE', 'bucket', 'DeleteBucketPolicy', config.removed, { query: 'policy' }),
+  route('GET', 'bucket', 'GetBucketPolicyStatus', config.getBucketPolicyStatus, { query: 'policyStatus' }),
+  route('GET', 'bucket', 'GetPublicAccessBlock', config.getPublicAccessBlock, { query: 'publicAccessBlock' }),
+  route('DELETE', 'bucket', 'DeletePublicAccessBlock', config.removed, { query: 'publicAccessBlock' }),
+  route('GET', 'bucket', 'GetBucketLifecycleConfiguration', config.getBucketLifecycle, { query: 'lifecycle' }),
+  route('DELETE', 'bucket', 'DeleteBucketLifecycle', config.removed, { query: 'lifecycle' }),
+  route('GET', 'bucket', 'GetBucketEncryption', config.getBucketEncryption, { query: 'encryption' }),
+  route('DELETE', 'bucket', 'DeleteBucketEncryption', config.removed, { query: 'encryption' }),
+  route('GET', 'bucket', 'GetBucketWebsite', config.getBucketWebsite, { query: 'website' }),
+  route('DELETE', 'bucket', 'DeleteBucketWebsite', config.removed, { query: 'website' }),
+  route('GET', 'bucket', 'GetBucketReplication', config.getBucketReplication, { query: 'replication' }),
+  route('DELETE', 'bucket', 'DeleteBucketReplication', config.removed, { query: 'replication' }),
+  route('GET', 'bucket', 'GetObjectLockConfiguration', config.getObjectLockConfiguration, { query: 'object-lock' }),
+  route('GET', 'bucket', 'GetBucketOwnershipControls', config.getBucketOwnershipControls, {
+    query: 'ownershipControls',
+  }),
+  route('DELETE', 'bucket', 'DeleteBucketOwnershipControls', config.removed, { query: 'ownershipControls' }),
+  route('GET', 'bucket', 'GetBucketLogging', config.getBucketLogging, { query: 'logging' }),
+  route('PUT', 'bucket', 'PutBucketLogging', config.putBucketLogging, { query: 'logging' }),
+  route('GET', 'bucket', 'GetBucketRequestPayment', config.getBucketRequestPayment, { query: 'requestPayment' }),
+  route('PUT', 'bucket', 'PutBucketRequestPayment', config.putBucketRequestPayment, { query: 'requestPayment' }),
+  route('GET', 'bucket', 'GetBucketAccelerateConfiguration', config.getBucketAccelerate, { query: 'accelerate' }),
+  route('PUT', 'bucket', 'PutBucketAccelerateConfiguration', config.putBucketAccelerate, { query: 'accelerate' }),
+  route('GET', 'bucket', 'GetBucketNotificationConfiguration', config.getBucketNotification, { query: 'notification' }),
+  route('PUT', 'bucket', 'PutBucketNotificationConfiguration', config.putBucketNotification, { query: 'notification' }),
+  route('GET', 'bucket', 'ListMultipartUploads', multipartList.listMultipartUploads, { query: 'uploads' }),
+  route('GET', 'bucket', 'ListObjectVersions', versions.listObjectVersions, { query: 'versions' }),
+  route('POST', 'bucket', 'DeleteObjects', del.deleteObjects, { query: 'delete' }),
+  route('GET', 'bucket', 'ListObjectsV2', list.listObjectsV2, { query: ['list-type', '2'] }),
+  route('GET', 'bucket', 'ListObjects', list.listObjects),
+  route('POST', 'bucket', 'PostObject', post.postObject),
+  route('PUT', 'bucket', 'CreateBucket', bucket.createBucket),
+  route('DELETE', 'bucket', 'DeleteBucket', bucket.deleteBucket),
+  route('HEAD', 'bucket', 'HeadBucket', bucket.headBucket),
+  route('PUT', 'object', 'UploadPartCopy', multipart.uploadPartCopy, {
     query: 'uploadId',
     header: 'x-amz-copy-source',
-    operation: 'UploadPartCopy',
-    access: 'write',
-    handler: multipart.uploadPartCopy,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    query: 'uploadId',
-    operation: 'UploadPart',
-    access: 'write',
-    handler: multipart.uploadPart,
-  },
-  {
-    method: 'POST',
-    target: 'object',
-    query: 'uploads',
-    operation: 'CreateMultipartUpload',
-    access: 'write',
-    handler: multipart.createMultipartUpload,
-  },
-  {
-    method: 'POST',
-    target: 'object',
-    query: 'uploadId',
-    operation: 'CompleteMultipartUpload',
-    access: 'write',
-    handler: multipart.completeMultipartUpload,
-  },
-  {
-    method: 'DELETE',
-    target: 'object',
-    query: 'uploadId',
-    operation: 'AbortMultipartUpload',
-    access: 'write',
-    handler: multipart.abortMultipartUpload,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'uploadId',
-    operation: 'ListParts',
-    access: 'read',
-    handler: multipartList.listParts,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'tagging',
-    operation: 'GetObjectTagging',
-    access: 'read',
-    handler: tagging.getObjectTagging,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    query: 'tagging',
-    operation: 'PutObjectTagging',
-    access: 'write',
-    handler: tagging.putObjectTagging,
-  },
-  {
-    method: 'DELETE',
-    target: 'object',
-    query: 'tagging',
-    operation: 'DeleteObjectTagging',
-    access: 'write',
-    handler: tagging.deleteObjectTagging,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    header: 'x-amz-copy-source',
-    operation: 'CopyObject',
-    access: 'write',
-    handler: copy.copyObject,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'acl',
-    operation: 'GetObjectAcl',
-    access: 'owner',
-    handler: acl.getObjectAcl,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    query: 'acl',
-    operation: 'PutObjectAcl',
-    access: 'owner',
-    handler: acl.putObjectAcl,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'attributes',
-    operation: 'GetObjectAttributes',
-    access: 'read',
-    handler: attributes.getObjectAttributes,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'retention',
-    operation: 'GetObjectRetention',
-    access: 'read',
-    handler: config.objectLockMissing,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    query: 'retention',
-    operation: 'PutObjectRetention',
-    access: 'write',
-    handler: config.objectLockMissing,
-  },
-  {
-    method: 'GET',
-    target: 'object',
-    query: 'legal-hold',
-    operation: 'GetObjectLegalHold',
-    access: 'read',
-    handler: config.objectLockMissing,
-  },
-  {
-    method: 'PUT',
-    target: 'object',
-    query: 'legal-hold',
-    operation: 'PutObjectLegalHold',
-    access: 'write',
-    handler: config.objectLockMissing,
-  },
-  { method: 'PUT', target: 'object', operation: 'PutObject', access: 'write', handler: put.putObject },
-  { method: 'GET', target: 'object', operation: 'GetObject', access: 'object-read', handler: get.getObject },
-  { method: 'HEAD', target: 'object', operation: 'HeadObject', access: 'object-read', handler: get.headObject },
-  { method: 'DELETE', target: 'object', operation: 'DeleteObject', access: 'write', handler: del.deleteObject },
-] as const satisfies readonly Route[];
-
-export type Operation = (typeof ROUTES)[number]['operation'] | 'Unknown' | 'Preflight' | 'Metrics';
+  }),
+  route('PUT', 'object', 'UploadPart', multipart.uploadPart, { query: 'uploadId' }),
+  route('POST', 'object', 'CreateMultipartUpload', multipart.createMultipartUpload, { query: 'uploads' }),
+  route('POST', 'object', 'CompleteMultipartUpload', multipart.completeMultipartUpload, { query: 'uploadId' }),
+  route('DELETE', 'object', 'AbortMultipartUpload', multipart.abortMultipartUpload, { query: 'uploadId' }),
+  route('GET', 'object', 'ListParts', multipartList.listParts, { query: 'uploadId' }),
+  route('GET', 'object', 'GetObjectTagging', tagging.getObjectTagging, { query: 'tagging' }),
+  route('PUT', 'object', 'PutObjectTagging', tagging.putObjectTagging, { query: 'tagging' }),
+  route('DELETE', 'object', 'DeleteObjectTagging', tagging.deleteObjectTagging, { query: 'tagging' }),
+  route('PUT', 'object', 'CopyObject', copy.copyObject, { header: 'x-amz-copy-source' }),
+  route('GET', 'object', 'GetObjectAcl', acl.getObjectAcl, { query: 'acl' }),
+  route('PUT', 'object', 'PutObjectAcl', acl.putObjectAcl, { query: 'acl' }),
+  route('GET', 'object', 'GetObjectAttributes', attributes.getObjectAttributes, { query: 'attributes' }),
+  route('GET', 'object', 'GetObjectRetention', config.objectLockMissing, { query: 'retention' }),
+  route('PUT', 'object', 'PutObjectRetention', config.objectLockMissing, { query: 'retention' }),
+  route('GET', 'object', 'GetObjectLegalHold', config.objectLockMissing, { query: 'legal-hold' }),
+  route('PUT', 'object', 'PutObjectLegalHold', config.objectLockMissing, { query: 'legal-hold' }),
+  route('PUT', 'object', 'PutObject', put.putObject),
+  route('GET', 'object', 'GetObject', get.getObject),
+  route('HEAD', 'object', 'HeadObject', get.headObject),
+  route('DELETE', 'object', 'DeleteObject', del.deleteObject),
+];
 
 /** Query parameters that name a subresource (everything else filters or modifies a request). */
 const SUBRESOURCES = new Set([
@@ -389,9 +158,8 @@ const SUBRESOURCES = new Set([
 ]);
 
 export interface MatchedRoute {
-  operation: Operation;
-  access: Access;
-  handler: (ctx: RequestContext) => Promise<S3Response>;
+  operation: RoutedOperation;
+  handler: Handler;
 }
 
 /** A route with its query condition split once, at load, rather than on every request. */
@@ -404,7 +172,7 @@ interface IndexedRoute {
 
 /** The table by method and target, each list in table order (first match still wins). */
 const ROUTE_INDEX = new Map<string, IndexedRoute[]>();
-for (const route of ROUTES as readonly Route[]) {
+for (const route of ROUTES) {
   const [name, value] = typeof route.query === 'string' ? [route.query, undefined] : (route.query ?? []);
   const id = `${route.method} ${route.target}`;
   const list = ROUTE_INDEX.get(id) ?? [];
@@ -412,7 +180,7 @@ for (const route of ROUTES as readonly Route[]) {
     name,
     value,
     header: route.header,
-    matched: { operation: route.operation as Operation, access: route.access, handler: route.handler },
+    matched: { operation: route.operation, handler: route.handler },
   });
   ROUTE_INDEX.set(id, list);
 }

@@ -1,6 +1,6 @@
 import { isStoreError, MAX_KEY_BYTES, validateKey } from '@bucketdb/store';
 import { S3Error } from '../s3-error.js';
-import type { Target } from './routes.js';
+import type { Target } from './operations.js';
 
 export interface RequestTarget {
   target: Target;

@@ -1,5 +1,4 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error } from '../s3-error.js';
+import { XMLBuilder } from 'fast-xml-parser';
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -36,36 +35,7 @@ export function xmlDocumentInOrder(root: string, parts: readonly Record<string, 
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${XMLNS}">${inner}</${root}>`;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: false,
-  processEntities: true,
-  htmlEntities: true,
-});
-
-const malformed = () =>
-  new S3Error(
-    'MalformedXML',
-    'The XML you provided was not well-formed or did not validate against our published schema',
-  );
-
-/** Parses a request body; anything that is not well-formed XML with `root` is MalformedXML. */
-export function parseXml(text: string, root: string): Record<string, unknown> {
-  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw malformed();
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text) as Record<string, unknown>;
-  } catch {
-    throw malformed();
-  }
-  const value = doc[root];
-  if (value === undefined) throw malformed();
-  return record(value);
-}
-
-/** An element that may repeat, as an array (fast-xml-parser gives one value or an array). */
+/** An element that may repeat, as an array (the reader gives one value or an array). */
 export function many(value: unknown): unknown[] {
   if (value === undefined || value === null || value === '') return [];
   return Array.isArray(value) ? value : [value];
@@ -80,5 +50,3 @@ export function text(value: unknown): string | undefined {
 export function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
-
-export { malformed as malformedXml };

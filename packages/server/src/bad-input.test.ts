@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { FileStore, seededRandom } from '@bucketdb/store';
-import { type TempDir, tempDir } from '@bucketdb/testkit';
+import { type TempDir, tempDir } from '@bucketdb/testkit-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './fixtures/harness.js';
 

@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { collect, spawnTs, tempDir } from '@bucketdb/testkit';
+import { collect, spawnTs, tempDir } from '@bucketdb/testkit-base';
 import { describe, expect, it } from 'vitest';
 import { ALICE } from './fixtures/harness.js';
 

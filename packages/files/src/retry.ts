@@ -1,4 +1,4 @@
-import { backoff, isStoreError } from '@bucketdb/store';
+import { isStoreError, retry } from '@bucketdb/store';
 
 export interface RetryOptions {
   /** Attempts per request, the first included (default 6), on top of any retries the store makes. */
@@ -21,20 +21,29 @@ export async function withRetries<T>(
   options: RetryOptions = {},
   signal?: AbortSignal,
 ): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted();
-    try {
-      return await run();
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (!isStoreError(error) || !error.retryable || attempt + 1 >= attempts) throw error;
-      options.onRetry?.(error, attempt);
-      await backoff(attempt, {
+  let attempt = 0;
+  try {
+    return await retry(
+      (n) => {
+        attempt = n;
+        return run();
+      },
+      {
+        maxAttempts: options.attempts ?? 6,
         baseMs: options.baseMs ?? 50,
         capMs: options.capMs ?? 2_000,
         ...(options.random ? { random: options.random } : {}),
-      });
-    }
+        ...(signal ? { signal } : {}),
+        // Asked only when another attempt remains, so this is the moment to announce the retry.
+        isRetryable: (error) => {
+          if (!isStoreError(error) || !error.retryable) return false;
+          options.onRetry?.(error, attempt);
+          return true;
+        },
+      },
+    );
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
   }
 }

@@ -133,7 +133,7 @@ describe('bucketdb sql, interactive', () => {
     expect(result.stdout).toContain('[{"n":2}]');
     expect(result.stderr).toContain('Error: near ";": syntax error');
     expect(result.stdout).toMatch(/\[\{"seven":7\}\]\nRun Time: \d+\.\d{3} s/);
-    expect(result.stdout).toMatch(/"commit_id":"[0-9a-f-]{36}"/);
+    expect(result.stdout).toMatch(/"commit_id":"\d+-[0-9a-f-]{36}"/);
     expect(result.stdout).toMatch(/requests: +get \d+/);
     expect(result.stdout).not.toContain('unreachable');
     const { readFile } = await import('node:fs/promises');

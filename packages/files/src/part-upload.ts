@@ -8,7 +8,7 @@ import {
   type PutResult,
   type UploadedPart,
 } from '@bucketdb/store';
-import { md5 } from './etag-check.js';
+import { md5, PART_SIZE_METADATA } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
@@ -41,6 +41,25 @@ export interface UploadResult {
 }
 
 const MD5_ETAG = /^[0-9a-f]{32}$/i;
+
+/** Starts a multipart upload; its part size is recorded so that a later resume cuts the same parts. */
+export function createUpload(
+  uploads: MultipartUploads,
+  key: string,
+  partSize: number,
+  options: WriteOptions,
+): Promise<string> {
+  return withRetries(
+    () =>
+      uploads.create(key, {
+        metadata: { ...options.metadata, [PART_SIZE_METADATA]: String(partSize) },
+        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    options.retry,
+    options.signal,
+  );
+}
 
 /** Sends one part with Content-MD5, so the store refuses damaged bytes, and checks its answer too. */
 export async function sendPart(

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { bareEtag, mapConcurrent, multipartOf, type ObjectStore, type UploadedPart } from '@bucketdb/store';
-import { md5, multipartEtag, PART_SIZE_METADATA } from './etag-check.js';
+import { md5, multipartEtag } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type PartOptions, planParts } from './part-plan.js';
 import {
   bytesBody,
   completeUpload,
+  createUpload,
   linkedAbort,
   putWhole,
   sendPart,
@@ -84,16 +85,7 @@ export async function uploadFile(
       }
     }
     if (!state) {
-      const uploadId = await withRetries(
-        () =>
-          uploads.create(key, {
-            metadata: { ...options.metadata, [PART_SIZE_METADATA]: String(plan.partSize) },
-            ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-            ...(options.signal ? { signal: options.signal } : {}),
-          }),
-        options.retry,
-        options.signal,
-      );
+      const uploadId = await createUpload(uploads, key, plan.partSize, options);
       state = { v: 1, url: store.url, key, uploadId, size: info.size, mtimeMs: info.mtimeMs, partSize: plan.partSize };
       if (resume) await writeState(statePath, state);
     }

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { bareEtag, multipartOf, type ObjectStore, type UploadedPart } from '@bucketdb/store';
-import { md5, multipartEtag, PART_SIZE_METADATA } from './etag-check.js';
+import { md5, multipartEtag } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type PartOptions, planParts } from './part-plan.js';
 import {
   bytesBody,
   completeUpload,
+  createUpload,
   linkedAbort,
   putWhole,
   sendPart,
   type UploadResult,
   type WriteOptions,
 } from './part-upload.js';
-import { withRetries } from './retry.js';
 
 export interface UploadStreamOptions extends PartOptions, WriteOptions {
   /** The stream's length when known (for progress, and for a one-put upload on local stores). */
@@ -69,16 +69,7 @@ export async function uploadStream(
     );
     return { ...result, size: sent };
   }
-  const uploadId = await withRetries(
-    () =>
-      uploads.create(key, {
-        metadata: { ...options.metadata, [PART_SIZE_METADATA]: String(plan.partSize) },
-        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-    options.retry,
-    options.signal,
-  );
+  const uploadId = await createUpload(uploads, key, plan.partSize, options);
   const abort = linkedAbort(options.signal);
   const digests: Buffer[] = [];
   const sentParts: UploadedPart[] = [];

@@ -12,17 +12,13 @@ import {
   chaos,
   checkLeaseHistory,
   heldEvent,
+  IgnoresConditionsStore,
   type LeaseEvent,
   type LeaseGrant,
   MemoryStore,
   type ObjectStore,
-  type PutBody,
-  type PutOptions,
-  type PutResult,
   seededRandom,
-  type StoreCall,
   VirtualClock,
-  WrappedStore,
 } from '@bucketdb/store';
 import { collect, spawnTs } from '@bucketdb/testkit';
 import { formatTable, writeReport } from './harness.js';
@@ -32,18 +28,6 @@ const PROCESSES = Number(process.env.KV_LEASES_PROCESSES ?? 3);
 const ROUNDS = Number(process.env.KV_LEASES_ROUNDS ?? 200);
 const WORKERS = 5;
 const T0 = Date.UTC(2030, 0, 1);
-
-/** The broken baseline: conditional PUTs land unconditionally. */
-class IgnoresConditions extends WrappedStore {
-  protected around<T>(_call: StoreCall, run: () => Promise<T>): Promise<T> {
-    return run();
-  }
-
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    const { ifMatch: _m, ifNoneMatch: _n, ...rest } = options;
-    return super.put(key, body, rest);
-  }
-}
 
 const coded = (error: unknown) => {
   if (typeof (error as { code?: unknown }).code !== 'string') throw error;
@@ -140,7 +124,7 @@ async function processRun() {
 
 const correct = await virtualRun(new MemoryStore(), 11, TARGET);
 console.log(`virtual time: ${correct.acquisitions} acquisitions, ${correct.violations.length} violations`);
-const broken = await virtualRun(new IgnoresConditions(new MemoryStore()), 11, Math.min(TARGET, 2000));
+const broken = await virtualRun(new IgnoresConditionsStore(new MemoryStore()), 11, Math.min(TARGET, 2000));
 console.log(`broken baseline: ${broken.acquisitions} acquisitions, ${broken.violations.length} violations`);
 const processes = await processRun();
 console.log(

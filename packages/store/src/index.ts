@@ -15,6 +15,7 @@ export { type OpenStoreOptions, openStore } from './open-store.js';
 
 // Wrappers: they compose, metered(latency(chaos(store))).
 export { STORE_OPS, type StoreCall, type StoreOp, WrappedStore } from './wrappers/wrapped-store.js';
+export { IgnoresConditionsStore } from './wrappers/ignores-conditions.js';
 export {
   type ChaosEvent,
   type ChaosOptions,

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { chaos } from '../wrappers/chaos/chaos.js';
 import { VirtualClock } from '../latency-clock.js';
 import { MemoryStore } from '../backends/memory/memory-store.js';
-import type { ObjectStore, PutBody, PutOptions, PutResult } from '../object-store.js';
+import type { ObjectStore } from '../object-store.js';
 import { seededRandom } from '../random.js';
-import { type StoreCall, WrappedStore } from '../wrappers/wrapped-store.js';
+import { IgnoresConditionsStore } from '../wrappers/ignores-conditions.js';
 import { isLeaseError, type LeaseGrant, Leases } from './lease.js';
 import { checkLeaseHistory, heldEvent, type LeaseEvent } from './lease-checker.js';
 
@@ -17,18 +17,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection');
-}
-
-/** A store that ignores If-Match / If-None-Match on PUT, as some S3-compatible stores do: a broken lease. */
-class IgnoresConditions extends WrappedStore {
-  protected around<T>(_call: StoreCall, run: () => Promise<T>): Promise<T> {
-    return run();
-  }
-
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    const { ifMatch: _m, ifNoneMatch: _n, ...rest } = options;
-    return super.put(key, body, rest);
-  }
 }
 
 describe('Leases', () => {
@@ -131,7 +119,7 @@ describe('Leases', () => {
   });
 
   it('the checker catches a broken lease: a store that ignores conditional writes', async () => {
-    const run = await leaseRun(new IgnoresConditions(new MemoryStore()), 1, new VirtualClock());
+    const run = await leaseRun(new IgnoresConditionsStore(new MemoryStore()), 1, new VirtualClock());
     expect(run.violations.length).toBeGreaterThan(0);
     expect(run.violations.join('\n')).toMatch(/overlap|fencing/);
   });

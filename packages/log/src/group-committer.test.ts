@@ -1,4 +1,4 @@
-import { isStoreError, metered, type ObjectStore } from '@bucketdb/store';
+import { isStoreError, metered, type ObjectStore, type StoreCall, WrappedStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.js';
@@ -18,6 +18,31 @@ async function allRecords(store: ObjectStore): Promise<LogRecord[]> {
 const keyOf = (entry: Uint8Array) => text(entry).split('=')[0];
 const touches = (key: string) => (newer: readonly LogRecord[], ahead: readonly Uint8Array[]) =>
   !newer.some((r) => r.entries.some((e) => keyOf(e) === key)) && !ahead.some((e) => keyOf(e) === key);
+
+/** Holds the first request made after `arm()` until `release()`: to interleave other work there. */
+class OneHeldRequest extends WrappedStore {
+  #armed = false;
+  #release: (() => void) | undefined;
+  held = false;
+
+  arm(): void {
+    this.#armed = true;
+  }
+
+  release(): void {
+    this.#release?.();
+  }
+
+  protected async around<T>(_call: StoreCall, run: () => Promise<T>): Promise<T> {
+    if (this.#armed) {
+      this.#armed = false;
+      const released = new Promise<void>((resolve) => (this.#release = resolve));
+      this.held = true;
+      await released;
+    }
+    return run();
+  }
+}
 
 describe.each(testBackendNames())('GroupCommitter on %s', (backendName) => {
   let backend: TestBackend;
@@ -87,6 +112,28 @@ describe.each(testBackendNames())('GroupCommitter on %s', (backendName) => {
       committed: true,
       version: 4,
     });
+  });
+
+  it('never commits past records it did not check, when the log moves on during the check', async () => {
+    const store = await backend.newStore();
+    const gate = new OneHeldRequest(store);
+    const log = await CommitLog.open(gate);
+    const other = await CommitLog.open(store);
+    await other.tryAppend([bytes('a=1')], 1);
+    await log.catchUp();
+    // Created after the catch-up, its window is empty: the check reads record 1 from the store.
+    const committer = new GroupCommitter(log);
+    gate.arm();
+    const result = committer.commit({ entry: bytes('b=1'), baseVersion: 0, check: touches('b') });
+    await expect.poll(() => gate.held).toBe(true);
+    // While the check's read is held, a conflicting record lands and the log catches up past it.
+    await other.tryAppend([bytes('b=2')], 2);
+    await log.catchUp();
+    expect(log.version).toBe(2);
+    gate.release();
+    const outcome = await result;
+    expect(outcome.committed).toBe(false);
+    expect((await allRecords(store)).map((r) => r.entries.map(text))).toEqual([['a=1'], ['b=2']]);
   });
 
   it('keeps exact counts with several committers racing for the same slots', async () => {

@@ -138,9 +138,12 @@ export class GroupCommitter {
       try {
         if (behind || live.some((item) => item.proposal.baseVersion > this.#log.version)) await this.#log.catchUp();
         behind = false;
-        live = await this.#check(live);
+        const checked = await this.#check(live);
+        live = checked.accepted;
         if (live.length === 0) return;
-        const version = this.#log.version + 1;
+        // The slot right after what was checked: the log may have moved on during the check (a
+        // concurrent catchUp), and records nobody checked must never pass under the batch.
+        const version = checked.tail + 1;
         const entries = live.map((item) => item.proposal.entry);
         const epoch = this.#options.epoch;
         const outcome = await this.#log.tryAppend(entries, version, epoch === undefined ? {} : { epoch });
@@ -164,8 +167,8 @@ export class GroupCommitter {
     }
   }
 
-  /** Resolves the proposals that no longer apply; returns the rest, in order. */
-  async #check(items: Pending[]): Promise<Pending[]> {
+  /** Resolves the proposals that no longer apply; returns the rest, in order, and the tail they were checked to. */
+  async #check(items: Pending[]): Promise<{ accepted: Pending[]; tail: number }> {
     const tail = this.#log.version;
     const accepted: Pending[] = [];
     const acceptedEntries: Uint8Array[] = [];
@@ -184,7 +187,7 @@ export class GroupCommitter {
       accepted.push(item);
       acceptedEntries.push(item.proposal.entry);
     }
-    return accepted;
+    return { accepted, tail };
   }
 
   /** Records in (after, upTo]: from the window when it reaches back far enough, else from the store. */

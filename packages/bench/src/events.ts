@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EventStore } from '@bucketdb/events';
 import { cost, latency, MemoryStore, Meter, metered, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
 import { createClient } from '@redis/client';
-import { formatTable, percentile, writeReport } from './harness.js';
+import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 import { startRedis } from './kv-redis.js';
 
 const PROFILES = ['s3-standard', 's3-express'] as const;
@@ -57,20 +57,10 @@ async function benchProfile(
 
   log(`${profile}: ${THROUGHPUT_EVENTS} appends of 1 KiB from ${CONCURRENT_CLIENTS} concurrent callers`);
   meter.reset();
-  let next = 0;
-  const tLat: number[] = [];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENT_CLIENTS }, async () => {
-      while (next < THROUGHPUT_EVENTS) {
-        const i = next++;
-        const s = performance.now();
-        await events.append(`t-${i % 100}`, [{ type: 'E', data: { i, p: PAYLOAD } }]);
-        tLat.push(performance.now() - s);
-      }
-    }),
+  const { latenciesMs: tLat, elapsedMs } = await runConcurrent(THROUGHPUT_EVENTS, CONCURRENT_CLIENTS, (i) =>
+    events.append(`t-${i % 100}`, [{ type: 'E', data: { i, p: PAYLOAD } }]),
   );
-  const elapsed = (performance.now() - t0) / 1000;
+  const elapsed = elapsedMs / 1000;
   const tp = meter.snapshot();
   rows.push({
     profile,
@@ -175,20 +165,10 @@ async function benchRedis(): Promise<Row[]> {
       p99: `${ms(percentile(lat, 99))} ms`,
       note: 'appendfsync everysec',
     });
-    let next = 0;
-    const tLat: number[] = [];
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENT_CLIENTS }, async () => {
-        while (next < THROUGHPUT_EVENTS) {
-          const i = next++;
-          const s = performance.now();
-          await client.xAdd(`t-${i % 100}`, '*', { i: String(i), p: PAYLOAD });
-          tLat.push(performance.now() - s);
-        }
-      }),
+    const { latenciesMs: tLat, elapsedMs } = await runConcurrent(THROUGHPUT_EVENTS, CONCURRENT_CLIENTS, (i) =>
+      client.xAdd(`t-${i % 100}`, '*', { i: String(i), p: PAYLOAD }),
     );
-    const elapsed = (performance.now() - t0) / 1000;
+    const elapsed = elapsedMs / 1000;
     rows.push({
       profile: 'redis streams',
       measure: `throughput, ${CONCURRENT_CLIENTS} concurrent XADDs`,

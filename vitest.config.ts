@@ -20,6 +20,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Tests that build an S3Client directly would print the SDK's Node 20 notice (see S3Store).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -12,8 +12,9 @@
  *
  * Run: `npx tsx packages/bench/src/server.ts`. BENCH_SECONDS: seconds per measurement (default
  * 1.5; wrk rounds it to whole seconds); BENCH_ROUNDS (default 3); BENCH_PIN=0 for no CPU pinning;
- * BENCH_TARGETS=ours,bare-sigv4 for a partial run without a report; BENCH_PROFILE=<dir> for V8 CPU
- * profiles of the servers. Writes docs/benchmarks/server.md.
+ * BENCH_TARGETS=ours,bare-sigv4 for a partial run without a report; BENCH_CELLS=<regex> for only the
+ * cells whose column matches (also no report); BENCH_PROFILE=<dir> for V8 CPU profiles of the
+ * servers, e.g. of GETs alone with BENCH_CELLS='GET c16'. Writes docs/benchmarks/server.md.
  */
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -38,6 +39,8 @@ import {
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1.5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const cellFilter = process.env.BENCH_CELLS ? new RegExp(process.env.BENCH_CELLS) : undefined;
+const partial = process.env.BENCH_TARGETS !== undefined || cellFilter !== undefined;
 const LARGE = 256 * 1024 * 1024;
 const CONCURRENCY = [1, 16, 64] as const;
 
@@ -67,6 +70,7 @@ async function cell(
   column: string,
   prepare: (s: Running, round: number) => Measure | Promise<Measure>,
 ) {
+  if (cellFilter && !cellFilter.test(column)) return;
   for (let round = 0; round < rounds; round++) {
     for (const server of servers) {
       const measure = await prepare(server, round);
@@ -168,7 +172,7 @@ const cpuRows: Row[] = servers.map((s) => {
 });
 console.log(formatTable(rows));
 console.log(formatTable(cpuRows));
-if (process.env.BENCH_TARGETS) process.exit(0); // a partial run writes no report
+if (partial) process.exit(0); // a partial run writes no report
 
 const row = (name: TargetName) => rows[servers.findIndex((s) => s.target.name === name)] as Row;
 const noSyncVsS3rver = ratios(row('ours-nosync'), row('s3rver'), 'ours-nosync / s3rver');

@@ -1,4 +1,4 @@
-import { runCli } from '@bucketdb/testkit';
+import { runCli } from './fixtures/run-cli.js';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from './program.js';
 

@@ -9,7 +9,6 @@ export {
   type TestBackend,
   testBackendNames,
 } from './backends.js';
-export { type RunCliOptions, runCli } from './cli.js';
 export { ScriptedStore, type ScriptedRule } from './scripted-store.js';
 export {
   type Anomaly,

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openTestBackend, runCli, TEST_CREDENTIALS, type TestBackend, tempDir } from '@bucketdb/testkit';
+import { openTestBackend, TEST_CREDENTIALS, type TestBackend, tempDir } from '@bucketdb/testkit';
+import { runCli } from '../fixtures/run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const env = {

@@ -1,4 +1,5 @@
-import { runCli, type TempDir, tempDir } from '@bucketdb/testkit';
+import { type TempDir, tempDir } from '@bucketdb/testkit';
+import { runCli } from '../fixtures/run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Each case runs the real `bucketdb` in a child process against a FileStore directory.

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { Lake } from '@bucketdb/lake';
 import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
-import { runCli, tempDir } from '@bucketdb/testkit';
+import { tempDir } from '@bucketdb/testkit';
+import { runCli } from '../fixtures/run-cli.js';
 import { describe, expect, it } from 'vitest';
 
 describe('bucketdb lake', () => {

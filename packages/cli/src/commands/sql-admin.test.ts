@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir } from '@bucketdb/testkit';
+import { tempDir } from '@bucketdb/testkit';
+import { runCli } from '../fixtures/run-cli.js';
 import { describe, expect, test } from 'vitest';
 
 const sqlite3Cli = spawnSync('sqlite3', ['-version']).status === 0;

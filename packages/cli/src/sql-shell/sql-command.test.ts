@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ChildResult, collect, openTestBackend, runCli, TEST_CREDENTIALS, tempDir } from '@bucketdb/testkit';
+import { type ChildResult, collect, openTestBackend, TEST_CREDENTIALS, tempDir } from '@bucketdb/testkit';
+import { runCli } from '../fixtures/run-cli.js';
 import { describe, expect, test } from 'vitest';
 
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));

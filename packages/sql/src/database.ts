@@ -167,9 +167,11 @@ export class Database {
           release();
         }
         engine.kick();
+        if (!outcome.ok && outcome.behind) continue;
         if (outcome.ok) {
           try {
             await outcome.wait;
+            if (outcome.failed) throw outcome.failed.error;
             return outcome.result;
           } catch (error) {
             if (!(error instanceof RetrySignal)) throw error;
@@ -215,12 +217,17 @@ export class Database {
    */
   async begin(options: BeginOptions = {}): Promise<Transaction> {
     const engine = this.#engine;
-    const snapshot = await engine.lock.run(async () => {
-      this.#checkOpen();
-      engine.drain();
-      if (engine.mustConfirm) await engine.syncTail();
-      return engine.snapshotHead();
-    }, engine.lock.ticket());
+    const ticket = engine.lock.ticket();
+    let snapshot: ReturnType<Engine['snapshotHead']> | undefined;
+    while (!snapshot) {
+      snapshot = await engine.lock.run(async () => {
+        this.#checkOpen();
+        engine.drain();
+        if (engine.mustConfirm) await engine.syncTail();
+        // Calls issued before this one whose batch just failed run again first: it sees them.
+        return engine.lock.reservedBefore(ticket) ? undefined : engine.snapshotHead();
+      }, ticket);
+    }
     const tx = await Transaction.start(engine, snapshot, options, (t) => this.#interactive.delete(t));
     this.#interactive.add(tx);
     return tx;
@@ -330,11 +337,17 @@ export class Database {
   async #statement<T>(sql: string, f: (c: Engine['conn']) => T): Promise<T> {
     const engine = this.#engine;
     const ticket = engine.lock.ticket();
-    const release = await engine.lock.acquire(ticket);
+    let release = await engine.lock.acquire(ticket);
     let handedOver = false;
     try {
       this.#checkOpen();
       engine.drain();
+      // Calls issued before this one whose batch just failed run again first.
+      while (engine.lock.reservedBefore(ticket)) {
+        release();
+        release = await engine.lock.acquire(ticket);
+        engine.drain();
+      }
       if (!engine.pending) {
         let readonly: boolean;
         try {

@@ -29,9 +29,13 @@ export class MissSignal extends Error {
 
 /** What one run of a transaction body ended with (see `Engine.attempt`). */
 export type Attempt<T> =
-  | { ok: true; result: T; wait: Promise<void> | undefined }
-  /** The snapshot was stale or a read-only result could not be confirmed: run the body again. */
-  | { ok: false };
+  /** `failed`: the body failed with this error, to be reported once `wait` settles (a view it ran on committed). */
+  | { ok: true; result: T; wait: Promise<void> | undefined; failed?: { error: unknown } }
+  /**
+   * The snapshot was stale or a read-only result could not be confirmed: run the body again.
+   * `behind`: it did not run, calls issued before it must run again first (their batch failed).
+   */
+  | { ok: false; behind?: boolean };
 
 /**
  * The machinery under a Database: the committed page state fed by the log, the SQLite connection
@@ -161,7 +165,33 @@ export class Engine {
         }
       }
     }
+    if (changes.pages.size > 0) this.#failDoomed();
     return changes;
+  }
+
+  /**
+   * Fails the pending batches that records of other writers have already doomed, at once: no view
+   * may be built on them (their pages over the moved committed state mix two histories: a schema
+   * without tables that exist, a malformed b-tree), and a call made meanwhile must run again on
+   * the new state rather than report what such a view gave it. The batch in flight cannot commit
+   * any more: a record of another writer came after the slots it checked, so its slot is taken.
+   */
+  #failDoomed(): void {
+    if (Engine.unsafeSkipValidation) return;
+    const inflight = this.#inflight;
+    if (inflight && !inflight.valid(samePage1(inflight.basePage1, this.committed.page1))) {
+      this.stats.conflicts++;
+      this.#abortAll(new RetrySignal());
+      return;
+    }
+    // Stacked on a batch in flight, the open batch's page 1 is judged with that batch.
+    const open = this.#open;
+    if (open && !open.valid(inflight !== undefined || samePage1(open.basePage1, this.committed.page1))) {
+      this.stats.conflicts++;
+      for (const t of open.tickets) this.lock.reserve(t);
+      open.reject(new RetrySignal());
+      this.#open = undefined;
+    }
   }
 
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
@@ -260,6 +290,7 @@ export class Engine {
   async attempt<T>(body: () => T | Promise<T>, strong: boolean, ticket?: number, explicit = true): Promise<Attempt<T>> {
     this.drain();
     if (!strong && this.mustConfirm) await this.syncTail();
+    if (ticket !== undefined && this.lock.reservedBefore(ticket)) return { ok: false, behind: true };
     const basePage1 = this.committed.page1;
     let result!: T;
     try {
@@ -281,6 +312,9 @@ export class Engine {
           // The snapshot may be stale and the error an artifact of it (a table not created yet,
           // a row not there yet): if the tail moved, run again instead of failing.
           if ((await this.syncTail()).pages.size > 0) return { ok: false };
+          // It ran on batches still awaiting their record: the error is a result read from
+          // them, reported only if they commit (otherwise the call runs again, like any reader).
+          if (this.pending) return { ok: true, result, wait: this.#joinReadonly(ticket), failed: { error } };
           throw error;
         }
       }
@@ -321,6 +355,13 @@ export class Engine {
       for (const f of this.snapshots) for (const p of txn.pages.keys()) f.changed?.add(p);
     }
     return wait;
+  }
+
+  /** Adds a read-only member (the pages the last statement read) to the open batch. Under the lock. */
+  #joinReadonly(ticket?: number): Promise<void> {
+    const reads = new Set(this.file.reads);
+    this.#open ??= new Batch(this.#headPageCount(), this.#headPage1());
+    return this.#open.add(new Layer(this.#open.layer.pageCount), reads, this.committed.pageSize, ticket);
   }
 
   /**

@@ -20,6 +20,12 @@ export class OrderedLock {
     this.#reserved.add(ticket);
   }
 
+  /** Whether a call issued before `ticket` is reserved to run again (the holder of `ticket` must step back). */
+  reservedBefore(ticket: number): boolean {
+    for (const r of this.#reserved) if (r < ticket) return true;
+    return false;
+  }
+
   unreserve(ticket: number): void {
     if (this.#reserved.delete(ticket)) this.#grant();
   }

@@ -5,7 +5,7 @@ import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
-import { CommitUnknownError, ConflictError, SqlError } from './errors.js';
+import { CommitUnknownError, ConflictError, SqliteError } from './errors.js';
 import { OrderedLock } from './ordered-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
@@ -254,11 +254,11 @@ export class Engine {
       try {
         const result = f();
         // Some statements (integrity_check) report I/O errors in their result instead of failing.
-        if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+        if (this.file.misses.size > 0) throw new SqliteError(266, 'SQLITE_IOERR_READ', 'page not resident');
         if (!this.conn.autocommit) {
           this.conn.exec('ROLLBACK');
           this.rolledBack();
-          throw new SqlError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');
+          throw new SqliteError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');
         }
         return result;
       } catch (error) {
@@ -270,7 +270,7 @@ export class Engine {
   /** After a failed statement: if it failed on non-resident pages, fetch them and return true. */
   async fetchMisses(error: unknown, anyError = false): Promise<boolean> {
     const misses = [...this.file.misses];
-    const ioError = error instanceof SqlError && (error.resultCode & 0xff) === 10;
+    const ioError = error instanceof SqliteError && (error.resultCode & 0xff) === 10;
     if (misses.length === 0 || !(ioError || anyError)) return false;
     if (!this.conn.autocommit) this.conn.exec('ROLLBACK');
     this.rolledBack();
@@ -299,9 +299,9 @@ export class Engine {
         try {
           if (explicit) this.conn.exec('BEGIN');
           result = await body();
-          if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+          if (this.file.misses.size > 0) throw new SqliteError(266, 'SQLITE_IOERR_READ', 'page not resident');
           if (this.conn.autocommit === explicit) {
-            throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
+            throw new SqliteError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
           }
           if (explicit) this.conn.exec('COMMIT');
           break;
@@ -484,8 +484,11 @@ export class Engine {
   async #publishLoop(): Promise<void> {
     let attempt = 0;
     const strong = this.options.reads === 'strong';
+    // Settling the batch in flight goes ahead of every call; starting the next one waits for the
+    // calls already queued, so that they join it (otherwise records carry half the transactions).
+    let afterQueued = false;
     for (;;) {
-      const release = await this.lock.acquire(0);
+      const release = await this.lock.acquire(afterQueued ? this.lock.ticket() : 0, true);
       let batch: Batch;
       let entry: Uint8Array | undefined;
       let version = 0;
@@ -498,6 +501,11 @@ export class Engine {
           return;
         }
         if (!this.#inflight) {
+          if (!afterQueued && this.#open && this.lock.waiting > 0) {
+            afterQueued = true;
+            continue;
+          }
+          afterQueued = false;
           attempt = 0;
           this.#inflight = this.#open;
           this.#open = undefined;

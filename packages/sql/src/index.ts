@@ -2,10 +2,15 @@ export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
 export { Database, type DatabaseStats } from './database.js';
 export { parseDuration } from './duration.js';
 export {
+  CheckpointAbandonedError,
   CommitUnknownError,
   ConflictError,
   ReadOnlyError,
+  SQL_ERROR_CODES,
   SqlError,
+  type SqlErrorCode,
+  type SqliteCode,
+  SqliteError,
   TransactionTimeoutError,
   VersionNotFoundError,
 } from './errors.js';

@@ -1,3 +1,4 @@
+import { SqlError } from './errors.js';
 import type { TransactionContext } from './transaction-context.js';
 
 /** One schema change. `up` runs inside a transaction and may run more than once before one commit takes effect: keep side effects outside the database out of it. */
@@ -16,15 +17,7 @@ export type MigrationErrorCode = 'InvalidMigrations' | 'DatabaseNewer' | 'Migrat
  * migrations this code does not know (`DatabaseNewer`: opened by older code), or a recorded
  * migration has another name than the code's (`MigrationMismatch`). Nothing was changed.
  */
-export class MigrationError extends Error {
-  readonly code: MigrationErrorCode;
-
-  constructor(code: MigrationErrorCode, message: string) {
-    super(message);
-    this.name = 'MigrationError';
-    this.code = code;
-  }
-}
+export class MigrationError extends SqlError<MigrationErrorCode> {}
 
 /** Where applied migrations are recorded, inside the database itself. */
 export const MIGRATIONS_TABLE = '_bucketdb_migrations';

@@ -7,7 +7,7 @@
 export class OrderedLock {
   #next = 1;
   #held = false;
-  readonly #waiters: { ticket: number; grant: (release: () => void) => void }[] = [];
+  readonly #waiters: { ticket: number; grant: (release: () => void) => void; passReserved: boolean }[] = [];
   readonly #reserved = new Set<number>();
 
   /** A new ticket, later than every ticket handed out before. */
@@ -20,6 +20,11 @@ export class OrderedLock {
     this.#reserved.add(ticket);
   }
 
+  /** How many callers are waiting for the lock. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   /** Whether a call issued before `ticket` is reserved to run again (the holder of `ticket` must step back). */
   reservedBefore(ticket: number): boolean {
     for (const r of this.#reserved) if (r < ticket) return true;
@@ -30,13 +35,17 @@ export class OrderedLock {
     if (this.#reserved.delete(ticket)) this.#grant();
   }
 
-  /** Waits for the lock; call the returned function to release it. */
-  acquire(ticket = this.ticket()): Promise<() => void> {
+  /**
+   * Waits for the lock; call the returned function to release it. `passReserved`: not held back
+   * by reserved tickets (the publisher, which goes after the calls queued before it but does not
+   * wait for calls backing off before they run again).
+   */
+  acquire(ticket = this.ticket(), passReserved = false): Promise<() => void> {
     this.#reserved.delete(ticket);
     return new Promise((grant) => {
       let i = this.#waiters.length;
       while (i > 0 && (this.#waiters[i - 1] as { ticket: number }).ticket > ticket) i--;
-      this.#waiters.splice(i, 0, { ticket, grant });
+      this.#waiters.splice(i, 0, { ticket, grant, passReserved });
       this.#grant();
     });
   }
@@ -53,7 +62,7 @@ export class OrderedLock {
   #grant(): void {
     const first = this.#waiters[0];
     if (this.#held || !first) return;
-    for (const r of this.#reserved) if (r < first.ticket) return;
+    if (!first.passReserved) for (const r of this.#reserved) if (r < first.ticket) return;
     this.#waiters.shift();
     this.#held = true;
     let released = false;

@@ -2,7 +2,7 @@ import { Mutex } from '@bucketdb/store';
 import { type Batch, RetrySignal } from './batch.js';
 import type { Connection, Row, RunResult, SqlParams } from './connection.js';
 import { type Engine, MissSignal } from './engine.js';
-import { ConflictError, SqlError, TransactionTimeoutError } from './errors.js';
+import { ConflictError, SqliteError, TransactionTimeoutError } from './errors.js';
 import { Layer, type PageFile } from './page-file.js';
 
 export interface BeginOptions {
@@ -152,7 +152,7 @@ export class Transaction {
         const result = await this.#engine.runOnSnapshot(this.#file, () => f(conn));
         if (record) {
           if (conn.autocommit) {
-            throw new SqlError(
+            throw new SqliteError(
               1,
               'SQLITE_ERROR',
               'the transaction was ended by a statement; use commit() or rollback()',
@@ -203,7 +203,7 @@ export class Transaction {
 
   #checkActive(): void {
     if (this.#ended instanceof Error) throw this.#ended;
-    if (this.#ended !== undefined) throw new SqlError(1, 'SQLITE_ERROR', 'the transaction has already ended');
+    if (this.#ended !== undefined) throw new SqliteError(1, 'SQLITE_ERROR', 'the transaction has already ended');
   }
 
   #end(reason: unknown): void {

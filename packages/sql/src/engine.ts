@@ -91,29 +91,51 @@ export class Engine {
     return this.lock;
   }
 
-  static async open(store: ObjectStore, options: ResolvedOptions): Promise<Engine> {
+  /** `signal`: checked between the steps of opening (and passed to catch-up); on abort all is released. */
+  static async open(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
+    signal?.throwIfAborted();
     const log = await CommitLog.open(store, { prefix: options.prefix });
+    try {
+      return await Engine.#openOn(log, store, options, signal);
+    } catch (error) {
+      await log.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  static async #openOn(
+    log: CommitLog,
+    store: ObjectStore,
+    options: ResolvedOptions,
+    signal?: AbortSignal,
+  ): Promise<Engine> {
+    const step = () => signal?.throwIfAborted();
     const committed = new CommittedPages(options.pageSize, options.cacheBytes);
     const engine = new Engine(log, committed, store, options);
     const checkpoint = await retryReads(() => log.latestCheckpoint());
+    step();
     if (checkpoint) {
       const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
       committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
       await log.advanceTo(checkpoint.version);
       engine.#base = `v${checkpoint.version}`;
       if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
+      step();
     }
     await retryCatchUp(
-      () => log.catchUp(),
+      () => log.catchUp(signal ? { signal } : {}),
       () => log.version,
     );
+    step();
     engine.drain();
     if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
+    step();
     committed.cache.unpinAll();
     engine.conn = await Connection.open(engine.file);
     try {
       // The connection's set-up reads the schema, which may span pages that are not resident.
       await engine.read(() => engine.conn.configure());
+      step();
     } catch (error) {
       engine.conn.close();
       throw error;

@@ -1,5 +1,5 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
-export { Database, type DatabaseStats } from './database.js';
+export { type CallOptions, Database, type DatabaseStats } from './database.js';
 export { parseDuration } from './duration.js';
 export {
   CheckpointAbandonedError,
@@ -14,7 +14,7 @@ export {
   TransactionTimeoutError,
   VersionNotFoundError,
 } from './errors.js';
-export { type ExportResult, exportSqliteFile } from './export-file.js';
+export { type ExportOptions, type ExportResult, exportSqliteFile } from './export-file.js';
 export { collectGarbage, DEFAULT_GRACE, DEFAULT_RETENTION, type GcOptions, type GcReport } from './gc.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
 export {

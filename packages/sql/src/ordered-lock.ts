@@ -40,12 +40,32 @@ export class OrderedLock {
    * by reserved tickets (the publisher, which goes after the calls queued before it but does not
    * wait for calls backing off before they run again).
    */
-  acquire(ticket = this.ticket(), passReserved = false): Promise<() => void> {
+  acquire(ticket = this.ticket(), passReserved = false, signal?: AbortSignal): Promise<() => void> {
     this.#reserved.delete(ticket);
-    return new Promise((grant) => {
+    return new Promise((grant, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       let i = this.#waiters.length;
       while (i > 0 && (this.#waiters[i - 1] as { ticket: number }).ticket > ticket) i--;
-      this.#waiters.splice(i, 0, { ticket, grant, passReserved });
+      const waiter = { ticket, grant, passReserved };
+      this.#waiters.splice(i, 0, waiter);
+      if (signal) {
+        // An aborted wait leaves the queue; the lock was never held, so nothing is half done.
+        const onAbort = () => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiters.splice(at, 1);
+          reject(signal.reason);
+          this.#grant();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.grant = (release) => {
+          signal.removeEventListener('abort', onAbort);
+          grant(release);
+        };
+      }
       this.#grant();
     });
   }

@@ -8,6 +8,8 @@ import { Layer, type PageFile } from './page-file.js';
 export interface BeginOptions {
   /** Rolled back (and every later call fails with TransactionTimeoutError) after this long; default 60 s. */
   timeoutMs?: number;
+  /** Stops waiting for the calls issued before `begin()`: it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface Step {

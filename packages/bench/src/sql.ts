@@ -1,9 +1,16 @@
 // SQL engine benchmarks (issue 4): requests per commit and per strong read, commit throughput of
 // one writer and of 64 concurrent transactions (group commit) against an s3db-style protocol,
 // CPU per transaction against better-sqlite3, and the cost of opening a database cold.
-// Run: node --conditions=source --import tsx packages/bench/src/sql.ts
-// Smaller: SQL_BENCH_BIG_MB=100 (the "large" database), SQL_BENCH_COMMITS=30,
-// SQL_BENCH_SOAK_TXNS=2000 (the checked soak; 0 skips it).
+// Run: npm run bench -- sql (or node --conditions=source --import tsx packages/bench/src/sql.ts).
+// Environment:
+//   SQL_BENCH_BIG_MB=100     size of the "large" database of the cold-open phase (default 500)
+//   SQL_BENCH_COMMITS=30     sequential commits and reads measured (default 50)
+//   SQL_BENCH_SOAK_TXNS=2000 transactions of the checked soak (default 10000; 0 skips it)
+//   SQL_BENCH_SOAK_SEED=7    seed of the soak's workload and faults (default 1)
+//   SQL_BENCH_PARTS=soak     run only these parts, comma-separated, of: commits (requests per
+//                            operation, commit throughput, CPU per transaction), open, soak.
+//                            Default: all. With a subset the results go to stdout and
+//                            docs/benchmarks/sql.md is left as it is.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +26,10 @@ const COMMITS = Number(process.env.SQL_BENCH_COMMITS ?? 50);
 const GROUP = 64;
 const BIG_MB = Number(process.env.SQL_BENCH_BIG_MB ?? 500);
 const SOAK_TXNS = Number(process.env.SQL_BENCH_SOAK_TXNS ?? 10_000);
+const SOAK_SEED = Number(process.env.SQL_BENCH_SOAK_SEED ?? 1);
+const ALL_PARTS = ['commits', 'open', 'soak'];
+const PARTS = new Set((process.env.SQL_BENCH_PARTS ?? ALL_PARTS.join(',')).split(',').map((p) => p.trim()));
+for (const p of PARTS) if (!ALL_PARTS.includes(p)) throw new Error(`SQL_BENCH_PARTS: unknown part ${p}`);
 
 /** The numbers of the previous report, to compare with (undefined when absent). */
 async function previous(): Promise<{ oneWriter?: number; group?: number; cpuMs?: number }> {
@@ -108,41 +119,18 @@ async function baseline(changesetBytes: number) {
 
 const dir = await mkdtemp(join(tmpdir(), 'bucketdb-sql-bench-'));
 const before = await previous();
-try {
+
+async function commitsPart(): Promise<string> {
   log('commits and reads on emulated S3 Standard');
   const ours = await commitsAndReads();
+  log(
+    `  ${ours.oneWriter.toFixed(1)} commits/s one writer, ${ours.group.toFixed(1)} commits/s ${GROUP} concurrent, ${ours.txPerRecord.toFixed(1)} per record`,
+  );
   log('s3db-style baseline');
   const base = await baseline(ours.entryBytes);
   log('CPU per transaction');
   const cpu = await cpuPerTransaction(dir, 2000);
-  log('open + first point query');
-  const opens = [];
-  for (const mb of [10, BIG_MB]) {
-    log(`  building a ${mb} MiB database`);
-    const path = await buildFile(dir, mb);
-    if (mb <= 16) opens.push(await openAndQuery(path, `${mb}`, true));
-    opens.push(await openAndQuery(path, `${mb}`, false));
-  }
-  let soak = '';
-  if (SOAK_TXNS > 0) {
-    log(`soak: ${SOAK_TXNS} transactions, 4 processes, faults on, checked`);
-    const r = await sqlSoak(SOAK_TXNS, 4);
-    log(`  ${r.anomalies} anomalies, ${r.integrityFailures} integrity failures`);
-    soak = `## Soak: randomized history, 4 processes, faults on, checked
-
-${formatTable([{ ...r, seconds: Math.round(r.seconds) }])}
-
-Four processes with two handles each on one file store; every handle's store injects seeded faults
-(3 % errors before and after PUTs, 3 % GET errors, 0–15 ms delays on 30 % of requests, 5 %
-reordered completions). The workload (\`packages/sql/src/fixtures/history-workload.ts\`) mixes
-\`transaction(fn)\`, interactive \`begin()\`, single statements and pipelined bursts over list-append
-keys and registers, with tables created by racing \`create table if not exists\`. The history is
-checked by \`checkHistory\` (\`@bucketdb/testkit\`: G0, G1a, G1c, G2, real-time and per-handle
-order, lost or duplicated writes, unexpected errors) and every handle runs \`integrity_check\`.
-Target: 0 anomalies, 0 integrity failures. Failed transactions are conflicts (retries exhausted
-or interactive), which the database promises may happen.
-`;
-  }
+  log(`  ${cpu.bucketdbMs.toFixed(3)} ms`);
   const ratio = (now: number, then: number | undefined) => (then ? now / then : Number.NaN);
   const regression = formatTable([
     {
@@ -164,7 +152,7 @@ or interactive), which the database promises may happen.
       'now ÷ before': ratio(cpu.bucketdbMs, before.cpuMs),
     },
   ]);
-  const body = `
+  return `
 All runs use MemoryStore behind the store's \`s3-standard\` latency profile (first byte: reads p50
 30 ms, writes p50 50 ms) and the meter, in one process. The s3db-style baseline is the protocol
 written in \`packages/bench/src/sql-baseline.ts\` (GET manifest, PUT changeset, PUT manifest with
@@ -224,10 +212,6 @@ the kernel creating, syncing and deleting the journal file; WAL mode is the fair
 for the work SQLite itself does. bucketdb's share includes compressing each changed page and
 encoding the record (the memory store makes the PUT itself nearly free).
 
-## Open and first point query, cold (emulated S3 Standard)
-
-${formatTable(opens.map((o) => ({ ...o, ms: Math.round(o.ms), cpuMs: Math.round(o.cpuMs) })))}
-
 ## Against the previous report
 
 ${regression}
@@ -235,10 +219,63 @@ ${regression}
 Commit throughput (higher is better) and CPU per transaction (lower is better) compared with the
 numbers this report held before this run (target: within 10 %). The emulated latencies are
 random, so single runs of throughput vary by several per cent.
+`;
+}
 
-${soak}`;
-  const path = await writeReport('sql', 'SQL engine benchmarks', body);
-  log(`wrote ${path}`);
+async function openPart(): Promise<string> {
+  log('open + first point query');
+  const opens = [];
+  for (const mb of [10, BIG_MB]) {
+    log(`  building a ${mb} MiB database`);
+    const path = await buildFile(dir, mb);
+    if (mb <= 16) opens.push(await openAndQuery(path, `${mb}`, true));
+    opens.push(await openAndQuery(path, `${mb}`, false));
+  }
+  return `## Open and first point query, cold (emulated S3 Standard)
+
+${formatTable(opens.map((o) => ({ ...o, ms: Math.round(o.ms), cpuMs: Math.round(o.cpuMs) })))}
+`;
+}
+
+async function soakPart(): Promise<string> {
+  if (SOAK_TXNS <= 0) return '';
+  log(`soak: ${SOAK_TXNS} transactions, 4 processes, faults on, checked (seed ${SOAK_SEED})`);
+  const r = await sqlSoak(SOAK_TXNS, 4, SOAK_SEED);
+  log(`  ${r.anomalies} anomalies (${r.anomalyTypes}), ${r.integrityFailures} integrity failures`);
+  return `## Soak: randomized history, 4 processes, faults on, checked
+
+${formatTable([{ ...r, seconds: Math.round(r.seconds) }])}
+
+Four processes with two handles each on one file store; every handle's store injects seeded faults
+(3 % errors before and after PUTs, 3 % GET errors, 0–15 ms delays on 30 % of requests, 5 %
+reordered completions). The workload (\`packages/sql/src/fixtures/history-workload.ts\`) mixes
+\`transaction(fn)\`, interactive \`begin()\`, single statements and pipelined bursts over list-append
+keys and registers, with tables created by racing \`create table if not exists\`. The history is
+checked by \`checkHistory\` (\`@bucketdb/testkit\`: G0, G1a, G1c, G2, real-time and per-handle
+order, lost or duplicated writes, unexpected errors) and every handle runs \`integrity_check\`.
+Target: 0 anomalies, 0 integrity failures. Failed transactions are conflicts (retries exhausted
+or interactive), which the database promises may happen.
+`;
+}
+
+try {
+  const sections: string[] = [];
+  if (PARTS.has('commits')) sections.push(await commitsPart());
+  if (PARTS.has('open')) sections.push(await openPart());
+  if (PARTS.has('soak')) sections.push(await soakPart());
+  const body = `
+All runs use MemoryStore behind the store's \`s3-standard\` latency profile (first byte: reads p50
+30 ms, writes p50 50 ms) and the meter, in one process. The s3db-style baseline is the protocol
+written in \`packages/bench/src/sql-baseline.ts\` (GET manifest, PUT changeset, PUT manifest with
+If-Match), run on the same emulated store with changesets as large as our commit records.
+
+${sections.join('\n')}`;
+  if (ALL_PARTS.every((p) => PARTS.has(p))) {
+    const path = await writeReport('sql', 'SQL engine benchmarks', body);
+    log(`wrote ${path}`);
+  } else {
+    process.stdout.write(`${body.trim()}\n`);
+  }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

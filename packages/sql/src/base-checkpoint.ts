@@ -8,6 +8,8 @@ export interface BaseCheckpointOptions {
   pageCount: number;
   segmentPages?: number;
   chunkBytes?: number;
+  /** Checked before the checkpoint is published: an abort leaves the database empty. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function writeBaseCheckpoint(
     segmentPages,
     segments,
   };
+  options.signal?.throwIfAborted();
   await log.writeCheckpoint(0, encodeManifest(manifest));
 }
 

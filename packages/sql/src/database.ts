@@ -15,6 +15,16 @@ import { type TransactionContext, transactionContext } from './transaction-conte
 import { type RetainedVersions, retainedVersions, type StorageSummary, storageSummary } from './versions.js';
 import { wasCommitted } from './was-committed.js';
 
+/** Options of one call on a Database. */
+export interface CallOptions {
+  /**
+   * Stops the call while it waits for the handle (calls issued before it) or between re-runs: it
+   * rejects with the signal's reason and nothing of it was applied. A transaction already handed
+   * to the log is not abandoned: the call settles with its outcome.
+   */
+  signal?: AbortSignal;
+}
+
 export interface DatabaseStats {
   /** The newest log version applied by this handle. */
   version: number;
@@ -74,21 +84,22 @@ export class Database {
   /** @internal use `open()` */
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
+    const signal = options.signal;
     if (options.at === undefined) {
       const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
-      const db = new Database(await Engine.open(guarded, resolved), resolved, closeStore);
-      if (options.migrations) {
-        try {
-          await applyMigrations(db, options.migrations);
-        } catch (error) {
-          await db.close();
-          throw error;
-        }
+      const db = new Database(await Engine.open(guarded, resolved, signal), resolved, closeStore);
+      try {
+        signal?.throwIfAborted();
+        // Each migration is a transaction of its own: one aborted part way left none half applied.
+        if (options.migrations) await applyMigrations(db, options.migrations, signal);
+      } catch (error) {
+        await db.close();
+        throw error;
       }
       return db;
     }
     const at = await resolveAt(store, resolved.prefix, options.at);
-    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved);
+    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved, signal);
     const db = new Database(engine, resolved, closeStore);
     if (db.version !== at) {
       await db.close();
@@ -104,26 +115,30 @@ export class Database {
   }
 
   /** Runs a script of statements as one transaction. */
-  async exec(sql: string): Promise<void> {
-    await this.transaction((tx) => tx.exec(sql));
+  async exec(sql: string, options?: CallOptions): Promise<void> {
+    await this.transaction((tx) => tx.exec(sql), options);
   }
 
   /** All rows of one statement, as objects keyed by column name. */
-  async query<T = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return (await this.#statement(sql, (c) => c.query(sql, params).rows)) as T[];
+  async query<T = Row>(sql: string, params?: SqlParams, options?: CallOptions): Promise<T[]> {
+    return (await this.#statement(sql, (c) => c.query(sql, params).rows, options?.signal)) as T[];
   }
 
-  async get<T = Row>(sql: string, params?: SqlParams): Promise<T | undefined> {
-    return (await this.query<T>(sql, params))[0];
+  async get<T = Row>(sql: string, params?: SqlParams, options?: CallOptions): Promise<T | undefined> {
+    return (await this.query<T>(sql, params, options))[0];
   }
 
   /** Like query, also giving the column names (in order, even when there are no rows). */
-  async queryWithColumns(sql: string, params?: SqlParams): Promise<{ columns: string[]; rows: Row[] }> {
-    return this.#statement(sql, (c) => c.query(sql, params));
+  async queryWithColumns(
+    sql: string,
+    params?: SqlParams,
+    options?: CallOptions,
+  ): Promise<{ columns: string[]; rows: Row[] }> {
+    return this.#statement(sql, (c) => c.query(sql, params), options?.signal);
   }
 
-  async run(sql: string, params?: SqlParams): Promise<RunResult> {
-    return this.#statement(sql, (c) => c.run(sql, params));
+  async run(sql: string, params?: SqlParams, options?: CallOptions): Promise<RunResult> {
+    return this.#statement(sql, (c) => c.run(sql, params), options?.signal);
   }
 
   /**
@@ -131,8 +146,8 @@ export class Database {
    * (up to `maxRetries` times, with jittered backoff), then ConflictError. If the commit's outcome
    * cannot be resolved, CommitUnknownError (see `wasCommitted`).
    */
-  async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T> {
-    return this.#transaction(fn, true);
+  async transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, options?: CallOptions): Promise<T> {
+    return this.#transaction(fn, true, options?.signal);
   }
 
   /**
@@ -140,22 +155,33 @@ export class Database {
    * in its own transaction (VACUUM cannot run inside BEGIN); its writes land in the same write
    * layer and commit the same way.
    */
-  async #transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, explicit: boolean): Promise<T> {
+  async #transaction<T>(
+    fn: (tx: TransactionContext) => T | Promise<T>,
+    explicit: boolean,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const engine = this.#engine;
-    return this.#transact(engine.lock.ticket(), () => fn(transactionContext(engine.conn)), undefined, explicit);
+    return this.#transact(engine.lock.ticket(), () => fn(transactionContext(engine.conn)), undefined, explicit, signal);
   }
 
   /**
    * The retry loop of `transaction()` and of writing statements. `ticket` is the call's place in
    * the handle's order, kept across re-runs; `held`: the lock, already acquired with that ticket;
-   * `explicit`: see `#transaction`.
+   * `explicit`: see `#transaction`. `signal` stops the wait for the lock and the re-runs; a
+   * transaction already handed to the log is not abandoned (the call settles with its outcome).
    */
-  async #transact<T>(ticket: number, body: () => T | Promise<T>, held?: () => void, explicit = true): Promise<T> {
+  async #transact<T>(
+    ticket: number,
+    body: () => T | Promise<T>,
+    held?: () => void,
+    explicit = true,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const engine = this.#engine;
     const strong = this.#options.reads === 'strong';
     try {
       for (let conflicts = 0; ;) {
-        const release = held ?? (await engine.lock.acquire(ticket));
+        const release = held ?? (await engine.lock.acquire(ticket, false, signal));
         held = undefined;
         let outcome: Attempt<T>;
         try {
@@ -167,9 +193,11 @@ export class Database {
           release();
         }
         engine.kick();
+        if (!outcome.ok && outcome.behind) continue;
         if (outcome.ok) {
           try {
             await outcome.wait;
+            if (outcome.failed) throw outcome.failed.error;
             return outcome.result;
           } catch (error) {
             if (!(error instanceof RetrySignal)) throw error;
@@ -178,7 +206,9 @@ export class Database {
         conflicts++;
         engine.stats.retries++;
         if (conflicts > this.#options.maxRetries) throw new ConflictError(conflicts);
+        signal?.throwIfAborted();
         await backoff(conflicts, { capMs: 200 });
+        signal?.throwIfAborted();
       }
     } finally {
       engine.lock.unreserve(ticket);
@@ -215,12 +245,20 @@ export class Database {
    */
   async begin(options: BeginOptions = {}): Promise<Transaction> {
     const engine = this.#engine;
-    const snapshot = await engine.lock.run(async () => {
-      this.#checkOpen();
-      engine.drain();
-      if (engine.mustConfirm) await engine.syncTail();
-      return engine.snapshotHead();
-    }, engine.lock.ticket());
+    const ticket = engine.lock.ticket();
+    let snapshot: ReturnType<Engine['snapshotHead']> | undefined;
+    while (!snapshot) {
+      const release = await engine.lock.acquire(ticket, false, options.signal);
+      try {
+        this.#checkOpen();
+        engine.drain();
+        if (engine.mustConfirm) await engine.syncTail();
+        // Calls issued before this one whose batch just failed run again first: it sees them.
+        if (!engine.lock.reservedBefore(ticket)) snapshot = engine.snapshotHead();
+      } finally {
+        release();
+      }
+    }
     const tx = await Transaction.start(engine, snapshot, options, (t) => this.#interactive.delete(t));
     this.#interactive.add(tx);
     return tx;
@@ -243,7 +281,7 @@ export class Database {
    * Garbage collection with this database's retention and grace (see docs/design/sql-gc.md):
    * deletes what no version inside the retention window needs.
    */
-  async gc(options: { dryRun?: boolean } = {}): Promise<GcReport> {
+  async gc(options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<GcReport> {
     this.#checkOpen();
     const o = this.#options;
     try {
@@ -253,6 +291,7 @@ export class Database {
         grace: o.gcGrace,
         dryRun: options.dryRun ?? false,
         clock: o.clock,
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       this.lastGc = { at: new Date(), report };
       return report;
@@ -327,14 +366,20 @@ export class Database {
    * is ordered after) every call issued before it. The lock is held from classification to
    * execution: nothing issued later can slip in between.
    */
-  async #statement<T>(sql: string, f: (c: Engine['conn']) => T): Promise<T> {
+  async #statement<T>(sql: string, f: (c: Engine['conn']) => T, signal?: AbortSignal): Promise<T> {
     const engine = this.#engine;
     const ticket = engine.lock.ticket();
-    const release = await engine.lock.acquire(ticket);
+    let release = await engine.lock.acquire(ticket, false, signal);
     let handedOver = false;
     try {
       this.#checkOpen();
       engine.drain();
+      // Calls issued before this one whose batch just failed run again first.
+      while (engine.lock.reservedBefore(ticket)) {
+        release();
+        release = await engine.lock.acquire(ticket, false, signal);
+        engine.drain();
+      }
       if (!engine.pending) {
         let readonly: boolean;
         try {
@@ -354,7 +399,7 @@ export class Database {
       engine.committed.cache.unpinAll();
       if (!handedOver) release();
     }
-    return this.#transact(ticket, () => f(engine.conn), release, !/^\s*vacuum\b/i.test(sql));
+    return this.#transact(ticket, () => f(engine.conn), release, !/^\s*vacuum\b/i.test(sql), signal);
   }
 
   #maybeCheckpoint(): void {

@@ -5,7 +5,7 @@ import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
-import { CommitUnknownError, ConflictError, SqlError } from './errors.js';
+import { CommitUnknownError, ConflictError, SqliteError } from './errors.js';
 import { OrderedLock } from './ordered-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { PageFetcher } from './page-fetcher.js';
@@ -29,9 +29,13 @@ export class MissSignal extends Error {
 
 /** What one run of a transaction body ended with (see `Engine.attempt`). */
 export type Attempt<T> =
-  | { ok: true; result: T; wait: Promise<void> | undefined }
-  /** The snapshot was stale or a read-only result could not be confirmed: run the body again. */
-  | { ok: false };
+  /** `failed`: the body failed with this error, to be reported once `wait` settles (a view it ran on committed). */
+  | { ok: true; result: T; wait: Promise<void> | undefined; failed?: { error: unknown } }
+  /**
+   * The snapshot was stale or a read-only result could not be confirmed: run the body again.
+   * `behind`: it did not run, calls issued before it must run again first (their batch failed).
+   */
+  | { ok: false; behind?: boolean };
 
 /**
  * The machinery under a Database: the committed page state fed by the log, the SQLite connection
@@ -87,29 +91,51 @@ export class Engine {
     return this.lock;
   }
 
-  static async open(store: ObjectStore, options: ResolvedOptions): Promise<Engine> {
+  /** `signal`: checked between the steps of opening (and passed to catch-up); on abort all is released. */
+  static async open(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
+    signal?.throwIfAborted();
     const log = await CommitLog.open(store, { prefix: options.prefix });
+    try {
+      return await Engine.#openOn(log, store, options, signal);
+    } catch (error) {
+      await log.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  static async #openOn(
+    log: CommitLog,
+    store: ObjectStore,
+    options: ResolvedOptions,
+    signal?: AbortSignal,
+  ): Promise<Engine> {
+    const step = () => signal?.throwIfAborted();
     const committed = new CommittedPages(options.pageSize, options.cacheBytes);
     const engine = new Engine(log, committed, store, options);
     const checkpoint = await retryReads(() => log.latestCheckpoint());
+    step();
     if (checkpoint) {
       const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
       committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
       await log.advanceTo(checkpoint.version);
       engine.#base = `v${checkpoint.version}`;
       if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
+      step();
     }
     await retryCatchUp(
-      () => log.catchUp(),
+      () => log.catchUp(signal ? { signal } : {}),
       () => log.version,
     );
+    step();
     engine.drain();
     if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
+    step();
     committed.cache.unpinAll();
     engine.conn = await Connection.open(engine.file);
     try {
       // The connection's set-up reads the schema, which may span pages that are not resident.
       await engine.read(() => engine.conn.configure());
+      step();
     } catch (error) {
       engine.conn.close();
       throw error;
@@ -161,7 +187,33 @@ export class Engine {
         }
       }
     }
+    if (changes.pages.size > 0) this.#failDoomed();
     return changes;
+  }
+
+  /**
+   * Fails the pending batches that records of other writers have already doomed, at once: no view
+   * may be built on them (their pages over the moved committed state mix two histories: a schema
+   * without tables that exist, a malformed b-tree), and a call made meanwhile must run again on
+   * the new state rather than report what such a view gave it. The batch in flight cannot commit
+   * any more: a record of another writer came after the slots it checked, so its slot is taken.
+   */
+  #failDoomed(): void {
+    if (Engine.unsafeSkipValidation) return;
+    const inflight = this.#inflight;
+    if (inflight && !inflight.valid(samePage1(inflight.basePage1, this.committed.page1))) {
+      this.stats.conflicts++;
+      this.#abortAll(new RetrySignal());
+      return;
+    }
+    // Stacked on a batch in flight, the open batch's page 1 is judged with that batch.
+    const open = this.#open;
+    if (open && !open.valid(inflight !== undefined || samePage1(open.basePage1, this.committed.page1))) {
+      this.stats.conflicts++;
+      for (const t of open.tickets) this.lock.reserve(t);
+      open.reject(new RetrySignal());
+      this.#open = undefined;
+    }
   }
 
   /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
@@ -224,11 +276,11 @@ export class Engine {
       try {
         const result = f();
         // Some statements (integrity_check) report I/O errors in their result instead of failing.
-        if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+        if (this.file.misses.size > 0) throw new SqliteError(266, 'SQLITE_IOERR_READ', 'page not resident');
         if (!this.conn.autocommit) {
           this.conn.exec('ROLLBACK');
           this.rolledBack();
-          throw new SqlError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');
+          throw new SqliteError(1, 'SQLITE_ERROR', 'transaction control statements need begin() or transaction()');
         }
         return result;
       } catch (error) {
@@ -240,7 +292,7 @@ export class Engine {
   /** After a failed statement: if it failed on non-resident pages, fetch them and return true. */
   async fetchMisses(error: unknown, anyError = false): Promise<boolean> {
     const misses = [...this.file.misses];
-    const ioError = error instanceof SqlError && (error.resultCode & 0xff) === 10;
+    const ioError = error instanceof SqliteError && (error.resultCode & 0xff) === 10;
     if (misses.length === 0 || !(ioError || anyError)) return false;
     if (!this.conn.autocommit) this.conn.exec('ROLLBACK');
     this.rolledBack();
@@ -260,6 +312,7 @@ export class Engine {
   async attempt<T>(body: () => T | Promise<T>, strong: boolean, ticket?: number, explicit = true): Promise<Attempt<T>> {
     this.drain();
     if (!strong && this.mustConfirm) await this.syncTail();
+    if (ticket !== undefined && this.lock.reservedBefore(ticket)) return { ok: false, behind: true };
     const basePage1 = this.committed.page1;
     let result!: T;
     try {
@@ -268,9 +321,9 @@ export class Engine {
         try {
           if (explicit) this.conn.exec('BEGIN');
           result = await body();
-          if (this.file.misses.size > 0) throw new SqlError(266, 'SQLITE_IOERR_READ', 'page not resident');
+          if (this.file.misses.size > 0) throw new SqliteError(266, 'SQLITE_IOERR_READ', 'page not resident');
           if (this.conn.autocommit === explicit) {
-            throw new SqlError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
+            throw new SqliteError(1, 'SQLITE_ERROR', 'the transaction was ended inside transaction(); use begin()');
           }
           if (explicit) this.conn.exec('COMMIT');
           break;
@@ -281,6 +334,9 @@ export class Engine {
           // The snapshot may be stale and the error an artifact of it (a table not created yet,
           // a row not there yet): if the tail moved, run again instead of failing.
           if ((await this.syncTail()).pages.size > 0) return { ok: false };
+          // It ran on batches still awaiting their record: the error is a result read from
+          // them, reported only if they commit (otherwise the call runs again, like any reader).
+          if (this.pending) return { ok: true, result, wait: this.#joinReadonly(ticket), failed: { error } };
           throw error;
         }
       }
@@ -321,6 +377,13 @@ export class Engine {
       for (const f of this.snapshots) for (const p of txn.pages.keys()) f.changed?.add(p);
     }
     return wait;
+  }
+
+  /** Adds a read-only member (the pages the last statement read) to the open batch. Under the lock. */
+  #joinReadonly(ticket?: number): Promise<void> {
+    const reads = new Set(this.file.reads);
+    this.#open ??= new Batch(this.#headPageCount(), this.#headPage1());
+    return this.#open.add(new Layer(this.#open.layer.pageCount), reads, this.committed.pageSize, ticket);
   }
 
   /**
@@ -443,8 +506,11 @@ export class Engine {
   async #publishLoop(): Promise<void> {
     let attempt = 0;
     const strong = this.options.reads === 'strong';
+    // Settling the batch in flight goes ahead of every call; starting the next one waits for the
+    // calls already queued, so that they join it (otherwise records carry half the transactions).
+    let afterQueued = false;
     for (;;) {
-      const release = await this.lock.acquire(0);
+      const release = await this.lock.acquire(afterQueued ? this.lock.ticket() : 0, true);
       let batch: Batch;
       let entry: Uint8Array | undefined;
       let version = 0;
@@ -457,6 +523,11 @@ export class Engine {
           return;
         }
         if (!this.#inflight) {
+          if (!afterQueued && this.#open && this.lock.waiting > 0) {
+            afterQueued = true;
+            continue;
+          }
+          afterQueued = false;
           attempt = 0;
           this.#inflight = this.#open;
           this.#open = undefined;

@@ -2,6 +2,11 @@ import { open as openFile, rename, rm } from 'node:fs/promises';
 import { concatBytes, type ObjectStore } from '@bucketdb/store';
 import { Snapshot, type SnapshotOptions } from './snapshot.js';
 
+export interface ExportOptions extends SnapshotOptions {
+  /** Stops the export: it rejects with the signal's reason and no file (not even a partial one) is left. */
+  signal?: AbortSignal;
+}
+
 export interface ExportResult {
   version: number;
   pageSize: number;
@@ -16,9 +21,12 @@ export interface ExportResult {
 export async function exportSqliteFile(
   store: ObjectStore,
   path: string,
-  options: SnapshotOptions = {},
+  options: ExportOptions = {},
 ): Promise<ExportResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const snapshot = await Snapshot.open(store, options);
+  signal?.throwIfAborted();
   const partial = `${path}.partial-${process.pid}`;
   const file = await openFile(partial, 'w');
   try {
@@ -34,11 +42,13 @@ export async function exportSqliteFile(
       size = 0;
     };
     for await (const image of snapshot.pages()) {
+      signal?.throwIfAborted();
       parts.push(image);
       size += image.length;
       if (size >= 4 * 2 ** 20) await flush();
     }
     await flush();
+    signal?.throwIfAborted();
     await file.sync();
     await file.close();
     await rename(partial, path);

@@ -18,6 +18,11 @@ export interface GcOptions {
   clock?: () => number;
   /** Called before each delete (fault injection in tests). */
   beforeDelete?: (key: string) => Promise<void> | void;
+  /**
+   * Stops the pass before its next delete (or before it starts): it rejects with the signal's
+   * reason. What it deleted was garbage; what it left is collected by a later pass.
+   */
+  signal?: AbortSignal;
 }
 
 export type GcReport = LogGcReport;
@@ -28,6 +33,8 @@ export type GcReport = LogGcReport;
  * attempts; each only a grace period after it became garbage. See docs/design/sql-gc.md.
  */
 export async function collectGarbage(store: ObjectStore, options: GcOptions = {}): Promise<GcReport> {
+  const { signal, beforeDelete } = options;
+  signal?.throwIfAborted();
   const segments = new Map<string, string[]>();
   const referencedBy = async (c: Checkpoint): Promise<string[]> => {
     const manifest = decodeManifest(c.manifest, `checkpoint ${c.version}`);
@@ -50,6 +57,13 @@ export async function collectGarbage(store: ObjectStore, options: GcOptions = {}
     referencedBy,
     dryRun: options.dryRun ?? false,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.beforeDelete ? { beforeDelete: options.beforeDelete } : {}),
+    ...(beforeDelete || signal
+      ? {
+          beforeDelete: async (key: string) => {
+            signal?.throwIfAborted();
+            await beforeDelete?.(key);
+          },
+        }
+      : {}),
   });
 }

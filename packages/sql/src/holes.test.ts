@@ -108,6 +108,40 @@ describe('issue 9 holes', () => {
     await Promise.all([h.close(), f.close()]);
   });
 
+  test('a call made while the batch in flight is already doomed runs on the new state, not on that batch', async () => {
+    const inner = new MemoryStore();
+    const aStore = new ScriptedStore(inner);
+    const a = await Database.create(aStore, {});
+    const b = await Database.create(inner, {});
+    await a.exec('create table base(x); insert into base values (1)');
+    await b.run('select 1');
+    // A's DDL is in flight (its PUT held); B's DDL takes the slot, so A's batch cannot commit.
+    const hold = holdNextLogPut(aStore);
+    const aDdl = a.exec('create table a_tbl(x); insert into a_tbl values (7)');
+    await hold.held;
+    await b.exec('create table b_tbl(y); insert into b_tbl values (8)');
+    await a.refresh(); // A has seen B's record: its batch in flight can no longer commit
+    // A's later calls are ordered after its DDL (which runs again) and see B's acknowledged
+    // commit, statement and interactive transaction alike; neither runs on the doomed batch.
+    const read = a.query('select y from b_tbl');
+    const interactive = (async () => {
+      const tx = await a.begin();
+      try {
+        return await tx.query('select y, (select count(*) from a_tbl) n from b_tbl');
+      } finally {
+        await tx.rollback();
+      }
+    })();
+    hold.release();
+    expect(await read).toEqual([{ y: 8 }]);
+    expect(await interactive).toEqual([{ y: 8, n: 1 }]);
+    await aDdl;
+    expect(await a.query('select x from a_tbl')).toEqual([{ x: 7 }]);
+    expect(await b.query('select x from a_tbl')).toEqual([{ x: 7 }]);
+    for (const db of [a, b]) expect(await integrity(db)).toBe('ok');
+    await Promise.all([a.close(), b.close()]);
+  });
+
   test('3: a strong read after a transient GET error during catch-up sees every acknowledged write', async () => {
     const inner = new MemoryStore();
     const bStore = new ScriptedStore(inner);

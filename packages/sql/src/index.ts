@@ -1,15 +1,20 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
-export { Database, type DatabaseStats } from './database.js';
+export { type CallOptions, Database, type DatabaseStats } from './database.js';
 export { parseDuration } from './duration.js';
 export {
+  CheckpointAbandonedError,
   CommitUnknownError,
   ConflictError,
   ReadOnlyError,
+  SQL_ERROR_CODES,
   SqlError,
+  type SqlErrorCode,
+  type SqliteCode,
+  SqliteError,
   TransactionTimeoutError,
   VersionNotFoundError,
 } from './errors.js';
-export { type ExportResult, exportSqliteFile } from './export-file.js';
+export { type ExportOptions, type ExportResult, exportSqliteFile } from './export-file.js';
 export { collectGarbage, DEFAULT_GRACE, DEFAULT_RETENTION, type GcOptions, type GcReport } from './gc.js';
 export { type ImportOptions, importSqliteFile } from './import-file.js';
 export {

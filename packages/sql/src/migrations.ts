@@ -1,3 +1,4 @@
+import { SqlError } from './errors.js';
 import type { TransactionContext } from './transaction-context.js';
 
 /** One schema change. `up` runs inside a transaction and may run more than once before one commit takes effect: keep side effects outside the database out of it. */
@@ -16,15 +17,7 @@ export type MigrationErrorCode = 'InvalidMigrations' | 'DatabaseNewer' | 'Migrat
  * migrations this code does not know (`DatabaseNewer`: opened by older code), or a recorded
  * migration has another name than the code's (`MigrationMismatch`). Nothing was changed.
  */
-export class MigrationError extends Error {
-  readonly code: MigrationErrorCode;
-
-  constructor(code: MigrationErrorCode, message: string) {
-    super(message);
-    this.name = 'MigrationError';
-    this.code = code;
-  }
-}
+export class MigrationError extends SqlError<MigrationErrorCode> {}
 
 /** Where applied migrations are recorded, inside the database itself. */
 export const MIGRATIONS_TABLE = '_bucketdb_migrations';
@@ -44,20 +37,29 @@ export interface MigrationResult {
  */
 /** What applying migrations needs of a database (a Database; structural, so options.ts → here stays loop-free). */
 export interface MigrationTarget {
-  exec(sql: string): Promise<void>;
-  query<T>(sql: string): Promise<T[]>;
-  transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>): Promise<T>;
+  exec(sql: string, options?: { signal?: AbortSignal }): Promise<void>;
+  query<T>(sql: string, params?: undefined, options?: { signal?: AbortSignal }): Promise<T[]>;
+  transaction<T>(fn: (tx: TransactionContext) => T | Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
-export async function applyMigrations(db: MigrationTarget, migrations: readonly Migration[]): Promise<MigrationResult> {
+/** `signal` stops between migrations (each is one transaction: none is left half applied). */
+export async function applyMigrations(
+  db: MigrationTarget,
+  migrations: readonly Migration[],
+  signal?: AbortSignal,
+): Promise<MigrationResult> {
+  const call = signal ? { signal } : {};
   const sorted = validate(migrations);
   const newest = sorted.at(-1)?.version ?? 0;
   const applied: number[] = [];
   await db.exec(
     `create table if not exists ${MIGRATIONS_TABLE}(version integer primary key, name text not null, applied_at text not null)`,
+    call,
   );
   const recorded = await db.query<{ version: number; name: string }>(
     `select version, name from ${MIGRATIONS_TABLE} order by version`,
+    undefined,
+    call,
   );
   checkRecorded(recorded, sorted, newest);
   for (const m of sorted) {
@@ -74,7 +76,7 @@ export async function applyMigrations(db: MigrationTarget, migrations: readonly 
         new Date().toISOString(),
       ]);
       return true;
-    });
+    }, call);
     if (did) applied.push(m.version);
   }
   return { applied, version: newest };

@@ -49,9 +49,13 @@ export interface OpenOptions extends FetchOptions {
   autoGc?: boolean;
   /** Schema migrations applied (each exactly once, across processes) before `open` returns. */
   migrations?: readonly Migration[];
+  /** Stops opening: `open` rejects with the signal's reason and releases what it had opened. */
+  signal?: AbortSignal;
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs'>> &
+export type ResolvedOptions = Required<
+  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'signal'>
+> &
   FetchOptions & { maxStalenessMs?: number };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {

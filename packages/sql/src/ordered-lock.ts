@@ -7,7 +7,7 @@
 export class OrderedLock {
   #next = 1;
   #held = false;
-  readonly #waiters: { ticket: number; grant: (release: () => void) => void }[] = [];
+  readonly #waiters: { ticket: number; grant: (release: () => void) => void; passReserved: boolean }[] = [];
   readonly #reserved = new Set<number>();
 
   /** A new ticket, later than every ticket handed out before. */
@@ -20,17 +20,52 @@ export class OrderedLock {
     this.#reserved.add(ticket);
   }
 
+  /** How many callers are waiting for the lock. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /** Whether a call issued before `ticket` is reserved to run again (the holder of `ticket` must step back). */
+  reservedBefore(ticket: number): boolean {
+    for (const r of this.#reserved) if (r < ticket) return true;
+    return false;
+  }
+
   unreserve(ticket: number): void {
     if (this.#reserved.delete(ticket)) this.#grant();
   }
 
-  /** Waits for the lock; call the returned function to release it. */
-  acquire(ticket = this.ticket()): Promise<() => void> {
+  /**
+   * Waits for the lock; call the returned function to release it. `passReserved`: not held back
+   * by reserved tickets (the publisher, which goes after the calls queued before it but does not
+   * wait for calls backing off before they run again).
+   */
+  acquire(ticket = this.ticket(), passReserved = false, signal?: AbortSignal): Promise<() => void> {
     this.#reserved.delete(ticket);
-    return new Promise((grant) => {
+    return new Promise((grant, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       let i = this.#waiters.length;
       while (i > 0 && (this.#waiters[i - 1] as { ticket: number }).ticket > ticket) i--;
-      this.#waiters.splice(i, 0, { ticket, grant });
+      const waiter = { ticket, grant, passReserved };
+      this.#waiters.splice(i, 0, waiter);
+      if (signal) {
+        // An aborted wait leaves the queue; the lock was never held, so nothing is half done.
+        const onAbort = () => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiters.splice(at, 1);
+          reject(signal.reason);
+          this.#grant();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.grant = (release) => {
+          signal.removeEventListener('abort', onAbort);
+          grant(release);
+        };
+      }
       this.#grant();
     });
   }
@@ -47,7 +82,7 @@ export class OrderedLock {
   #grant(): void {
     const first = this.#waiters[0];
     if (this.#held || !first) return;
-    for (const r of this.#reserved) if (r < first.ticket) return;
+    if (!first.passReserved) for (const r of this.#reserved) if (r < first.ticket) return;
     this.#waiters.shift();
     this.#held = true;
     let released = false;

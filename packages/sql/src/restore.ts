@@ -7,6 +7,11 @@ import { Snapshot, type SnapshotOptions } from './snapshot.js';
 export interface RestoreOptions extends SnapshotOptions {
   /** Where the new database goes in `target` (default: its root). It must be empty. */
   targetPrefix?: string;
+  /**
+   * Stops the restore before its checkpoint is published: it rejects with the signal's reason and
+   * the target stays an empty database (chunks already written are abandoned, for GC).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -18,12 +23,27 @@ export async function restoreDatabase(
   target: ObjectStore,
   options: RestoreOptions = {},
 ): Promise<ExportResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const snapshot = await Snapshot.open(source, options);
   const log = await CommitLog.open(target, { prefix: options.targetPrefix ?? '' });
   try {
-    await writeBaseCheckpoint(log, snapshot.pages(), { pageSize: snapshot.pageSize, pageCount: snapshot.pageCount });
+    await writeBaseCheckpoint(log, checked(snapshot.pages(), signal), {
+      pageSize: snapshot.pageSize,
+      pageCount: snapshot.pageCount,
+      ...(signal ? { signal } : {}),
+    });
   } finally {
     await log.close();
   }
   return { version: snapshot.version, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount };
+}
+
+/** `pages`, checking `signal` before each one and once more after the last (before publishing). */
+async function* checked(pages: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+  for await (const page of pages) {
+    signal?.throwIfAborted();
+    yield page;
+  }
+  signal?.throwIfAborted();
 }

@@ -2,12 +2,14 @@ import { Mutex } from '@bucketdb/store';
 import { type Batch, RetrySignal } from './batch.js';
 import type { Connection, Row, RunResult, SqlParams } from './connection.js';
 import { type Engine, MissSignal } from './engine.js';
-import { ConflictError, SqlError, TransactionTimeoutError } from './errors.js';
+import { ConflictError, SqliteError, TransactionTimeoutError } from './errors.js';
 import { Layer, type PageFile } from './page-file.js';
 
 export interface BeginOptions {
   /** Rolled back (and every later call fails with TransactionTimeoutError) after this long; default 60 s. */
   timeoutMs?: number;
+  /** Stops waiting for the calls issued before `begin()`: it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface Step {
@@ -152,7 +154,7 @@ export class Transaction {
         const result = await this.#engine.runOnSnapshot(this.#file, () => f(conn));
         if (record) {
           if (conn.autocommit) {
-            throw new SqlError(
+            throw new SqliteError(
               1,
               'SQLITE_ERROR',
               'the transaction was ended by a statement; use commit() or rollback()',
@@ -203,7 +205,7 @@ export class Transaction {
 
   #checkActive(): void {
     if (this.#ended instanceof Error) throw this.#ended;
-    if (this.#ended !== undefined) throw new SqlError(1, 'SQLITE_ERROR', 'the transaction has already ended');
+    if (this.#ended !== undefined) throw new SqliteError(1, 'SQLITE_ERROR', 'the transaction has already ended');
   }
 
   #end(reason: unknown): void {

@@ -1,4 +1,4 @@
-import { ConflictError, MigrationError, SqlError, VersionNotFoundError } from '@bucketdb/sql';
+import { ConflictError, MigrationError, SqliteError, VersionNotFoundError } from '@bucketdb/sql';
 import { isStoreError } from '@bucketdb/store';
 
 /**
@@ -18,7 +18,7 @@ export class UsageError extends Error {
 }
 
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof SqlError) return SQL_EXIT.sql;
+  if (error instanceof SqliteError) return SQL_EXIT.sql;
   if (error instanceof UsageError || error instanceof VersionNotFoundError || error instanceof MigrationError) {
     return SQL_EXIT.usage;
   }

@@ -95,11 +95,15 @@ export async function compareAndSwap(
     throw new InvalidArgumentError(`epoch must be a non-negative integer, got ${String(epoch)}`);
   }
   const writeIdMeta = options.writeIdMeta ?? WRITE_ID_META;
-  const writeId = options.writeId ?? randomBytes(12).toString('base64url');
-  const isOurs = options.isOurs ?? ((current: GetResult) => current.metadata[writeIdMeta] === writeId);
   const epochOf = options.epochOf ?? metadataEpoch;
   const metadata = { ...options.metadata };
-  if (options.isOurs === undefined) metadata[writeIdMeta] = writeId;
+  let isOurs = options.isOurs;
+  if (isOurs === undefined) {
+    // A write id only when it is what tells our write apart (callers with `isOurs` carry their own).
+    const writeId = options.writeId ?? randomBytes(12).toString('base64url');
+    metadata[writeIdMeta] = writeId;
+    isOurs = (current: GetResult) => current.metadata[writeIdMeta] === writeId;
+  }
   if (epoch !== undefined) metadata[EPOCH_META] = String(epoch);
   const putOptions = {
     ...(expected === null ? { ifNoneMatch: '*' as const } : { ifMatch: expected }),

@@ -56,7 +56,8 @@ export class BlockingReader {
   #ahead: Promise<void> | undefined;
   #failed: unknown;
   /** Misses the worker waited for, and pages sent over. */
-  readonly stats = { misses: 0, pagesSent: 0 };
+  readonly stats = { misses: 0, pagesSent: 0, bootMs: 0 };
+  readonly #started = performance.now();
 
   private constructor(
     log: CommitLog,
@@ -155,6 +156,7 @@ export class BlockingReader {
 
   #onMessage(m: FromWorker): void {
     if (m.type === 'miss') {
+      if (this.stats.misses === 0) this.stats.bootMs = performance.now() - this.#started;
       void this.#serve(m.pgno);
       return;
     }

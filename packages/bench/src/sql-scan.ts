@@ -41,6 +41,8 @@ interface ChildResult {
   openGets: number;
   bootMs: number;
   scanMisses: number;
+  /** CPU seconds of the whole process (every thread) during the full scan. */
+  scanCpuS: number;
   scanMs: number;
   scanGets: number;
   scanRestarts: number;
@@ -150,8 +152,10 @@ async function child(design: Design, storeDir: string, path: string, mib: number
     const h = await openHandle(design, storeDir, meter, path);
     let g = gets();
     t = performance.now();
+    const cpu0 = process.cpuUsage();
     const answer = await h.get(FULL_SCAN);
     const scanMs = performance.now() - t;
+    const scanCpu = process.cpuUsage(cpu0);
     const scanGets = gets() - g;
     const scanRestarts = h.restarts();
     const scanMisses = h.misses();
@@ -174,6 +178,7 @@ async function child(design: Design, storeDir: string, path: string, mib: number
       scanGets,
       scanRestarts,
       scanMisses,
+      scanCpuS: (scanCpu.user + scanCpu.system) / 1e6,
       indexMs,
       indexGets,
       indexRestarts,
@@ -257,6 +262,7 @@ async function report(results: ChildResult[], sizes: number[], full: boolean): P
     'worker start ms': r.design === 'blocking' ? r.bootMs : '-',
     'scan s': r.scanMs / 1000,
     'scan MB/s': (r.scanMiB * MIB) / 1e6 / (r.scanMs / 1000),
+    'scan CPU s': r.scanCpuS,
     'scan GETs': r.design === 'native' ? '-' : r.scanGets,
     'scan restarts': r.design === 'restart' ? r.scanRestarts : '-',
     'scan round trips': r.design === 'native' ? '-' : r.scanMisses,
@@ -276,6 +282,7 @@ async function report(results: ChildResult[], sizes: number[], full: boolean): P
       design,
       data: `${big / small}×`,
       'scan time ×': b.scanMs / a.scanMs,
+      'scan CPU ×': b.scanCpuS / a.scanCpuS,
       'index scan time ×': b.indexMs / a.indexMs,
       'linear (≤ 1.1 × data)': b.scanMs / a.scanMs <= (1.1 * big) / small ? 'yes' : 'no',
       [`peak RSS ≤ ${limit} MiB at ${big} MiB`]: design === 'native' ? '-' : b.peakRssMiB <= limit ? 'yes' : 'no',

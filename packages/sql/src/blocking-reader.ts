@@ -172,7 +172,6 @@ export class BlockingReader {
     const c = this.#committed;
     const ctl = this.#ctl;
     this.stats.misses++;
-    let next = pgno;
     try {
       await this.#ahead?.catch(() => {});
       this.#ahead = undefined;
@@ -187,7 +186,6 @@ export class BlockingReader {
         if (p !== 1) c.cache.delete(p);
       }
       if (n === 0) throw new Error(`page ${pgno} could not be fetched`);
-      next = pgno + n;
       this.stats.pagesSent += n;
       Atomics.store(ctl, 1, n);
       Atomics.store(ctl, 2, 0);
@@ -199,8 +197,11 @@ export class BlockingReader {
     Atomics.store(ctl, 0, 1);
     Atomics.notify(ctl, 0);
     // While the worker works through these pages, the next window of a scan is already on its way.
-    if (this.#fetcher.scanning && next <= c.pageCount && !c.cache.has(next)) {
-      this.#ahead = retryReads(() => this.#fetcher.fetch([next]));
+    // (From the end of the scan's window, whatever page this miss was: an interior page elsewhere
+    // must not send read-ahead off in another direction.)
+    const ahead = this.#fetcher.windowEnd + 1;
+    if (this.#fetcher.scanning && ahead <= c.pageCount && !c.cache.has(ahead)) {
+      this.#ahead = retryReads(() => this.#fetcher.fetch([ahead]));
     }
   }
 

@@ -1,5 +1,5 @@
 import type { CommitLog } from '@bucketdb/log';
-import { CorruptError, type ObjectStore } from '@bucketdb/store';
+import { CorruptError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
 import { decodeSegment } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import type { CommittedPages } from './committed-pages.js';
@@ -43,8 +43,6 @@ export class PageFetcher {
   #strikes = 0;
   /** Statement restarts caused by misses, for stats. */
   fetches = 0;
-  /** Pages fetched after the one that missed, because a window or a scan asked for them. */
-  readAheadPages = 0;
 
   constructor(store: ObjectStore, log: CommitLog, committed: CommittedPages, options: FetchOptions = {}) {
     this.#store = store;
@@ -61,9 +59,9 @@ export class PageFetcher {
     return this.#readAhead > this.#min;
   }
 
-  /** The first page after the last window (where a forward scan's next miss is expected). */
-  get nextSequential(): number {
-    return this.#hi + 1;
+  /** The last page of the scan's (or the last miss's) window: a scan's next window starts after it. */
+  get windowEnd(): number {
+    return this.#hi;
   }
 
   /** Brings `pgnos` (and the window after each) into the cache, pinned until `cache.unpinAll()`. */
@@ -118,7 +116,6 @@ export class PageFetcher {
         this.#hi = last;
       }
     }
-    this.readAheadPages += last - first;
     // An isolated miss reads only from the missing page's chunk; a scan also reads the records
     // holding pages of its window (they would each cost a restart later).
     await this.#fetchSpan(first, last, true, this.scanning, this.scanning ? undefined : src.ref.key);
@@ -135,7 +132,7 @@ export class PageFetcher {
       const first = Math.floor((from - 1) / manifest.segmentPages);
       const last = Math.floor((Math.min(to, manifest.pageCount) - 1) / manifest.segmentPages);
       const segments = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
-      await this.#parallelDo(segments, (s) => this.loadSegment(s));
+      await mapConcurrent(segments, this.#parallel, (s) => this.loadSegment(s));
     }
     const byChunk = new Map<string, number[]>();
     const versions = new Set<number>();
@@ -148,8 +145,8 @@ export class PageFetcher {
         else byChunk.set(src.ref.key, [pgno]);
       } else if (src.kind === 'record' && records) versions.add(src.version);
     }
-    await this.#parallelDo([...byChunk], ([key, pages]) => this.#fetchRange(key, pages, pin));
-    await this.#parallelDo([...versions], (v) => this.#fetchRecord(v, pin));
+    await mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin));
+    await mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin));
   }
 
   /**
@@ -200,13 +197,5 @@ export class PageFetcher {
       throw new CorruptError(`page-map segment ${key} describes the wrong pages`);
     }
     c.segments.set(segment, seg);
-  }
-
-  async #parallelDo<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) await task(items[next++] as T);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#parallel, items.length) }, worker));
   }
 }

@@ -94,6 +94,7 @@ export class BlockingReader {
     }
     this.#worker.on('message', (m: FromWorker) => this.#onMessage(m));
     this.#worker.on('error', (e) => this.#fail(e));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`the SQLite worker exited (code ${code})`)));
   }
 
   static async open(store: ObjectStore, options: BlockingReaderOptions = {}): Promise<BlockingReader> {

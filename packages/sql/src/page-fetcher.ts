@@ -37,8 +37,8 @@ export class PageFetcher {
   readonly #parallel: number;
   #readAhead: number;
   /** The last window of the scan in progress (or of the last miss). */
-  #lo = -1;
-  #hi = -2;
+  #lo = Number.NEGATIVE_INFINITY;
+  #hi = Number.NEGATIVE_INFINITY;
   /** Non-sequential misses since the last sequential one. */
   #strikes = 0;
   /** Statement restarts caused by misses, for stats. */

@@ -20,6 +20,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'events.ts',
     what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
   },
+  'sql-scan': {
+    file: 'sql-scan.ts',
+    what: 'SQL scans larger than the cache: restart on miss vs blocking miss vs better-sqlite3',
+  },
   'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
   'kv-mixes': {
     file: 'kv-mixes.ts',

@@ -1,7 +1,6 @@
 import { toSqlError } from './errors.js';
-import type { PageFile } from './page-file.js';
 import { loadSqlite, type OoDatabase, type Sqlite3 } from './sqlite.js';
-import { BucketVfs, VFS_NAME } from './vfs.js';
+import { BucketVfs, VFS_NAME, type VfsFile } from './vfs.js';
 
 export type SqlValue = string | number | bigint | Uint8Array | null;
 /** Positional (`?`, `?1`) or named (`:name`, `$name`, `@name`; the prefix may be left out) parameters. */
@@ -34,7 +33,7 @@ export class Connection {
     this.db = db;
   }
 
-  static async open(file: PageFile): Promise<Connection> {
+  static async open(file: VfsFile & { readonly pageSize: number }): Promise<Connection> {
     const sqlite3 = await loadSqlite();
     const vfs = BucketVfs.for(sqlite3);
     const name = `db-${process.pid}-${++counter}`;

@@ -1,4 +1,5 @@
 export type { Row, RunResult, SqlParams, SqlValue } from './connection.js';
+export { BlockingReader, type BlockingReaderOptions } from './blocking-reader.js';
 export { type CallOptions, Database, type DatabaseStats } from './database.js';
 export { parseDuration } from './duration.js';
 export {

@@ -1,5 +1,5 @@
 import type { CommitLog } from '@bucketdb/log';
-import { CorruptError, type ObjectStore } from '@bucketdb/store';
+import { CorruptError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
 import { decodeSegment } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import type { CommittedPages } from './committed-pages.js';
@@ -8,17 +8,25 @@ import { unpackPage } from './page-codec.js';
 export interface FetchOptions {
   /** Pages fetched on an isolated miss (default 8). */
   readAheadMin?: number;
-  /** Read-ahead doubles on each sequential miss up to this many pages (default 256). */
+  /**
+   * The window doubles on each sequential miss up to this many pages (default: unbounded, so a scan
+   * of n pages restarts O(log n) times and re-reads at most about n pages in all: linear).
+   */
   readAheadMax?: number;
-  /** GETs in flight when prefetching a whole database (default 8). */
+  /** GETs in flight when prefetching a whole database or a scan's window (default 8). */
   parallelGets?: number;
 }
 
+/** A miss this close after the previous window still counts as sequential (interior pages interleave). */
+const SEQUENTIAL_SLACK = 64;
+/** Non-sequential misses in a row after which a scan is over. */
+const MAX_STRIKES = 2;
+
 /**
  * Brings committed pages into the cache: from checkpoint chunks with ranged GETs (a window after
- * the missing page that grows while misses are sequential), or from the log record that holds a
- * page changed since the checkpoint. Runs under the Database's mutex, so the committed state does
- * not move while it works.
+ * the missing page that doubles while misses are sequential, fetched as one GET per chunk in
+ * parallel), or from the log record that holds a page changed since the checkpoint. Runs under the
+ * Database's mutex, so the committed state does not move while it works.
  */
 export class PageFetcher {
   readonly #store: ObjectStore;
@@ -28,7 +36,11 @@ export class PageFetcher {
   readonly #max: number;
   readonly #parallel: number;
   #readAhead: number;
-  #nextSequential = -1;
+  /** The last window of the scan in progress (or of the last miss). */
+  #lo = Number.NEGATIVE_INFINITY;
+  #hi = Number.NEGATIVE_INFINITY;
+  /** Non-sequential misses since the last sequential one. */
+  #strikes = 0;
   /** Statement restarts caused by misses, for stats. */
   fetches = 0;
 
@@ -37,11 +49,22 @@ export class PageFetcher {
     this.#log = log;
     this.#committed = committed;
     this.#min = options.readAheadMin ?? 8;
-    this.#max = options.readAheadMax ?? 256;
+    this.#max = options.readAheadMax ?? Number.POSITIVE_INFINITY;
     this.#parallel = options.parallelGets ?? 8;
     this.#readAhead = this.#min;
   }
 
+  /** Whether the last miss continued a sequential run (a scan is going on). */
+  get scanning(): boolean {
+    return this.#readAhead > this.#min;
+  }
+
+  /** The last page of the scan's (or the last miss's) window: a scan's next window starts after it. */
+  get windowEnd(): number {
+    return this.#hi;
+  }
+
+  /** Brings `pgnos` (and the window after each) into the cache, pinned until `cache.unpinAll()`. */
   async fetch(pgnos: Iterable<number>): Promise<void> {
     for (const pgno of pgnos) {
       if (this.#committed.cache.has(pgno)) continue;
@@ -52,19 +75,7 @@ export class PageFetcher {
 
   /** Loads every page of the database (parallel GETs of whole chunks and records). */
   async prefetchAll(): Promise<void> {
-    const c = this.#committed;
-    const manifest = c.checkpoint?.manifest;
-    if (manifest) await this.#parallelDo([...manifest.segments.keys()], (s) => this.loadSegment(s));
-    const byChunk = new Map<string, number[]>();
-    const records = new Set<number>();
-    for (let pgno = 1; pgno <= c.pageCount; pgno++) {
-      if (c.cache.has(pgno)) continue;
-      const src = c.source(pgno);
-      if (src.kind === 'chunk') byChunk.set(src.ref.key, [...(byChunk.get(src.ref.key) ?? []), pgno]);
-      else if (src.kind === 'record') records.add(src.version);
-    }
-    await this.#parallelDo([...byChunk], ([key, pages]) => this.#fetchRange(key, pages));
-    await this.#parallelDo([...records], (v) => this.#fetchRecord(v, false));
+    await this.#fetchSpan(1, this.#committed.pageCount, false, true);
   }
 
   async #fetchOne(pgno: number): Promise<void> {
@@ -76,14 +87,66 @@ export class PageFetcher {
     }
     if (src.kind === 'record') return this.#fetchRecord(src.version, true);
     if (src.kind !== 'chunk') return;
-    this.#readAhead = pgno === this.#nextSequential ? Math.min(this.#readAhead * 2, this.#max) : this.#min;
-    const window = [pgno];
-    for (let q = pgno + 1; q < pgno + this.#readAhead && q <= c.pageCount; q++) {
-      const s = c.source(q);
-      if (s.kind === 'chunk' && s.ref.key === src.ref.key && !c.cache.has(q)) window.push(q);
+    // Forward: after the last window (the miss may be an interior page just past a gap of leaves,
+    // so the window starts where the last one ended). Backward (integrity_check walks down): below it.
+    const forward = pgno > this.#lo && pgno <= this.#hi + 1 + SEQUENTIAL_SLACK;
+    const backward = pgno < this.#lo && pgno >= this.#lo - 1 - SEQUENTIAL_SLACK;
+    let first: number;
+    let last: number;
+    if (forward || backward) {
+      this.#strikes = 0;
+      this.#readAhead = Math.min(this.#readAhead * 2, this.#max);
+      if (forward) {
+        first = Math.min(pgno, this.#hi + 1);
+        last = Math.min(c.pageCount, Math.max(first + this.#readAhead, pgno + this.#min) - 1);
+      } else {
+        last = Math.max(pgno, this.#lo - 1);
+        first = Math.max(1, Math.min(last - this.#readAhead, pgno - this.#min) + 1);
+      }
+      this.#lo = first;
+      this.#hi = last;
+    } else {
+      first = pgno;
+      last = Math.min(c.pageCount, pgno + this.#min - 1);
+      // A scan also misses the odd interior page elsewhere in the file: that alone does not end
+      // the scan (its window would start small again), a few such misses in a row do.
+      if (!this.scanning || ++this.#strikes > MAX_STRIKES) {
+        this.#readAhead = this.#min;
+        this.#lo = first;
+        this.#hi = last;
+      }
     }
-    this.#nextSequential = pgno + this.#readAhead;
-    await this.#fetchRange(src.ref.key, window, true);
+    // An isolated miss reads only from the missing page's chunk; a scan also reads the records
+    // holding pages of its window (they would each cost a restart later).
+    await this.#fetchSpan(first, last, true, this.scanning, this.scanning ? undefined : src.ref.key);
+  }
+
+  /**
+   * Fetches the pages `from`…`to` that are not cached: one ranged GET per chunk (and, with
+   * `records`, one GET per record), `parallelGets` at a time. `onlyChunk` keeps to one chunk.
+   */
+  async #fetchSpan(from: number, to: number, pin: boolean, records: boolean, onlyChunk?: string): Promise<void> {
+    const c = this.#committed;
+    const manifest = c.checkpoint?.manifest;
+    if (manifest && from <= to) {
+      const first = Math.floor((from - 1) / manifest.segmentPages);
+      const last = Math.floor((Math.min(to, manifest.pageCount) - 1) / manifest.segmentPages);
+      const segments = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
+      await mapConcurrent(segments, this.#parallel, (s) => this.loadSegment(s));
+    }
+    const byChunk = new Map<string, number[]>();
+    const versions = new Set<number>();
+    for (let pgno = from; pgno <= to; pgno++) {
+      if (c.cache.has(pgno)) continue;
+      const src = c.source(pgno);
+      if (src.kind === 'chunk' && (onlyChunk === undefined || src.ref.key === onlyChunk)) {
+        const pages = byChunk.get(src.ref.key);
+        if (pages) pages.push(pgno);
+        else byChunk.set(src.ref.key, [pgno]);
+      } else if (src.kind === 'record' && records) versions.add(src.version);
+    }
+    await mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin));
+    await mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin));
   }
 
   /**
@@ -134,13 +197,5 @@ export class PageFetcher {
       throw new CorruptError(`page-map segment ${key} describes the wrong pages`);
     }
     c.segments.set(segment, seg);
-  }
-
-  async #parallelDo<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) await task(items[next++] as T);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#parallel, items.length) }, worker));
   }
 }

@@ -384,18 +384,21 @@ server process (\`/proc/<pid>/stat\`). Local targets have no server (NaN).
 
 ${cpuTable}
 
-Targets (issue 16): ours ≥ rclone's large-file throughput and ≥ 1.5× the aws CLI's. rclone is a Go
-program: on cores it shares with the Node server it needs far less CPU per byte than our Node
-client (AWS SDK, SigV4, the SDK's CRC32 request checksums and our MD5), so under CPU contention it
-wins; compare on an idle machine (see the load note below).
+Targets (issue 16): ours ≥ rclone's large-file throughput and ≥ 1.5× the aws CLI's. Client,
+server and tools share the same cores, so a tool that spends less CPU per byte leaves more to the
+server and wins under contention: read the CPU table beside the rates, and judge the targets only
+from a run on an idle machine (see the load note below). What the client spends per byte: a CRC32C
+per part (native), no MD5 and no SHA-256 of the payload (UNSIGNED-PAYLOAD, the CRC protects the
+bytes); downloads write each range at its offset with no part buffered whole.
 
 ## Memory
 
 Peak growth of this process while moving ${sizeLabel(256 * MiB)} up and down through the engine
 (S3 server): RSS +${memory.rssMiB.toFixed(0)} MiB, array buffers +${memory.bufferMiB.toFixed(0)} MiB. Target:
-concurrency × part size + 64 MiB = ${bound} MiB. (The live memory bound, concurrency × part size, is
-checked by \`packages/files/src/memory.test.ts\` with a collection at each sample; RSS also holds
-garbage V8 has not collected yet.)
+concurrency × part size + 64 MiB = ${bound} MiB. \`packages/files/src/memory.test.ts\` checks in CI both
+the live memory of a 64 MiB transfer (collection at each sample: ≤ concurrency × part size + 16
+MiB) and the RSS growth of a child moving 1 GiB, generated on the fly, up and down through the S3
+server (≤ concurrency × part size + 64 MiB); RSS also holds garbage V8 has not collected yet.
 
 ## Small files: 4 KiB operations per second by concurrency
 
@@ -413,9 +416,10 @@ Sources: EBS gp3 performance and prices from the AWS EBS documentation and prici
 (docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html, aws.amazon.com/ebs/pricing) and
 AWS Prescriptive Guidance "Migrate Amazon EBS volumes from gp2 to gp3", read 2026-12-02; EFS
 latency and throughput from "Amazon EFS performance specifications"
-(docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS prices as published on
-aws.amazon.com/efs/pricing in 2025 (us-east-1, Standard storage, Elastic throughput), not re-read
-for this run; S3 prices from this repository's dated table (\`packages/store/src/prices.ts\`, S3
+(docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS Standard storage at
+$0.30/GB-month from aws.amazon.com/efs/pricing (a stored copy, read 2026-12-02), Elastic throughput
+at $0.03/GB read and $0.06/GB written (us-east-1) from a third-party summary of that page dated
+June 2026 (factualminds.com, "Amazon EFS Pricing"), not from AWS directly; S3 prices from this repository's dated table (\`packages/store/src/prices.ts\`, S3
 Standard us-east-1 as of 2026-11-21) and request rates from the S3 performance guidelines
 (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
 

@@ -9,8 +9,11 @@ export interface BaselineTool {
   /** Why it cannot run here, or undefined when it can. */
   missing: string | undefined;
   version: string;
-  upload(endpoint: string, file: string, key: string): Promise<void>;
-  download(endpoint: string, key: string, file: string): Promise<void>;
+  /** How it cuts and parallelizes transfers with the defaults used here. */
+  settings: string;
+  /** Each resolves the tool's CPU seconds. */
+  upload(endpoint: string, file: string, key: string): Promise<number>;
+  download(endpoint: string, key: string, file: string): Promise<number>;
 }
 
 // The machine may point TLS tools at its own CA bundle; a plain-HTTP local run needs none, and
@@ -30,19 +33,36 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return out;
 }
 
-function run(command: string, args: string[], extra: Record<string, string>): Promise<void> {
+/**
+ * Runs the tool through `sh`, which prints its children's CPU time (utime + cstime of
+ * /proc/self/stat, fields 16 and 17) once the tool has exited: resolves the tool's CPU seconds.
+ */
+function run(command: string, args: string[], extra: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+    const script = `"$@" && cat /proc/$$/stat`;
+    const child = spawn('sh', ['-c', script, 'sh', command, ...args], {
+      env: env(extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
     let err = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     child.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${err.slice(0, 500)}`)),
-    );
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${command} exited ${code}: ${err.slice(0, 500)}`));
+      const fields = out.slice(out.lastIndexOf(')') + 2).split(' ');
+      resolve((Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS);
+    });
   });
 }
+
+/** Linux's USER_HZ: /proc times are in these. */
+const CLOCK_TICKS = 100;
 
 function versionOf(command: string, args: string[]): string | undefined {
   const result = spawnSync(command, args, { encoding: 'utf8', env: env({}) });
@@ -63,6 +83,8 @@ export function awsCli(): BaselineTool {
     missing:
       version === undefined ? 'the aws command is not installed (.ci/install-system-deps installs awscli)' : undefined,
     version: version ?? '',
+    settings:
+      'defaults of aws CLI v1 (s3transfer): multipart_threshold 8 MiB, multipart_chunksize 8 MiB, max_concurrent_requests 10, for uploads and ranged downloads',
     upload: (endpoint, file, key) =>
       run(
         'aws',
@@ -95,6 +117,8 @@ export function rclone(): BaselineTool {
         ? 'rclone is not installed (apt-get install rclone; .ci/install-system-deps does)'
         : undefined,
     version: version ?? '',
+    settings:
+      'defaults of rclone 1.60: --s3-chunk-size 5 MiB, --s3-upload-concurrency 4; downloads of files over --multi-thread-cutoff 250 MiB in --multi-thread-streams 4 ranges, smaller ones in one stream',
     upload: (endpoint, file, key) => run('rclone', ['copyto', file, `bench:${BENCH_BUCKET}/${key}`], remote(endpoint)),
     download: (endpoint, key, file) =>
       run('rclone', ['copyto', `bench:${BENCH_BUCKET}/${key}`, file], remote(endpoint)),

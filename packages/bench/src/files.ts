@@ -28,15 +28,18 @@ const EMULATED_MAX = full ? 256 * MiB : 16 * MiB;
 
 interface Target {
   name: string;
-  write(file: string, key: string): Promise<void>;
-  read(key: string, file: string): Promise<void>;
+  /** Resolve the CPU seconds the copy took when it ran in another process (this one's are measured). */
+  write(file: string, key: string): Promise<number | void>;
+  read(key: string, file: string): Promise<number | void>;
   maxSize?: number;
+  /** The server's process, whose CPU time is measured too. */
+  serverPid?: number;
 }
 
 const work = join(tmpdir(), `bucketdb-bench-files-${process.pid}`);
 const servers: ChildProcess[] = [];
 
-async function startServer(dir: string, emulate?: string): Promise<string> {
+async function startServer(dir: string, emulate?: string): Promise<{ url: string; pid: number }> {
   const script = fileURLToPath(new URL('./files-server.child.ts', import.meta.url));
   const child = spawn(
     process.execPath,
@@ -47,7 +50,7 @@ async function startServer(dir: string, emulate?: string): Promise<string> {
   );
   servers.push(child);
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) return line.trim();
+  for await (const line of lines) return { url: line.trim(), pid: child.pid ?? 0 };
   throw new Error('the benchmark server did not start');
 }
 
@@ -61,9 +64,10 @@ function s3(endpoint: string): S3Store {
   });
 }
 
-function engine(name: string, store: ObjectStore, maxSize?: number): Target {
+function engine(name: string, store: ObjectStore, maxSize?: number, serverPid?: number): Target {
   return {
     name,
+    ...(serverPid === undefined ? {} : { serverPid }),
     write: async (file, key) => {
       await uploadFile(store, file, key, { resume: false });
     },
@@ -90,9 +94,10 @@ function localDisk(dir: string): Target {
   };
 }
 
-function baseline(tool: BaselineTool, endpoint: string): Target {
+function baseline(tool: BaselineTool, endpoint: string, serverPid: number): Target {
   return {
     name: `${tool.name} (same server)`,
+    serverPid,
     write: (file, key) => tool.upload(endpoint, file, key),
     read: (key, file) => tool.download(endpoint, key, file),
   };
@@ -107,22 +112,55 @@ interface Row {
   readP99: number;
   writeMiBs: number;
   readMiBs: number;
+  /** CPU seconds per GiB moved: the client's and the server's, for writes and reads. */
+  cpu: { writeClient: number; writeServer: number; readClient: number; readServer: number };
+}
+
+/** A process's CPU seconds so far (utime + stime of /proc/<pid>/stat); NaN where /proc is missing. */
+async function processCpu(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs one copy; resolves its wall ms and the client's and server's CPU seconds. */
+async function timed(
+  run: () => Promise<number | void>,
+  serverPid: number | undefined,
+): Promise<{ ms: number; client: number; server: number }> {
+  const server0 = await processCpu(serverPid);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const external = await run();
+  const ms = performance.now() - t0;
+  const own = process.cpuUsage(cpu0);
+  const server = (await processCpu(serverPid)) - server0;
+  return { ms, client: typeof external === 'number' ? external : (own.user + own.system) / 1e6, server };
 }
 
 async function measure(target: Target, size: number, source: string): Promise<Row> {
   const writes: number[] = [];
   const reads: number[] = [];
+  const cpu = { writeClient: 0, writeServer: 0, readClient: 0, readServer: 0 };
   for (let i = 0; i < samples(size); i++) {
     const key = `t/${size}/${i}`;
-    let t0 = performance.now();
-    await target.write(source, key);
-    writes.push(performance.now() - t0);
+    const w = await timed(() => target.write(source, key), target.serverPid);
+    writes.push(w.ms);
     const out = join(work, 'out');
-    t0 = performance.now();
-    await target.read(key, out);
-    reads.push(performance.now() - t0);
+    const r = await timed(() => target.read(key, out), target.serverPid);
+    reads.push(r.ms);
     await rm(out, { force: true });
+    cpu.writeClient += w.client;
+    cpu.writeServer += w.server;
+    cpu.readClient += r.client;
+    cpu.readServer += r.server;
   }
+  const gib = (size * samples(size)) / (1024 * MiB);
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / 1000;
   return {
     target: target.name,
@@ -133,6 +171,12 @@ async function measure(target: Target, size: number, source: string): Promise<Ro
     readP99: percentile(reads, 99),
     writeMiBs: (size * writes.length) / MiB / total(writes),
     readMiBs: (size * reads.length) / MiB / total(reads),
+    cpu: {
+      writeClient: cpu.writeClient / gib,
+      writeServer: cpu.writeServer / gib,
+      readClient: cpu.readClient / gib,
+      readServer: cpu.readServer / gib,
+    },
   };
 }
 
@@ -166,8 +210,11 @@ async function iops(
 
 async function main(): Promise<void> {
   await mkdir(work, { recursive: true });
-  const plainUrl = await startServer(join(work, 'server-plain'));
-  const emulatedUrl = await startServer(join(work, 'server-emulated'), 's3-standard');
+  const loadAtStart = loadavg();
+  const plainServer = await startServer(join(work, 'server-plain'));
+  const emulatedServer = await startServer(join(work, 'server-emulated'), 's3-standard');
+  const plainUrl = plainServer.url;
+  const emulatedUrl = emulatedServer.url;
   const plain = s3(plainUrl);
   const emulated = s3(emulatedUrl);
   await plain.createBucket();
@@ -179,11 +226,11 @@ async function main(): Promise<void> {
   const targets: Target[] = [
     localDisk(diskDir),
     engine('file store (@bucketdb/files)', fileStore),
-    engine('S3 server (@bucketdb/files)', plain),
-    engine('S3 server, emulating S3 Standard (@bucketdb/files)', emulated, EMULATED_MAX),
+    engine('S3 server (@bucketdb/files)', plain, undefined, plainServer.pid),
+    engine('S3 server, emulating S3 Standard (@bucketdb/files)', emulated, EMULATED_MAX, emulatedServer.pid),
     ...tools
       .filter((t) => t.missing === undefined)
-      .map((t) => ({ ...baseline(t, plainUrl), maxSize: Number.POSITIVE_INFINITY })),
+      .map((t) => ({ ...baseline(t, plainUrl, plainServer.pid), maxSize: Number.POSITIVE_INFINITY })),
   ];
   const rows: Row[] = [];
   let memory = { rssMiB: Number.NaN, bufferMiB: Number.NaN };
@@ -254,9 +301,9 @@ async function main(): Promise<void> {
   const path = await writeReport(
     'files',
     'Files: S3 API read/write against local disk, by file size',
-    report(rows, iopsRows, memory, tools),
+    report(rows, iopsRows, memory, tools, loadAtStart),
   );
-  process.stdout.write(`${report(rows, iopsRows, memory, tools)}\n\nwritten to ${path}\n`);
+  process.stdout.write(`${report(rows, iopsRows, memory, tools, loadAtStart)}\n\nwritten to ${path}\n`);
 }
 
 function ratio(rows: Row[], size: number, ours: string, other: string, field: 'writeMiBs' | 'readMiBs'): string {
@@ -270,7 +317,20 @@ function report(
   iopsRows: Record<string, string | number>[],
   memory: { rssMiB: number; bufferMiB: number },
   tools: BaselineTool[],
+  loadAtStart: number[],
 ): string {
+  const cpuTable = formatTable(
+    rows
+      .filter((r) => r.size >= 16 * MiB && r.target !== 'local disk (Node fs, fsync)')
+      .map((r) => ({
+        target: r.target,
+        size: sizeLabel(r.size),
+        'write: client': r.cpu.writeClient,
+        'write: server': r.cpu.writeServer,
+        'read: client': r.cpu.readClient,
+        'read: server': r.cpu.readServer,
+      })),
+  );
   const table = formatTable(
     rows.map((r) => ({
       target: r.target,
@@ -293,12 +353,16 @@ function report(
         : `- ${sizeLabel(big)}, ours ÷ ${t.name} (${t.version}): upload ${ratio(rows, big, ours, t.name, 'writeMiBs')}, download ${ratio(rows, big, ours, t.name, 'readMiBs')}; at 16 MiB: upload ${ratio(rows, 16 * MiB, ours, t.name, 'writeMiBs')}, download ${ratio(rows, 16 * MiB, ours, t.name, 'readMiBs')}.`,
     )
     .join('\n');
-  return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Every target runs in this one process
+  const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');
+  return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Load average (1/5/15 min) at the start: ${fmtLoad(loadAtStart)},
+at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs in this one process
 except the servers (one child process each, FileStore with fsync underneath) and the baseline
 tools (one process per copy, so their times include process start). Samples per size: 30 up to
 64 KiB, 10 at 1 MiB, 3 at 16 MiB, 1 above (p99 of few samples is their maximum). The engine
-runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, MD5/ETag checked both ways.
-Everything shares one machine: client, server and disk compete for the same cores.
+runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
+CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
+checked on completion and on download. Everything shares one machine: client, server and disk
+compete for the same cores.
 
 ## Latency and throughput by file size
 
@@ -308,18 +372,33 @@ ${table}
 
 ${ratios}
 
-Targets (issue 16): ours ≥ rclone's large-file throughput and ≥ 1.5× the aws CLI's. rclone is a Go
-program: on cores it shares with the Node server it needs far less CPU per byte than our Node
-client (AWS SDK, SigV4, the SDK's CRC32 request checksums and our MD5), so under CPU contention it
-wins; compare on an idle machine (see the load note below).
+How each cuts a transfer:
+- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways; downloads stream each range to its offset in the file.
+${tools.map((t) => `- ${t.name}: ${t.settings}.`).join('\n')}
+
+## CPU seconds per GiB moved (client and server, large files)
+
+CPU time moves less with the machine's load than throughput does. Client: this process for ours
+(\`process.cpuUsage\`), the tool's process tree for the others (its start included); server: the
+server process (\`/proc/<pid>/stat\`). Local targets have no server (NaN).
+
+${cpuTable}
+
+Targets (issue 16): ours ≥ rclone's large-file throughput and ≥ 1.5× the aws CLI's. Client,
+server and tools share the same cores, so a tool that spends less CPU per byte leaves more to the
+server and wins under contention: read the CPU table beside the rates, and judge the targets only
+from a run on an idle machine (see the load note below). What the client spends per byte: a CRC32C
+per part (native), no MD5 and no SHA-256 of the payload (UNSIGNED-PAYLOAD, the CRC protects the
+bytes); downloads write each range at its offset with no part buffered whole.
 
 ## Memory
 
 Peak growth of this process while moving ${sizeLabel(256 * MiB)} up and down through the engine
 (S3 server): RSS +${memory.rssMiB.toFixed(0)} MiB, array buffers +${memory.bufferMiB.toFixed(0)} MiB. Target:
-concurrency × part size + 64 MiB = ${bound} MiB. (The live memory bound, concurrency × part size, is
-checked by \`packages/files/src/memory.test.ts\` with a collection at each sample; RSS also holds
-garbage V8 has not collected yet.)
+concurrency × part size + 64 MiB = ${bound} MiB. \`packages/files/src/memory.test.ts\` checks in CI both
+the live memory of a 64 MiB transfer (collection at each sample: ≤ concurrency × part size + 16
+MiB) and the RSS growth of a child moving 1 GiB, generated on the fly, up and down through the S3
+server (≤ concurrency × part size + 64 MiB); RSS also holds garbage V8 has not collected yet.
 
 ## Small files: 4 KiB operations per second by concurrency
 
@@ -337,9 +416,10 @@ Sources: EBS gp3 performance and prices from the AWS EBS documentation and prici
 (docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html, aws.amazon.com/ebs/pricing) and
 AWS Prescriptive Guidance "Migrate Amazon EBS volumes from gp2 to gp3", read 2026-12-02; EFS
 latency and throughput from "Amazon EFS performance specifications"
-(docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS prices as published on
-aws.amazon.com/efs/pricing in 2025 (us-east-1, Standard storage, Elastic throughput), not re-read
-for this run; S3 prices from this repository's dated table (\`packages/store/src/prices.ts\`, S3
+(docs.aws.amazon.com/efs/latest/ug/performance.html), read 2026-12-02; EFS Standard storage at
+$0.30/GB-month from aws.amazon.com/efs/pricing (a stored copy, read 2026-12-02), Elastic throughput
+at $0.03/GB read and $0.06/GB written (us-east-1) from a third-party summary of that page dated
+June 2026 (factualminds.com, "Amazon EFS Pricing"), not from AWS directly; S3 prices from this repository's dated table (\`packages/store/src/prices.ts\`, S3
 Standard us-east-1 as of 2026-11-21) and request rates from the S3 performance guidelines
 (docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
 

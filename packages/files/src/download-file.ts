@@ -1,10 +1,22 @@
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
-import type { ObjectInfo, ObjectStore } from '@bucketdb/store';
+import {
+  Crc,
+  type CrcAlgorithm,
+  type CrcValue,
+  fullObjectChecksum,
+  isStoreError,
+  mapConcurrent,
+  multipartOf,
+  type ObjectInfo,
+  type ObjectStore,
+  TransientError,
+} from '@bucketdb/store';
 import { EtagCheck } from './etag-check.js';
 import { FilesError, isFilesError } from './errors.js';
-import { type OpenedDownload, openDownload, type ReadOptions } from './open-download.js';
-import { DEFAULT_PART_SIZE } from './part-plan.js';
-import type { UploadProgress } from './part-upload.js';
+import type { ReadOptions } from './open-download.js';
+import { planParts } from './part-plan.js';
+import { linkedAbort, type UploadProgress } from './part-upload.js';
+import { withRetries } from './retry.js';
 import { readState, removeState, writeState } from './transfer-state.js';
 import { readAt } from './upload-file.js';
 
@@ -19,30 +31,43 @@ export interface DownloadResult {
   path: string;
   size: number;
   etag: string;
-  /** Whether the bytes were checked against the object's ETag (false when it is not an MD5 form). */
+  /**
+   * Whether every byte was checked: against the object's full-object CRC where the store keeps
+   * one, else against its ETag (false when the ETag is not an MD5 form).
+   */
   verified: boolean;
+  /** How the bytes were checked: `crc32c`, `crc32`, `etag`, or `none`. */
+  checkedBy: CrcAlgorithm | 'etag' | 'none';
   /** Bytes already on disk from an interrupted run and reused. */
   resumedBytes: number;
 }
 
 interface DownloadState {
-  v: 1;
+  v: 2;
   url: string;
   key: string;
   etag: string;
   size: number;
+  partSize: number;
   metadata: Record<string, string>;
-  /** Bytes of the partial file that are on disk (synced) in order. */
-  done: number;
+  checksum?: CrcValue;
+  /** Parts on disk (synced), by index: their CRC in the checksum's algorithm, or '' without one. */
+  done: Record<string, string>;
 }
 
+/** Gathered chunks are written in one call once they reach this size: fewer, larger writes. */
+const WRITE_BATCH = 1 << 20;
+
 /**
- * Downloads an object to a file with ranged GETs in parallel, writing in order to
- * `<path>.bucketdb-download` and recording every synced part in `<path>.bucketdb-download.json`.
- * At the end the bytes are checked against the ETag and the file renamed into place, so `path`
- * holds a complete verified copy or is untouched. A run after an interruption keeps the synced
- * prefix (re-hashing it), asks only for the rest with If-Match, and starts over if the object
- * changed or the result does not verify.
+ * Downloads an object to a file: ranged GETs in parallel, each streamed straight to its place in
+ * `<path>.bucketdb-download` with positional writes (no part buffered whole, so memory is about
+ * concurrency × a socket's buffers), every part recorded in `<path>.bucketdb-download.json` once
+ * synced. Every byte is checked before the file is renamed into place, so `path` holds a complete
+ * verified copy or is untouched: where the store keeps a full-object CRC (S3 flexible checksums),
+ * each part's CRC is computed as it streams and the parts' CRCs are combined; otherwise the file
+ * is read back in order and checked against the ETag (MD5). A run after an interruption keeps the
+ * parts on disk, asks only for the rest with If-Match, and starts over if the object changed or
+ * the result does not verify.
  */
 export async function downloadFile(
   store: ObjectStore,
@@ -54,13 +79,13 @@ export async function downloadFile(
   const statePath = `${partial}.json`;
   const resume = options.resume !== false;
   let state = resume
-    ? await readState<DownloadState>(statePath, (s) => s.v === 1 && s.url === store.url && s.key === key)
+    ? await readState<DownloadState>(statePath, (s) => s.v === 2 && s.url === store.url && s.key === key)
     : undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       return await downloadOnce(store, key, path, partial, statePath, state, options);
     } catch (error) {
-      // A resumed run whose object changed, or whose old prefix does not verify: once more from scratch.
+      // A resumed run whose object changed, or whose old parts do not verify: once more from scratch.
       if (state && attempt === 0 && (isFilesError(error, 'SourceChanged') || isFilesError(error, 'Corrupt'))) {
         state = undefined;
         continue;
@@ -80,91 +105,283 @@ async function downloadOnce(
   path: string,
   partial: string,
   statePath: string,
-  state: DownloadState | undefined,
+  prior: DownloadState | undefined,
   options: DownloadFileOptions,
 ): Promise<DownloadResult> {
+  const resume = options.resume !== false;
+  const { partSize, concurrency } = planParts(Number.MAX_SAFE_INTEGER, options);
+  const signal = options.signal;
   let handle: FileHandle | undefined;
-  let done = 0;
-  if (state) {
-    try {
-      handle = await open(partial, 'r+');
-      done = Math.min(state.done, (await handle.stat()).size);
-      await handle.truncate(done);
-    } catch {
-      await handle?.close();
-      handle = undefined;
-      state = undefined;
+  let state: DownloadState | undefined;
+  if (prior && prior.partSize === partSize) {
+    const info = await withRetries(() => store.head(key, signal ? { signal } : {}), options.retry, signal);
+    if (info.etag !== prior.etag || info.size !== prior.size) {
+      throw new FilesError('SourceChanged', `${JSON.stringify(key)} changed`);
     }
+    handle = await open(partial, 'r+').catch(() => undefined);
+    if (handle) state = prior;
   }
-  handle ??= await open(partial, 'w');
-  if (!state) done = 0;
-  try {
-    let download: OpenedDownload;
-    if (state && done === state.size) {
-      const info: ObjectInfo = await store.head(key, options.signal ? { signal: options.signal } : {});
-      if (info.etag !== state.etag) throw new FilesError('SourceChanged', `${JSON.stringify(key)} changed`);
-      download = { info, offset: done, chunks: (async function* () {})() };
-    } else {
-      download = await openDownload(store, key, {
-        ...options,
-        offset: done,
-        ...(state ? { ifMatch: state.etag } : {}),
+  let first: { info: ObjectInfo; body: Uint8Array } | undefined;
+  if (!state) {
+    first = await readFirst(store, key, partSize, options);
+    const { info } = first;
+    let checksum: CrcValue | undefined;
+    const uploads = multipartOf(store);
+    if (info.size > partSize && uploads && uploads.checksums.length > 0) {
+      const found = await withRetries(
+        () => uploads.checksumOf(key, signal ? { signal } : {}),
+        options.retry,
+        signal,
+      ).catch((error: unknown) => {
+        if (isStoreError(error, 'NotFound')) throw changed(key, error);
+        throw error;
       });
+      if (found && found.etag !== info.etag) throw changed(key);
+      if (found) checksum = { algorithm: found.algorithm, value: found.value };
     }
-    const { info } = download;
-    const check = new EtagCheck(info.etag, info.size, info.metadata);
-    const resumedBytes = done;
-    const chunk = options.partSize ?? DEFAULT_PART_SIZE;
-    for (let offset = 0; offset < done; offset += chunk) {
-      check.update(await readAt(handle, offset, Math.min(chunk, done - offset)));
-    }
-    const saved: DownloadState = {
-      v: 1,
+    state = {
+      v: 2,
       url: store.url,
       key,
       etag: info.etag,
       size: info.size,
+      partSize,
       metadata: info.metadata,
-      done,
+      ...(checksum ? { checksum } : {}),
+      done: {},
     };
-    if (options.resume !== false) await writeState(statePath, saved);
-    let lastSaved = done;
-    for await (const bytes of download.chunks) {
-      await writeAll(handle, bytes, done);
-      done += bytes.length;
-      check.update(bytes);
-      options.onProgress?.({ bytes: done, total: info.size });
-      if (options.resume !== false && done - lastSaved >= chunk) {
-        // Data first, then the state that vouches for it: a crash leaves the state behind the data.
-        await handle.datasync();
-        await writeState(statePath, { ...saved, done });
-        lastSaved = done;
+    await handle?.close();
+    handle = await open(partial, 'w+');
+  }
+  const current = state;
+  const fileHandle = handle as FileHandle;
+  try {
+    const parts = Math.max(1, Math.ceil(current.size / partSize));
+    const lengthOf = (i: number) => Math.min(partSize, current.size - i * partSize);
+    let resumedBytes = 0;
+    for (const i of Object.keys(current.done)) resumedBytes += lengthOf(Number(i));
+    let received = resumedBytes;
+    const progress = (bytes: number) => {
+      received += bytes;
+      options.onProgress?.({ bytes: received, total: current.size });
+    };
+    // Records are written one at a time, each with everything done so far.
+    let saving: Promise<void> = resume ? writeState(statePath, current) : Promise.resolve();
+    const record = async (index: number, crc: string) => {
+      if (!resume) {
+        current.done[index] = crc;
+        return;
       }
+      // Data first, then the state that vouches for it: a crash leaves the state behind the data.
+      await fileHandle.datasync();
+      current.done[index] = crc;
+      saving = saving.then(() => writeState(statePath, current));
+      await saving;
+    };
+    const algorithm = current.checksum?.algorithm;
+    if (first) {
+      const { body } = first;
+      first = undefined; // not held while the other parts stream
+      await writeBatch(fileHandle, [body], 0);
+      await record(0, algorithm ? new Crc(algorithm).update(body).base64() : '');
+      progress(body.length);
     }
-    if (done !== info.size) {
-      throw new FilesError('Corrupt', `${JSON.stringify(key)} ended after ${done} of ${info.size} bytes`);
-    }
-    const verified = check.checkable;
-    if (verified && !check.matches()) {
-      throw new FilesError('Corrupt', `the bytes read from ${JSON.stringify(key)} do not match its ETag ${info.etag}`, {
-        path: key,
+    const abort = linkedAbort(signal);
+    const todo = Array.from({ length: parts }, (_, i) => i).filter((i) => current.done[i] === undefined);
+    try {
+      await mapConcurrent(todo, concurrency, async (i) => {
+        if (abort.linked.aborted) return;
+        try {
+          const crc = await fetchPart(store, key, current, i * partSize, lengthOf(i), fileHandle, {
+            ...options,
+            signal: abort.linked,
+            progress,
+          });
+          await record(i, crc);
+        } catch (error) {
+          abort.abort(error);
+          throw error;
+        }
       });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw error;
     }
-    await handle.sync();
-    await handle.close();
+    // A part that failed for good, or the caller's abort, stopped the others before they ran.
+    if (signal?.aborted) throw signal.reason;
+    abort.linked.throwIfAborted();
+    await saving;
+    const checkedBy = await verify(current, fileHandle, key, parts, lengthOf);
+    await fileHandle.sync();
+    await fileHandle.close();
     handle = undefined;
     await rename(partial, path);
     await removeState(statePath);
-    return { key, path, size: info.size, etag: info.etag, verified, resumedBytes };
+    return {
+      key,
+      path,
+      size: current.size,
+      etag: current.etag,
+      verified: checkedBy !== 'none',
+      checkedBy,
+      resumedBytes,
+    };
   } finally {
     await handle?.close();
   }
 }
 
-async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
-    written += bytesWritten;
+/** The first part's GET: it tells the size, ETag and metadata, and holds a small object whole. */
+async function readFirst(
+  store: ObjectStore,
+  key: string,
+  partSize: number,
+  options: DownloadFileOptions,
+): Promise<{ info: ObjectInfo; body: Uint8Array }> {
+  const signal = options.signal;
+  const read = (ranged: boolean) =>
+    withRetries(
+      async () => {
+        const result = await store.getStream(key, {
+          ...(signal ? { signal } : {}),
+          ...(ranged ? { range: { offset: 0, length: partSize } } : {}),
+        });
+        const { body, bytes: _bytes, range: _range, ...info } = result;
+        const expected = ranged ? Math.min(partSize, result.size) : result.size;
+        // One buffer of the known length: no list of chunks to concatenate (twice the memory).
+        const out = Buffer.allocUnsafe(expected);
+        let got = 0;
+        for await (const chunk of body) {
+          if (got + chunk.length > expected) throw shortRead(key, got + chunk.length, expected);
+          out.set(chunk, got);
+          got += chunk.length;
+        }
+        if (got !== expected) throw shortRead(key, got, expected);
+        return { info: info as ObjectInfo, body: out };
+      },
+      options.retry,
+      signal,
+    );
+  try {
+    return await read(true);
+  } catch (error) {
+    // An empty object has no byte 0 to range over (S3 answers 416): read it whole.
+    if (!isStoreError(error, 'InvalidRange')) throw error;
+    return read(false);
   }
+}
+
+/**
+ * One part: a ranged GET with If-Match, streamed to its offset in batches, its CRC computed on the
+ * way. Retried whole on a retryable failure (a part's bytes are rewritten in place, so a failed
+ * attempt leaves nothing wrong behind).
+ */
+async function fetchPart(
+  store: ObjectStore,
+  key: string,
+  state: DownloadState,
+  offset: number,
+  length: number,
+  handle: FileHandle,
+  options: DownloadFileOptions & { signal: AbortSignal; progress: (bytes: number) => void },
+): Promise<string> {
+  const algorithm = state.checksum?.algorithm;
+  return withRetries(
+    async () => {
+      const crc = algorithm ? new Crc(algorithm) : undefined;
+      let result;
+      try {
+        result = await store.getStream(key, { signal: options.signal, range: { offset, length }, ifMatch: state.etag });
+      } catch (error) {
+        if (isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound')) throw changed(key, error);
+        throw error;
+      }
+      let position = offset;
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      const flush = async () => {
+        await writeBatch(handle, batch, position);
+        position += batchBytes;
+        options.progress(batchBytes);
+        batch = [];
+        batchBytes = 0;
+      };
+      for await (const chunk of result.body) {
+        if (position + batchBytes + chunk.length > offset + length) {
+          throw shortRead(key, position + batchBytes + chunk.length - offset, length);
+        }
+        crc?.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH) await flush();
+      }
+      if (batchBytes > 0) await flush();
+      if (position !== offset + length) throw shortRead(key, position - offset, length);
+      return crc ? crc.base64() : '';
+    },
+    options.retry,
+    options.signal,
+  );
+}
+
+/** Checks the whole file: the parts' CRCs combined, else the ETag over the file read back in order. */
+async function verify(
+  state: DownloadState,
+  handle: FileHandle,
+  key: string,
+  parts: number,
+  lengthOf: (i: number) => number,
+): Promise<CrcAlgorithm | 'etag' | 'none'> {
+  if (state.checksum) {
+    const pieces = Array.from({ length: parts }, (_, i) => ({ checksum: state.done[i] ?? '', size: lengthOf(i) }));
+    const combined = fullObjectChecksum(state.checksum.algorithm, pieces);
+    if (combined !== state.checksum.value) {
+      throw new FilesError(
+        'Corrupt',
+        `the bytes read from ${JSON.stringify(key)} do not match its ${state.checksum.algorithm} checksum`,
+        { path: key },
+      );
+    }
+    return state.checksum.algorithm;
+  }
+  const check = new EtagCheck(state.etag, state.size, state.metadata);
+  if (!check.checkable) return 'none';
+  const buffer = Buffer.allocUnsafe(Math.min(WRITE_BATCH, state.size));
+  for (let offset = 0; offset < state.size; offset += buffer.length) {
+    check.update(await readAt(handle, offset, Math.min(buffer.length, state.size - offset), buffer));
+  }
+  if (!check.matches()) {
+    throw new FilesError('Corrupt', `the bytes read from ${JSON.stringify(key)} do not match its ETag ${state.etag}`, {
+      path: key,
+    });
+  }
+  return 'etag';
+}
+
+/** Writes the chunks one after another from `position` in as few calls as the kernel allows. */
+async function writeBatch(handle: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
+  let pending = chunks.filter((c) => c.length > 0);
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, position);
+    position += bytesWritten;
+    let skip = bytesWritten;
+    pending = pending
+      .map((c) => {
+        const cut = Math.min(skip, c.length);
+        skip -= cut;
+        return c.subarray(cut);
+      })
+      .filter((c) => c.length > 0);
+  }
+}
+
+function changed(key: string, cause?: unknown): FilesError {
+  return new FilesError('SourceChanged', `${JSON.stringify(key)} changed while it was being read`, {
+    path: key,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function shortRead(key: string, got: number, expected: number): TransientError {
+  return new TransientError(`read ${got} bytes of ${JSON.stringify(key)} where ${expected} were expected`);
 }

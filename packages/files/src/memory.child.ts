@@ -1,6 +1,10 @@
-// Uploads and downloads one large file and reports this process's peak memory above its start.
-// Usage: memory.child.ts <store-url> <dir> <bytes> <part-size> <concurrency> [gc]
-import { open } from 'node:fs/promises';
+// Moves one large object up and down and reports this process's peak memory above its start.
+// Usage: memory.child.ts <store-url> <dir> <bytes> <part-size> <concurrency> gc|stream
+//   gc:     uploads a file written to <dir>, downloads it; live memory (garbage collected at every
+//           sample) per transfer, so one transfer's garbage is not counted against the next.
+//   stream: uploads <bytes> generated on the fly (nothing of that size on disk), downloads it to a
+//           file in <dir>; peak RSS growth sampled every 10 ms, garbage included.
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -8,38 +12,68 @@ import { openStore } from '@bucketdb/store';
 import { downloadFile } from './download-file.js';
 import { seededBytes } from './fixtures/test-data.js';
 import { uploadFile } from './upload-file.js';
+import { uploadStream } from './upload-stream.js';
 
-const [url, dir, bytes, partSize, concurrency] = process.argv.slice(2) as [string, string, string, string, string];
+const [url, dir, bytes, partSize, concurrency, mode] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  'gc' | 'stream',
+];
 const size = Number(bytes);
-// With `gc`, every sample first collects garbage: it measures what the transfer holds, not what
-// V8 has yet to free (it lets external memory grow by tens of MiB between collections).
-setFlagsFromString('--expose-gc');
-const collectGarbage = process.argv[7] === 'gc' ? (runInNewContext('gc') as () => void) : undefined;
-const source = join(dir, 'big');
-// Written 4 MiB at a time: the file never sits in this process's memory whole.
-const handle = await open(source, 'w');
 const block = seededBytes(4 << 20, 'memory');
-for (let offset = 0; offset < size; offset += block.length) {
-  await handle.write(block, 0, Math.min(block.length, size - offset), offset);
-}
-await handle.close();
+const options = { partSize: Number(partSize), concurrency: Number(concurrency) };
 const store = await openStore(url);
 await store.put('warm-up', 'x');
-const baseline = process.memoryUsage();
-let peakRss = baseline.rss;
-let peakBuffers = baseline.arrayBuffers;
-const sample = () => {
-  collectGarbage?.();
-  const now = process.memoryUsage();
-  peakRss = Math.max(peakRss, now.rss);
-  peakBuffers = Math.max(peakBuffers, now.arrayBuffers);
-};
-// Collecting at every tick would be slow: with `gc`, sample when a part completes.
-const timer = collectGarbage ? undefined : setInterval(sample, 5);
-const options = { partSize: Number(partSize), concurrency: Number(concurrency), onProgress: sample };
-await uploadFile(store, source, 'big', options);
-await downloadFile(store, 'big', join(dir, 'big-copy'), options);
-clearInterval(timer);
-process.stdout.write(
-  `${JSON.stringify({ rss: peakRss - baseline.rss, arrayBuffers: peakBuffers - baseline.arrayBuffers })}\n`,
-);
+
+if (mode === 'gc') {
+  setFlagsFromString('--expose-gc');
+  const collectGarbage = runInNewContext('gc') as () => void;
+  const source = join(dir, 'big');
+  // Written 4 MiB at a time: the file never sits in this process's memory whole.
+  const handle = await open(source, 'w');
+  for (let offset = 0; offset < size; offset += block.length) {
+    await handle.write(block, 0, Math.min(block.length, size - offset), offset);
+  }
+  await handle.close();
+  const peaks: number[] = [];
+  const measure = async (transfer: (onProgress: () => void) => Promise<unknown>) => {
+    collectGarbage();
+    const baseline = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    // Sampled when a part completes, after a collection: what the transfer holds, not what V8 has
+    // yet to free.
+    await transfer(() => {
+      collectGarbage();
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - baseline);
+    });
+    peaks.push(peak);
+  };
+  await measure((onProgress) => uploadFile(store, source, 'big', { ...options, onProgress }));
+  await measure((onProgress) => downloadFile(store, 'big', join(dir, 'big-copy'), { ...options, onProgress }));
+  process.stdout.write(`${JSON.stringify({ arrayBuffers: Math.max(...peaks) })}\n`);
+} else {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 10);
+  async function* generated(): AsyncGenerator<Uint8Array> {
+    for (let offset = 0; offset < size; offset += block.length) {
+      // The consumer copies each chunk before asking for the next, so one block serves them all;
+      // its first bytes change so that no two blocks are alike.
+      block.writeUInt32BE(offset / block.length, 0);
+      yield block.subarray(0, Math.min(block.length, size - offset));
+    }
+  }
+  const up = await uploadStream(store, 'big', generated(), { ...options, size });
+  const target = join(dir, 'big-copy');
+  const down = await downloadFile(store, 'big', target, { ...options, resume: false });
+  clearInterval(timer);
+  await rm(target, { force: true });
+  process.stdout.write(
+    `${JSON.stringify({ rss: peak - baseline, uploaded: up.size, downloaded: down.size, checkedBy: down.checkedBy })}\n`,
+  );
+}

@@ -1,6 +1,10 @@
 import {
   bareEtag,
+  type CrcAlgorithm,
+  crc32cIsNative,
+  crcOf,
   etagsEqual,
+  fullObjectChecksum,
   isStoreError,
   type MultipartUploads,
   type ObjectStore,
@@ -8,7 +12,7 @@ import {
   type PutResult,
   type UploadedPart,
 } from '@bucketdb/store';
-import { md5, PART_SIZE_METADATA } from './etag-check.js';
+import { md5, multipartEtag, PART_SIZE_METADATA } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
@@ -26,6 +30,12 @@ export interface WriteOptions {
   onProgress?: (progress: UploadProgress) => void;
   contentType?: string;
   metadata?: Record<string, string>;
+  /**
+   * The checksum of multipart uploads where the store keeps full-object CRCs: `crc32c` (default
+   * where it runs natively) or `crc32` (default otherwise); `md5` sends Content-MD5 and checks ETags
+   * instead, as on stores without CRCs.
+   */
+  checksum?: CrcAlgorithm | 'md5';
 }
 
 export interface UploadResult {
@@ -42,11 +52,23 @@ export interface UploadResult {
 
 const MD5_ETAG = /^[0-9a-f]{32}$/i;
 
-/** Starts a multipart upload; its part size is recorded so that a later resume cuts the same parts. */
+/** The CRC this upload uses: the caller's choice if the store keeps it, else the fastest it keeps. */
+export function chooseChecksum(uploads: MultipartUploads, options: WriteOptions): CrcAlgorithm | undefined {
+  if (options.checksum === 'md5') return undefined;
+  const wanted = options.checksum ?? (crc32cIsNative ? 'crc32c' : 'crc32');
+  if (uploads.checksums.includes(wanted)) return wanted;
+  return options.checksum === undefined ? uploads.checksums[0] : undefined;
+}
+
+/**
+ * Starts a multipart upload; its part size is recorded so that a later resume cuts the same
+ * parts, and with `checksum` the store keeps (and checks) the object's full CRC.
+ */
 export function createUpload(
   uploads: MultipartUploads,
   key: string,
   partSize: number,
+  checksum: CrcAlgorithm | undefined,
   options: WriteOptions,
 ): Promise<string> {
   return withRetries(
@@ -55,53 +77,130 @@ export function createUpload(
         metadata: { ...options.metadata, [PART_SIZE_METADATA]: String(partSize) },
         ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(checksum ? { checksum } : {}),
       }),
     options.retry,
     options.signal,
   );
 }
 
-/** Sends one part with Content-MD5, so the store refuses damaged bytes, and checks its answer too. */
+/** A part's fingerprint: its CRC in the upload's algorithm, or its MD5 (what the store's ETag shows). */
+export type PartDigest = { crc: string } | { md5: Buffer };
+
+export function digestOf(bytes: Uint8Array, checksum: CrcAlgorithm | undefined): PartDigest {
+  return checksum ? { crc: crcOf(checksum, bytes) } : { md5: md5(bytes) };
+}
+
+/** Whether a part found stored by an earlier run holds these bytes. */
+export function samePart(part: UploadedPart, digest: PartDigest): boolean {
+  if ('crc' in digest) return part.checksum === digest.crc;
+  return bareEtag(part.etag).toLowerCase() === digest.md5.toString('hex');
+}
+
+/**
+ * Sends one part with its CRC or Content-MD5, so the store refuses damaged bytes; an MD5 ETag in
+ * the answer is checked too.
+ */
 export async function sendPart(
   uploads: MultipartUploads,
   key: string,
   uploadId: string,
   partNumber: number,
   bytes: Uint8Array,
-  digest: Buffer,
+  digest: PartDigest,
+  checksum: CrcAlgorithm | undefined,
   options: WriteOptions & { signal: AbortSignal },
 ): Promise<UploadedPart> {
+  const integrity =
+    'crc' in digest && checksum
+      ? { checksum: { algorithm: checksum, value: digest.crc } }
+      : 'md5' in digest
+        ? { md5: digest.md5.toString('base64') }
+        : {};
   const part = await withRetries(
-    () =>
-      uploads.uploadPart(key, uploadId, partNumber, bytes, { md5: digest.toString('base64'), signal: options.signal }),
+    () => uploads.uploadPart(key, uploadId, partNumber, bytes, { ...integrity, signal: options.signal }),
     options.retry,
     options.signal,
   );
-  if (MD5_ETAG.test(bareEtag(part.etag)) && bareEtag(part.etag).toLowerCase() !== digest.toString('hex')) {
+  if (
+    'md5' in digest &&
+    MD5_ETAG.test(bareEtag(part.etag)) &&
+    bareEtag(part.etag).toLowerCase() !== digest.md5.toString('hex')
+  ) {
     throw new FilesError('Corrupt', `part ${partNumber} of ${JSON.stringify(key)} was stored with the wrong checksum`);
   }
-  return part;
+  return 'crc' in digest ? { ...part, checksum: digest.crc } : part;
 }
 
 /**
- * Completes an upload. A completion that landed but whose answer was lost is retried into
- * NoSuchUpload: the object's ETag, equal to the one our parts make, says it landed.
+ * Completes an upload whose parts were all sent (`parts` and `digests` in part order) and checks
+ * the result: with CRCs the store compares the object's full CRC with the one the parts combine
+ * to and refuses a mismatch; with MD5s the ETag must be the one the parts' MD5s make.
  */
-export async function completeUpload(
+export async function finishUpload(
   store: ObjectStore,
   uploads: MultipartUploads,
   key: string,
   uploadId: string,
   parts: UploadedPart[],
-  expectedEtag: string,
+  digests: PartDigest[],
+  checksum: CrcAlgorithm | undefined,
   options: WriteOptions,
+): Promise<{ etag: string; verified: boolean }> {
+  if (checksum) {
+    const value = fullObjectChecksum(
+      checksum,
+      parts.map((p, i) => ({ checksum: (digests[i] as { crc: string }).crc, size: p.size ?? 0 })),
+    );
+    const full = { algorithm: checksum, value };
+    const result = await completeUpload(uploads, key, uploadId, parts, options, full, async () => {
+      const found = await uploads.checksumOf(key).catch(() => undefined);
+      return found?.value === value && found.algorithm === checksum ? found.etag : undefined;
+    });
+    return { etag: result.etag, verified: true };
+  }
+  const expected = multipartEtag(digests.map((d) => (d as { md5: Buffer }).md5));
+  const result = await completeUpload(uploads, key, uploadId, parts, options, undefined, async () => {
+    const info = await store.head(key).catch(() => undefined);
+    return info && etagsEqual(info.etag, expected) ? info.etag : undefined;
+  });
+  const verified = /-\d+$/.test(bareEtag(result.etag));
+  if (verified && bareEtag(result.etag) !== bareEtag(expected)) {
+    throw new FilesError(
+      'Corrupt',
+      `${JSON.stringify(key)} was completed with ETag ${result.etag}, expected ${expected}`,
+    );
+  }
+  return { etag: result.etag, verified };
+}
+
+/**
+ * Completes an upload. A completion that landed but whose answer was lost is retried into
+ * NoSuchUpload: `landed` (the object's checksum or ETag, equal to the one our parts make) says it
+ * landed, and gives its ETag.
+ */
+async function completeUpload(
+  uploads: MultipartUploads,
+  key: string,
+  uploadId: string,
+  parts: UploadedPart[],
+  options: WriteOptions,
+  checksum: { algorithm: CrcAlgorithm; value: string } | undefined,
+  landed: () => Promise<string | undefined>,
 ): Promise<PutResult> {
   try {
-    return await withRetries(() => uploads.complete(key, uploadId, parts, { signal: options.signal }), options.retry);
+    return await withRetries(
+      () =>
+        uploads.complete(key, uploadId, parts, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(checksum ? { checksum } : {}),
+        }),
+      options.retry,
+    );
   } catch (error) {
     if (!isStoreError(error) || options.signal?.aborted) throw error;
-    const info = await store.head(key).catch(() => undefined);
-    if (info && etagsEqual(info.etag, expectedEtag)) return { etag: info.etag };
+    const etag = await landed();
+    if (etag !== undefined) return { etag };
     throw error;
   }
 }

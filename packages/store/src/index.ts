@@ -33,11 +33,13 @@ export {
   type RequestClass,
 } from './wrappers/latency/latency-profiles.js';
 export {
+  type CrcValue,
   MULTIPART_LIMITS,
   type MultipartCapable,
   type MultipartCreateOptions,
   type MultipartUploads,
   multipartOf,
+  type ObjectChecksum,
   type UploadedPart,
 } from './multipart.js';
 export {
@@ -84,3 +86,5 @@ export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from '.
 export { isRetryableError, type RetryOptions, retry } from './kernel/retry.js';
 export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export { type Random, seededRandom } from './random.js';
+export { Crc, CRC_ALGORITHMS, type CrcAlgorithm, crc32cIsNative, crcOf } from './checksums/crc.js';
+export { type CombinableCrc, fullObjectChecksum, isCombinableCrc } from './checksums/full-object-crc.js';

@@ -121,6 +121,7 @@ export abstract class WrappedStore extends BaseStore {
     const write = (key: string, bytes?: number): StoreCall =>
       bytes === undefined ? { op: 'put', key, conditional: false } : { op: 'put', key, conditional: false, bytes };
     return {
+      checksums: inner.checksums,
       create: (key, options) => this.around(write(key), () => inner.create(key, options)),
       uploadPart: (key, uploadId, n, body, options) =>
         this.around(write(key, body.length), () => inner.uploadPart(key, uploadId, n, body, options)),
@@ -129,6 +130,8 @@ export abstract class WrappedStore extends BaseStore {
       complete: (key, uploadId, parts, options) =>
         this.around(write(key), () => inner.complete(key, uploadId, parts, options)),
       abort: (key, uploadId, options) => this.around(write(key), () => inner.abort(key, uploadId, options)),
+      checksumOf: (key, options) =>
+        this.around({ op: 'head', key, conditional: false }, () => inner.checksumOf(key, options)),
     };
   }
 

@@ -25,6 +25,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../../object-store.js';
+import type { MultipartCapable, MultipartUploads } from '../../multipart.js';
 import { resolveRange } from '../../range.js';
 import { DirCache } from './dir-cache.js';
 import { DirSyncs } from './dir-syncs.js';
@@ -40,6 +41,7 @@ import {
   readObjectFileHeader,
   writeObjectFile,
 } from './object-file.js';
+import { fileMultipart, removeStaleUploads } from './file-multipart.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 import { keyPath } from './segment-names.js';
 
@@ -49,6 +51,8 @@ export interface FileStoreOptions {
    * survives the process being killed (it is in the page cache), not an OS crash or power loss.
    */
   sync?: boolean;
+  /** Multipart uploads untouched for this long are removed when the store is opened (default 7 days). */
+  staleUploadMs?: number;
 }
 
 /** A GET reads this much at once: header and, for small objects, all of the content. */
@@ -65,7 +69,7 @@ let tempSeq = 0;
  * one machine (create-only by link(2), other writes under a crash-proof per-key lock), any valid
  * S3 key. Layout and protocols: docs/design/file-store.md.
  */
-export class FileStore extends BaseStore {
+export class FileStore extends BaseStore implements MultipartCapable {
   readonly url: string;
   readonly maxKeyBytes = LOCAL_MAX_KEY_BYTES;
   readonly root: string;
@@ -76,6 +80,7 @@ export class FileStore extends BaseStore {
   readonly #dirSyncs = new DirSyncs();
   readonly #sync: boolean;
   readonly #entries: EntryCalls;
+  readonly #multipart: MultipartUploads;
   #closed = false;
 
   private constructor(root: string, options: FileStoreOptions) {
@@ -87,12 +92,16 @@ export class FileStore extends BaseStore {
     this.#sync = options.sync ?? true;
     this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
     this.#locks = new KeyLocks(`${root}/locks`, { calls: this.#entries });
+    this.#multipart = fileMultipart(`${root}/uploads`, this.#sync, (key, body, putOptions, etag) =>
+      this.#write(key, body, putOptions, etag),
+    );
   }
 
   /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const store = new FileStore(resolve(dir), options);
     for (const sub of ['objects', 'tmp', 'locks']) await mkdir(`${store.root}/${sub}`, { recursive: true });
+    await removeStaleUploads(`${store.root}/uploads`, options.staleUploadMs ?? 7 * 86_400_000, Date.now());
     for (const name of await readdir(store.#tmp)) {
       if (isOwnerDead(name)) await unlink(`${store.#tmp}/${name}`).catch(() => {});
     }
@@ -140,7 +149,16 @@ export class FileStore extends BaseStore {
     return objectInfo(file.header);
   }
 
-  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+  put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    return this.#write(key, body, options, undefined);
+  }
+
+  /** Multipart uploads (parts as files under `uploads/`), so an interrupted large upload resumes. */
+  multipart(): MultipartUploads {
+    return this.#multipart;
+  }
+
+  async #write(key: string, body: PutBody, options: PutOptions, etag: string | undefined): Promise<PutResult> {
     this.#checkOpen();
     validateKey(key, this.maxKeyBytes);
     const { ifMatch, ifNoneMatch } = options;
@@ -157,6 +175,7 @@ export class FileStore extends BaseStore {
         contentLength: options.contentLength,
         signal: options.signal,
         sync: this.#sync,
+        etag,
       });
       const dir = dirname(this.#path(key));
       if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {

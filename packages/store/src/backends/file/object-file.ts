@@ -45,6 +45,8 @@ export interface WriteObjectOptions {
   signal?: AbortSignal | undefined;
   /** Make the content durable before returning (fdatasync semantics). */
   sync: boolean;
+  /** The ETag to record for a streamed body instead of its MD5 (a completed multipart upload's). */
+  etag?: string | undefined;
 }
 
 /** A streamed body is written in batches of about this size, one batch in flight at a time. */
@@ -101,7 +103,7 @@ async function writeStream(
   options: WriteObjectOptions,
 ): Promise<void> {
   const reserved = headerJson(header).length;
-  const hash = createHash('md5');
+  const hash = options.etag === undefined ? createHash('md5') : undefined;
   let position = PREFIX + reserved;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
@@ -118,7 +120,7 @@ async function writeStream(
   try {
     for await (const chunk of body) {
       options.signal?.throwIfAborted();
-      hash.update(chunk);
+      hash?.update(chunk);
       // Kept until written: producers must not reuse a chunk's memory (Node streams never do).
       batch.push(chunk);
       batchBytes += chunk.length;
@@ -132,7 +134,8 @@ async function writeStream(
   await writing;
   const size = position - PREFIX - reserved;
   checkLength(size, options);
-  Object.assign(header, { size, etag: `"${hash.digest('hex')}"`, lastModified: Date.now() });
+  const etag = hash ? `"${hash.digest('hex')}"` : options.etag;
+  Object.assign(header, { size, etag, lastModified: Date.now() });
   await writeAll(fd, [encodeHead(headerJson(header), reserved)], 0);
 }
 

@@ -1,5 +1,5 @@
 import { quoteEtag } from '../../keys.js';
-import type { MultipartCreateOptions, MultipartUploads, UploadedPart } from '../../multipart.js';
+import type { CrcValue, MultipartCreateOptions, MultipartUploads, UploadedPart } from '../../multipart.js';
 import type { RequestOptions } from '../../object-store.js';
 import type { RequestKind } from './retry.js';
 import type { Connection } from './s3-client.js';
@@ -20,6 +20,7 @@ export type SendRequest = <T>(
  */
 export function s3Multipart(bucket: string, fullKey: (key: string) => string, send: SendRequest): MultipartUploads {
   return {
+    checksums: ['crc32', 'crc32c'],
     async create(key: string, options: MultipartCreateOptions = {}) {
       const Key = fullKey(key);
       const out = await send('write', key, options.signal, ({ client, sdk }) =>
@@ -29,29 +30,38 @@ export function s3Multipart(bucket: string, fullKey: (key: string) => string, se
             Key,
             ContentType: options.contentType,
             Metadata: options.metadata,
+            ...(options.checksum ? { ChecksumAlgorithm: SDK_NAME[options.checksum], ChecksumType: 'FULL_OBJECT' } : {}),
           }),
           { abortSignal: options.signal },
         ),
       );
       return out.UploadId ?? '';
     },
-    async uploadPart(key, uploadId, partNumber, body, options: RequestOptions & { md5?: string } = {}) {
+    async uploadPart(
+      key,
+      uploadId,
+      partNumber,
+      body,
+      options: RequestOptions & { md5?: string; checksum?: CrcValue } = {},
+    ) {
       const Key = fullKey(key);
-      const out = await send('write', key, options.signal, ({ client, sdk }) =>
-        client.send(
-          new sdk.UploadPartCommand({
-            Bucket: bucket,
-            Key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            Body: body,
-            ContentLength: body.length,
-            ContentMD5: options.md5,
-          }),
-          { abortSignal: options.signal },
-        ),
-      );
-      return { partNumber, etag: quoteEtag(out.ETag ?? ''), size: body.length };
+      const out = await send('write', key, options.signal, ({ client, sdk }) => {
+        const command = new sdk.UploadPartCommand({
+          Bucket: bucket,
+          Key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: options.md5,
+          ...checksumField(options.checksum),
+        });
+        if (options.checksum !== undefined) unsignedPayload(command);
+        return client.send(command, { abortSignal: options.signal });
+      });
+      const part: UploadedPart = { partNumber, etag: quoteEtag(out.ETag ?? ''), size: body.length };
+      if (options.checksum) part.checksum = options.checksum.value;
+      return part;
     },
     async listParts(key, uploadId, options: RequestOptions = {}) {
       const Key = fullKey(key);
@@ -67,13 +77,15 @@ export function s3Multipart(bucket: string, fullKey: (key: string) => string, se
           if (p.PartNumber === undefined) continue;
           const part: UploadedPart = { partNumber: p.PartNumber, etag: quoteEtag(p.ETag ?? '') };
           if (p.Size !== undefined) part.size = p.Size;
+          const checksum = p.ChecksumCRC32C ?? p.ChecksumCRC32;
+          if (checksum !== undefined) part.checksum = checksum;
           parts.push(part);
         }
         if (!out.IsTruncated || out.NextPartNumberMarker === undefined) return parts;
         marker = out.NextPartNumberMarker;
       }
     },
-    async complete(key, uploadId, parts, options: RequestOptions = {}) {
+    async complete(key, uploadId, parts, options: RequestOptions & { checksum?: CrcValue } = {}) {
       const Key = fullKey(key);
       const out = await send('write', key, options.signal, ({ client, sdk }) =>
         client.send(
@@ -82,6 +94,8 @@ export function s3Multipart(bucket: string, fullKey: (key: string) => string, se
             Key,
             UploadId: uploadId,
             MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+            ...checksumField(options.checksum),
+            ...(options.checksum === undefined ? {} : { ChecksumType: 'FULL_OBJECT' as const }),
           }),
           { abortSignal: options.signal },
         ),
@@ -97,5 +111,46 @@ export function s3Multipart(bucket: string, fullKey: (key: string) => string, se
         }),
       );
     },
+    async checksumOf(key, options: RequestOptions = {}) {
+      const Key = fullKey(key);
+      const out = await send('read', key, options.signal, ({ client, sdk }) =>
+        client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key, ChecksumMode: 'ENABLED' }), {
+          abortSignal: options.signal,
+        }),
+      );
+      if (out.ChecksumType !== undefined && out.ChecksumType !== 'FULL_OBJECT') return undefined;
+      const etag = quoteEtag(out.ETag ?? '');
+      const size = out.ContentLength ?? 0;
+      if (out.ChecksumCRC32C !== undefined) return { algorithm: 'crc32c', value: out.ChecksumCRC32C, etag, size };
+      if (out.ChecksumCRC32 !== undefined) return { algorithm: 'crc32', value: out.ChecksumCRC32, etag, size };
+      return undefined;
+    },
   };
+}
+
+const SDK_NAME = { crc32: 'CRC32', crc32c: 'CRC32C' } as const;
+
+function checksumField(checksum: CrcValue | undefined) {
+  if (checksum === undefined) return {};
+  return checksum.algorithm === 'crc32' ? { ChecksumCRC32: checksum.value } : { ChecksumCRC32C: checksum.value };
+}
+
+/**
+ * Signs the request without hashing its body (`UNSIGNED-PAYLOAD`): the part's CRC, checked by
+ * the store, already protects the bytes, and SHA-256 over every byte was the client's largest
+ * CPU cost per byte. The signer uses a payload hash the request already carries.
+ */
+function unsignedPayload(command: { middlewareStack: { add: (...args: never[]) => void } }): void {
+  const add = command.middlewareStack.add as unknown as (
+    middleware: (next: (args: { request: unknown }) => unknown) => (args: { request: unknown }) => unknown,
+    options: { step: 'build'; name: string },
+  ) => void;
+  add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'bucketdbUnsignedPayload' },
+  );
 }

@@ -15,7 +15,7 @@ export interface BlockingReaderOptions {
   prefix?: string;
   /** Bytes of pages the worker keeps (default 64 MiB); SQLite's own 8 MiB page cache comes on top. */
   cacheBytes?: number;
-  /** Most pages one miss may bring over (default 2048: 8 MiB of 4 KiB pages). */
+  /** Most pages one miss may bring over (default 2048: 8 MiB of 4 KiB pages; at most a quarter of the cache). */
   windowPages?: number;
   /** GETs in flight for a scan's window (default 8). */
   parallelGets?: number;
@@ -101,7 +101,12 @@ export class BlockingReader {
     const o: Required<BlockingReaderOptions> = {
       prefix: options.prefix ?? '',
       cacheBytes: options.cacheBytes ?? 64 * 2 ** 20,
-      windowPages: options.windowPages ?? 2048,
+      // A reply may fill at most a quarter of the worker's cache: larger ones would evict pages
+      // of the same scan before SQLite reached them (they were sent again: superlinear).
+      windowPages: Math.max(
+        8,
+        Math.min(options.windowPages ?? 2048, Math.floor((options.cacheBytes ?? 64 * 2 ** 20) / 4096 / 4)),
+      ),
       parallelGets: options.parallelGets ?? 8,
     };
     const log = await CommitLog.open(store, { prefix: o.prefix });

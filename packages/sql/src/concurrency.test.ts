@@ -108,7 +108,9 @@ describe.each(testBackendNames())('serializable writers on %s', (name) => {
     const before = db.version;
     await Promise.all(Array.from({ length: 64 }, (_, i) => db.run('insert into t(v) values (?)', [i])));
     expect(await db.get('select count(*) n, sum(v) s from t')).toEqual({ n: 64, s: (63 * 64) / 2 });
-    expect(db.version - before).toBeLessThan(64);
+    // All 64 were queued before the first ran: they go out as one record (the publisher starts a
+    // record only after the calls already queued have joined it).
+    expect(db.version - before).toBe(1);
     const reopened = await Database.create(store, {});
     expect(await reopened.get('select count(*) n from t')).toEqual({ n: 64 });
     await reopened.close();

@@ -340,9 +340,10 @@ export class Engine {
           throw error;
         }
       }
-      const reads = new Set(this.file.reads);
       const wait = this.commitLocal(ticket);
-      if (!wait && strong && !this.readonlyValid(reads, basePage1, await this.syncTail())) return { ok: false };
+      // The read set stays recorded until the next view is entered.
+      if (!wait && strong && !this.readonlyValid(new Set(this.file.reads), basePage1, await this.syncTail()))
+        return { ok: false };
       return { ok: true, result, wait };
     } finally {
       this.file.txn = undefined;

@@ -23,4 +23,21 @@ export { type DeltaType, type Field, PRIMITIVE_TYPES, type Schema, type SchemaIn
 export { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
 export { DeltaTable, type WriteInput, type WriteOptions, type WriteResult } from './table.js';
 export { DEFAULT_RETENTION_MS, type VacuumOptions, type VacuumResult } from './vacuum.js';
-export { type IngestOptions, type IngestResult, type IngestSource, ingest } from './ingest.js';
+export {
+  EVENT_SCHEMA,
+  type EventPosition,
+  type EventReader,
+  type EventSelection,
+  eventRow,
+  eventSource,
+  type SourceEvent,
+  type SourceEventFilter,
+} from './event-source.js';
+export {
+  type IngestBatch,
+  type IngestOptions,
+  type IngestResult,
+  type IngestSource,
+  ingest,
+  keyedSource,
+} from './ingest.js';

@@ -1,4 +1,5 @@
 export * from './actions.js';
+export { rewriteAsOf, tokenizeSql } from './as-of.js';
 export { CHECKPOINT_COLUMNS, type CheckpointResult, writeCheckpoint } from './checkpoint.js';
 export {
   type CommitRequest,
@@ -11,14 +12,7 @@ export {
 export * from './errors.js';
 export { type CreateTableOptions, Lake, type LakeOptions } from './lake.js';
 export * from './paths.js';
-export {
-  formatReport,
-  type QueryOptions,
-  type QueryReport,
-  type QueryResult,
-  rewriteAsOf,
-  type TableScan,
-} from './query.js';
+export { formatReport, type QueryOptions, type QueryReport, type QueryResult, type TableScan } from './query.js';
 export { type DeltaType, type Field, PRIMITIVE_TYPES, type Schema, type SchemaInput, schemaFrom } from './schema.js';
 export { DeltaLog, type HistoryEntry, type Snapshot, type SnapshotTarget } from './snapshot.js';
 export { DeltaTable, type WriteInput, type WriteOptions, type WriteResult } from './table.js';

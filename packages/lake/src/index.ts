@@ -1,4 +1,5 @@
 export * from './actions.js';
+export type { ArrowInput } from './arrow.js';
 export { rewriteAsOf, tokenizeSql } from './as-of.js';
 export { CHECKPOINT_COLUMNS, type CheckpointResult, writeCheckpoint } from './checkpoint.js';
 export {

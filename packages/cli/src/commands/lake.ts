@@ -58,10 +58,10 @@ Examples:
 
   lake
     .command('append')
-    .description('append Parquet, CSV or JSON (one object per line) files as one commit')
+    .description('append Parquet, CSV, JSON (one object per line) or Arrow IPC files as one commit')
     .argument('<store>', STORE_ARG)
     .argument('<table>', 'table name')
-    .argument('<files...>', 'local files: .parquet, .csv, .json/.jsonl')
+    .argument('<files...>', 'local files: .parquet, .csv, .json/.jsonl, .arrow (Arrow IPC)')
     .option('--rows-per-file <n>', 'rows per data file at most', positiveInt)
     .option('--sort-by <columns>', 'sort rows within each data file (tighter min/max for skipping)', list)
     .action(

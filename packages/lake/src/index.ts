@@ -1,7 +1,13 @@
 export * from './actions.js';
 export type { ArrowInput } from './arrow.js';
 export { rewriteAsOf, tokenizeSql } from './as-of.js';
-export { CHECKPOINT_COLUMNS, type CheckpointResult, writeCheckpoint } from './checkpoint.js';
+export {
+  CHECKPOINT_COLUMNS,
+  type CheckpointOptions,
+  type CheckpointResult,
+  DEFAULT_MAX_ACTIONS_PER_PART,
+  writeCheckpoint,
+} from './checkpoint.js';
 export {
   type CommitRequest,
   type CommitResult,

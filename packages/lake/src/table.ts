@@ -21,6 +21,8 @@ export interface TableContext {
   now: () => number;
   /** Write a checkpoint after every this many commits (the table's delta.checkpointInterval wins). */
   checkpointInterval: number;
+  /** Checkpoints with more actions than this are written in parts. */
+  checkpointMaxActionsPerPart?: number;
   /** Log listings this process has seen, so later reads probe for new commits instead of listing. */
   listings: Map<string, LogListing>;
   unsafe?: UnsafeOptions;
@@ -167,7 +169,11 @@ export class DeltaTable {
   /** Writes a checkpoint of the given (default: latest) version. */
   async checkpoint(version?: number): Promise<number> {
     const snap = await this.snapshot(version === undefined ? {} : { version });
-    await writeCheckpoint(this.#ctx.store, this.#ctx.duck, snap, this.#ctx.workDir, this.#ctx.now());
+    await writeCheckpoint(this.#ctx.store, this.#ctx.duck, snap, this.#ctx.workDir, this.#ctx.now(), {
+      ...(this.#ctx.checkpointMaxActionsPerPart === undefined
+        ? {}
+        : { maxActionsPerPart: this.#ctx.checkpointMaxActionsPerPart }),
+    });
     return snap.version;
   }
 

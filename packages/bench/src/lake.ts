@@ -327,13 +327,51 @@ async function main(): Promise<void> {
       'Aurora Serverless v2 floor USD': Number(aurora.toFixed(2)),
     })),
   );
-  const body = report(loadRows, latencyRows, pruningRows, costRows, monthly);
+  const body = report(
+    loadRows,
+    latencyRows,
+    pruningRows,
+    costRows,
+    monthly,
+    measured(latencyRows, pruningRows, pointCost),
+  );
   const path = await writeReport('lake', 'Lake: when is Parquet + SQL on a bucket the right choice?', body);
   log(`report written to ${path}`);
   process.stdout.write(`${formatTable(pruningRows)}\n\n${formatTable(latencyRows)}\n\n${formatTable(costRows)}\n`);
 }
 
-function report(load: Row[], latencies: Row[], pruning: Row[], costs: Row[], monthly: Row[]): string {
+/** The run's own numbers for the verdict: per size, what the point query and the scan cost. */
+function measured(
+  latencies: Row[],
+  pruning: Row[],
+  points: { size: number; lakeCold: number; lakeWarm: number; athena: number }[],
+): string {
+  const aurora = auroraFloorPerMonth();
+  const at = (rows: Row[], size: number, query: Query) =>
+    rows.find((r) => r['size'] === `${size} MB` && r['query'] === query.name) ?? {};
+  const [point, scan] = QUERIES as [Query, Query, Query];
+  return points
+    .map((p) => {
+      const l = at(latencies, p.size, point);
+      const f = at(pruning, p.size, point);
+      const a = at(latencies, p.size, scan);
+      const breakEven = p.lakeCold > 0 ? Math.floor((aurora / p.lakeCold) * 1000) : Infinity;
+      const sql = a['bucketdb SQL cold ms'];
+      return (
+        `- ${p.size} MB: the one-day filter fetched ${f['MB fetched (skipping)']} MB (${f['fetched share of table']} of the ` +
+        `table) in ${l['lake cold ms']} ms cold, ${l['lake warm ms']} ms warm (DuckDB on local disk: ` +
+        `${l['DuckDB local ms (ceiling)']} ms); per 1,000 such queries $${p.lakeCold.toFixed(4)} cold / ` +
+        `$${p.lakeWarm.toFixed(4)} warm against $${p.athena.toFixed(4)} on Athena; cold queries stay under ` +
+        `Aurora Serverless v2's $${aurora.toFixed(2)}/month floor up to ${breakEven.toLocaleString('en-US')} a month. ` +
+        `The full aggregation took ${a['lake cold ms']} ms cold, ${a['lake warm ms']} ms warm ` +
+        `(local ${a['DuckDB local ms (ceiling)']} ms)` +
+        (typeof sql === 'number' ? `; on the bucketdb SQL engine it took ${sql} ms.` : '.')
+      );
+    })
+    .join('\n');
+}
+
+function report(load: Row[], latencies: Row[], pruning: Row[], costs: Row[], monthly: Row[], numbers: string): string {
   return `
 Run: \`npm run bench -- lake${FULL ? ' --full' : ''}\` (sizes ${SIZES_MB.join(', ')} MB of Parquet; medians of ${REPEAT} runs). Data: a
 generated NYC-taxi-like \`trips\` table (id, pickup_date over 365 days in order, month, zone, passengers,
@@ -383,6 +421,12 @@ Aurora Serverless v2 is its 0.5 ACU floor, whatever the rate (more ACUs under lo
 Athena's costs grow with the number of queries.
 
 ## When is Parquet + SQL on a bucket the right choice?
+
+Measured in this run:
+
+${numbers}
+
+So:
 
 - Read-mostly analytics over data you append to, at a few queries per minute or fewer: each query costs
   S3 requests (fractions of a cent per thousand queries here) instead of a database that bills by the

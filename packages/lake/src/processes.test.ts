@@ -55,7 +55,7 @@ describe.each(backends)('writers in several processes on %s', (backendName) => {
     } finally {
       await backend.close();
     }
-  });
+  }, 240_000);
 });
 
 describe.each(backends)('an event-store export killed mid-run on %s', (backendName) => {

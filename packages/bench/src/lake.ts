@@ -1,7 +1,9 @@
 // Analytics on the bucket (issue 15): Delta tables of Parquet queried through DuckDB, over
 // emulated S3 Standard, against DuckDB on local disk (the ceiling), the bucketdb SQL engine
 // (SQLite pages on the bucket), and the published prices of Athena and Aurora Serverless v2.
-// Run: npm run bench -- lake        Sizes: LAKE_BENCH_SIZES=2,10,100 (MB of Parquet, the default)
+// Run: npm run bench -- lake [--full]   Sizes: LAKE_BENCH_SIZES=2,10,100 (MB of Parquet, the default);
+// --full (or LAKE_BENCH_FULL=1) adds 1024. Data is generated and loaded in batches of at most
+// LAKE_BENCH_BATCH_ROWS rows (one commit each), so memory stays bounded whatever the size.
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,9 @@ import { formatTable, percentile, writeReport } from './harness.js';
 import { BetterSqlite } from './sql-cpu.js';
 import { ATHENA, athenaQueryUsd, AURORA_SERVERLESS_V2, auroraFloorPerMonth } from './lake-prices.js';
 
-const SIZES_MB = (process.env.LAKE_BENCH_SIZES ?? '2,10,100').split(',').map(Number);
+const FULL = process.argv.includes('--full') || process.env.LAKE_BENCH_FULL === '1';
+const SIZES_MB = (process.env.LAKE_BENCH_SIZES ?? (FULL ? '2,10,100,1024' : '2,10,100')).split(',').map(Number);
+const BATCH_ROWS = Number(process.env.LAKE_BENCH_BATCH_ROWS ?? 5_000_000);
 const SQL_ENGINE_MAX_MB = Number(process.env.LAKE_BENCH_SQL_MAX_MB ?? 2);
 const REPEAT = Number(process.env.LAKE_BENCH_REPEAT ?? 3);
 /** About this many data files per table: one is ~1% of the bytes. */
@@ -51,7 +55,8 @@ const QUERIES: Query[] = [
   },
 ];
 
-const TRIPS_SELECT = (rows: number) => `
+/** Rows [from, to) of a `rows`-row table: each row depends only on its id, so batches compose. */
+const TRIPS_SELECT = (rows: number, from = 0, to = rows) => `
   SELECT i AS id,
     CAST(DATE '2025-01-01' + CAST(i * 365 // ${rows} AS INTEGER) AS DATE) AS pickup_date,
     strftime(CAST(DATE '2025-01-01' + CAST(i * 365 // ${rows} AS INTEGER) AS DATE), '%Y-%m') AS month,
@@ -61,7 +66,7 @@ const TRIPS_SELECT = (rows: number) => `
     2.5 + CAST(hash(i, 4) % 8000 AS DOUBLE) / 100 AS fare,
     CAST(hash(i, 5) % 2000 AS DOUBLE) / 100 AS tip,
     ['card', 'cash', 'other'][1 + CAST(hash(i, 6) % 3 AS INTEGER)] AS payment
-  FROM range(${rows}) t(i)`;
+  FROM range(${from}, ${to}) t(i)`;
 
 const TRIPS_SCHEMA = {
   id: 'long',
@@ -88,14 +93,26 @@ async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, un
   return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 }
 
-/** Generates a trips Parquet file of about `targetMB` (sorted by pickup date) and the zones table. */
+/**
+ * Generates trips Parquet files of about `targetMB` in all (in id order, so sorted by pickup date),
+ * one per batch of at most BATCH_ROWS rows, and the zones table. DuckDB streams each COPY.
+ */
 async function generate(c: DuckDBConnection, dir: string, targetMB: number) {
   const probe = join(dir, 'probe.parquet');
   await c.run(`COPY (${TRIPS_SELECT(200_000)}) TO '${probe}' (FORMAT parquet, COMPRESSION snappy)`);
   const perRow = (await stat(probe)).size / 200_000;
+  await rm(probe);
   const n = Math.round((targetMB * 2 ** 20) / perRow);
-  const trips = join(dir, 'trips.parquet');
-  await c.run(`COPY (${TRIPS_SELECT(n)}) TO '${trips}' (FORMAT parquet, COMPRESSION snappy)`);
+  const trips: string[] = [];
+  let bytes = 0;
+  for (let from = 0; from < n; from += BATCH_ROWS) {
+    const file = join(dir, `trips-${trips.length}.parquet`);
+    await c.run(
+      `COPY (${TRIPS_SELECT(n, from, Math.min(n, from + BATCH_ROWS))}) TO '${file}' (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    trips.push(file);
+    bytes += (await stat(file)).size;
+  }
   const zones = join(dir, 'zones.parquet');
   await c.run(
     `COPY (SELECT range::INTEGER + 1 AS zone, ['Manhattan', 'Brooklyn', 'Queens', 'Bronx', 'Staten Island'][1 + range % 5] AS borough FROM range(265)) TO '${zones}' (FORMAT parquet)`,
@@ -103,11 +120,13 @@ async function generate(c: DuckDBConnection, dir: string, targetMB: number) {
   // Share of the compressed bytes each column takes, for what Athena would scan.
   const sizes = await rows(
     c,
-    `SELECT path_in_schema AS col, sum(total_compressed_size) AS bytes FROM parquet_metadata('${trips}') GROUP BY 1`,
+    `SELECT path_in_schema AS col, sum(total_compressed_size) AS bytes FROM parquet_metadata(${fileList(trips)}) GROUP BY 1`,
   );
   const columnBytes = new Map(sizes.map((r) => [String(r['col']), Number(r['bytes'])]));
-  return { trips, zones, rows: n, bytes: (await stat(trips)).size, columnBytes };
+  return { trips, zones, rows: n, bytes, columnBytes };
 }
+
+const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
 
 interface Row {
   [key: string]: string | number;
@@ -127,7 +146,7 @@ async function main(): Promise<void> {
     try {
       log(`${size} MB: generating`);
       const data = await generate(local, dir, size);
-      await local.run(`CREATE OR REPLACE VIEW trips AS SELECT * FROM read_parquet('${data.trips}')`);
+      await local.run(`CREATE OR REPLACE VIEW trips AS SELECT * FROM read_parquet(${fileList(data.trips)})`);
       await local.run(`CREATE OR REPLACE VIEW zones AS SELECT * FROM read_parquet('${data.zones}')`);
 
       const meter = new Meter();
@@ -136,10 +155,16 @@ async function main(): Promise<void> {
       const loader = await Lake.open({ store, cacheDir: join(dir, 'loader') });
       const t0 = performance.now();
       const trips = await loader.createTable('trips', { schema: TRIPS_SCHEMA, partitionBy: ['month'] });
-      const loaded = await trips.append(
-        { files: [data.trips] },
-        { rowsPerFile: Math.ceil(data.rows / FILES), sortBy: ['pickup_date'] },
-      );
+      // One commit per generated batch, as data arrives; each batch is cut into files by month.
+      let filesAdded = 0;
+      for (const [i, file] of data.trips.entries()) {
+        const loaded = await trips.append(
+          { files: [file] },
+          { rowsPerFile: Math.ceil(data.rows / FILES), sortBy: ['pickup_date'] },
+        );
+        filesAdded += loaded.filesAdded;
+        if (data.trips.length > 1) log(`${size} MB: batch ${i + 1}/${data.trips.length} committed`);
+      }
       const zones = await loader.createTable('zones', { schema: { zone: 'integer', borough: 'string' } });
       await zones.append({ files: [data.zones] });
       const loadMs = performance.now() - t0;
@@ -150,13 +175,14 @@ async function main(): Promise<void> {
         'size (Parquet MB)': Number(mb(data.bytes).toFixed(1)),
         rows: data.rows,
         'data files': snap.files.size,
+        commits: data.trips.length,
         'table MB': Number(mb(tableBytes).toFixed(1)),
         'load s': Number((loadMs / 1000).toFixed(1)),
         PUTs: loadUsage.requests.put,
         'load USD': Number(cost(loadUsage, PRICE_TABLES[PROFILE]).total.toFixed(6)),
       });
       await loader.close();
-      log(`${size} MB: ${data.rows} rows in ${loaded.filesAdded} files, loaded in ${(loadMs / 1000).toFixed(1)} s`);
+      log(`${size} MB: ${data.rows} rows in ${filesAdded} files, loaded in ${(loadMs / 1000).toFixed(1)} s`);
       const fileBytes = [...data.columnBytes].filter(([c]) => c !== 'month').reduce((n, [, b]) => n + b, 0);
 
       let sqlStore: ReturnType<typeof metered> | undefined;
@@ -301,23 +327,62 @@ async function main(): Promise<void> {
       'Aurora Serverless v2 floor USD': Number(aurora.toFixed(2)),
     })),
   );
-  const body = report(loadRows, latencyRows, pruningRows, costRows, monthly);
+  const body = report(
+    loadRows,
+    latencyRows,
+    pruningRows,
+    costRows,
+    monthly,
+    measured(latencyRows, pruningRows, pointCost),
+  );
   const path = await writeReport('lake', 'Lake: when is Parquet + SQL on a bucket the right choice?', body);
   log(`report written to ${path}`);
   process.stdout.write(`${formatTable(pruningRows)}\n\n${formatTable(latencyRows)}\n\n${formatTable(costRows)}\n`);
 }
 
-function report(load: Row[], latencies: Row[], pruning: Row[], costs: Row[], monthly: Row[]): string {
+/** The run's own numbers for the verdict: per size, what the point query and the scan cost. */
+function measured(
+  latencies: Row[],
+  pruning: Row[],
+  points: { size: number; lakeCold: number; lakeWarm: number; athena: number }[],
+): string {
+  const aurora = auroraFloorPerMonth();
+  const at = (rows: Row[], size: number, query: Query) =>
+    rows.find((r) => r['size'] === `${size} MB` && r['query'] === query.name) ?? {};
+  const [point, scan] = QUERIES as [Query, Query, Query];
+  return points
+    .map((p) => {
+      const l = at(latencies, p.size, point);
+      const f = at(pruning, p.size, point);
+      const a = at(latencies, p.size, scan);
+      const breakEven = p.lakeCold > 0 ? Math.floor((aurora / p.lakeCold) * 1000) : Infinity;
+      const sql = a['bucketdb SQL cold ms'];
+      return (
+        `- ${p.size} MB: the one-day filter fetched ${f['MB fetched (skipping)']} MB (${f['fetched share of table']} of the ` +
+        `table) in ${l['lake cold ms']} ms cold, ${l['lake warm ms']} ms warm (DuckDB on local disk: ` +
+        `${l['DuckDB local ms (ceiling)']} ms); per 1,000 such queries $${p.lakeCold.toFixed(4)} cold / ` +
+        `$${p.lakeWarm.toFixed(4)} warm against $${p.athena.toFixed(4)} on Athena; cold queries stay under ` +
+        `Aurora Serverless v2's $${aurora.toFixed(2)}/month floor up to ${breakEven.toLocaleString('en-US')} a month. ` +
+        `The full aggregation took ${a['lake cold ms']} ms cold, ${a['lake warm ms']} ms warm ` +
+        `(local ${a['DuckDB local ms (ceiling)']} ms)` +
+        (typeof sql === 'number' ? `; on the bucketdb SQL engine it took ${sql} ms.` : '.')
+      );
+    })
+    .join('\n');
+}
+
+function report(load: Row[], latencies: Row[], pruning: Row[], costs: Row[], monthly: Row[], numbers: string): string {
   return `
-Run: \`npm run bench -- lake\` (sizes ${SIZES_MB.join(', ')} MB of Parquet; medians of ${REPEAT} runs). Data: a
+Run: \`npm run bench -- lake${FULL ? ' --full' : ''}\` (sizes ${SIZES_MB.join(', ')} MB of Parquet; medians of ${REPEAT} runs). Data: a
 generated NYC-taxi-like \`trips\` table (id, pickup_date over 365 days in order, month, zone, passengers,
 distance, fare, tip, payment), partitioned by month, cut into about ${FILES} files sorted by pickup_date, and a
-265-row \`zones\` table. The bucket is a MemoryStore behind \`latency(…, '${PROFILE}')\` (GET p50 30 / p99 200 ms,
+265-row \`zones\` table. It is generated and appended in batches of at most ${BATCH_ROWS.toLocaleString('en-US')} rows, one commit
+each, so memory stays bounded. The bucket is a MemoryStore behind \`latency(…, '${PROFILE}')\` (GET p50 30 / p99 200 ms,
 PUT p50 50 / p99 300 ms, see docs/design/store-wrappers.md) and the meter, priced at S3 Standard us-east-1.
 "Cold" is a new \`Lake\` with an empty local cache (a fresh Lambda, say): it lists the log, reads the commits
 and fetches every data file the query needs. "Warm" is the same process again: files come from the local
 cache and a HEAD of the next commit number confirms the snapshot is current (no LIST). The ceiling is DuckDB
-reading the same rows from one local Parquet file. Every answer is checked against the ceiling's.
+reading the same rows from the same Parquet files on local disk. Every answer is checked against the ceiling's.
 Timings come from 2 cores shared with other jobs: expect run-to-run spread of up to 2x in the cold rows.
 
 ## Load
@@ -356,6 +421,12 @@ Aurora Serverless v2 is its 0.5 ACU floor, whatever the rate (more ACUs under lo
 Athena's costs grow with the number of queries.
 
 ## When is Parquet + SQL on a bucket the right choice?
+
+Measured in this run:
+
+${numbers}
+
+So:
 
 - Read-mostly analytics over data you append to, at a few queries per minute or fewer: each query costs
   S3 requests (fractions of a cent per thousand queries here) instead of a database that bills by the

@@ -1,12 +1,12 @@
 import { MemoryStore } from '@bucketdb/store';
 import { describe, expect, it } from 'vitest';
-import { ingest, type IngestSource, Lake } from './index.js';
+import { ingest, type IngestSource, keyedSource, Lake } from './index.js';
 
 /** A source over an array that grows between runs, like a table receiving inserts. */
 function arraySource(rows: { id: number; v: string }[]): IngestSource {
-  return {
-    read: async (after, limit) => rows.filter((r) => after === undefined || r.id > after).slice(0, limit),
-  };
+  return keyedSource('id', async (after, limit) =>
+    rows.filter((r) => after === undefined || r.id > after).slice(0, limit),
+  );
 }
 
 describe('ingest', () => {
@@ -17,19 +17,19 @@ describe('ingest', () => {
     try {
       const t = await lake.createTable('copy', { schema: { id: 'long', v: 'string' } });
       const source: { id: number; v: string }[] = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, v: `r${i + 1}` }));
-      const first = await ingest(t, arraySource(source), { appId: 'sql:main/items', key: 'id', batch: 10 });
-      expect(first).toEqual({ rows: 25, batches: 3, lastKey: 25 });
+      const first = await ingest(t, arraySource(source), { appId: 'sql:main/items', batch: 10 });
+      expect(first).toEqual({ rows: 25, batches: 3, position: 25 });
       source.push(...Array.from({ length: 40 }, (_, i) => ({ id: i + 26, v: `r${i + 26}` })));
       // Two ingesters of the same source at once: batches conflict, nothing lands twice.
       const [a, b] = await Promise.all([
-        ingest(t, arraySource(source), { appId: 'sql:main/items', key: 'id', batch: 7 }),
-        ingest(other.table('copy'), arraySource(source), { appId: 'sql:main/items', key: 'id', batch: 7 }),
+        ingest(t, arraySource(source), { appId: 'sql:main/items', batch: 7 }),
+        ingest(other.table('copy'), arraySource(source), { appId: 'sql:main/items', batch: 7 }),
       ]);
       expect(a.rows + b.rows).toBe(40);
       const { rows } = await lake.query('SELECT count(*) AS n, count(DISTINCT id) AS d, max(id) AS m FROM copy');
       expect(rows).toEqual([{ n: '65', d: '65', m: '65' }]);
-      const again = await ingest(t, arraySource(source), { appId: 'sql:main/items', key: 'id' });
-      expect(again).toEqual({ rows: 0, batches: 0, lastKey: 65 });
+      const again = await ingest(t, arraySource(source), { appId: 'sql:main/items' });
+      expect(again).toEqual({ rows: 0, batches: 0, position: 65 });
       // The progress survives a checkpoint (txn actions are checkpointed).
       await t.checkpoint();
       const fresh = await Lake.open({ store });

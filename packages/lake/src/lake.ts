@@ -23,6 +23,8 @@ export interface LakeOptions {
   now?: () => number;
   /** Checkpoint after every this many commits (default 10, as the protocol's writers do). */
   checkpointInterval?: number;
+  /** Checkpoints with more actions than this are written as multi-part checkpoints (default 1,000,000). */
+  checkpointMaxActionsPerPart?: number;
   /** DuckDB worker threads (default: DuckDB's choice). */
   threads?: number;
   /** Deliberately broken commits, only for the negative tests of the correctness checkers. */
@@ -67,6 +69,9 @@ export class Lake {
         workDir,
         now: options.now ?? Date.now,
         checkpointInterval: options.checkpointInterval ?? 10,
+        ...(options.checkpointMaxActionsPerPart === undefined
+          ? {}
+          : { checkpointMaxActionsPerPart: options.checkpointMaxActionsPerPart }),
         listings: new Map(),
         ...(options.unsafe ? { unsafe: options.unsafe } : {}),
       },

@@ -1,7 +1,8 @@
+import { EventStore } from '@bucketdb/events';
 import { openStore } from '@bucketdb/store';
-import { openTestBackend, runTs, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
+import { collect, openTestBackend, runTs, spawnTs, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
-import { Lake } from './index.js';
+import { EVENT_SCHEMA, Lake } from './index.js';
 
 const WRITERS = 2;
 const APPENDS = 2;
@@ -54,5 +55,55 @@ describe.each(backends)('writers in several processes on %s', (backendName) => {
     } finally {
       await backend.close();
     }
-  });
+  }, 240_000);
+});
+
+describe.each(backends)('an event-store export killed mid-run on %s', (backendName) => {
+  it('resumes from the position committed with the data: every event once', async () => {
+    const backend = await openTestBackend(backendName);
+    try {
+      Object.assign(process.env, CHILD_ENV);
+      const eventsUrl = await backend.newStoreUrl();
+      const lakeUrl = await backend.newStoreUrl();
+      {
+        await using events = await EventStore.open(eventsUrl);
+        for (let i = 0; i < 24; i++) {
+          await events.append(`s-${i % 3}`, [
+            { type: 'A', data: { i, k: 0 } },
+            { type: 'B', data: { i, k: 1 } },
+          ]);
+        }
+      }
+      const store = await openStore(lakeUrl);
+      const lake = await Lake.open({ store });
+      await lake.createTable('ev', { schema: EVENT_SCHEMA });
+      // Killed (SIGKILL) once two batches have been reported: the run stops between or inside commits.
+      const child = spawnTs(new URL('./event-ingest.child.ts', import.meta.url), [lakeUrl, eventsUrl, '6'], CHILD_ENV);
+      let batches = 0;
+      child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+        batches += s.split('\n').filter((l) => l.startsWith('{"batch"')).length;
+        if (batches >= 2) child.kill('SIGKILL');
+      });
+      const killed = await collect(child);
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      const loaded = Number((await lake.query('SELECT count(*) AS n FROM ev')).rows[0]?.['n']);
+      expect(loaded).toBeGreaterThan(0);
+      expect(loaded).toBeLessThan(48);
+      const rerun = await runTs(
+        new URL('./event-ingest.child.ts', import.meta.url),
+        [lakeUrl, eventsUrl, '6'],
+        CHILD_ENV,
+      );
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const { rows } = await lake.query(
+        'SELECT count(*) AS n, count(DISTINCT id) AS d, max(position_record) AS r FROM ev',
+      );
+      expect(rows).toEqual([{ n: '48', d: '48', r: '24' }]);
+      expect((await lake.table('ev').snapshot()).txns.get(`events:${eventsUrl}`)?.version).toBe(24);
+      await lake.close();
+      await store.close();
+    } finally {
+      await backend.close();
+    }
+  }, 240_000);
 });

@@ -137,6 +137,58 @@ describe('what we write follows the Delta protocol', () => {
     await fresh.close();
     await dir.remove();
   });
+
+  it('multi-part checkpoints past the action threshold: parts, _last_checkpoint.parts, read back by us and DuckDB', async () => {
+    const parted = await Lake.open({ store, now: () => clock, checkpointInterval: 0, checkpointMaxActionsPerPart: 4 });
+    try {
+      const t = await parted.createTable('mp', { schema: { id: 'long', p: 'string' }, partitionBy: ['p'] });
+      for (let i = 0; i < 4; i++) await t.append([0, 1].map((k) => ({ id: i * 2 + k, p: `p${k}` })));
+      await t.delete('id = 0');
+      expect(await t.checkpoint()).toBe(5);
+      // protocol + metaData + 7 adds + 1 remove = 10 actions: parts of 4, 4 and 2.
+      const keys: string[] = [];
+      for await (const e of store.list({ prefix: 'mp/_delta_log/' })) if (e.kind === 'object') keys.push(e.key);
+      const parts = [1, 2, 3].map((i) => checkpointKey('mp', 5, i, 3));
+      expect(keys.filter((k) => k.includes('.checkpoint.'))).toEqual(parts);
+      expect(parts[0]).toMatch(/00000000000000000005\.checkpoint\.0000000001\.0000000003\.parquet$/);
+      const last = JSON.parse(new TextDecoder().decode((await store.get(lastCheckpointKey('mp'))).body)) as Record<
+        string,
+        number
+      >;
+      expect(last).toMatchObject({ version: 5, size: 10, parts: 3, numOfAddFiles: 7 });
+      const dir = await tempDir('lake-mp');
+      const locals: string[] = [];
+      for (const [i, key] of parts.entries()) {
+        locals.push(`${dir.path}/part${i}.parquet`);
+        await writeFile(locals[i] as string, (await store.get(key)).body);
+      }
+      // DuckDB's own Parquet reader: each part is a checkpoint file; together they hold the table's state.
+      const perPart = await duckRows(
+        `SELECT filename[-13:] AS f, count(*) AS n, count(protocol) AS proto, count(metaData) AS meta, count(add) AS adds,
+           count(remove) AS removes FROM read_parquet([${locals.map((l) => `'${l}'`).join(', ')}], filename = true) GROUP BY 1 ORDER BY 1`,
+      );
+      expect(perPart).toEqual([
+        { f: 'part0.parquet', n: '4', proto: '1', meta: '1', adds: '2', removes: '0' },
+        { f: 'part1.parquet', n: '4', proto: '0', meta: '0', adds: '4', removes: '0' },
+        { f: 'part2.parquet', n: '2', proto: '0', meta: '0', adds: '1', removes: '1' },
+      ]);
+      // Our reader, with the commits before the checkpoint gone, starts from the three parts.
+      for (let v = 0; v < 5; v++) await store.delete(commitKey('mp', v));
+      const fresh = await Lake.open({ store });
+      expect((await fresh.query('SELECT id FROM mp ORDER BY id')).rows.map((r) => Number(r['id']))).toEqual([
+        1, 2, 3, 4, 5, 6, 7,
+      ]);
+      // A checkpoint with a part missing is not used: the reader would need commits 0 to 4, which are gone.
+      await store.delete(parts[1] as string);
+      const partial = await Lake.open({ store });
+      await expect(partial.query('SELECT id FROM mp')).rejects.toMatchObject({ code: 'VersionNotFound' });
+      await partial.close();
+      await fresh.close();
+      await dir.remove();
+    } finally {
+      await parted.close();
+    }
+  });
 });
 
 describe('time travel', () => {

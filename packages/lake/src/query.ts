@@ -1,5 +1,6 @@
 import { cost, Meter, mapConcurrent, metered, type ObjectStore, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
 import type { AddFile } from './actions.js';
+import { rewriteAsOf } from './as-of.js';
 import type { Duck, JsonRow } from './duck.js';
 import { isLakeError, QueryFailedError } from './errors.js';
 import type { FileCache } from './file-cache.js';
@@ -38,20 +39,6 @@ export interface QueryResult {
   columns: string[];
   rows: JsonRow[];
   report: QueryReport;
-}
-
-/** `FROM t VERSION AS OF 3` / `FROM t TIMESTAMP AS OF '2026-01-01T00:00:00Z'` → a per-version view name. */
-export function rewriteAsOf(sql: string): string {
-  return sql.replace(
-    /("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)\s+(VERSION|TIMESTAMP)\s+AS\s+OF\s+(\d+|'[^']*')/gi,
-    (_m, name: string, kind: string, at: string) => {
-      const bare = name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-      if (kind.toUpperCase() === 'VERSION') return ident(`${bare}@v${at}`);
-      const ms = Date.parse(at.slice(1, -1));
-      if (Number.isNaN(ms)) throw new QueryFailedError(`cannot read ${at} as a timestamp in ${kind} AS OF`);
-      return ident(`${bare}@t${ms}`);
-    },
-  );
 }
 
 function parseName(name: string): { table: string; version?: number; timestamp?: number } {

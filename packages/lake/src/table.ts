@@ -1,4 +1,5 @@
 import type { ObjectStore } from '@bucketdb/store';
+import type { ArrowInput } from './arrow.js';
 import { type Action, type AddFile, checkWritable, type RemoveFile } from './actions.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { commit, type UnsafeOptions } from './commit.js';
@@ -10,7 +11,7 @@ import { skipFile, tableRefs } from './prune.js';
 import { duckType, ident, literal } from './schema.js';
 import { DeltaLog, type HistoryEntry, type LogListing, type Snapshot, type SnapshotTarget } from './snapshot.js';
 import { vacuum, type VacuumOptions, type VacuumResult } from './vacuum.js';
-import { stageFiles, stageRows, stageSql, writeStaged } from './writer.js';
+import { stageArrow, stageFiles, stageRows, stageSql, writeStaged } from './writer.js';
 
 export interface TableContext {
   store: ObjectStore;
@@ -20,13 +21,18 @@ export interface TableContext {
   now: () => number;
   /** Write a checkpoint after every this many commits (the table's delta.checkpointInterval wins). */
   checkpointInterval: number;
+  /** Checkpoints with more actions than this are written in parts. */
+  checkpointMaxActionsPerPart?: number;
   /** Log listings this process has seen, so later reads probe for new commits instead of listing. */
   listings: Map<string, LogListing>;
   unsafe?: UnsafeOptions;
 }
 
-/** Rows as objects, or local files (.parquet, .csv, .json/.jsonl). */
-export type WriteInput = readonly Record<string, unknown>[] | { files: readonly string[] };
+/**
+ * Rows as objects, local files (.parquet, .csv, .json/.jsonl, .arrow Arrow IPC), or Arrow data (an
+ * IPC buffer in stream or file format, or an Apache Arrow JS Table).
+ */
+export type WriteInput = readonly Record<string, unknown>[] | { files: readonly string[] } | { arrow: ArrowInput };
 
 export interface WriteOptions {
   rowsPerFile?: number;
@@ -163,7 +169,11 @@ export class DeltaTable {
   /** Writes a checkpoint of the given (default: latest) version. */
   async checkpoint(version?: number): Promise<number> {
     const snap = await this.snapshot(version === undefined ? {} : { version });
-    await writeCheckpoint(this.#ctx.store, this.#ctx.duck, snap, this.#ctx.workDir, this.#ctx.now());
+    await writeCheckpoint(this.#ctx.store, this.#ctx.duck, snap, this.#ctx.workDir, this.#ctx.now(), {
+      ...(this.#ctx.checkpointMaxActionsPerPart === undefined
+        ? {}
+        : { maxActionsPerPart: this.#ctx.checkpointMaxActionsPerPart }),
+    });
     return snap.version;
   }
 
@@ -273,10 +283,13 @@ export class DeltaTable {
 
   async #stage(s: DuckSession, snap: Snapshot, input: WriteInput): Promise<number> {
     if (Array.isArray(input)) return stageRows(s, snap.schema, input, this.#ctx.workDir);
-    const files = (input as { files: readonly string[] }).files;
+    if (typeof input === 'object' && input !== null && 'arrow' in input) {
+      return stageArrow(s, snap.schema, input.arrow, this.#ctx.workDir);
+    }
+    const files = (input as { files?: readonly string[] } | null)?.files;
     if (!Array.isArray(files) || files.length === 0)
-      throw new LakeArgumentError('append needs rows or { files: [...] }');
-    return stageFiles(s, snap.schema, files);
+      throw new LakeArgumentError('append needs rows, { files: [...] } or { arrow: buffer | Table }');
+    return stageFiles(s, snap.schema, files, this.#ctx.workDir);
   }
 
   #writeStaged(s: DuckSession, snap: Snapshot, options: WriteOptions): Promise<AddFile[]> {

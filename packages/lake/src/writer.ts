@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backoff, isStoreError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
 import type { AddFile } from './actions.js';
+import { type ArrowInput, arrowSource } from './arrow.js';
 import type { DuckSession, Json } from './duck.js';
 import { InvalidDataError, InvalidRowsError, isLakeError, SchemaMismatchError } from './errors.js';
 import { dataFileName, pathToUri } from './paths.js';
@@ -67,32 +68,62 @@ export async function stageRows(
   }
 }
 
-export type FileFormat = 'parquet' | 'csv' | 'json';
+export type FileFormat = 'parquet' | 'csv' | 'json' | 'arrow';
 
 export function formatOf(path: string): FileFormat {
   if (/\.parquet$/i.test(path)) return 'parquet';
+  if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return 'arrow';
   if (/\.csv$/i.test(path)) return 'csv';
   if (/\.(json|jsonl|ndjson)$/i.test(path)) return 'json';
-  throw new InvalidDataError(`cannot tell the format of ${JSON.stringify(path)}: use .parquet, .csv or .json/.jsonl`);
+  throw new InvalidDataError(
+    `cannot tell the format of ${JSON.stringify(path)}: use .parquet, .csv, .json/.jsonl or .arrow (Arrow IPC)`,
+  );
 }
 
-/** Loads local Parquet, CSV or JSON files into the staging table, cast to the table's schema. */
-export async function stageFiles(s: DuckSession, schema: Schema, paths: readonly string[]): Promise<number> {
+/** Loads local Parquet, CSV, JSON or Arrow IPC files into the staging table, cast to the table's schema. */
+export async function stageFiles(
+  s: DuckSession,
+  schema: Schema,
+  paths: readonly string[],
+  workDir: string,
+): Promise<number> {
   let total = 0;
   let first = true;
   for (const path of paths) {
     const format = formatOf(path);
-    const reader = format === 'parquet' ? 'read_parquet' : format === 'csv' ? 'read_csv' : 'read_json';
-    const source = `SELECT * FROM ${reader}(${literal(path)})`;
-    try {
-      total += await stageSql(s, schema, source, path, !first);
-    } catch (e) {
-      if (isLakeError(e, 'QueryFailed')) throw new InvalidDataError(`cannot read ${path}: ${e.message}`, { cause: e });
-      throw e;
+    if (format === 'arrow') {
+      total = await stageArrow(s, schema, await readFile(path), workDir, path, !first);
+    } else {
+      const reader = format === 'parquet' ? 'read_parquet' : format === 'csv' ? 'read_csv' : 'read_json';
+      const source = `SELECT * FROM ${reader}(${literal(path)})`;
+      try {
+        total = await stageSql(s, schema, source, path, !first);
+      } catch (e) {
+        if (isLakeError(e, 'QueryFailed'))
+          throw new InvalidDataError(`cannot read ${path}: ${e.message}`, { cause: e });
+        throw e;
+      }
     }
     first = false;
   }
   return total;
+}
+
+/** Loads Arrow data (an IPC buffer or an Arrow JS Table) into the staging table. */
+export async function stageArrow(
+  s: DuckSession,
+  schema: Schema,
+  input: ArrowInput,
+  workDir: string,
+  what = 'Arrow data',
+  append = false,
+): Promise<number> {
+  const source = await arrowSource(input, workDir, what);
+  try {
+    return await stageSql(s, schema, source.sql, what, append);
+  } finally {
+    await source.dispose();
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { EventStore } from '@bucketdb/events';
 import { Lake } from '@bucketdb/lake';
 import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
@@ -62,7 +63,7 @@ describe('bucketdb lake', () => {
       '2',
     ]);
     expect(ingest.code, ingest.stderr).toBe(0);
-    expect(JSON.parse(ingest.stdout)).toEqual({ rows: 3, batches: 2, lastKey: 3 });
+    expect(JSON.parse(ingest.stdout)).toEqual({ rows: 3, batches: 2, position: 3 });
     const shell = await runCli(['lake', 'sql', `${dir.path}/lake`, '--json'], {
       stdin: 'SELECT count(*) AS n\nFROM orders;\nSELECT nope FROM orders;\nSELECT max(id) AS m FROM orders;\n',
     });
@@ -78,5 +79,57 @@ describe('bucketdb lake', () => {
     ]);
     await lake.close();
     await store.close();
+  }, 240_000);
+
+  it('ingests event streams ($all through a filter, one stream) exactly once; bad source options exit 2', async () => {
+    await using dir = await tempDir('lake-events');
+    const eventsUrl = `${dir.path}/events`;
+    const lakeUrl = `${dir.path}/lake`;
+    {
+      await using events = await EventStore.open(eventsUrl);
+      await events.append('order-1', [{ type: 'Placed', data: { total: 5 } }, { type: 'Paid' }]);
+      await events.append('user-1', [{ type: 'Joined' }]);
+      await events.append('order-2', [{ type: 'Placed', data: { total: 7 } }]);
+    }
+    const all = ['lake', 'ingest', lakeUrl, 'orders', '--from-events', eventsUrl, '--all', '--stream-prefix', 'order-'];
+    const first = await runCli([...all, '--partition-by', 'day', '--batch', '2']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ rows: 3, batches: 2, position: 3 });
+    {
+      await using events = await EventStore.open(eventsUrl);
+      await events.append('order-1', [{ type: 'Shipped' }]);
+    }
+    const again = await runCli(all);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ rows: 1, batches: 1, position: 4 });
+    const one = await runCli(['lake', 'ingest', lakeUrl, 'order1', '--from-events', eventsUrl, '--stream', 'order-1']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ rows: 3, batches: 1, position: 2 });
+    const query = await runCli([
+      'lake',
+      'query',
+      lakeUrl,
+      'SELECT stream, type, data FROM orders ORDER BY position_record, position_index',
+      '--json',
+    ]);
+    expect(query.code, query.stderr).toBe(0);
+    expect(
+      query.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
+      { stream: 'order-1', type: 'Placed', data: '{"total":5}' },
+      { stream: 'order-1', type: 'Paid', data: 'null' },
+      { stream: 'order-2', type: 'Placed', data: '{"total":7}' },
+      { stream: 'order-1', type: 'Shipped', data: 'null' },
+    ]);
+    for (const bad of [
+      ['--from-events', eventsUrl, '--stream', 'a', '--all'],
+      ['--from-sql', `${dir.path}/sql`, '--from-events', eventsUrl, '--all'],
+    ]) {
+      const r = await runCli(['lake', 'ingest', lakeUrl, 'x', ...bad]);
+      expect(r.code, `${bad.join(' ')}: ${r.stderr}`).toBe(2);
+    }
   }, 240_000);
 });

@@ -1,5 +1,6 @@
 // The lake (and DuckDB's native library) loads only when a lake command runs, not for every command.
-import type { Lake, QueryResult } from '@bucketdb/lake';
+import { EventStore } from '@bucketdb/events';
+import type { IngestSource, Lake, QueryResult, SchemaInput } from '@bucketdb/lake';
 import { open as openSql } from '@bucketdb/sql';
 import { openStore } from '@bucketdb/store';
 import { createInterface } from 'node:readline';
@@ -33,7 +34,8 @@ Examples:
   bucketdb lake optimize ./data trips --sort-by id
   bucketdb lake vacuum ./data trips --retention-hours 168
   echo "SELECT count(*) FROM trips;" | bucketdb lake sql ./data
-  bucketdb lake ingest ./data orders --from-sql ./bucketdb-data/main --sql-table orders`,
+  bucketdb lake ingest ./data orders --from-sql ./bucketdb-data/main --sql-table orders
+  bucketdb lake ingest ./data order_events --from-events ./events --all --stream-prefix order- --partition-by day`,
     );
 
   lake
@@ -56,10 +58,10 @@ Examples:
 
   lake
     .command('append')
-    .description('append Parquet, CSV or JSON (one object per line) files as one commit')
+    .description('append Parquet, CSV, JSON (one object per line) or Arrow IPC files as one commit')
     .argument('<store>', STORE_ARG)
     .argument('<table>', 'table name')
-    .argument('<files...>', 'local files: .parquet, .csv, .json/.jsonl')
+    .argument('<files...>', 'local files: .parquet, .csv, .json/.jsonl, .arrow (Arrow IPC)')
     .option('--rows-per-file <n>', 'rows per data file at most', positiveInt)
     .option('--sort-by <columns>', 'sort rows within each data file (tighter min/max for skipping)', list)
     .action(
@@ -132,38 +134,46 @@ Examples:
 
   lake
     .command('ingest')
-    .description('copy new rows of a bucketdb SQL table into a lake table, exactly once (creates the table if needed)')
+    .description(
+      'copy what is new in a bucketdb SQL table or an event stream into a lake table, exactly once (creates the table if needed)',
+    )
     .argument('<store>', STORE_ARG)
     .argument('<table>', 'lake table name')
-    .requiredOption('--from-sql <db-url>', 'the bucketdb SQL database (as for `bucketdb sql`)')
-    .requiredOption('--sql-table <name>', 'the SQL table to copy')
-    .option('--key <column>', 'an integer column that only grows (default: the INTEGER PRIMARY KEY)')
+    .option('--from-sql <db-url>', 'source: a bucketdb SQL database (as for `bucketdb sql`)')
+    .option('--sql-table <name>', 'the SQL table to copy (with --from-sql)')
+    .option('--key <column>', 'an integer column that only grows (with --from-sql; default: the INTEGER PRIMARY KEY)')
+    .option('--from-events <url>', 'source: a bucketdb event store (as for `bucketdb events`)')
+    .option('--events-prefix <prefix>', 'where in that store the event store lives (default: its root)')
+    .option('--stream <name>', 'the stream to copy (with --from-events)')
+    .option('--all', 'copy $all, the global order (with --from-events; narrow it with the filters below)')
+    .option('--stream-prefix <prefix>', '$all: streams starting with this')
+    .option('--type <type>', '$all: events of this type')
+    .option('--regex <regex>', '$all: streams matching this regular expression')
+    .option('--partition-by <columns>', 'partition columns when the table is created (events: e.g. day)', list)
     .option('--batch <n>', 'rows per commit (default 10000)', positiveInt)
     .action(async (url: string, table: string, options: IngestCliOptions) => {
       await withLake(url, async (l) => {
-        const db = await openSql(options.fromSql);
+        const { ingest, isLakeError } = await loadLake();
+        const from = await openIngestSource(options);
         try {
-          const source = sqlTableSource(db, options.sqlTable, options.key);
-          const { key, schema } = await source.describe();
           let lakeTable = l.table(table);
-          const { isLakeError } = await loadLake();
           const exists = await lakeTable.snapshot().then(
             () => true,
             (e: unknown) => (isLakeError(e, 'TableNotFound') ? false : Promise.reject(e)),
           );
-          if (!exists) lakeTable = await l.createTable(table, { schema });
+          if (!exists) {
+            lakeTable = await l.createTable(table, { schema: from.schema, partitionBy: options.partitionBy ?? [] });
+          }
           const progress = process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}\x1b[K`) : undefined;
-          const { ingest } = await loadLake();
-          const result = await ingest(lakeTable, source, {
-            appId: `bucketdb-sql:${options.fromSql}#${options.sqlTable}`,
-            key,
+          const result = await ingest(lakeTable, from.source, {
+            appId: from.appId,
             ...(options.batch === undefined ? {} : { batch: options.batch }),
-            onBatch: (p) => progress?.(`${p.rows} rows, up to ${key} ${p.lastKey}, version ${p.version}`),
+            onBatch: (p) => progress?.(`${p.rows} rows, ${from.positionName} ${p.position}, version ${p.version}`),
           });
           if (progress) process.stderr.write('\n');
           print(result);
         } finally {
-          await db.close();
+          await from.close();
         }
       });
     });
@@ -210,10 +220,51 @@ Examples:
 }
 
 interface IngestCliOptions {
-  fromSql: string;
-  sqlTable: string;
+  fromSql?: string;
+  sqlTable?: string;
   key?: string;
+  fromEvents?: string;
+  eventsPrefix?: string;
+  stream?: string;
+  all?: boolean;
+  streamPrefix?: string;
+  type?: string;
+  regex?: string;
+  partitionBy?: string[];
   batch?: number;
+}
+
+interface OpenedSource {
+  /** Names the source in the table's progress record: the same source resumes, another starts over. */
+  appId: string;
+  source: IngestSource;
+  /** The schema of a table created for it. */
+  schema: SchemaInput;
+  /** What the recorded position counts, for progress lines. */
+  positionName: string;
+  close(): Promise<void>;
+}
+
+function openIngestSource(options: IngestCliOptions): Promise<OpenedSource> {
+  const sql = options.fromSql !== undefined;
+  const events = options.fromEvents !== undefined;
+  if (sql === events) throw new InvalidArgumentError('give one source: --from-sql <db-url> or --from-events <url>');
+  const sqlOnly = options.sqlTable !== undefined || options.key !== undefined;
+  const eventsOnly = [
+    options.stream,
+    options.all,
+    options.streamPrefix,
+    options.type,
+    options.regex,
+    options.eventsPrefix,
+  ];
+  if (sql && eventsOnly.some((o) => o !== undefined)) {
+    throw new InvalidArgumentError(
+      '--stream, --all, --stream-prefix, --type, --regex and --events-prefix go with --from-events',
+    );
+  }
+  if (events && sqlOnly) throw new InvalidArgumentError('--sql-table and --key go with --from-sql');
+  return sql ? openSqlSource(options) : openEventsSource(options);
 }
 
 const SQLITE_TYPES: [RegExp, string][] = [
@@ -223,29 +274,76 @@ const SQLITE_TYPES: [RegExp, string][] = [
   [/NUM|DEC/i, 'double'],
 ];
 
-/** Rows of one bucketdb SQL table in key order, as an ingest source. */
-function sqlTableSource(db: Awaited<ReturnType<typeof openSql>>, table: string, keyOption: string | undefined) {
+/** Rows of one bucketdb SQL table in the order of an integer key that only grows. */
+async function openSqlSource(options: IngestCliOptions): Promise<OpenedSource> {
+  const table = options.sqlTable;
+  if (table === undefined) throw new InvalidArgumentError('--from-sql needs --sql-table <name>');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new InvalidArgumentError(`not a table name: ${table}`);
-  let key = keyOption;
+  const { keyedSource } = await loadLake();
+  const db = await openSql(options.fromSql as string);
+  try {
+    const columns = await db.query<{ name: string; type: string; pk: number }>(`PRAGMA table_info(${table})`);
+    if (columns.length === 0) throw new InvalidArgumentError(`no SQL table ${JSON.stringify(table)}`);
+    const key = options.key ?? columns.find((c) => c.pk === 1 && /^INTEGER$/i.test(c.type))?.name;
+    if (key === undefined || !columns.some((c) => c.name === key)) {
+      throw new InvalidArgumentError(`give --key: an integer column of ${table} that only grows`);
+    }
+    const schema: Record<string, string> = {};
+    for (const c of columns) schema[c.name] = SQLITE_TYPES.find(([re]) => re.test(c.type))?.[1] ?? 'string';
+    const k = `"${key}"`;
+    return {
+      appId: `bucketdb-sql:${options.fromSql as string}#${table}`,
+      schema,
+      positionName: `up to ${key}`,
+      source: keyedSource(key, (after, limit) =>
+        db.query(`SELECT * FROM ${table} WHERE ${k} > ? ORDER BY ${k} LIMIT ?`, [
+          after ?? Number.MIN_SAFE_INTEGER,
+          limit,
+        ]),
+      ),
+      close: () => db.close(),
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+/** One event stream, or $all through a filter, of a bucketdb event store. */
+async function openEventsSource(options: IngestCliOptions): Promise<OpenedSource> {
+  const url = options.fromEvents as string;
+  const filterGiven = options.streamPrefix !== undefined || options.type !== undefined || options.regex !== undefined;
+  if ((options.stream === undefined) === (options.all !== true)) {
+    throw new InvalidArgumentError('--from-events needs --stream <name> or --all');
+  }
+  if (options.stream !== undefined && filterGiven) {
+    throw new InvalidArgumentError('--stream-prefix, --type and --regex filter --all, not one stream');
+  }
+  let regex: RegExp | undefined;
+  if (options.regex !== undefined) {
+    try {
+      regex = new RegExp(options.regex);
+    } catch (e) {
+      throw new InvalidArgumentError(`--regex: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const filter = {
+    ...(options.streamPrefix === undefined ? {} : { streamPrefix: options.streamPrefix }),
+    ...(options.type === undefined ? {} : { eventType: options.type }),
+    ...(regex === undefined ? {} : { regex }),
+  };
+  const { EVENT_SCHEMA, eventSource } = await loadLake();
+  const store = await EventStore.open(url, options.eventsPrefix === undefined ? {} : { prefix: options.eventsPrefix });
+  const where = `bucketdb-events:${url}${options.eventsPrefix === undefined ? '' : `?prefix=${options.eventsPrefix}`}`;
   return {
-    async describe(): Promise<{ key: string; schema: Record<string, string> }> {
-      const columns = await db.query<{ name: string; type: string; pk: number }>(`PRAGMA table_info(${table})`);
-      if (columns.length === 0) throw new InvalidArgumentError(`no SQL table ${JSON.stringify(table)}`);
-      key ??= columns.find((c) => c.pk === 1 && /^INTEGER$/i.test(c.type))?.name;
-      if (key === undefined || !columns.some((c) => c.name === key)) {
-        throw new InvalidArgumentError(`give --key: an integer column of ${table} that only grows`);
-      }
-      const schema: Record<string, string> = {};
-      for (const c of columns) schema[c.name] = SQLITE_TYPES.find(([re]) => re.test(c.type))?.[1] ?? 'string';
-      return { key, schema };
-    },
-    async read(after: number | undefined, limit: number): Promise<Record<string, unknown>[]> {
-      const k = `"${key as string}"`;
-      return db.query(`SELECT * FROM ${table} WHERE ${k} > ? ORDER BY ${k} LIMIT ?`, [
-        after ?? Number.MIN_SAFE_INTEGER,
-        limit,
-      ]);
-    },
+    appId:
+      options.stream !== undefined
+        ? `${where}#stream=${options.stream}`
+        : `${where}#$all${filterGiven ? `?${JSON.stringify({ ...filter, regex: options.regex })}` : ''}`,
+    schema: EVENT_SCHEMA,
+    positionName: options.stream !== undefined ? 'revision' : 'record',
+    source: eventSource(store, options.stream !== undefined ? { stream: options.stream } : { all: true, filter }),
+    close: () => store.close(),
   };
 }
 

@@ -7,7 +7,7 @@ import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import type { Row, SqlParams } from './connection.js';
-import { SqlError } from './errors.js';
+import { SqliteError } from './errors.js';
 import { PageFetcher } from './page-fetcher.js';
 import { retryCatchUp, retryReads } from './retry-reads.js';
 
@@ -169,7 +169,7 @@ export class BlockingReader {
     const id = m.type === 'ready' ? -1 : m.id;
     const waiter = this.#pending.get(id);
     this.#pending.delete(id);
-    if (m.type === 'error') waiter?.reject(new SqlError(m.resultCode, m.code, m.message));
+    if (m.type === 'error') waiter?.reject(new SqliteError(m.resultCode, m.code, m.message));
     else waiter?.resolve(m.type === 'result' ? m.rows : []);
   }
 

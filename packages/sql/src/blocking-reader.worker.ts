@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Connection } from './connection.js';
-import { SqlError } from './errors.js';
+import { SqliteError } from './errors.js';
 import { PageCache } from './page-cache.js';
 import type { VfsFile } from './vfs.js';
 
@@ -90,7 +90,7 @@ port.on('message', (m: { type: 'query'; id: number; sql: string; params?: unknow
   try {
     port.postMessage({ type: 'result', id: m.id, rows: conn.query(m.sql, m.params).rows });
   } catch (error) {
-    const e = error instanceof SqlError ? error : new SqlError(1, 'SQLITE_ERROR', String(error));
+    const e = error instanceof SqliteError ? error : new SqliteError(1, 'SQLITE_ERROR', String(error));
     port.postMessage({ type: 'error', id: m.id, resultCode: e.resultCode, code: e.code, message: e.message });
   }
 });

@@ -3,7 +3,7 @@ import type { KvContext } from './context.js';
 import { requireCapability } from './capabilities.js';
 import { checkConcurrency, KvError } from './errors.js';
 import { expiryOf } from './ttl.js';
-import { type DueMarker, dueMarkers } from './ttl-index.js';
+import { type DueMarker, forEachDueMarkerPage } from './ttl-index.js';
 
 export interface SweepOptions {
   /**
@@ -75,7 +75,15 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
     }
   };
 
-  for await (const page of dueMarkers(ctx, now, (await ctx.capabilities()).sortedList, signal))
-    await mapConcurrent(page, concurrency, sweepOne);
+  const { sortedList } = await ctx.capabilities();
+  await forEachDueMarkerPage(
+    ctx,
+    now,
+    sortedList,
+    async (page) => {
+      await mapConcurrent(page, concurrency, sweepOne);
+    },
+    signal,
+  );
   return result;
 }

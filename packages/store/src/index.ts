@@ -26,6 +26,12 @@ export {
 } from './wrappers/chaos/chaos.js';
 export { type LatencyOptions, LatencyStore, latency } from './wrappers/latency/latency.js';
 export {
+  type DirectoryBucketOptions,
+  DirectoryBucketStore,
+  directoryBucket,
+} from './wrappers/directory-bucket/directory-bucket.js';
+export { type EmulateOptions, emulate, type StoreProfile } from './wrappers/emulate.js';
+export {
   LATENCY_PROFILES,
   type LatencyDistribution,
   type LatencyProfile,

@@ -7,6 +7,7 @@ export {
   TEST_BUCKET,
   TEST_CREDENTIALS,
   type TestBackend,
+  type TestBackendOptions,
   testBackendNames,
 } from './backends.js';
 export { type RunCliOptions, runCli } from './cli.js';

@@ -19,7 +19,9 @@ import { KvPaths, LAYOUTS, type Layout } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
 import { type Clock, expiryFromTtl, isExpired } from './ttl.js';
+import { type FetchSince, type WatchOptions, type WatchTarget, watchChanges } from './watch.js';
 import type {
+  KvChange,
   KvDeleteOptions,
   KvEntry,
   KvLeaseOptions,
@@ -320,6 +322,23 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     let n = 0;
     for await (const _ of scanRaw(this.#context, { ...options, prefix, unordered: true })) n++;
     return n;
+  }
+
+  /**
+   * Changes to one key or to every key under a prefix, by polling (docs/design/kv.md, "Watch"):
+   * the first poll reports what exists as puts, later ones what changed since (coalesced between
+   * polls). Runs until `signal` aborts, which ends the iteration.
+   */
+  async *watch(target: WatchTarget, options: WatchOptions = {}): AsyncIterable<KvChange<T>> {
+    this.#checkOpen();
+    if ('key' in target) this.paths.encode(target.key);
+    const io = this.#io;
+    const fetchSince: FetchSince = (encoded, path, last, signal) => io.fetchSince(encoded, path, last, signal);
+    for await (const change of watchChanges(this.#context, fetchSince, target, options)) {
+      yield change.fetched === undefined
+        ? { type: 'delete', key: change.key }
+        : { type: 'put', key: change.key, entry: this.#entry(change.key, change.fetched) };
+    }
   }
 
   /** Deletes expired entries and their TTL markers. */

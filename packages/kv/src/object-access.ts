@@ -278,6 +278,27 @@ export class ObjectAccess {
     }
   }
 
+  /**
+   * The object at `path` unless it is still the write `last` (a GET with If-None-Match: HTTP 304,
+   * no body, when nothing changed; a full GET otherwise). Undefined when there is no object.
+   */
+  async fetchSince(
+    encoded: string,
+    path: string,
+    last: Fetched | undefined,
+    signal?: AbortSignal,
+  ): Promise<Fetched | undefined> {
+    if (last === undefined) return this.fetchPath(encoded, path, signal);
+    try {
+      const result = await this.#store.get(path, { ifNoneMatch: last.etag, ...(signal ? { signal } : {}) });
+      return result.notModified ? last : this.#remember(encoded, result);
+    } catch (error) {
+      if (!isStoreError(error, 'NotFound')) throw error;
+      this.#cache?.delete(encoded);
+      return undefined;
+    }
+  }
+
   #remember(
     encoded: string,
     result: { etag: string; body: Uint8Array; contentType?: string; metadata: Record<string, string> },

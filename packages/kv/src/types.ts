@@ -85,3 +85,6 @@ export type Updater<T> = (
   current: T | undefined,
   entry: KvEntry<T> | undefined,
 ) => T | undefined | Promise<T | undefined>;
+
+/** A change `watch` reports: the entry's new state, or its deletion (expiry included). */
+export type KvChange<T> = { type: 'put'; key: string; entry: KvEntry<T> } | { type: 'delete'; key: string };

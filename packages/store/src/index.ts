@@ -72,6 +72,7 @@ export {
   compareAndSwap,
   EPOCH_META,
   FencedError,
+  PREV_WRITE_ID_META,
   WRITE_ID_META,
 } from './kernel/compare-and-swap.js';
 export { KeyedMutex } from './kernel/keyed-mutex.js';

@@ -61,6 +61,7 @@ export async function* scanRaw(
   const encodedPrefix = encodeKeyPrefix(prefix);
   const encodedStart = start === undefined ? undefined : encodeKey(start);
   const encodedEnd = end === undefined ? undefined : encodeKey(end);
+  signal?.throwIfAborted();
   await ctx.beforeRead();
   if (ctx.paths.layout === 'hashed' && !options.unordered) {
     throw new KvError(
@@ -127,6 +128,7 @@ export async function* scanRaw(
       batch = [];
     };
     for await (const entry of listing) {
+      signal?.throwIfAborted();
       if (entry.kind !== 'object' || !entry.key.startsWith(wantedPrefix)) continue;
       if (startPath !== undefined && compareKeys(entry.key, startPath) < 0) continue;
       if (resumeAfter !== undefined && compareKeys(entry.key, resumeAfter) <= 0) continue;

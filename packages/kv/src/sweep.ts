@@ -36,6 +36,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
     throw new KvError('InvalidArgument', `graceSeconds must be a non-negative number, got ${String(graceSeconds)}`);
   }
+  signal?.throwIfAborted();
   await ctx.beforeRead();
   requireCapability(await ctx.capabilities(), 'conditionalDelete', 'sweep()');
   const request = signal ? { signal } : {};
@@ -47,6 +48,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   };
 
   const sweepOne = async (marker: DueMarker) => {
+    signal?.throwIfAborted();
     const path = ctx.paths.data(marker.encoded);
     const info = await ctx.store.head(path, request).catch((error: unknown) => {
       if (isStoreError(error, 'NotFound')) return undefined;

@@ -29,6 +29,7 @@ export async function forEachDueMarkerPage(
   await mapConcurrent(ctx.paths.ttlDirs, LIST_CONCURRENCY, async (dir) => {
     let page: DueMarker[] = [];
     for await (const entry of ctx.store.list({ prefix: dir, ...(signal ? { signal } : {}) })) {
+      signal?.throwIfAborted();
       if (entry.kind !== 'object') continue;
       const marker = ctx.paths.parseTtlMarker(entry.key);
       if (marker === undefined) continue;

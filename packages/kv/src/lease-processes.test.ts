@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkLeaseHistory, type LeaseEvent } from '@bucketdb/store';
-import { runTs, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
+import { runLeaseSwarm, runTs, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from './fixtures/backend.js';
 import { open } from './index.js';
@@ -68,5 +68,31 @@ describe.each(backends)('leases from several processes with faults on %s', (back
     const { events, acquisitions } = await run('put-if-absent');
     expect(checkLeaseHistory(events, { fencing: false })).toEqual([]);
     expect(acquisitions).toBeGreaterThan(PROCESSES);
+  }, 180_000);
+
+  it('many short leases from several processes at once, with faults and a sweeper: each name held by one at a time', async () => {
+    const url = await backend.newStoreUrl();
+    Object.assign(process.env, CHILD_ENV);
+    await using sweeper = await open(url);
+    const deadline = String(Date.now() + 90_000);
+    const result = await runLeaseSwarm({
+      worker: new URL('./lease-swarm.child.ts', import.meta.url),
+      // 2 processes × 40 acquisitions over 8 names (4 leases, 4 put-if-absent locks), 4 loops each.
+      children: [1, 2].map((seed) => [url, String(seed), '40', '8', '4', deadline]),
+      env: CHILD_ENV,
+      withoutFencing: (name) => name.startsWith('plain/'),
+      alongside: async (signal) => {
+        while (!signal.aborted) {
+          await sweeper.sweep({ graceSeconds: 0 }).catch((error: unknown) => {
+            if (typeof (error as { code?: unknown }).code !== 'string') throw error;
+          });
+          await sleep(10);
+        }
+      },
+    });
+    expect(result.violations).toEqual([]);
+    const acquisitions = result.summaries.reduce((n, s) => n + (s.acquisitions as number), 0);
+    expect(acquisitions).toBeGreaterThan(20);
+    expect(result.names).toBeGreaterThan(2);
   }, 180_000);
 });

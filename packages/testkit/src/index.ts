@@ -11,6 +11,7 @@ export {
   testBackendNames,
 } from './backends.js';
 export { type RunCliOptions, runCli } from './cli.js';
+export { type LeaseSwarmOptions, type LeaseSwarmResult, runLeaseSwarm } from './lease-swarm.js';
 export { ScriptedStore, type ScriptedRule } from './scripted-store.js';
 export {
   type Anomaly,

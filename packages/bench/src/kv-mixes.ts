@@ -18,6 +18,7 @@ import {
   WrappedStore,
 } from '@bucketdb/store';
 import { formatTable, writeReport } from './harness.js';
+import { loadavg } from 'node:os';
 import {
   DEDICATED_SERVER,
   DYNAMODB_ON_DEMAND,
@@ -26,6 +27,9 @@ import {
   SECONDS_PER_MONTH,
 } from './kv-prices.js';
 
+const LOAD_AT_START = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(', ');
 const N = 1000;
 const VALUE = new Uint8Array(1024).fill(7);
 const T0 = Date.UTC(2030, 0, 1);
@@ -213,7 +217,8 @@ const monthlyRows = rates.map(([r, w]) => ({
 }));
 
 const fmt = (n: number) => (n >= 1 ? n.toFixed(2) : n.toPrecision(3));
-const body = `Run: \`npm run bench -- kv-mixes\`. Every KV operation below ran ${N} times against
+const body = `Run: \`npm run bench -- kv-mixes\` (load average at the start: ${LOAD_AT_START}; the hot counter's
+rate moves with load, request counts and prices do not). Every KV operation below ran ${N} times against
 \`metered(MemoryStore)\`; the meter counted the requests and priced them with the dated tables of
 packages/store/src/prices.ts (S3 Standard and S3 Express One Zone, us-east-1, 2026-11-21, as in
 kv.md). 1 KiB values. DynamoDB column: on-demand, $ per million, from kv-prices.ts.

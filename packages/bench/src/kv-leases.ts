@@ -113,6 +113,7 @@ async function swarmRun(url: string, target: number) {
     worker: new URL('../../kv/src/lease-swarm.child.ts', import.meta.url),
     children: Array.from({ length: PROCESSES }, (_, i) => [
       url,
+      'both',
       String(i + 1),
       String(perProcess),
       String(SWARM_NAMES),

@@ -1,12 +1,13 @@
-// One process of the many-lease checker (lease-processes.test.ts, bench kv-leases): `concurrency`
-// loops, each taking a random one of `names` leases — half through kv.acquire/renew/release, half
-// the put({ ifAbsent, ttlSeconds }) pattern with constant bytes — holding it briefly with short
+// One process of the lease checkers (lease-processes.test.ts, bench kv-leases): `concurrency`
+// loops, each taking a random one of `names` leases — through kv.acquire/renew/release, or the
+// put({ ifAbsent, ttlSeconds }) pattern with constant bytes, or (`mix` both) even names the first
+// and odd names the second way — holding it briefly with short
 // TTLs (200–500 ms), renewing sometimes, releasing or letting it expire, over a store with injected
 // faults and delays. Stops after `acquisitions` successful acquisitions or at `deadline` (epoch
 // ms). Prints each event it believed as a JSON line (a LeaseEvent plus the lease `name`), then a
 // summary line on stderr.
 //
-// usage: lease-swarm.child.ts <store-url> <seed> <acquisitions> <names> <concurrency> <deadline-ms>
+// usage: lease-swarm.child.ts <store-url> <lease|put-if-absent|both> <seed> <acquisitions> <names> <concurrency> <deadline-ms>
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chaos, heldEvent, type LeaseEvent, type LeaseGrant, openStore, seededRandom } from '@bucketdb/store';
 import { open } from './index.js';
@@ -93,8 +94,8 @@ await Promise.all(
     while (more()) {
       attempts++;
       const i = random.int(Number(names));
-      // Even names are leases, odd ones the put-if-absent pattern: one name, one mechanism.
-      if (i % 2 === 0) await leaseRound(`lease/${i}`, holder, random);
+      // One name, one mechanism: with `both`, even names are leases, odd ones put-if-absent locks.
+      if (mix === 'lease' || (mix === 'both' && i % 2 === 0)) await leaseRound(`lease/${i}`, holder, random);
       else await putIfAbsentRound(`plain/${i}`, holder, random);
       await sleep(random.int(20));
     }

@@ -74,15 +74,13 @@ describe.each(testBackendNames())('watch on %s', (backendName) => {
     const store = new RecordingStore(await backend.newStore());
     await using kv = await open(store);
     store.reset();
-    const first = (target: Parameters<typeof kv.watch>[0], options = {}) =>
-      kv
-        .watch(target, options)
-        [Symbol.asyncIterator]()
-        .next()
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
+    const first = async (target: Parameters<typeof kv.watch>[0], options = {}) => {
+      const changes = kv.watch(target, options)[Symbol.asyncIterator]();
+      return changes.next().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    };
     expect(isKvError(await first({ key: 'k' }, { intervalMs: -1 }), 'InvalidArgument')).toBe(true);
     expect(isKvError(await first({ key: '' }), 'InvalidKey')).toBe(true);
     expect(Object.values(store.reset().requests).reduce((a, b) => a + b)).toBe(0);

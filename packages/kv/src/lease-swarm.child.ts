@@ -12,10 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chaos, heldEvent, type LeaseEvent, type LeaseGrant, openStore, seededRandom } from '@bucketdb/store';
 import { open } from './index.js';
 
-const [url, seed, target, names, concurrency, deadline] = process.argv.slice(2);
-if (!url || !seed || !target || !names || !concurrency || !deadline) {
-  throw new Error('usage: lease-swarm.child.ts <store-url> <seed> <acquisitions> <names> <concurrency> <deadline-ms>');
+const USAGE =
+  'usage: lease-swarm.child.ts <store-url> <lease|put-if-absent|both> <seed> <acquisitions> <names> <concurrency> <deadline-ms>';
+const [url, mix, seed, target, names, concurrency, deadline] = process.argv.slice(2);
+if (!url || !mix || !['lease', 'put-if-absent', 'both'].includes(mix) || !seed || !target || !names || !concurrency) {
+  throw new Error(USAGE);
 }
+if (!deadline) throw new Error(USAGE);
 const store = chaos(await openStore(url), {
   seed,
   faults: { before: 0.03, after: 0.03, delay: 0.2 },

@@ -1,7 +1,8 @@
+import { directoryBucket } from '@bucketdb/store';
 import { testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { allKeys, rejection, useBackend } from './fixtures/backend.js';
-import { DirectoryBucketStore, UnconditionalDeleteStore } from './fixtures/limited-stores.js';
+import { UnconditionalDeleteStore } from './fixtures/limited-stores.js';
 import { FULL_CAPABILITIES, isKvError, open } from './index.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -23,7 +24,7 @@ describe.each(testBackendNames())('store capabilities on %s', (backendName) => {
   });
 
   it('meets S3 Express directory-bucket semantics: unsorted LIST, no StartAfter, "/" prefixes', async () => {
-    const store = new DirectoryBucketStore(await backend.newStore());
+    const store = directoryBucket(await backend.newStore());
     const clock = { now: T0 };
     await using kv = await open(store, { clock: () => clock.now });
     expect(await kv.capabilities()).toEqual({

@@ -20,7 +20,9 @@ export { KvPaths, LAYOUTS, type Layout } from './paths.js';
 export type { ScanOptions } from './scan.js';
 export type { SweepOptions, SweepResult } from './sweep.js';
 export type { Clock } from './ttl.js';
+export type { WatchOptions, WatchTarget } from './watch.js';
 export type {
+  KvChange,
   KvDeleteOptions,
   KvEntry,
   KvLeaseOptions,

@@ -60,11 +60,11 @@ describe('key encoding', () => {
     }
   });
 
-  it('leaves 1009 bytes for an encoded key without prefixes: 1008 of plain UTF-8', () => {
-    expect(new KvPaths('', 'ordered').maxEncodedKeyBytes).toBe(1009);
+  it('leaves 1008 bytes for an encoded key without prefixes: 1007 of plain UTF-8', () => {
+    expect(new KvPaths('', 'ordered').maxEncodedKeyBytes).toBe(1008);
     // A store taking longer keys does not raise it (keys stay portable to S3); a shorter one lowers it.
-    expect(new KvPaths('', 'ordered', 2048).maxEncodedKeyBytes).toBe(1009);
-    expect(new KvPaths('app', 'hashed', 1014).maxEncodedKeyBytes).toBe(1009 - 4 - 10);
+    expect(new KvPaths('', 'ordered', 2048).maxEncodedKeyBytes).toBe(1008);
+    expect(new KvPaths('app', 'hashed', 1014).maxEncodedKeyBytes).toBe(1008 - 4 - 10);
   });
 
   it('rejects empty and ill-formed keys with InvalidKey', () => {

@@ -158,7 +158,7 @@ describe.each(testBackendNames())('KvStore on %s', (backendName) => {
     await using kv = await open(store, { maxValueBytes: 1000 });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    // 1009 bytes for the encoded key with no prefix anywhere; S3Store's own prefix takes its share.
+    // 1008 bytes for the encoded key with no prefix anywhere; S3Store's own prefix takes its share.
     const room = kv.paths.maxEncodedKeyBytes;
     const cases: [string, () => Promise<unknown>][] = [
       ['KeyTooLong', () => kv.put('x'.repeat(room), 1)],

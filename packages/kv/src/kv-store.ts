@@ -1,6 +1,7 @@
 import {
   backoff,
   etagsEqual,
+  isLeaseError,
   isStoreError,
   type LeaseGrant,
   Leases,
@@ -19,7 +20,9 @@ import { KvPaths, LAYOUTS, type Layout } from './paths.js';
 import { type ScanOptions, scanRaw } from './scan.js';
 import { type SweepOptions, type SweepResult, sweepExpired } from './sweep.js';
 import { type Clock, expiryFromTtl, isExpired } from './ttl.js';
+import { type FetchSince, type WatchOptions, type WatchTarget, watchChanges } from './watch.js';
 import type {
+  KvChange,
   KvDeleteOptions,
   KvEntry,
   KvLeaseOptions,
@@ -132,6 +135,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<KvEntry<T> | undefined> {
     this.#checkOpen();
     const encoded = this.paths.encode(key);
+    options.signal?.throwIfAborted();
     const fetched = await this.#io.fetch(encoded, options.signal);
     if (fetched === undefined || isExpired(fetched.expiresAt, this.#clock())) return undefined;
     return this.#entry(key, fetched);
@@ -168,6 +172,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     const encoded = this.paths.encode(key);
     const expiresAt = options.ttlSeconds === undefined ? undefined : expiryFromTtl(this.#clock(), options.ttlSeconds);
     const body = this.#encodeValue(key, value, options.contentType);
+    options.signal?.throwIfAborted();
     const write = async (condition: WriteConditionHeaders) => {
       await this.#io.prepareWrite(encoded, expiresAt);
       return this.#io.writeValue(key, encoded, body, expiresAt, condition, options.signal);
@@ -244,6 +249,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     this.#checkOpen();
     checkVersion(key, options.ifVersion);
     const encoded = this.paths.encode(key);
+    options.signal?.throwIfAborted();
     await this.#io.deleteValue(key, encoded, options.ifVersion, options.signal);
   }
 
@@ -261,14 +267,16 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     // Bad options fail before any request.
     if (options.ttlSeconds !== undefined) expiryFromTtl(this.#clock(), options.ttlSeconds);
     if (options.contentType !== undefined) checkContentType(key, options.contentType);
+    const { signal } = options;
     let lastError: unknown;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await backoff(attempt - 1, { capMs: 500, random: this.#random });
+      if (attempt > 0) await backoff(attempt - 1, { capMs: 500, random: this.#random, ...(signal ? { signal } : {}) });
+      signal?.throwIfAborted();
       let stored: Fetched | undefined;
       try {
-        stored = await this.#io.fetch(encoded);
+        stored = await this.#io.fetch(encoded, signal);
       } catch (error) {
-        if (!isRetryable(error)) throw asKvError(key, error);
+        if (signal?.aborted || !isRetryable(error)) throw asKvError(key, error);
         lastError = error;
         continue;
       }
@@ -279,7 +287,7 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
         stored === undefined ? { ifNoneMatch: '*' } : { ifMatch: stored.etag, ...prev(stored.writeId) };
       try {
         if (next === undefined) {
-          if (stored !== undefined) await this.#io.deleteValue(key, encoded, stored.etag);
+          if (stored !== undefined) await this.#io.deleteValue(key, encoded, stored.etag, signal);
           return undefined;
         }
         const expiresAt =
@@ -290,10 +298,10 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
         if (live !== undefined && isExpired(live.expiresAt, this.#clock())) continue;
         // A live entry's own marker is still in place (sweep only takes due ones).
         await this.#io.prepareWrite(encoded, expiresAt === live?.expiresAt ? undefined : expiresAt);
-        const version = await this.#io.writeValue(key, encoded, value, expiresAt, condition);
+        const version = await this.#io.writeValue(key, encoded, value, expiresAt, condition, signal);
         return withExpiry<KvEntry<T>>({ value: next, version, contentType: value.contentType }, expiresAt);
       } catch (error) {
-        if (!isRetryable(error)) throw asKvError(key, error);
+        if (signal?.aborted || !isRetryable(error)) throw asKvError(key, error);
         lastError = error;
       }
     }
@@ -322,6 +330,23 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
     return n;
   }
 
+  /**
+   * Changes to one key or to every key under a prefix, by polling (docs/design/kv.md, "Watch"):
+   * the first poll reports what exists as puts, later ones what changed since (coalesced between
+   * polls). Runs until `signal` aborts, which ends the iteration.
+   */
+  async *watch(target: WatchTarget, options: WatchOptions = {}): AsyncIterable<KvChange<T>> {
+    this.#checkOpen();
+    if ('key' in target) this.paths.encode(target.key);
+    const io = this.#io;
+    const fetchSince: FetchSince = (encoded, path, last, signal) => io.fetchSince(encoded, path, last, signal);
+    for await (const change of watchChanges(this.#context, fetchSince, target, options)) {
+      yield change.fetched === undefined
+        ? { type: 'delete', key: change.key }
+        : { type: 'put', key: change.key, entry: this.#entry(change.key, change.fetched) };
+    }
+  }
+
   /** Deletes expired entries and their TTL markers. */
   async sweep(options: SweepOptions = {}): Promise<SweepResult> {
     this.#checkOpen();
@@ -336,10 +361,21 @@ export class KvStore<T = KvValue> implements AsyncDisposable {
    */
   async acquire(name: string, options: KvLeaseOptions): Promise<LeaseGrant> {
     this.#checkOpen();
-    return this.#leases.acquire(name, {
-      ...leaseOptions(options),
-      ...(options.holder ? { holder: options.holder } : {}),
-    });
+    const { waitSeconds = 0, signal } = options;
+    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+      throw new KvError('InvalidArgument', `waitSeconds must be a non-negative number, got ${String(waitSeconds)}`);
+    }
+    const request = { ...leaseOptions(options), ...(options.holder ? { holder: options.holder } : {}) };
+    const deadline = this.#clock() + waitSeconds * 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#leases.acquire(name, request);
+      } catch (error) {
+        if (!isLeaseError(error, 'LeaseHeld') || this.#clock() >= deadline) throw error;
+      }
+      await backoff(attempt, { baseMs: 20, capMs: 1000, random: this.#random, ...(signal ? { signal } : {}) });
+      signal?.throwIfAborted();
+    }
   }
 
   /** Extends a held lease to `ttlSeconds` from now (never shortens it); `LeaseLost` if it is gone. */

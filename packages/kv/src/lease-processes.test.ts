@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkLeaseHistory, type LeaseEvent } from '@bucketdb/store';
-import { runTs, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
+import { runLeaseSwarm, TEST_CREDENTIALS, testBackendNames } from '@bucketdb/testkit';
 import { describe, expect, it } from 'vitest';
 import { useBackend } from './fixtures/backend.js';
 import { open } from './index.js';
@@ -13,7 +12,6 @@ const CHILD_ENV = {
 };
 // Modest in CI; the ≥10,000-acquisition run is `npm run bench -- kv-leases` (docs/benchmarks/kv.md).
 const PROCESSES = 3;
-const ROUNDS = 30;
 
 // Processes share a store through a URL, which the memory backend cannot give. One backend keeps
 // CI time modest: the S3 server over HTTP when it is tested, else files.
@@ -24,49 +22,58 @@ if (backends.length === 0) it.skip('needs the file or s3 backend (BUCKETDB_TEST_
 describe.each(backends)('leases from several processes with faults on %s', (backendName) => {
   const backend = useBackend(backendName);
 
-  /** Runs the workers (and a sweeper in this process) and returns their merged history. */
-  async function run(mode: 'lease' | 'put-if-absent'): Promise<{ events: LeaseEvent[]; acquisitions: number }> {
+  /**
+   * Runs lease processes (lease-swarm.child.ts) with a sweeper in this process and checks their
+   * merged history. `names` 1 and one loop each: every process contends for the same lease.
+   */
+  async function run(mix: 'lease' | 'put-if-absent' | 'both', acquisitions: number, names: number, loops: number) {
     const url = await backend.newStoreUrl();
     Object.assign(process.env, CHILD_ENV);
     await using sweeper = await open(url);
-    let running = true;
-    const sweeping = (async () => {
-      while (running) {
-        await sweeper.sweep({ graceSeconds: 0 });
-        await sleep(5);
-      }
-    })();
-    const children = await Promise.all(
-      Array.from({ length: PROCESSES }, (_, i) =>
-        runTs(
-          new URL('./lease-worker.child.ts', import.meta.url),
-          [url, mode, String(i + 1), String(ROUNDS)],
-          CHILD_ENV,
-        ),
-      ),
-    );
-    running = false;
-    await sweeping;
-    const events: LeaseEvent[] = [];
-    let acquisitions = 0;
-    for (const child of children) {
-      expect(child.code, child.stderr).toBe(0);
-      for (const line of child.stdout.trim().split('\n').filter(Boolean)) events.push(JSON.parse(line) as LeaseEvent);
-      acquisitions += (JSON.parse(child.stderr.trim().split('\n').at(-1) as string) as { acquisitions: number })
-        .acquisitions;
-    }
-    return { events, acquisitions };
+    const deadline = String(Date.now() + 90_000);
+    const result = await runLeaseSwarm({
+      worker: new URL('./lease-swarm.child.ts', import.meta.url),
+      children: Array.from({ length: PROCESSES }, (_, i) => [
+        url,
+        mix,
+        String(i + 1),
+        String(acquisitions),
+        String(names),
+        String(loops),
+        deadline,
+      ]),
+      env: CHILD_ENV,
+      withoutFencing: (name) => name.startsWith('plain/'),
+      alongside: async (signal) => {
+        while (!signal.aborted) {
+          await sweeper.sweep({ graceSeconds: 0 }).catch((error: unknown) => {
+            if (typeof (error as { code?: unknown }).code !== 'string') throw error;
+          });
+          await sleep(5);
+        }
+      },
+    });
+    const acquired = result.summaries.reduce((n, s) => n + (s.acquisitions as number), 0);
+    return { ...result, acquired };
   }
 
-  it('kv.acquire: no two holders at once, fencing tokens only increase', async () => {
-    const { events, acquisitions } = await run('lease');
-    expect(checkLeaseHistory(events)).toEqual([]);
-    expect(acquisitions).toBeGreaterThan(PROCESSES);
+  it('kv.acquire on one lease: no two holders at once, fencing tokens only increase', async () => {
+    const result = await run('lease', 8, 1, 1);
+    expect(result.violations).toEqual([]);
+    expect(result.acquired).toBeGreaterThan(PROCESSES);
   }, 180_000);
 
   it('put({ ifAbsent, ttlSeconds }) with constant bytes and a sweeper: no two holders at once', async () => {
-    const { events, acquisitions } = await run('put-if-absent');
-    expect(checkLeaseHistory(events, { fencing: false })).toEqual([]);
-    expect(acquisitions).toBeGreaterThan(PROCESSES);
+    const result = await run('put-if-absent', 8, 1, 1);
+    expect(result.violations).toEqual([]);
+    expect(result.acquired).toBeGreaterThan(PROCESSES);
+  }, 180_000);
+
+  it('many short leases from several processes at once, with faults and a sweeper: each name held by one at a time', async () => {
+    // 8 names (4 leases, 4 put-if-absent locks), 4 loops in each process.
+    const result = await run('both', 30, 8, 4);
+    expect(result.violations).toEqual([]);
+    expect(result.acquired).toBeGreaterThan(20);
+    expect(result.names).toBeGreaterThan(2);
   }, 180_000);
 });

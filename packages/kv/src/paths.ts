@@ -10,6 +10,13 @@ export type Layout = (typeof LAYOUTS)[number];
 const EXPIRY_DIGITS = 13;
 export const MAX_EXPIRY_MS = 10 ** EXPIRY_DIGITS - 1;
 const SHARD_COUNT = 256;
+/**
+ * TTL markers are spread over 16 prefixes `t0/`…`tf/` by the key's hash: S3 scales request rates
+ * per prefix, and markers named by expiry all land at the end of one time-ordered range. Sweeps
+ * and keys-only scans list each (17 LISTs with the legacy `t/`, each stopping at the first future
+ * marker on a sorted store).
+ */
+const MARKER_SHARDS = 16;
 const encoder = new TextEncoder();
 
 /**
@@ -19,7 +26,9 @@ const encoder = new TextEncoder();
  * app/kv.json                          the layout, written by the first write
  * app/d/!users/!alice                  ordered layout: value of "users/alice"
  * app/h/3f/!users/!alice               hashed layout: shard = first byte of MD5(key) in hex
- * app/t/1767225600000!users/!alice     TTL marker: expires at that ms (empty body)
+ * app/t3/1767225600000!users/!alice    TTL marker: expires at that ms (empty body); shard `3` = first hex
+ *                                      digit of MD5(key), so markers spread over t0/…tf/
+ * app/t/1767225600000!users/!alice     TTL marker written before markers were spread (read, swept)
  * app/l/!jobs/!nightly                 lease "jobs/nightly" (JSON, changed only by CAS, never deleted)
  * app/p/<random>/a                     capability probe (written and deleted by the first scan or sweep)
  * ```
@@ -30,7 +39,10 @@ export class KvPaths {
   readonly layout: Layout;
   readonly manifest: string;
   readonly dataDir: string;
-  readonly ttlDir: string;
+  /** Where markers lived before they were spread (still listed, so older markers are swept). */
+  readonly legacyTtlDir: string;
+  /** Every prefix holding TTL markers: the legacy one first, then the 16 shards. */
+  readonly ttlDirs: readonly string[];
   readonly leaseDir: string;
   readonly probeDir: string;
   /** Bytes left for an encoded key: the TTL marker is the longest object written for a key. */
@@ -49,11 +61,15 @@ export class KvPaths {
     this.layout = layout;
     this.manifest = `${this.prefix}kv.json`;
     this.dataDir = `${this.prefix}${layout === 'ordered' ? 'd' : 'h'}/`;
-    this.ttlDir = `${this.prefix}t/`;
+    this.legacyTtlDir = `${this.prefix}t/`;
+    this.ttlDirs = [
+      this.legacyTtlDir,
+      ...Array.from({ length: MARKER_SHARDS }, (_, i) => `${this.prefix}t${i.toString(16)}/`),
+    ];
     this.leaseDir = `${this.prefix}l/`;
     this.probeDir = `${this.prefix}p/`;
     const budget = Math.min(MAX_KEY_BYTES, storeMaxKeyBytes);
-    this.maxEncodedKeyBytes = budget - encoder.encode(this.ttlDir).length - EXPIRY_DIGITS;
+    this.maxEncodedKeyBytes = budget - encoder.encode(`${this.prefix}t0/`).length - EXPIRY_DIGITS;
     if (this.maxEncodedKeyBytes < 64) {
       throw new KvError('InvalidArgument', `the prefix ${show(prefix)} leaves too little room for keys`);
     }
@@ -76,8 +92,7 @@ export class KvPaths {
   /** The object holding `key`'s value, from its encoded form. */
   data(encoded: string): string {
     if (this.layout === 'ordered') return `${this.dataDir}${encoded}`;
-    const shard = createHash('md5').update(encoded).digest('hex').slice(0, 2);
-    return `${this.dataDir}${shard}/${encoded}`;
+    return `${this.dataDir}${keyHash(encoded).slice(0, 2)}/${encoded}`;
   }
 
   /** The LIST prefixes covering every data object, in key order for the ordered layout. */
@@ -97,16 +112,24 @@ export class KvPaths {
   }
 
   ttlMarker(expiresAtMs: number, encoded: string): string {
-    return `${this.ttlDir}${String(expiresAtMs).padStart(EXPIRY_DIGITS, '0')}${encoded}`;
+    const shard = keyHash(encoded).slice(0, 1);
+    return `${this.prefix}t${shard}/${String(expiresAtMs).padStart(EXPIRY_DIGITS, '0')}${encoded}`;
   }
 
-  /** Parses a TTL marker; undefined for a foreign object. */
+  /** Parses a TTL marker listed under one of `ttlDirs`; undefined for a foreign object. */
   parseTtlMarker(path: string): { expiresAtMs: number; encoded: string; key: string } | undefined {
-    const rest = path.slice(this.ttlDir.length);
+    const dir = this.ttlDirs.find((d) => path.startsWith(d));
+    if (dir === undefined) return undefined;
+    const rest = path.slice(dir.length);
     const digits = rest.slice(0, EXPIRY_DIGITS);
-    if (!path.startsWith(this.ttlDir) || !/^\d{13}$/.test(digits)) return undefined;
+    if (!/^\d{13}$/.test(digits)) return undefined;
     const encoded = rest.slice(EXPIRY_DIGITS);
     const key = decodeKey(encoded);
     return key === undefined ? undefined : { expiresAtMs: Number(digits), encoded, key };
   }
+}
+
+/** MD5 of an encoded key in hex: spreads keys (hashed layout) and TTL markers over prefixes. */
+function keyHash(encoded: string): string {
+  return createHash('md5').update(encoded).digest('hex');
 }

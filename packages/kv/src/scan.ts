@@ -45,7 +45,12 @@ export interface RawScanEntry {
  * Entries in key order (per shard on the hashed layout) over LIST, hiding expired ones: from the
  * GET's metadata when values are fetched, otherwise from the TTL index (see ttl-index.ts).
  */
-export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): AsyncIterable<RawScanEntry> {
+export async function* scanRaw(
+  ctx: KvContext,
+  options: ScanOptions = {},
+  /** `ttlIndex: false`: keys-only entries are not checked against the TTL index (`watch` tracks expiry itself). */
+  { ttlIndex = true }: { ttlIndex?: boolean } = {},
+): AsyncIterable<RawScanEntry> {
   const { prefix = '', start, end, limit = Number.POSITIVE_INFINITY, values = false, signal } = options;
   const concurrency = options.concurrency ?? 32;
   checkConcurrency(concurrency);
@@ -56,6 +61,7 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
   const encodedPrefix = encodeKeyPrefix(prefix);
   const encodedStart = start === undefined ? undefined : encodeKey(start);
   const encodedEnd = end === undefined ? undefined : encodeKey(end);
+  signal?.throwIfAborted();
   await ctx.beforeRead();
   if (ctx.paths.layout === 'hashed' && !options.unordered) {
     throw new KvError(
@@ -82,7 +88,7 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
     key.startsWith(prefix) &&
     (start === undefined || compareKeys(key, start) >= 0) &&
     (end === undefined || compareKeys(key, end) < 0);
-  const hidden = values ? undefined : await expiredDataPaths(ctx, now, inRange, 16, signal);
+  const hidden = values || !ttlIndex ? undefined : await expiredDataPaths(ctx, now, inRange, 16, signal);
 
   let yielded = 0;
   for (const dir of dirs) {
@@ -122,6 +128,7 @@ export async function* scanRaw(ctx: KvContext, options: ScanOptions = {}): Async
       batch = [];
     };
     for await (const entry of listing) {
+      signal?.throwIfAborted();
       if (entry.kind !== 'object' || !entry.key.startsWith(wantedPrefix)) continue;
       if (startPath !== undefined && compareKeys(entry.key, startPath) < 0) continue;
       if (resumeAfter !== undefined && compareKeys(entry.key, resumeAfter) <= 0) continue;

@@ -3,7 +3,7 @@ import type { KvContext } from './context.js';
 import { requireCapability } from './capabilities.js';
 import { checkConcurrency, KvError } from './errors.js';
 import { expiryOf } from './ttl.js';
-import { type DueMarker, dueMarkers } from './ttl-index.js';
+import { type DueMarker, forEachDueMarkerPage } from './ttl-index.js';
 
 export interface SweepOptions {
   /**
@@ -36,6 +36,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
     throw new KvError('InvalidArgument', `graceSeconds must be a non-negative number, got ${String(graceSeconds)}`);
   }
+  signal?.throwIfAborted();
   await ctx.beforeRead();
   requireCapability(await ctx.capabilities(), 'conditionalDelete', 'sweep()');
   const request = signal ? { signal } : {};
@@ -47,6 +48,7 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
   };
 
   const sweepOne = async (marker: DueMarker) => {
+    signal?.throwIfAborted();
     const path = ctx.paths.data(marker.encoded);
     const info = await ctx.store.head(path, request).catch((error: unknown) => {
       if (isStoreError(error, 'NotFound')) return undefined;
@@ -75,7 +77,15 @@ export async function sweepExpired(ctx: KvContext, options: SweepOptions = {}): 
     }
   };
 
-  for await (const page of dueMarkers(ctx, now, (await ctx.capabilities()).sortedList, signal))
-    await mapConcurrent(page, concurrency, sweepOne);
+  const { sortedList } = await ctx.capabilities();
+  await forEachDueMarkerPage(
+    ctx,
+    now,
+    sortedList,
+    async (page) => {
+      await mapConcurrent(page, concurrency, sweepOne);
+    },
+    signal,
+  );
   return result;
 }

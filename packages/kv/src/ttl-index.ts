@@ -10,33 +10,41 @@ export interface DueMarker {
   key: string;
 }
 
+/** Marker prefixes listed at once. */
+const LIST_CONCURRENCY = 4;
+
 /**
- * The TTL markers due at `now`, one LIST page at a time. Markers sort by expiry, so on a store
- * that lists sorted the listing stops at the first one still in the future: its cost follows what
- * is due, not the store size. Unsorted (directory buckets), every marker is listed.
+ * Calls `onPage` with the TTL markers due at `now`, up to 1000 at a time, listing each marker
+ * prefix (`paths.ttlDirs`). Markers sort by expiry within a prefix, so on a store that lists
+ * sorted each listing stops at its first marker still in the future: the cost follows what is
+ * due, not the store size. Unsorted (directory buckets), every marker is listed.
  */
-export async function* dueMarkers(
+export async function forEachDueMarkerPage(
   ctx: KvContext,
   now: number,
   sorted: boolean,
+  onPage: (page: DueMarker[]) => Promise<void>,
   signal?: AbortSignal,
-): AsyncIterable<DueMarker[]> {
-  let page: DueMarker[] = [];
-  for await (const entry of ctx.store.list({ prefix: ctx.paths.ttlDir, ...(signal ? { signal } : {}) })) {
-    if (entry.kind !== 'object') continue;
-    const marker = ctx.paths.parseTtlMarker(entry.key);
-    if (marker === undefined) continue;
-    if (marker.expiresAtMs > now) {
-      if (sorted) break;
-      continue;
+): Promise<void> {
+  await mapConcurrent(ctx.paths.ttlDirs, LIST_CONCURRENCY, async (dir) => {
+    let page: DueMarker[] = [];
+    for await (const entry of ctx.store.list({ prefix: dir, ...(signal ? { signal } : {}) })) {
+      signal?.throwIfAborted();
+      if (entry.kind !== 'object') continue;
+      const marker = ctx.paths.parseTtlMarker(entry.key);
+      if (marker === undefined) continue;
+      if (marker.expiresAtMs > now) {
+        if (sorted) break;
+        continue;
+      }
+      page.push({ path: entry.key, ...marker });
+      if (page.length === 1000) {
+        await onPage(page);
+        page = [];
+      }
     }
-    page.push({ path: entry.key, ...marker });
-    if (page.length === 1000) {
-      yield page;
-      page = [];
-    }
-  }
-  if (page.length > 0) yield page;
+    if (page.length > 0) await onPage(page);
+  });
 }
 
 /**
@@ -53,16 +61,22 @@ export async function expiredDataPaths(
 ): Promise<Set<string>> {
   const expired = new Set<string>();
   const { sortedList } = await ctx.capabilities();
-  for await (const page of dueMarkers(ctx, now, sortedList, signal)) {
-    const candidates = [...new Set(page.filter((m) => wanted(m.key)).map((m) => ctx.paths.data(m.encoded)))];
-    await mapConcurrent(candidates, concurrency, async (path) => {
-      try {
-        const info = await ctx.store.head(path, signal ? { signal } : {});
-        if (isExpired(expiryOf(info.metadata), now)) expired.add(path);
-      } catch (error) {
-        if (!isStoreError(error, 'NotFound')) throw error;
-      }
-    });
-  }
+  await forEachDueMarkerPage(
+    ctx,
+    now,
+    sortedList,
+    async (page) => {
+      const candidates = [...new Set(page.filter((m) => wanted(m.key)).map((m) => ctx.paths.data(m.encoded)))];
+      await mapConcurrent(candidates, concurrency, async (path) => {
+        try {
+          const info = await ctx.store.head(path, signal ? { signal } : {});
+          if (isExpired(expiryOf(info.metadata), now)) expired.add(path);
+        } catch (error) {
+          if (!isStoreError(error, 'NotFound')) throw error;
+        }
+      });
+    },
+    signal,
+  );
   return expired;
 }

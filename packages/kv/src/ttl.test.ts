@@ -69,19 +69,42 @@ describe.each(testBackendNames())('TTL on %s', (backendName) => {
     await kv.put('later', 'w', { ttlSeconds: 3600 });
     clock.now = T0 + 2000;
     expect(await kv.sweep()).toEqual({ deleted: 1, markersRemoved: 1, markersKept: 1 });
-    expect(await allKeys(store)).toEqual([
-      'd/!kept',
-      'd/!later',
-      'kv.json',
-      `t/${T0 + 1000}!kept`,
-      `t/${T0 + 3_600_000}!later`,
-    ]);
+    expect(await allKeys(store)).toEqual(
+      [
+        'd/!kept',
+        'd/!later',
+        'kv.json',
+        kv.paths.ttlMarker(T0 + 1000, '!kept'),
+        kv.paths.ttlMarker(T0 + 3_600_000, '!later'),
+      ].sort(),
+    );
     clock.now = T0 + 1000 + 600_000;
     expect(await kv.sweep()).toEqual({ deleted: 0, markersRemoved: 1, markersKept: 0 });
     clock.now = T0 + 3_600_000;
     expect(await kv.sweep({ graceSeconds: 0 })).toEqual({ deleted: 1, markersRemoved: 1, markersKept: 0 });
     expect(await allKeys(store)).toEqual(['d/!kept', 'kv.json']);
     expect(await kv.get('kept')).toMatchObject({ value: 'z' });
+    await kv.close();
+  });
+
+  it('spreads TTL markers over several prefixes, and sweeps every one, legacy t/ markers included', async () => {
+    const { kv, clock, store } = await clockedKv();
+    const keys = Array.from({ length: 40 }, (_, i) => `user/${i}`);
+    for (const key of keys) await kv.put(key, key, { ttlSeconds: 1 });
+    const markers = (await allKeys(store)).filter((k) => k.startsWith('t'));
+    expect(markers).toHaveLength(keys.length);
+    const dirs = new Set(markers.map((k) => k.slice(0, k.indexOf('/') + 1)));
+    expect(dirs.size).toBeGreaterThan(8);
+    for (const dir of dirs) expect(kv.paths.ttlDirs).toContain(dir);
+    // A marker written where markers lived before they were spread is still found.
+    const moved = markers[0] as string;
+    const legacy = `t/${moved.slice(moved.indexOf('/') + 1)}`;
+    await store.put(legacy, new Uint8Array(0));
+    await store.delete(moved);
+    clock.now = T0 + 2000;
+    expect(await kv.count()).toBe(0);
+    expect(await kv.sweep()).toEqual({ deleted: keys.length, markersRemoved: keys.length, markersKept: 0 });
+    expect(await allKeys(store)).toEqual(['kv.json']);
     await kv.close();
   });
 

@@ -33,6 +33,11 @@ export interface KvLeaseOptions {
   ttlSeconds: number;
   /** Recorded in the lease object, for humans inspecting it. */
   holder?: string;
+  /**
+   * `acquire` only: while the lease is held, try again (with backoff, at most 1 s apart) for up to
+   * this long before `LeaseHeld` (default 0: fail at once). `signal` ends the wait.
+   */
+  waitSeconds?: number;
   signal?: AbortSignal;
 }
 
@@ -67,6 +72,8 @@ export interface KvUpdateOptions {
   contentType?: string;
   /** Attempts before failing with `Conflict` (default 50). */
   maxAttempts?: number;
+  /** Stops retrying (and the requests in flight): the call rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface KvScanEntry<T> {
@@ -85,3 +92,6 @@ export type Updater<T> = (
   current: T | undefined,
   entry: KvEntry<T> | undefined,
 ) => T | undefined | Promise<T | undefined>;
+
+/** A change `watch` reports: the entry's new state, or its deletion (expiry included). */
+export type KvChange<T> = { type: 'put'; key: string; entry: KvEntry<T> } | { type: 'delete'; key: string };

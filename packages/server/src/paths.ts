@@ -32,6 +32,8 @@ export const paths = {
   bucketsPrefix: 'b/',
   bucketData: (namespace: (typeof BUCKET_NAMESPACES)[number], bucket: string) => `${namespace}/${bucket}/`,
   object: (bucket: string, key: string) => `o/${bucket}/${key}`,
+  /** Where every bucket's current objects live (the scope of `--emulate s3-express`'s listing rules). */
+  objectsRoot: 'o/',
   objectsPrefix: (bucket: string, prefix = '') => `o/${bucket}/${prefix}`,
   history: (bucket: string, key: string) => `h/${bucket}/${key}`,
   historyPrefix: (bucket: string, prefix = '') => `h/${bucket}/${prefix}`,

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { latency, type ObjectStore } from '@bucketdb/store';
+import { emulate, type ObjectStore } from '@bucketdb/store';
 import { type Logger, pino } from 'pino';
 import type { User } from './auth/index.js';
 import { Buckets } from './engine/buckets.js';
@@ -10,6 +10,7 @@ import type { ServerState } from './http/context.js';
 import { createRequestHandler } from './http/handle-request.js';
 import { xmlDocument } from './http/xml.js';
 import { Metrics } from './observability/metrics.js';
+import { paths } from './paths.js';
 
 /** The credentials used when none are given: for local development only, printed on start. */
 export const DEFAULT_CREDENTIALS: User = {
@@ -29,7 +30,11 @@ export interface ServerOptions {
   /** No request log lines. */
   quiet?: boolean;
   logger?: Logger;
-  /** Behave like S3: its latency profile on every store request, and 503 SlowDown above its request rates. */
+  /**
+   * Behave like S3: its latency profile on every store request, 503 SlowDown above its request
+   * rates, and for `s3-express` directory-bucket semantics on object listings and ETags (the
+   * store's `emulate`).
+   */
   emulate?: 's3-standard' | 's3-express';
   region?: string;
   /** Host suffixes for virtual-host-style addressing (`bucket.<domain>`); default `localhost`. */
@@ -63,7 +68,9 @@ export interface RunningServer {
 const MAX_HEADER_BYTES = 16 * 1024;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const store = options.emulate ? latency(options.store, options.emulate, { throttle: true }) : options.store;
+  const store = options.emulate
+    ? emulate(options.store, options.emulate, { throttle: true, directoryScope: paths.objectsRoot })
+    : options.store;
   const users = options.users && options.users.length > 0 ? options.users : [DEFAULT_CREDENTIALS];
   const state: ServerState = {
     store,

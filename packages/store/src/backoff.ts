@@ -7,6 +7,8 @@ export interface BackoffOptions {
   capMs?: number;
   /** Uniform in [0, 1); injected so tests replay. */
   random?: () => number;
+  /** Ends the wait early (without throwing: the caller decides what an abort means at that point). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -21,5 +23,9 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
 
 export async function backoff(attempt: number, options: BackoffOptions = {}): Promise<void> {
   const ms = backoffDelay(attempt, options);
-  if (ms >= 1) await delay(ms);
+  const { signal } = options;
+  if (ms < 1 || signal?.aborted) return;
+  await delay(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+    if (!signal?.aborted) throw error;
+  });
 }

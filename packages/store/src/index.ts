@@ -26,6 +26,12 @@ export {
 } from './wrappers/chaos/chaos.js';
 export { type LatencyOptions, LatencyStore, latency } from './wrappers/latency/latency.js';
 export {
+  type DirectoryBucketOptions,
+  DirectoryBucketStore,
+  directoryBucket,
+} from './wrappers/directory-bucket/directory-bucket.js';
+export { type EmulateOptions, emulate, type StoreProfile } from './wrappers/emulate.js';
+export {
   LATENCY_PROFILES,
   type LatencyDistribution,
   type LatencyProfile,
@@ -68,6 +74,7 @@ export {
   compareAndSwap,
   EPOCH_META,
   FencedError,
+  PREV_WRITE_ID_META,
   WRITE_ID_META,
 } from './kernel/compare-and-swap.js';
 export { KeyedMutex } from './kernel/keyed-mutex.js';

@@ -29,14 +29,19 @@ export function testBackendNames(): BackendName[] {
   });
 }
 
-export async function openTestBackend(name: BackendName): Promise<TestBackend> {
+export interface TestBackendOptions {
+  /** For `s3`: the server behaves like this S3 class (`bucketdb server --emulate`). */
+  emulate?: 's3-standard' | 's3-express';
+}
+
+export async function openTestBackend(name: BackendName, options: TestBackendOptions = {}): Promise<TestBackend> {
   switch (name) {
     case 'memory':
       return memoryBackend();
     case 'file':
       return fileBackend();
     case 's3':
-      return s3Backend();
+      return s3Backend(options);
   }
 }
 
@@ -69,8 +74,9 @@ async function fileBackend(): Promise<TestBackend> {
 }
 
 /** The embedded S3-compatible server on 127.0.0.1, reached through S3Store and the AWS SDK. */
-async function s3Backend(): Promise<TestBackend> {
+async function s3Backend(options: TestBackendOptions): Promise<TestBackend> {
   const server = await startServer({
+    ...(options.emulate === undefined ? {} : { emulate: options.emulate }),
     store: new MemoryStore('s3-backend'),
     host: '127.0.0.1',
     port: 0,

@@ -7,8 +7,10 @@ export {
   TEST_BUCKET,
   TEST_CREDENTIALS,
   type TestBackend,
+  type TestBackendOptions,
   testBackendNames,
 } from './backends.js';
+export { type LeaseSwarmOptions, type LeaseSwarmResult, runLeaseSwarm } from './lease-swarm.js';
 export { ScriptedStore, type ScriptedRule } from './scripted-store.js';
 export {
   type Anomaly,

@@ -150,10 +150,10 @@ export function registerServerCommand(program: Command): void {
     .option('--secret-key <secret>', 'secret access key of the single user')
     .option('--users <file>', 'JSON file with several users: [{"accessKeyId","secretAccessKey","name"}]')
     .addOption(
-      new Option('--emulate <profile>', 'behave like S3: its latency and request-rate limits (503 SlowDown)').choices([
-        's3-standard',
-        's3-express',
-      ]),
+      new Option(
+        '--emulate <profile>',
+        'behave like S3: its latency and request-rate limits (503 SlowDown); s3-express adds directory-bucket rules (unsorted LIST, no StartAfter, prefixes ending in "/", ETags that are not MD5s)',
+      ).choices(['s3-standard', 's3-express']),
     )
     .option('--region <region>', 'region reported to clients', 'us-east-1')
     .option('-q, --quiet', 'no log line per request')

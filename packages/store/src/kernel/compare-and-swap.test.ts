@@ -11,6 +11,7 @@ import {
   compareAndSwap,
   EPOCH_META,
   FencedError,
+  PREV_WRITE_ID_META,
   WRITE_ID_META,
 } from './compare-and-swap.js';
 
@@ -92,6 +93,56 @@ describe('compareAndSwap', () => {
     });
     const error = await compareAndSwap(store, 'k', 'ours', { expected: etag, ...noWait }).catch((e: unknown) => e);
     expect(isStoreError(error, 'AmbiguousWrite')).toBe(true);
+  });
+
+  it('decides by the previous write id when another writer replaced the key after an unknown outcome', async () => {
+    // Ours lands, the answer is lost, and a writer that read ours replaces it: ours landed.
+    const inner = new MemoryStore();
+    const zero = await inner.put('k', 'zero', { metadata: { [WRITE_ID_META]: 'w0' } });
+    const landedThenReplaced = new ScriptedPuts(inner, async (key, run) => {
+      const result = (await run()) as { etag: string };
+      await inner.put(key, 'theirs', {
+        ifMatch: result.etag,
+        metadata: { [WRITE_ID_META]: 'w2', [PREV_WRITE_ID_META]: 'w1' },
+      });
+      throw new AmbiguousWriteError(key);
+    });
+    const superseded = await compareAndSwap(landedThenReplaced, 'k', 'ours', {
+      expected: zero.etag,
+      writeId: 'w1',
+      previousWriteId: 'w0',
+      ...noWait,
+    });
+    expect(superseded).toMatchObject({ swapped: true, superseded: true });
+    expect(superseded.swapped && superseded.etag).not.toBe((await inner.head('k')).etag);
+
+    // Ours is lost before reaching the store, and another writer replaces the object we were
+    // replacing: ours, conditional on that object, cannot have landed.
+    const other = new MemoryStore();
+    const base = await other.put('k', 'zero', { metadata: { [WRITE_ID_META]: 'w0' } });
+    const lostThenRaced = new ScriptedPuts(other, async (key) => {
+      await other.put(key, 'theirs', {
+        ifMatch: base.etag,
+        metadata: { [WRITE_ID_META]: 'w3', [PREV_WRITE_ID_META]: 'w0' },
+      });
+      throw new AmbiguousWriteError(key);
+    });
+    const lost = await compareAndSwap(lostThenRaced, 'k', 'ours', {
+      expected: base.etag,
+      writeId: 'w1',
+      previousWriteId: 'w0',
+      ...noWait,
+    });
+    expect(lost.swapped).toBe(false);
+    expect(!lost.swapped && lost.current && bodyText(lost.current.body)).toBe('theirs');
+    // The previous write id is stored with the write.
+    const plain = await compareAndSwap(other, 'k', 'next', {
+      expected: (await other.head('k')).etag,
+      previousWriteId: 'w3',
+      ...noWait,
+    });
+    expect(plain.swapped).toBe(true);
+    expect((await other.head('k')).metadata[PREV_WRITE_ID_META]).toBe('w3');
   });
 
   it('writes again when a lost write left the key unchanged, and the write lands once', async () => {

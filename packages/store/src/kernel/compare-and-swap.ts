@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type BackoffOptions, backoff } from '../backoff.js';
 import { AmbiguousWriteError, InvalidArgumentError, isStoreError } from '../errors.js';
-import { etagsEqual } from '../keys.js';
+import { etagsEqual, md5Etag } from '../keys.js';
 import type { GetResult, ObjectStore } from '../object-store.js';
 import { CodedError } from './coded-error.js';
 
 /** Metadata key of the write id that `compareAndSwap` stores unless `isOurs` is given. */
 export const WRITE_ID_META = 'bucketdb-write-id';
+/** Metadata key of the write id of the object a write replaced, when `previousWriteId` is given. */
+export const PREV_WRITE_ID_META = 'bucketdb-prev-write-id';
 /** Metadata key of the writer's epoch, when `epoch` is given. */
 export const EPOCH_META = 'bucketdb-epoch';
 
@@ -35,6 +37,16 @@ export interface CompareAndSwapOptions extends BackoffOptions {
   /** Metadata key of the write id (default `WRITE_ID_META`). */
   writeIdMeta?: string;
   /**
+   * The write id of the object `expected` names, when known. It is stored with the write (under
+   * `prevWriteIdMeta`), and decides outcomes left unknown when another writer replaced the key
+   * meanwhile, provided every writer of the key records it: the object found replaced ours → ours
+   * landed (`superseded`); it replaced the very object we were replacing → ours cannot have landed
+   * (not swapped). Needs write ids (not `isOurs`).
+   */
+  previousWriteId?: string;
+  /** Metadata key of the previous write id (default `PREV_WRITE_ID_META`). */
+  prevWriteIdMeta?: string;
+  /**
    * Whether the object found at the key is the one this call wrote, e.g. by a commit id inside
    * the body. When given, no write id is added to the metadata: the caller's id decides.
    */
@@ -58,7 +70,11 @@ export interface CompareAndSwapOptions extends BackoffOptions {
 }
 
 export type CompareAndSwapOutcome =
-  | { swapped: true; etag: string }
+  /**
+   * `superseded`: ours landed and another write has already replaced it (known from the previous
+   * write id it recorded); `etag` is then the MD5 of our body, a version no condition can match.
+   */
+  | { swapped: true; etag: string; superseded?: true }
   /** The condition did not hold: `current` is what the key holds (undefined: nothing). */
   | { swapped: false; current: GetResult | undefined };
 
@@ -96,14 +112,13 @@ export async function compareAndSwap(
   }
   const writeIdMeta = options.writeIdMeta ?? WRITE_ID_META;
   const epochOf = options.epochOf ?? metadataEpoch;
+  const prevMeta = options.prevWriteIdMeta ?? PREV_WRITE_ID_META;
   const metadata = { ...options.metadata };
-  let isOurs = options.isOurs;
-  if (isOurs === undefined) {
-    // A write id only when it is what tells our write apart (callers with `isOurs` carry their own).
-    const writeId = options.writeId ?? randomBytes(12).toString('base64url');
-    metadata[writeIdMeta] = writeId;
-    isOurs = (current: GetResult) => current.metadata[writeIdMeta] === writeId;
-  }
+  // A write id only when it is what tells our write apart (callers with `isOurs` carry their own).
+  const writeId = options.isOurs === undefined ? (options.writeId ?? randomBytes(12).toString('base64url')) : undefined;
+  const isOurs = options.isOurs ?? ((current: GetResult) => current.metadata[writeIdMeta] === writeId);
+  if (writeId !== undefined) metadata[writeIdMeta] = writeId;
+  if (options.previousWriteId !== undefined) metadata[prevMeta] = options.previousWriteId;
   if (epoch !== undefined) metadata[EPOCH_META] = String(epoch);
   const putOptions = {
     ...(expected === null ? { ifNoneMatch: '*' as const } : { ifMatch: expected }),
@@ -113,6 +128,26 @@ export async function compareAndSwap(
   };
 
   let mayHaveLanded = false;
+  /** What the object found at the key says about this call; undefined: the key still holds `expected`. */
+  const decide = (current: GetResult | undefined): CompareAndSwapOutcome | undefined => {
+    if (current !== undefined && isOurs(current)) return { swapped: true, etag: current.etag };
+    if (holds(current, expected)) return undefined;
+    if (mayHaveLanded && !options.immutable) {
+      const replaced = current?.metadata[prevMeta];
+      if (replaced !== undefined && options.isOurs === undefined && replaced === writeId) {
+        return {
+          swapped: true,
+          etag: md5Etag(typeof body === 'string' ? encoder.encode(body) : body),
+          superseded: true,
+        };
+      }
+      if (replaced === undefined || replaced !== options.previousWriteId) throw new AmbiguousWriteError(key);
+      // Another write replaced the object we were replacing: ours, conditional on it, never landed.
+    }
+    const newer = current === undefined ? undefined : epochOf(current);
+    if (epoch !== undefined && newer !== undefined && newer > epoch) throw new FencedError(key, epoch, newer);
+    return { swapped: false, current };
+  };
   let mustRead = false;
   let failures = 0;
   let conditionRounds = 0;
@@ -127,13 +162,8 @@ export async function compareAndSwap(
         error = e;
       }
       if (error === undefined) {
-        if (current !== undefined && isOurs(current)) return { swapped: true, etag: current.etag };
-        if (!holds(current, expected)) {
-          if (mayHaveLanded && !options.immutable) throw new AmbiguousWriteError(key);
-          const newer = current === undefined ? undefined : epochOf(current);
-          if (epoch !== undefined && newer !== undefined && newer > epoch) throw new FencedError(key, epoch, newer);
-          return { swapped: false, current };
-        }
+        const decided = decide(current);
+        if (decided !== undefined) return decided;
         // The key still holds what we expect, so nothing of ours has landed: write again.
       }
     }
@@ -154,6 +184,16 @@ export async function compareAndSwap(
     if (signal?.aborted) throw mayHaveLanded ? new AmbiguousWriteError(key, { cause: signal.reason }) : error;
     const resolvable = isStoreError(error) && (error.retryable || error.code === 'AmbiguousWrite');
     if (!resolvable || ++failures >= maxAttempts) {
+      // One last look before giving up on a write that may have landed: it may be decidable now.
+      if (mayHaveLanded && !signal?.aborted) {
+        const decided = await readCurrent(store, key)
+          .then(decide, () => undefined)
+          .catch((e: unknown) => {
+            if (isStoreError(e, 'AmbiguousWrite')) return undefined; // still undecided: the error below says why
+            throw e;
+          });
+        if (decided !== undefined) return decided;
+      }
       // A store error after a possible landing is still an unknown outcome; a corrupt slot is itself.
       if (mayHaveLanded && isStoreError(error) && error.code !== 'AmbiguousWrite') {
         throw new AmbiguousWriteError(key, { cause: error });
@@ -166,6 +206,8 @@ export async function compareAndSwap(
     await backoff(failures - 1, options);
   }
 }
+
+const encoder = new TextEncoder();
 
 function conditionFailed(error: unknown, expected: string | null): boolean {
   return isStoreError(error, 'PreconditionFailed') || (expected !== null && isStoreError(error, 'NotFound'));

@@ -1,5 +1,5 @@
 import { isStoreError, type ObjectStore } from '@bucketdb/store';
-import { paths } from '../paths.js';
+import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { validateBucketName } from './bucket-names.js';
 
@@ -110,7 +110,22 @@ export class Buckets {
     });
   }
 
+  /** Deletes an empty bucket (BucketNotEmpty otherwise) with its incomplete uploads and leftovers. */
   async remove(name: string): Promise<void> {
+    for (const prefix of [paths.objectsPrefix(name), paths.historyPrefix(name)]) {
+      const page = await this.#store.listPage({ prefix, pageSize: 1 });
+      if (page.entries.length > 0) {
+        throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+      }
+    }
+    // The bucket's record goes last, so that a crash half-way can be redone.
+    for (const namespace of BUCKET_NAMESPACES) {
+      const keys: string[] = [];
+      for await (const entry of this.#store.list({ prefix: paths.bucketData(namespace, name) })) {
+        if (entry.kind === 'object') keys.push(entry.key);
+      }
+      if (keys.length > 0) await this.#store.deleteMany(keys);
+    }
     this.#cache.delete(name);
     await this.#store.delete(paths.bucket(name));
   }

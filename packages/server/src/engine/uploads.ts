@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import { bareEtag, isStoreError, mapConcurrent, type ObjectStore, type PutBody } from '@bucketdb/store';
 import type { MultipartChecksum } from '../checksums/index.js';
 import { paths, UPLOAD_ID_SEPARATOR } from '../paths.js';
 import { S3Error } from '../s3-error.js';
@@ -27,6 +27,57 @@ export interface StoredPart {
   lastModified: Date;
   /** Base64 checksum of the upload's algorithm, when the upload has one. */
   checksum?: string;
+}
+
+/** S3's smallest part, except the last. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/** A part as a CompleteMultipartUpload request names it. */
+export interface PartReference {
+  partNumber: number;
+  etag: string;
+}
+
+export const invalidPart = (uploadId: string, part: PartReference) =>
+  new S3Error(
+    'InvalidPart',
+    "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+    { UploadId: uploadId, PartNumber: String(part.partNumber), ETag: part.etag.slice(0, 100) },
+  );
+
+/**
+ * The stored parts a CompleteMultipartUpload names, after S3's checks (ascending part numbers,
+ * each part stored with that ETag, every part but the last at least 5 MiB), with the object's
+ * ETag (`"md5-of-md5s-N"`) and size.
+ */
+export function assembleParts(uploadId: string, requested: readonly PartReference[], stored: readonly StoredPart[]) {
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  requested.forEach(({ partNumber }, i) => {
+    if (i > 0 && partNumber <= (requested[i - 1]?.partNumber ?? 0)) {
+      throw new S3Error(
+        'InvalidPartOrder',
+        'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+      );
+    }
+  });
+  const parts = requested.map((request) => {
+    const part = byNumber.get(request.partNumber);
+    if (!part || bareEtag(part.etag) !== bareEtag(request.etag)) throw invalidPart(uploadId, request);
+    return part;
+  });
+  parts.slice(0, -1).forEach((part) => {
+    if (part.size < MIN_PART_BYTES) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(MIN_PART_BYTES),
+        PartNumber: String(part.partNumber),
+        ETag: part.etag,
+      });
+    }
+  });
+  const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+  return { parts, etag, size: parts.reduce((n, p) => n + p.size, 0) };
 }
 
 /** Ties a part checksum to one upload of the part: a re-uploaded part has another store ETag. */
@@ -178,7 +229,7 @@ export class Uploads {
       break;
     }
     // A record removed since it was listed (completed, aborted) is left out.
-    const read = await mapInBatches(rows, async (row) => ('prefix' in row ? row : await this.#read(row.storeKey)));
+    const read = await mapConcurrent(rows, 16, async (row) => ('prefix' in row ? row : await this.#read(row.storeKey)));
     const uploads = read.filter((r): r is UploadRecord | { prefix: string } => r !== undefined);
     const last = rows.at(-1);
     return {
@@ -204,11 +255,4 @@ export interface UploadPage {
   truncated: boolean;
   nextKeyMarker?: string;
   nextUploadIdMarker?: string;
-}
-
-/** `fn` over `items`, a few at a time, results in order. */
-async function mapInBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, size = 16): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
-  return out;
 }

@@ -1,5 +1,4 @@
 import type { DecodedBody } from '../auth/index.js';
-import { writeChecksumSidecar } from '../engine/checksum-sidecar.js';
 import type { ObjectMeta } from '../engine/object-meta.js';
 import type { WriteConditions, WriteResult } from '../engine/objects.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
@@ -86,7 +85,7 @@ export async function finishChecksum(
   const value = checksums[algorithm];
   if (value === undefined) return {};
   if (header(ctx, `x-amz-checksum-${algorithm}`) === undefined) {
-    await writeChecksumSidecar(ctx.state.store, requireBucket(ctx).name, requireKey(ctx), result.seq, {
+    await ctx.state.objects.recordChecksums(requireBucket(ctx).name, requireKey(ctx), result.seq, {
       [algorithm]: value,
     });
   }

@@ -70,7 +70,7 @@ export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
   const uploadId = uploadIdOf(ctx);
   const upload = await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
   const decoded = ctx.body();
-  const length = requireLength(decoded.declaredLength, MAX_PUT_BYTES);
+  const length = requireLength(ctx, decoded.declaredLength, MAX_PUT_BYTES);
   const part = partBody(upload, decoded);
   const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, part.body, length);
   const headers: Record<string, string> = { etag: result.etag };

@@ -1,4 +1,4 @@
-import { CANNED_ACLS, type CannedAcl } from '../engine/buckets.js';
+import { CANNED_ACLS, type CannedAcl, refusePublicAcl } from '../engine/buckets.js';
 import { header, type RequestContext, requireBucket, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { text } from '../http/xml.js';
@@ -91,6 +91,7 @@ export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
   const acl =
     cannedAcl(ctx) ??
     cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id));
+  refusePublicAcl(bucket, acl);
   await ctx.state.buckets.update(bucket.name, (record) => {
     record.acl = acl;
   });

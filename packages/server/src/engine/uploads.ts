@@ -128,13 +128,52 @@ export class Uploads {
     }
   }
 
-  async putPart(bucket: string, uploadId: string, partNumber: number, body: PutBody, contentLength: number) {
-    return this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
+  /**
+   * Stores a part, then the checksum `checksum` gives once its bytes are through (named after the
+   * part's store ETag, so a re-uploaded part's old checksum no longer counts). Uploads of one part
+   * number race as S3's do: the last to complete is the part. A part that lands after its upload was
+   * completed or aborted is taken out again (no Complete will) and answered NoSuchUpload.
+   */
+  async putPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: PutBody,
+    contentLength: number,
+    checksum?: () => Promise<string | undefined>,
+  ): Promise<{ etag: string; checksum?: string }> {
+    const { etag } = await this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
+    const value = await checksum?.();
+    if (value !== undefined) {
+      await this.#store.put(paths.partChecksum(bucket, uploadId, partNumber, checksumTag(etag), value), '');
+    }
+    if (!(await this.#exists(bucket, key, uploadId))) {
+      await this.#deleteUnder(paths.part(bucket, uploadId, partNumber));
+      throw noSuchUpload(uploadId);
+    }
+    return value === undefined ? { etag } : { etag, checksum: value };
   }
 
-  /** Records a part's checksum once its bytes are stored (`etag`: the part's store ETag). */
-  async putPartChecksum(bucket: string, uploadId: string, partNumber: number, etag: string, checksum: string) {
-    await this.#store.put(paths.partChecksum(bucket, uploadId, partNumber, checksumTag(etag), checksum), '');
+  async #exists(bucket: string, key: string, uploadId: string): Promise<boolean> {
+    for (const storeKey of [paths.upload(bucket, key, uploadId), paths.legacyUpload(bucket, uploadId)]) {
+      try {
+        await this.#store.head(storeKey);
+        return true;
+      } catch (error) {
+        if (!isStoreError(error, 'NotFound')) throw error;
+      }
+    }
+    return false;
+  }
+
+  /** Deletes every store object whose key starts with `prefix`. */
+  async #deleteUnder(prefix: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const entry of this.#store.list({ prefix })) {
+      if (entry.kind === 'object') keys.push(entry.key);
+    }
+    if (keys.length > 0) await this.#store.deleteMany(keys);
   }
 
   /** The parts in order, with their checksums: one LIST, as checksums are kept in key names. */
@@ -173,11 +212,7 @@ export class Uploads {
 
   /** Deletes the parts and their checksums, then the record (a crash leaves an upload that can be aborted again). */
   async remove(bucket: string, key: string, uploadId: string): Promise<void> {
-    const keys: string[] = [];
-    for await (const entry of this.#store.list({ prefix: paths.partsPrefix(bucket, uploadId) })) {
-      if (entry.kind === 'object') keys.push(entry.key);
-    }
-    if (keys.length > 0) await this.#store.deleteMany(keys);
+    await this.#deleteUnder(paths.partsPrefix(bucket, uploadId));
     await this.#store.deleteMany([paths.upload(bucket, key, uploadId), paths.legacyUpload(bucket, uploadId)]);
   }
 

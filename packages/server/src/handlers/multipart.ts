@@ -72,14 +72,18 @@ export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
   const decoded = ctx.body();
   const length = requireLength(ctx, decoded.declaredLength, MAX_PUT_BYTES);
   const part = partBody(upload, decoded);
-  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, part.body, length);
+  const result = await ctx.state.uploads.putPart(
+    bucket.name,
+    upload.key,
+    uploadId,
+    partNumber,
+    part.body,
+    length,
+    upload.checksum ? part.checksum : undefined,
+  );
   const headers: Record<string, string> = { etag: result.etag };
-  const checksum = await part.checksum();
-  if (part.algorithm !== undefined && checksum !== undefined) {
-    if (upload.checksum)
-      await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
-    headers[checksumHeader(part.algorithm)] = checksum;
-  }
+  const checksum = result.checksum ?? (await part.checksum());
+  if (part.algorithm !== undefined && checksum !== undefined) headers[checksumHeader(part.algorithm)] = checksum;
   return { status: 200, headers };
 }
 
@@ -119,15 +123,14 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
   const hashed = algorithm === undefined ? undefined : hashingBody(body(), algorithm);
   const result = await ctx.state.uploads.putPart(
     bucket.name,
+    upload.key,
     uploadId,
     partNumber,
     hashed?.body ?? body(),
     end - start,
+    hashed?.digest,
   );
-  const checksum = await hashed?.digest();
-  if (algorithm !== undefined && checksum !== undefined) {
-    await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
-  }
+  const { checksum } = result;
   return xmlResponse('CopyPartResult', {
     LastModified: new Date().toISOString(),
     ETag: result.etag,

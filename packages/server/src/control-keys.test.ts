@@ -2,6 +2,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsCommand,
@@ -15,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 // Keys with control characters, which S3 accepts but XML 1.0 cannot carry: every listing takes
 // `encoding-type=url` and URL-encodes them; without it they are written as character references
@@ -50,6 +51,14 @@ describe('keys with control characters', () => {
     const copy = await s3.send(new GetObjectCommand({ Bucket, Key: 'copy\u0002' }));
     expect((await bodyBytes(copy.Body)).toString()).toBe(`body of ${KEYS[0]}`);
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'copy\u0002' }));
+  });
+
+  it('DeleteObjects takes them as the SDK sends them (raw in the XML)', async () => {
+    const Key = 'many\u0004deleted';
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }));
+    const out = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key }] } }));
+    expect([out.Errors, out.Deleted?.map((d) => [d.Key, d.DeleteMarker])]).toEqual([undefined, [[Key, true]]]);
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket, Key })))).toEqual(['NoSuchKey', 404]);
   });
 
   it('ListObjects V1 and V2 and ListObjectVersions URL-encode them with encoding-type=url', async () => {

@@ -1,5 +1,4 @@
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -11,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, failure, startTestServer, type TestServer } from './fixtures/harness.js';
+import { bodyBytes, createBucket, failure, startTestServer, type TestServer } from './fixtures/harness.js';
 
 // Delete markers as S3 keeps and lists them, through the AWS SDK: per versioning state, in
 // listings, and under concurrent DeleteObjects requests.
@@ -24,10 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function bucket(Bucket: string, status?: 'Enabled' | 'Suspended') {
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  if (status) await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: status } }));
-}
+const bucket = (Bucket: string, status?: 'Enabled' | 'Suspended') => createBucket(s3, Bucket, status);
 
 /** Every row of ListObjectVersions as `key versionId marker|version latest?`, in listing order per kind. */
 async function versionRows(Bucket: string) {

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { beforeSigning, bodyBytes, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 // Request bodies framed and encoded as the AWS SDK sends them: aws-chunked streams carry other
 // content encodings and no Content-Length (Transfer-Encoding: chunked plus x-amz-decoded-content-length).
@@ -16,17 +16,18 @@ afterAll(() => t.close());
 
 const data = Buffer.from('pretend this is gzip '.repeat(500));
 
+/** A streamed PutObject of `data` with a known length, which the SDK sends aws-chunked. */
+const putStream = (client: S3Client, Key: string, ContentEncoding?: string) =>
+  client.send(
+    new PutObjectCommand({ Bucket, Key, Body: Readable.from([data]), ContentLength: data.length, ContentEncoding }),
+  );
+
 /** A client whose requests get Content-Encoding `value` just before they are signed. */
 function clientSendingContentEncoding(value: string): S3Client {
   const client = t.client();
-  client.middlewareStack.addRelativeTo(
-    (next) => async (args) => {
-      const request = args.request as { headers: Record<string, string> };
-      if (request.headers['content-encoding'] !== undefined) request.headers['content-encoding'] = value;
-      return next(args);
-    },
-    { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'setContentEncoding' },
-  );
+  beforeSigning(client, 'setContentEncoding', (request) => {
+    if (request.headers['content-encoding'] !== undefined) request.headers['content-encoding'] = value;
+  });
   return client;
 }
 
@@ -42,15 +43,7 @@ describe('content encodings with aws-chunked', () => {
       },
       { step: 'finalizeRequest', name: 'record' },
     );
-    await client.send(
-      new PutObjectCommand({
-        Bucket,
-        Key,
-        Body: Readable.from([data]),
-        ContentLength: data.length,
-        ContentEncoding: 'gzip',
-      }),
-    );
+    await putStream(client, Key, 'gzip');
     expect(sent[0]).toMatchObject({ 'content-encoding': 'gzip,aws-chunked', 'transfer-encoding': 'chunked' });
     expect(sent[0]?.['content-length']).toBeUndefined();
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
@@ -70,15 +63,7 @@ describe('content encodings with aws-chunked', () => {
     for (const [sent, stored] of cases) {
       const Key = `encoding ${sent}`;
       const client = clientSendingContentEncoding(sent);
-      await client.send(
-        new PutObjectCommand({
-          Bucket,
-          Key,
-          Body: Readable.from([data]),
-          ContentLength: data.length,
-          ContentEncoding: 'x',
-        }),
-      );
+      await putStream(client, Key, 'x');
       expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).ContentEncoding, sent).toBe(stored);
     }
   });
@@ -88,25 +73,10 @@ describe('chunked uploads without Content-Length', () => {
   it('a stream of unknown length is refused as S3 refuses it: 411 framed as aws-chunked, 501 plain', async () => {
     // Default settings frame a stream as aws-chunked with a CRC32 trailer; here its decoded length is left out.
     const framedClient = t.client();
-    framedClient.middlewareStack.addRelativeTo(
-      (next) => async (args) => {
-        delete (args.request as { headers: Record<string, string> }).headers['x-amz-decoded-content-length'];
-        return next(args);
-      },
-      { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'dropDecodedLength' },
-    );
-    expect(
-      await failure(
-        framedClient.send(
-          new PutObjectCommand({
-            Bucket,
-            Key: 'unknown-length',
-            Body: Readable.from([data]),
-            ContentLength: data.length,
-          }),
-        ),
-      ),
-    ).toEqual(['MissingContentLength', 411]);
+    beforeSigning(framedClient, 'dropDecodedLength', (request) => {
+      delete request.headers['x-amz-decoded-content-length'];
+    });
+    expect(await failure(putStream(framedClient, 'unknown-length'))).toEqual(['MissingContentLength', 411]);
     // Without a checksum the SDK sends it as plain Transfer-Encoding: chunked.
     const plainClient = t.client();
     plainClient.config.requestChecksumCalculation = () => Promise.resolve('WHEN_REQUIRED');

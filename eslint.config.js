@@ -22,4 +22,31 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // The server's engine/ is the one owner of its store and key layout (docs/design/server.md):
+    // handlers parse, call the engine and format, and never reach the store or paths.ts.
+    files: ['packages/server/src/handlers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@bucketdb/store',
+              allowImportNames: ['bareEtag', 'mapConcurrent'],
+              message: 'handlers reach the store only through engine/ (bareEtag and mapConcurrent are allowed).',
+            },
+          ],
+          patterns: [{ group: ['**/paths', '**/paths.js'], message: 'the key layout belongs to engine/.' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='store']",
+          message: 'handlers reach the store only through engine/ (ctx.state.objects, buckets, uploads).',
+        },
+      ],
+    },
+  },
 );

@@ -3,26 +3,30 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeletePublicAccessBlockCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   GetObjectAclCommand,
   GetObjectAttributesCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  GetPublicAccessBlockCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
+  PutBucketAclCommand,
   PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  PutPublicAccessBlockCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, startWithBuckets, type TestServer } from './fixtures/harness.js';
+import { BOB, failure, startWithBuckets, type TestServer } from './fixtures/harness.js';
 
 // The access-control matrix: every object operation by the owner, another user and an anonymous
 // requester, in buckets of every canned ACL, on objects of every canned ACL. The expectations are
@@ -214,8 +218,8 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** The owner writes the object afresh (tagged, with its ACL) and starts an upload of the same key. */
-async function freshCell(bucketAcl: Canned, objectAcl: Canned, who: Requester): Promise<Cell> {
-  const bucket = `matrix-${bucketAcl}`;
+async function freshCell(bucketAcl: Canned, objectAcl: Canned, who: Requester, prefix = 'matrix'): Promise<Cell> {
+  const bucket = `${prefix}-${bucketAcl}`;
   const key = `object-${objectAcl}-${who}`;
   const put = await owner.send(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'secret', ACL: objectAcl, Tagging: 'owner=only' }),
@@ -268,5 +272,100 @@ describe('access-control matrix (requester × bucket ACL × object ACL × object
       expect(await outcome(anonymous.send(new GetObjectTaggingCommand({ Bucket, Key: 'never-written' })))).toBe(wanted);
       expect(await outcome(anonymous.send(new GetObjectCommand({ Bucket, Key: 'never-written' })))).toBe(wanted);
     }
+  });
+});
+
+// Block Public Access (PutPublicAccessBlock) on top of the ACLs, as S3 documents it: IgnorePublicAcls
+// makes every public grant (AllUsers, AuthenticatedUsers: every canned ACL but private) of the
+// bucket and its objects ineffective; BlockPublicAcls refuses requests that would set one.
+describe('Block Public Access', () => {
+  const IGNORING: Canned[] = ['public-read-write', 'authenticated-read'];
+  beforeAll(async () => {
+    for (const acl of IGNORING) {
+      const Bucket = `ignoring-${acl}`;
+      await owner.send(new CreateBucketCommand({ Bucket, ACL: acl }));
+      await owner.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      await owner.send(
+        new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }),
+      );
+    }
+  });
+
+  for (const bucketAcl of IGNORING) {
+    it(`IgnorePublicAcls: a ${bucketAcl} bucket and its public objects act as private ones`, async () => {
+      const wrong: string[] = [];
+      for (const objectAcl of CANNED) {
+        for (const who of REQUESTERS) {
+          const cell = await freshCell(bucketAcl, objectAcl, who, 'ignoring');
+          const asPrivate: Cell = { ...cell, bucketAcl: 'private', objectAcl: 'private' };
+          for (const op of OPERATIONS) {
+            const got = await outcome(op.run(clients[who], cell));
+            const wanted = op.allowed(asPrivate, who) ? 'allowed' : 'denied';
+            if (got !== wanted) wrong.push(`${who} ${op.name} on a ${objectAcl} object: ${got}, S3: ${wanted}`);
+          }
+        }
+      }
+      expect(wrong).toEqual([]);
+    }, 120_000);
+  }
+
+  it('BlockPublicAcls: every request that would set a public ACL is AccessDenied; private ones pass', async () => {
+    const Bucket = 'blocking';
+    await owner.send(new CreateBucketCommand({ Bucket }));
+    await owner.send(
+      new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true } }),
+    );
+    await owner.send(new PutObjectCommand({ Bucket, Key: 'source', Body: 'data' }));
+    const rows: [string, (acl: Canned) => Promise<unknown>][] = [
+      ['PutObject', (ACL) => owner.send(new PutObjectCommand({ Bucket, Key: 'put', Body: 'x', ACL }))],
+      ['PutObjectAcl', (ACL) => owner.send(new PutObjectAclCommand({ Bucket, Key: 'source', ACL }))],
+      [
+        'CopyObject',
+        (ACL) => owner.send(new CopyObjectCommand({ Bucket, Key: 'copy', CopySource: `${Bucket}/source`, ACL })),
+      ],
+      ['CreateMultipartUpload', (ACL) => owner.send(new CreateMultipartUploadCommand({ Bucket, Key: 'mpu', ACL }))],
+      ['PutBucketAcl', (ACL) => owner.send(new PutBucketAclCommand({ Bucket, ACL }))],
+    ];
+    const wrong: string[] = [];
+    for (const [name, run] of rows) {
+      for (const acl of CANNED) {
+        const got = await outcome(run(acl));
+        const wanted = acl === 'private' ? 'allowed' : 'denied';
+        if (got !== wanted) wrong.push(`${name} with ${acl}: ${got}, S3: ${wanted}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    // Nothing public was written: an anonymous reader still cannot read the source.
+    expect(await outcome(clients.anonymous.send(new GetObjectCommand({ Bucket, Key: 'source' })))).toBe('denied');
+  });
+
+  it('stores, returns and deletes the configuration, for the bucket owner only', async () => {
+    const Bucket = 'configured';
+    await owner.send(new CreateBucketCommand({ Bucket }));
+    expect(await failure(owner.send(new GetPublicAccessBlockCommand({ Bucket })))).toEqual([
+      'NoSuchPublicAccessBlockConfiguration',
+      404,
+    ]);
+    const settings = {
+      BlockPublicAcls: false,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: false,
+    };
+    await owner.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: settings }));
+    expect((await owner.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration).toEqual(
+      settings,
+    );
+    expect(await outcome(clients.other.send(new GetPublicAccessBlockCommand({ Bucket })))).toBe('denied');
+    expect(
+      await outcome(
+        clients.other.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: settings })),
+      ),
+    ).toBe('denied');
+    await owner.send(new DeletePublicAccessBlockCommand({ Bucket }));
+    expect(await failure(owner.send(new GetPublicAccessBlockCommand({ Bucket })))).toEqual([
+      'NoSuchPublicAccessBlockConfiguration',
+      404,
+    ]);
   });
 });

@@ -201,8 +201,10 @@ describe('bad input', () => {
     const headers = await raw('GET', `/${Bucket}/canary`, { 'x-amz-meta-big': 'x'.repeat(20_000) });
     expect(headers.status).toBe(400);
     expect(headers.text).toContain('RequestHeaderSectionTooLarge');
+    // S3 answers a plain chunked body, whose size nothing declares, 501 naming Transfer-Encoding (observed).
     const noLength = await raw('PUT', `/${Bucket}/chunked`, { 'transfer-encoding': 'chunked' }, new Uint8Array(10));
-    expect(noLength.status).toBe(411);
+    expect(noLength.status).toBe(501);
+    expect(noLength.text).toContain('<Header>Transfer-Encoding</Header>');
   });
 
   it('a body shorter than its Content-Length stores nothing', async () => {

@@ -5,10 +5,12 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   GetObjectAclCommand,
+  GetBucketLocationCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutBucketCorsCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -148,6 +150,84 @@ describe('owner ids', () => {
       expect(listed.Contents?.[0]?.Owner?.DisplayName).toBe('dana');
     } finally {
       await owned.close();
+    }
+  });
+});
+
+describe('CORS on actual requests', () => {
+  /** A client that sends `Origin` with every request and records each response's headers. */
+  function browserLike(origin: string) {
+    const client = t.client();
+    const seen: Record<string, string>[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers.origin = origin;
+        const result = await next(args);
+        seen.push({ ...(result.response as { headers: Record<string, string> }).headers });
+        return result;
+      },
+      { step: 'deserialize', name: 'origin' },
+    );
+    return { client, seen };
+  }
+
+  it('answers a matching origin with the rule’s headers on GET, HEAD and PUT, and others with none', async () => {
+    const Bucket = 'cors-actual';
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['GET', 'HEAD', 'PUT'],
+              ExposeHeaders: ['ETag'],
+            },
+            { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
+          ],
+        },
+      }),
+    );
+    const app = browserLike('https://app.example');
+    await app.client.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'v' }));
+    await app.client.send(new GetObjectCommand({ Bucket, Key: 'k' }));
+    await app.client.send(new HeadObjectCommand({ Bucket, Key: 'k' }));
+    for (const headers of app.seen) {
+      expect(headers).toMatchObject({
+        'access-control-allow-origin': 'https://app.example',
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': 'ETag',
+        vary: 'Origin',
+      });
+    }
+    expect(app.seen.length).toBe(3);
+    // Another origin matches only the wildcard rule, which answers `*` and allows GET alone.
+    const other = browserLike('https://elsewhere.example');
+    await other.client.send(new GetObjectCommand({ Bucket, Key: 'k' }));
+    await other.client.send(new HeadObjectCommand({ Bucket, Key: 'k' }));
+    expect(other.seen.map((h) => h['access-control-allow-origin'])).toEqual(['*', undefined]);
+    expect(other.seen[0]?.['access-control-allow-credentials']).toBeUndefined();
+  });
+});
+
+describe('GetBucketLocation', () => {
+  it('answers an empty LocationConstraint in us-east-1 and the region elsewhere', async () => {
+    const out = await s3.send(new GetBucketLocationCommand({ Bucket }));
+    expect(out.LocationConstraint ?? '').toBe('');
+    const { t: west, s3: westClient } = await startWithBuckets([], { region: 'eu-west-1' });
+    try {
+      const client = west.client();
+      client.config.region = () => Promise.resolve('eu-west-1');
+      await client.send(
+        new CreateBucketCommand({ Bucket: 'west', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
+      );
+      expect((await client.send(new GetBucketLocationCommand({ Bucket: 'west' }))).LocationConstraint).toBe(
+        'eu-west-1',
+      );
+    } finally {
+      westClient.destroy();
+      await west.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import {
   type CompletedPart,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -185,5 +186,80 @@ describe('multipart checksums', () => {
     expect(done.ChecksumCRC32C).toBe(copy.CopyPartResult?.ChecksumCRC32C);
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'copied', ChecksumMode: 'ENABLED' }));
     expect((await bodyBytes(got.Body)).equals(chunks[2] as Buffer)).toBe(true);
+  });
+
+  // The SDK's checksum helpers on every CRC S3 offers for multipart uploads, with part 1 sent
+  // twice: the second upload's bytes and checksum replace the first's everywhere.
+  for (const [algorithm, type] of [
+    ['CRC32', 'COMPOSITE'],
+    ['CRC32C', 'FULL_OBJECT'],
+    ['CRC64NVME', 'FULL_OBJECT'],
+  ] as const) {
+    it(`${algorithm} ${type} with a re-uploaded part: the last upload's checksum counts`, async () => {
+      const Key = `reupload-${algorithm}`;
+      const field = `Checksum${algorithm}` as const;
+      const { UploadId } = await create(Key, algorithm, type);
+      const put = (PartNumber: number, Body: Buffer | undefined) =>
+        s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body, ChecksumAlgorithm: algorithm }));
+      const first = await put(1, randomBytes(5 * MiB));
+      const again = await put(1, chunks[0]);
+      const second = await put(2, chunks[1]);
+      expect(first[field]).not.toBe(again[field]);
+      const listed = await s3.send(new ListPartsCommand({ Bucket, Key, UploadId }));
+      expect(listed.Parts?.map((p) => [p.PartNumber, p.ETag, p[field]])).toEqual([
+        [1, again.ETag, again[field]],
+        [2, second.ETag, second[field]],
+      ]);
+      const complete = (part1: { ETag?: string; sum?: string }) =>
+        s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key,
+            UploadId,
+            MultipartUpload: {
+              Parts: [
+                { PartNumber: 1, ETag: part1.ETag, [field]: part1.sum },
+                { PartNumber: 2, ETag: second.ETag, [field]: second[field] },
+              ],
+            },
+          }),
+        );
+      // The first upload's checksum no longer describes part 1.
+      expect(await failure(complete({ ETag: again.ETag, sum: first[field] }))).toMatchObject({ name: 'InvalidPart' });
+      const done = await complete({ ETag: again.ETag, sum: again[field] });
+      expect(done.ChecksumType).toBe(type);
+      // The SDK checks a FULL_OBJECT checksum against the bytes it reads (ChecksumMode ENABLED).
+      const got = await s3.send(new GetObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' }));
+      expect([got[field], got.ChecksumType]).toEqual([done[field], type]);
+      expect((await bodyBytes(got.Body)).equals(data.subarray(0, 10 * MiB))).toBe(true);
+      const head = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' }));
+      expect([head[field], head.ChecksumType]).toEqual([done[field], type]);
+      const attributes = await s3.send(
+        new GetObjectAttributesCommand({ Bucket, Key, ObjectAttributes: ['Checksum', 'ObjectParts'] }),
+      );
+      expect([attributes.Checksum?.[field], attributes.Checksum?.ChecksumType]).toEqual([done[field], type]);
+      expect(attributes.ObjectParts?.Parts?.map((p) => p[field])).toEqual([again[field], second[field]]);
+      if (type === 'COMPOSITE') expect(done[field]).toMatch(/-2$/);
+    });
+  }
+
+  it('a single PUT with CRC64NVME stores its FULL_OBJECT checksum, which GET, HEAD and GetObjectAttributes return', async () => {
+    const Key = 'single-nvme';
+    const put = await s3.send(new PutObjectCommand({ Bucket, Key, Body: chunks[2], ChecksumAlgorithm: 'CRC64NVME' }));
+    expect(put.ChecksumCRC64NVME).toMatch(/^[A-Za-z0-9+/]{11}=$/);
+    expect(put.ChecksumType).toBe('FULL_OBJECT');
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' }));
+    expect([got.ChecksumCRC64NVME, got.ChecksumType]).toEqual([put.ChecksumCRC64NVME, 'FULL_OBJECT']);
+    expect((await bodyBytes(got.Body)).equals(chunks[2] as Buffer)).toBe(true);
+    const attributes = await s3.send(new GetObjectAttributesCommand({ Bucket, Key, ObjectAttributes: ['Checksum'] }));
+    expect(attributes.Checksum).toMatchObject({
+      ChecksumCRC64NVME: put.ChecksumCRC64NVME,
+      ChecksumType: 'FULL_OBJECT',
+    });
+    // A wrong CRC64NVME is BadDigest and stores nothing.
+    const wrong = Buffer.alloc(8, 1).toString('base64');
+    expect(
+      await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'bad-nvme', Body: 'data', ChecksumCRC64NVME: wrong }))),
+    ).toMatchObject({ name: 'BadDigest' });
   });
 });

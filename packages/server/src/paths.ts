@@ -19,8 +19,9 @@
  */
 
 /**
- * Between a key and an upload id in an upload record's name: it sorts before every character a key
- * may hold (the server refuses U+0001–U+0008 in keys), so a key's uploads come before longer keys'.
+ * Between a key and an upload id in an upload record's name: it sorts before every character but
+ * NUL, so a key's uploads come before longer keys'. Keys that themselves hold U+0001 (S3 allows
+ * them; they are rare) may list out of order among ListMultipartUploads' uploads of similar keys.
  */
 export const UPLOAD_ID_SEPARATOR = '\u0001';
 

@@ -73,7 +73,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     : options.store;
   const users = options.users && options.users.length > 0 ? options.users : [DEFAULT_CREDENTIALS];
   const state: ServerState = {
-    store,
     buckets: new Buckets(store),
     objects: new ObjectEngine(store),
     uploads: new Uploads(store),

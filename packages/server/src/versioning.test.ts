@@ -1,5 +1,4 @@
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
@@ -11,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './fixtures/harness.js';
+import { createBucket, startTestServer, type TestServer } from './fixtures/harness.js';
 
 let t: TestServer;
 let s3: S3Client;
@@ -21,11 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function bucket(name: string, status?: 'Enabled' | 'Suspended') {
-  await s3.send(new CreateBucketCommand({ Bucket: name }));
-  if (status)
-    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status } }));
-}
+const bucket = (name: string, status?: 'Enabled' | 'Suspended') => createBucket(s3, name, status);
 const text = async (Bucket: string, Key: string, VersionId?: string) =>
   (await s3.send(new GetObjectCommand({ Bucket, Key, VersionId }))).Body?.transformToString();
 

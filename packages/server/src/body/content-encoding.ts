@@ -5,9 +5,11 @@
 export function storedContentEncoding(value: string | string[] | undefined): string | undefined {
   const raw = Array.isArray(value) ? value.join(',') : value;
   if (raw === undefined) return undefined;
+  // The other codings are kept as the client wrote them (spaces included), only aws-chunked goes.
   const rest = raw
     .split(',')
-    .map((token) => token.trim())
-    .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
-  return rest.length > 0 ? rest.join(',') : undefined;
+    .filter((token) => token.trim().toLowerCase() !== 'aws-chunked')
+    .join(',')
+    .trim();
+  return rest === '' ? undefined : rest;
 }

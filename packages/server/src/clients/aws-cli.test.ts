@@ -55,7 +55,8 @@ describe.skipIf(missing !== undefined)('aws CLI', () => {
     expect(await readFile(back, 'utf8')).toBe('hello from the aws CLI\n');
     await ok('s3', 'rm', 's3://cli-bucket/dir/small file.txt');
     expect((await aws('s3', 'ls', 's3://cli-bucket/dir/')).stdout).toBe('');
-  });
+    // Several client processes one after another: seconds each on a loaded machine.
+  }, 180_000);
 
   it('uploads a 9 MiB file in parts and reads it back intact', async () => {
     const data = randomBytes(9 * 1024 * 1024 + 123);

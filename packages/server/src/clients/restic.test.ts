@@ -55,5 +55,6 @@ describe.skipIf(missing !== undefined)('restic', () => {
     await ok('forget', '--keep-last', '1', '--prune');
     expect(JSON.parse(await ok('snapshots'))).toHaveLength(1);
     await ok('check');
-  });
+    // Several client processes one after another: seconds each on a loaded machine.
+  }, 180_000);
 });

@@ -84,5 +84,6 @@ describe.skipIf(missing !== undefined)('s3cmd', () => {
     await ok('del', '--recursive', '--force', 's3://s3cmd-bucket');
     expect(await ok('ls', 's3://s3cmd-bucket')).toBe('');
     await ok('rb', 's3://s3cmd-bucket');
-  });
+    // Several client processes one after another: seconds each on a loaded machine.
+  }, 180_000);
 });

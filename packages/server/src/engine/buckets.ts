@@ -1,7 +1,8 @@
 import { isStoreError, type ObjectStore } from '@bucketdb/store';
-import { paths } from '../paths.js';
+import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { validateBucketName } from './bucket-names.js';
+import type { ObjectAcl } from './object-meta.js';
 
 export type VersioningStatus = 'Unversioned' | 'Enabled' | 'Suspended';
 export const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read'] as const;
@@ -16,6 +17,17 @@ export interface CorsRule {
   maxAgeSeconds?: number;
 }
 
+/** S3's Block Public Access settings of a bucket (PutPublicAccessBlock). */
+export interface PublicAccessBlock {
+  /** PUTs that would make a bucket or object public through its ACL are refused. */
+  blockPublicAcls: boolean;
+  /** Public grants of the bucket's and its objects' ACLs have no effect. */
+  ignorePublicAcls: boolean;
+  /** Stored as S3 stores them; no bucket here has a policy for these to act on. */
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
 export interface BucketRecord {
   name: string;
   /** Access key id of the owning user. */
@@ -25,11 +37,32 @@ export interface BucketRecord {
   acl: CannedAcl;
   cors?: CorsRule[];
   tags?: [string, string][];
+  publicAccessBlock?: PublicAccessBlock;
   /**
    * Set before the first object whose S3 ETag or Last-Modified differs from the store's (multipart,
    * re-tagged): from then on listings read each object's metadata instead of trusting the store's.
    */
   listingReadsMeta?: boolean;
+}
+
+/**
+ * The bucket's canned ACL as it takes effect. Every canned ACL but `private` grants to AllUsers or
+ * AuthenticatedUsers, which S3 counts as public, so IgnorePublicAcls leaves the owner alone.
+ */
+export function bucketAclInEffect(bucket: BucketRecord): CannedAcl {
+  return bucket.publicAccessBlock?.ignorePublicAcls ? 'private' : bucket.acl;
+}
+
+/** An object's canned ACL as it takes effect in `bucket` (every object ACL here is public). */
+export function objectAclInEffect(bucket: BucketRecord, acl: ObjectAcl | undefined): ObjectAcl | undefined {
+  return bucket.publicAccessBlock?.ignorePublicAcls ? undefined : acl;
+}
+
+/** BlockPublicAcls: a request that would set a public ACL (any but `private`) is AccessDenied, as in S3. */
+export function refusePublicAcl(bucket: BucketRecord | undefined, acl: CannedAcl | ObjectAcl | undefined): void {
+  if (bucket?.publicAccessBlock?.blockPublicAcls && acl !== undefined && acl !== 'private') {
+    throw new S3Error('AccessDenied', 'Access Denied');
+  }
 }
 
 interface Cached {
@@ -110,7 +143,22 @@ export class Buckets {
     });
   }
 
+  /** Deletes an empty bucket (BucketNotEmpty otherwise) with its incomplete uploads and leftovers. */
   async remove(name: string): Promise<void> {
+    for (const prefix of [paths.objectsPrefix(name), paths.historyPrefix(name)]) {
+      const page = await this.#store.listPage({ prefix, pageSize: 1 });
+      if (page.entries.length > 0) {
+        throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+      }
+    }
+    // The bucket's record goes last, so that a crash half-way can be redone.
+    for (const namespace of BUCKET_NAMESPACES) {
+      const keys: string[] = [];
+      for await (const entry of this.#store.list({ prefix: paths.bucketData(namespace, name) })) {
+        if (entry.kind === 'object') keys.push(entry.key);
+      }
+      if (keys.length > 0) await this.#store.deleteMany(keys);
+    }
     this.#cache.delete(name);
     await this.#store.delete(paths.bucket(name));
   }

@@ -1,14 +1,23 @@
-import { etagsEqual, isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import {
+  type ByteRange,
+  etagsEqual,
+  type GetStreamResult,
+  isStoreError,
+  type ObjectStore,
+  type PutBody,
+} from '@bucketdb/store';
 import { paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import type { BucketRecord } from './buckets.js';
-import { checksumsOf } from './checksum-sidecar.js';
+import { checksumsOf, writeChecksumSidecar } from './checksum-sidecar.js';
 import { copyVersion } from './copy-object.js';
 import { type HistoryRecord, readHistory, visibleHistory, writeHistory } from './history.js';
 import { isWellFormedId, newId } from './ids.js';
 import { KeyLock } from './key-lock.js';
+import { listObjectPage, type ObjectListQuery, type ObjectPage } from './object-listing.js';
 import { encodeMeta, nextSeq, type ObjectMeta, type ObjectVersion, toVersion } from './object-meta.js';
 import { storeBody } from './small-body.js';
+import { type VersionListQuery, type VersionListRow, versionRows } from './version-listing.js';
 
 /** S3 conditions on a write, compared with the S3 ETag of the current version. */
 export interface WriteConditions {
@@ -34,6 +43,9 @@ export interface DeleteResult {
   deleteMarker: boolean;
 }
 
+/** The bytes of a version as the store opened them (`bytes` when it had them in memory). */
+export type OpenedBytes = GetStreamResult;
+
 /** What a key (and version id) resolves to. */
 export type Resolved = { kind: 'object'; version: ObjectVersion } | { kind: 'marker'; record: HistoryRecord };
 
@@ -47,21 +59,74 @@ const noSuchKey = (key: string, headers: Record<string, string> = {}) =>
  * compare-and-swap; a crash between the steps leaves only traces that `visibleHistory` ignores.
  */
 export class ObjectEngine {
-  readonly store: ObjectStore;
+  readonly #store: ObjectStore;
   readonly #lock = new KeyLock();
 
   constructor(store: ObjectStore) {
-    this.store = store;
+    this.#store = store;
   }
 
   async current(bucket: string, key: string): Promise<ObjectVersion | undefined> {
     const storeKey = paths.object(bucket, key);
     try {
-      return toVersion(storeKey, await this.store.head(storeKey));
+      return toVersion(storeKey, await this.#store.head(storeKey));
     } catch (error) {
       if (isStoreError(error, 'NotFound')) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The current version and its bytes (or `range` of them) in one store request: the common GET.
+   * Undefined when there is no current object; `bytes` undefined when the range is unsatisfiable.
+   */
+  async openCurrent(
+    bucket: string,
+    key: string,
+    range: ByteRange | undefined,
+  ): Promise<{ version: ObjectVersion; bytes: OpenedBytes | undefined } | undefined> {
+    const storeKey = paths.object(bucket, key);
+    try {
+      const read = await this.#store.getStream(storeKey, range ? { range } : {});
+      return { version: toVersion(storeKey, read), bytes: read };
+    } catch (error) {
+      if (isStoreError(error, 'InvalidRange')) {
+        const version = await this.current(bucket, key);
+        return version ? { version, bytes: undefined } : undefined;
+      }
+      if (isStoreError(error, 'NotFound')) return undefined;
+      throw error;
+    }
+  }
+
+  /** The bytes of `version` (or a range of them), only while it is still that version. */
+  async read(version: ObjectVersion, range?: { offset: number; length: number }): Promise<AsyncIterable<Uint8Array>> {
+    const whole = range === undefined || (range.offset === 0 && range.length === version.size);
+    const read = await this.#store.getStream(version.storeKey, {
+      ifMatch: version.storeEtag,
+      ...(whole ? {} : { range }),
+    });
+    return read.body;
+  }
+
+  /** The version's verified checksums, trailing ones included. */
+  checksums(bucket: string, key: string, version: ObjectVersion): Promise<Record<string, string>> {
+    return checksumsOf(this.#store, bucket, key, version);
+  }
+
+  /** Records checksums known only after the bytes (aws-chunked trailers, computed while copying). */
+  recordChecksums(bucket: string, key: string, seq: number, checksums: Record<string, string>): Promise<void> {
+    return writeChecksumSidecar(this.#store, bucket, key, seq, checksums);
+  }
+
+  /** One page of the bucket's current objects (ListObjects, ListObjectsV2). */
+  list(bucket: BucketRecord, query: ObjectListQuery): Promise<ObjectPage> {
+    return listObjectPage(this.#store, bucket, query);
+  }
+
+  /** Versions, delete markers and common prefixes in ListObjectVersions' order, read as consumed. */
+  versions(bucket: BucketRecord, query: VersionListQuery): AsyncGenerator<VersionListRow> {
+    return versionRows(this.#store, (name, key) => this.current(name, key), bucket, query);
   }
 
   /** The version a GET or HEAD reads; throws NoSuchKey / NoSuchVersion. */
@@ -70,7 +135,7 @@ export class ObjectEngine {
     if (versionId === undefined) {
       if (current) return { kind: 'object', version: current };
       if (bucket.versioning === 'Unversioned') throw noSuchKey(key);
-      const latest = visibleHistory((await readHistory(this.store, bucket.name, key)).records, undefined)[0];
+      const latest = visibleHistory((await readHistory(this.#store, bucket.name, key)).records, undefined)[0];
       if (latest?.deleteMarker) {
         throw noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': latest.versionId });
       }
@@ -78,7 +143,7 @@ export class ObjectEngine {
     }
     checkVersionId(versionId);
     if (current?.meta.versionId === versionId) return { kind: 'object', version: current };
-    const record = visibleHistory((await readHistory(this.store, bucket.name, key)).records, current).find(
+    const record = visibleHistory((await readHistory(this.#store, bucket.name, key)).records, current).find(
       (r) => r.versionId === versionId,
     );
     if (!record) {
@@ -95,12 +160,12 @@ export class ObjectEngine {
       checkConditions(key, current, conditions);
       // A small body is read (and verified) before anything is written.
       const body = await storeBody(object.body, object.contentLength);
-      const history = await readHistory(this.store, bucket.name, key);
+      const history = await readHistory(this.#store, bucket.name, key);
       const { keep, drop } = await this.#retire(bucket, key, current, history.records);
       const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
       const seq = nextSeq();
-      await writeHistory(this.store, bucket.name, key, history, keep);
-      const result = await this.store.put(paths.object(bucket.name, key), body, {
+      await writeHistory(this.#store, bucket.name, key, history, keep);
+      const result = await this.#store.put(paths.object(bucket.name, key), body, {
         ...storeCondition(current),
         ...putOptions(object, { ...object.meta, versionId, seq }),
       });
@@ -118,13 +183,13 @@ export class ObjectEngine {
     if (bucket.versioning === 'Unversioned' && (options.versionId ?? 'null') === 'null') {
       const current = options.ifMatch === undefined ? undefined : await this.current(bucket.name, key);
       if (options.ifMatch !== undefined) checkConditions(key, current, { ifMatch: options.ifMatch });
-      await this.store.delete(paths.object(bucket.name, key), current ? { ifMatch: current.storeEtag } : {});
+      await this.#store.delete(paths.object(bucket.name, key), current ? { ifMatch: current.storeEtag } : {});
       return { deleteMarker: false };
     }
     return this.#lock.run(`${bucket.name}/${key}`, async () => {
       const current = await this.current(bucket.name, key);
       if (options.ifMatch !== undefined) checkConditions(key, current, { ifMatch: options.ifMatch });
-      const history = await readHistory(this.store, bucket.name, key);
+      const history = await readHistory(this.#store, bucket.name, key);
       if (options.versionId === undefined) return this.#addDeleteMarker(bucket, key, current, history.records, history);
       return this.#deleteVersion(bucket, key, options.versionId, current, history);
     });
@@ -146,7 +211,7 @@ export class ObjectEngine {
         });
       }
       const { version } = resolved;
-      await copyVersion(this.store, version, version.storeKey, change, { ifMatch: version.storeEtag });
+      await copyVersion(this.#store, version, version.storeKey, change, { ifMatch: version.storeEtag });
       return version;
     });
   }
@@ -164,7 +229,7 @@ export class ObjectEngine {
     }
     const body = await storeBody(object.body, object.contentLength);
     const seq = nextSeq();
-    const result = await this.store.put(paths.object(bucket.name, key), body, {
+    const result = await this.#store.put(paths.object(bucket.name, key), body, {
       ...condition,
       ...putOptions(object, { ...object.meta, versionId: 'null', seq }),
     });
@@ -191,8 +256,8 @@ export class ObjectEngine {
   async #archive(bucket: string, key: string, current: ObjectVersion): Promise<HistoryRecord> {
     const dataId = newId(nextSeq());
     // The key's checksum sidecar belongs to the current version only: fold it into the copy.
-    const checksums = await checksumsOf(this.store, bucket, key, current);
-    await copyVersion(this.store, current, paths.versionData(bucket, dataId), ({ trailingChecksum: _, ...meta }) => ({
+    const checksums = await checksumsOf(this.#store, bucket, key, current);
+    await copyVersion(this.#store, current, paths.versionData(bucket, dataId), ({ trailingChecksum: _, ...meta }) => ({
       ...meta,
       checksums,
     }));
@@ -218,8 +283,8 @@ export class ObjectEngine {
     const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
     const owner = current?.meta.owner ?? bucket.owner;
     keep.push({ versionId, seq: nextSeq(), lastModified: new Date().toISOString(), owner, deleteMarker: true });
-    await writeHistory(this.store, bucket.name, key, history, keep);
-    if (current) await this.store.delete(current.storeKey, { ifMatch: current.storeEtag });
+    await writeHistory(this.#store, bucket.name, key, history, keep);
+    if (current) await this.#store.delete(current.storeKey, { ifMatch: current.storeEtag });
     await this.#deleteData(bucket.name, drop);
     return { versionId, deleteMarker: true };
   }
@@ -237,11 +302,11 @@ export class ObjectEngine {
       const next = visible[0];
       if (next && !next.deleteMarker) {
         const archived = await this.#archived(bucket.name, next);
-        await copyVersion(this.store, archived, current.storeKey, (meta) => meta, { ifMatch: current.storeEtag });
-        await writeHistory(this.store, bucket.name, key, history, visible.slice(1));
+        await copyVersion(this.#store, archived, current.storeKey, (meta) => meta, { ifMatch: current.storeEtag });
+        await writeHistory(this.#store, bucket.name, key, history, visible.slice(1));
         await this.#deleteData(bucket.name, [next]);
       } else {
-        await this.store.delete(current.storeKey, { ifMatch: current.storeEtag });
+        await this.#store.delete(current.storeKey, { ifMatch: current.storeEtag });
       }
       return { versionId, deleteMarker: false };
     }
@@ -253,23 +318,23 @@ export class ObjectEngine {
     if (!current && record === visible[0] && next && !next.deleteMarker) {
       // The latest delete marker is gone: the newest older version becomes current again.
       const archived = await this.#archived(bucket.name, next);
-      await copyVersion(this.store, archived, paths.object(bucket.name, key), (meta) => meta, { ifNoneMatch: '*' });
+      await copyVersion(this.#store, archived, paths.object(bucket.name, key), (meta) => meta, { ifNoneMatch: '*' });
       rest = rest.slice(1);
       drop.push(next);
     }
-    await writeHistory(this.store, bucket.name, key, history, rest);
+    await writeHistory(this.#store, bucket.name, key, history, rest);
     await this.#deleteData(bucket.name, drop);
     return { versionId, deleteMarker: record.deleteMarker === true };
   }
 
   async #archived(bucket: string, record: HistoryRecord): Promise<ObjectVersion> {
     const storeKey = paths.versionData(bucket, record.dataId ?? '');
-    return toVersion(storeKey, await this.store.head(storeKey));
+    return toVersion(storeKey, await this.#store.head(storeKey));
   }
 
   async #deleteData(bucket: string, records: HistoryRecord[]): Promise<void> {
     const keys = records.flatMap((r) => (r.dataId === undefined ? [] : [paths.versionData(bucket, r.dataId)]));
-    if (keys.length > 0) await this.store.deleteMany(keys);
+    if (keys.length > 0) await this.#store.deleteMany(keys);
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isStoreError, type ObjectStore, type PutBody } from '@bucketdb/store';
+import { bareEtag, isStoreError, mapConcurrent, type ObjectStore, type PutBody } from '@bucketdb/store';
 import type { MultipartChecksum } from '../checksums/index.js';
 import { paths, UPLOAD_ID_SEPARATOR } from '../paths.js';
 import { S3Error } from '../s3-error.js';
@@ -27,6 +27,57 @@ export interface StoredPart {
   lastModified: Date;
   /** Base64 checksum of the upload's algorithm, when the upload has one. */
   checksum?: string;
+}
+
+/** S3's smallest part, except the last. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+/** A part as a CompleteMultipartUpload request names it. */
+export interface PartReference {
+  partNumber: number;
+  etag: string;
+}
+
+export const invalidPart = (uploadId: string, part: PartReference) =>
+  new S3Error(
+    'InvalidPart',
+    "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+    { UploadId: uploadId, PartNumber: String(part.partNumber), ETag: part.etag.slice(0, 100) },
+  );
+
+/**
+ * The stored parts a CompleteMultipartUpload names, after S3's checks (ascending part numbers,
+ * each part stored with that ETag, every part but the last at least 5 MiB), with the object's
+ * ETag (`"md5-of-md5s-N"`) and size.
+ */
+export function assembleParts(uploadId: string, requested: readonly PartReference[], stored: readonly StoredPart[]) {
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  requested.forEach(({ partNumber }, i) => {
+    if (i > 0 && partNumber <= (requested[i - 1]?.partNumber ?? 0)) {
+      throw new S3Error(
+        'InvalidPartOrder',
+        'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+      );
+    }
+  });
+  const parts = requested.map((request) => {
+    const part = byNumber.get(request.partNumber);
+    if (!part || bareEtag(part.etag) !== bareEtag(request.etag)) throw invalidPart(uploadId, request);
+    return part;
+  });
+  parts.slice(0, -1).forEach((part) => {
+    if (part.size < MIN_PART_BYTES) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(MIN_PART_BYTES),
+        PartNumber: String(part.partNumber),
+        ETag: part.etag,
+      });
+    }
+  });
+  const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
+  return { parts, etag, size: parts.reduce((n, p) => n + p.size, 0) };
 }
 
 /** Ties a part checksum to one upload of the part: a re-uploaded part has another store ETag. */
@@ -77,13 +128,52 @@ export class Uploads {
     }
   }
 
-  async putPart(bucket: string, uploadId: string, partNumber: number, body: PutBody, contentLength: number) {
-    return this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
+  /**
+   * Stores a part, then the checksum `checksum` gives once its bytes are through (named after the
+   * part's store ETag, so a re-uploaded part's old checksum no longer counts). Uploads of one part
+   * number race as S3's do: the last to complete is the part. A part that lands after its upload was
+   * completed or aborted is taken out again (no Complete will) and answered NoSuchUpload.
+   */
+  async putPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: PutBody,
+    contentLength: number,
+    checksum?: () => Promise<string | undefined>,
+  ): Promise<{ etag: string; checksum?: string }> {
+    const { etag } = await this.#store.put(paths.part(bucket, uploadId, partNumber), body, { contentLength });
+    const value = await checksum?.();
+    if (value !== undefined) {
+      await this.#store.put(paths.partChecksum(bucket, uploadId, partNumber, checksumTag(etag), value), '');
+    }
+    if (!(await this.#exists(bucket, key, uploadId))) {
+      await this.#deleteUnder(paths.part(bucket, uploadId, partNumber));
+      throw noSuchUpload(uploadId);
+    }
+    return value === undefined ? { etag } : { etag, checksum: value };
   }
 
-  /** Records a part's checksum once its bytes are stored (`etag`: the part's store ETag). */
-  async putPartChecksum(bucket: string, uploadId: string, partNumber: number, etag: string, checksum: string) {
-    await this.#store.put(paths.partChecksum(bucket, uploadId, partNumber, checksumTag(etag), checksum), '');
+  async #exists(bucket: string, key: string, uploadId: string): Promise<boolean> {
+    for (const storeKey of [paths.upload(bucket, key, uploadId), paths.legacyUpload(bucket, uploadId)]) {
+      try {
+        await this.#store.head(storeKey);
+        return true;
+      } catch (error) {
+        if (!isStoreError(error, 'NotFound')) throw error;
+      }
+    }
+    return false;
+  }
+
+  /** Deletes every store object whose key starts with `prefix`. */
+  async #deleteUnder(prefix: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const entry of this.#store.list({ prefix })) {
+      if (entry.kind === 'object') keys.push(entry.key);
+    }
+    if (keys.length > 0) await this.#store.deleteMany(keys);
   }
 
   /** The parts in order, with their checksums: one LIST, as checksums are kept in key names. */
@@ -122,11 +212,7 @@ export class Uploads {
 
   /** Deletes the parts and their checksums, then the record (a crash leaves an upload that can be aborted again). */
   async remove(bucket: string, key: string, uploadId: string): Promise<void> {
-    const keys: string[] = [];
-    for await (const entry of this.#store.list({ prefix: paths.partsPrefix(bucket, uploadId) })) {
-      if (entry.kind === 'object') keys.push(entry.key);
-    }
-    if (keys.length > 0) await this.#store.deleteMany(keys);
+    await this.#deleteUnder(paths.partsPrefix(bucket, uploadId));
     await this.#store.deleteMany([paths.upload(bucket, key, uploadId), paths.legacyUpload(bucket, uploadId)]);
   }
 
@@ -178,7 +264,7 @@ export class Uploads {
       break;
     }
     // A record removed since it was listed (completed, aborted) is left out.
-    const read = await mapInBatches(rows, async (row) => ('prefix' in row ? row : await this.#read(row.storeKey)));
+    const read = await mapConcurrent(rows, 16, async (row) => ('prefix' in row ? row : await this.#read(row.storeKey)));
     const uploads = read.filter((r): r is UploadRecord | { prefix: string } => r !== undefined);
     const last = rows.at(-1);
     return {
@@ -204,11 +290,4 @@ export interface UploadPage {
   truncated: boolean;
   nextKeyMarker?: string;
   nextUploadIdMarker?: string;
-}
-
-/** `fn` over `items`, a few at a time, results in order. */
-async function mapInBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, size = 16): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
-  return out;
 }

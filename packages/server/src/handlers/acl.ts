@@ -1,4 +1,4 @@
-import type { BucketRecord, CannedAcl } from '../engine/buckets.js';
+import { type BucketRecord, type CannedAcl, refusePublicAcl } from '../engine/buckets.js';
 import { CANNED_GRANTS, type Grants } from '../engine/canned-grants.js';
 import type { ObjectAcl } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
@@ -111,6 +111,7 @@ export async function putObjectAcl(ctx: RequestContext): Promise<S3Response> {
       : OBJECT_CANNED_ACLS[
           cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id))
         ];
+  refusePublicAcl(bucket, acl);
   await ctx.state.buckets.markListingReadsMeta(bucket);
   const version = await ctx.state.objects.updateMeta(bucket, requireKey(ctx), versionOf(ctx), (meta) => {
     const { acl: _old, ...rest } = meta;

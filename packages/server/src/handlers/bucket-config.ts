@@ -75,10 +75,6 @@ export const getBucketOwnershipControls = missing(
   'OwnershipControlsNotFoundError',
   'The bucket ownership controls were not found',
 );
-export const getPublicAccessBlock = missing(
-  'NoSuchPublicAccessBlockConfiguration',
-  'The public access block configuration was not found',
-);
 
 export const getBucketLogging = unset('BucketLoggingStatus', {}, LOGGING_NAMESPACE);
 export const getBucketRequestPayment = unset('RequestPaymentConfiguration', { Payer: 'BucketOwner' });

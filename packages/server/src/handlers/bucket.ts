@@ -1,8 +1,7 @@
-import { CANNED_ACLS, type CannedAcl } from '../engine/buckets.js';
+import { CANNED_ACLS, type CannedAcl, refusePublicAcl } from '../engine/buckets.js';
 import { header, type RequestContext, requireBucket, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { text } from '../http/xml.js';
-import { BUCKET_NAMESPACES, paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
 import { aclResponse, cannedAclOf } from './acl.js';
 import { readXmlBody } from './request-xml.js';
@@ -47,21 +46,6 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
 
 export async function deleteBucket(ctx: RequestContext): Promise<S3Response> {
   const bucket = requireBucket(ctx);
-  const { store } = ctx.state;
-  for (const prefix of [paths.objectsPrefix(bucket.name), paths.historyPrefix(bucket.name)]) {
-    const page = await store.listPage({ prefix, pageSize: 1 });
-    if (page.entries.length > 0) {
-      throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket.name });
-    }
-  }
-  // Incomplete uploads and leftovers go with the bucket; its record last, so a crash can be redone.
-  for (const namespace of BUCKET_NAMESPACES) {
-    const keys: string[] = [];
-    for await (const entry of store.list({ prefix: paths.bucketData(namespace, bucket.name) })) {
-      if (entry.kind === 'object') keys.push(entry.key);
-    }
-    if (keys.length > 0) await store.deleteMany(keys);
-  }
   await ctx.state.buckets.remove(bucket.name);
   return { status: 204 };
 }
@@ -107,6 +91,7 @@ export async function putBucketAcl(ctx: RequestContext): Promise<S3Response> {
   const acl =
     cannedAcl(ctx) ??
     cannedAclOf(await readXmlBody(ctx, 'AccessControlPolicy'), (id) => isOwnerId(ctx.state, bucket.owner, id));
+  refusePublicAcl(bucket, acl);
   await ctx.state.buckets.update(bucket.name, (record) => {
     record.acl = acl;
   });

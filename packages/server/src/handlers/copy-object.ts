@@ -6,7 +6,6 @@ import {
   isChecksumAlgorithm,
   parseChecksumAlgorithm,
 } from '../checksums/index.js';
-import { checksumsOf, writeChecksumSidecar } from '../engine/checksum-sidecar.js';
 import type { ObjectMeta } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
@@ -52,7 +51,7 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
     );
   }
   const replaced = newObjectMeta(ctx, {});
-  const sourceChecksums = await checksumsOf(ctx.state.store, source.bucket, source.key, version);
+  const sourceChecksums = await ctx.state.objects.checksums(source.bucket, source.key, version);
   const computed = checksumToCompute(ctx, sourceChecksums);
   const meta: Omit<ObjectMeta, 'versionId' | 'seq'> = {
     headers: metadataDirective === 'REPLACE' ? replaced.meta.headers : version.meta.headers,
@@ -67,10 +66,10 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   if (computed !== undefined) meta.trailingChecksum = computed;
   const contentType = metadataDirective === 'REPLACE' ? replaced.contentType : version.contentType;
   const conditions = writeConditions(ctx);
-  const { store } = ctx.state;
+  const { objects } = ctx.state;
   // Opened only when the write starts reading, so a refused write leaves no stream open.
   async function* body() {
-    yield* (await store.getStream(version.storeKey, { ifMatch: version.storeEtag })).body;
+    yield* await objects.read(version);
   }
   const hashed = computed === undefined ? undefined : hashingBody(body(), computed);
   const result = await ctx.state.objects.put(
@@ -87,7 +86,7 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   let checksums = meta.checksums;
   if (hashed && computed !== undefined) {
     checksums = { [computed]: await hashed.digest() };
-    await writeChecksumSidecar(store, bucket.name, key, result.seq, checksums);
+    await objects.recordChecksums(bucket.name, key, result.seq, checksums);
   }
   const response = xmlResponse('CopyObjectResult', {
     LastModified: new Date().toISOString(),

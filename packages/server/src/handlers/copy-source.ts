@@ -45,7 +45,7 @@ export async function copySource(ctx: RequestContext): Promise<CopySource> {
   const resolved = await ctx.state.objects.resolve(bucket, key, versionId).catch((error: unknown) => {
     throw !owner && !canList(ctx, bucket) && error instanceof S3Error ? denied() : error;
   });
-  if (!owner && (resolved.kind !== 'object' || !objectReadable(ctx, resolved.version.meta))) throw denied();
+  if (!owner && (resolved.kind !== 'object' || !objectReadable(ctx, bucket, resolved.version.meta))) throw denied();
   if (resolved.kind === 'marker') {
     throw new S3Error(
       'InvalidRequest',

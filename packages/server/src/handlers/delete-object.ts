@@ -1,3 +1,4 @@
+import { mapConcurrent } from '@bucketdb/store';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { xmlResponse } from '../http/respond.js';
 import { checkKey } from '../http/target.js';
@@ -38,19 +39,21 @@ export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
   if (objects.length === 0 || objects.length > MAX_KEYS_PER_DELETE) {
     throw new S3Error('MalformedXML', `A Delete names 1 to ${MAX_KEYS_PER_DELETE} objects`);
   }
-  const results: { Deleted?: Record<string, unknown>; Error?: Record<string, unknown> }[] = new Array(objects.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < objects.length) {
-      const i = next++;
-      const { key, versionId, etag } = objects[i] as (typeof objects)[number];
+  const results = await mapConcurrent(
+    objects,
+    CONCURRENCY,
+    async ({
+      key,
+      versionId,
+      etag,
+    }): Promise<{ Deleted?: Record<string, unknown>; Error?: Record<string, unknown> }> => {
       try {
         checkKey(bucket.name, key);
         const result = await ctx.state.objects.delete(bucket, key, {
           ...(versionId === undefined ? {} : { versionId }),
           ...(etag === undefined ? {} : { ifMatch: etag }),
         });
-        results[i] = {
+        return {
           Deleted: {
             Key: key,
             VersionId: versionId,
@@ -61,11 +64,10 @@ export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
       } catch (thrown) {
         const { error, unexpected } = toS3Error(thrown, key);
         if (unexpected) throw thrown;
-        results[i] = { Error: { Key: key, VersionId: versionId, Code: error.code, Message: error.message } };
+        return { Error: { Key: key, VersionId: versionId, Code: error.code, Message: error.message } };
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, objects.length) }, worker));
+    },
+  );
   const deleted = results.flatMap((r) => (r.Deleted && !quiet ? [r.Deleted] : []));
   const errors = results.flatMap((r) => (r.Error ? [r.Error] : []));
   return xmlResponse('DeleteResult', { Deleted: deleted, Error: errors });

@@ -1,14 +1,12 @@
-import { type ByteRange, type GetStreamResult, isStoreError } from '@bucketdb/store';
 import { checksumTypeOf } from '../checksums/index.js';
-import { checksumsOf } from '../engine/checksum-sidecar.js';
 import type { HistoryRecord } from '../engine/history.js';
-import { type ObjectVersion, toVersion } from '../engine/object-meta.js';
+import type { ObjectVersion } from '../engine/object-meta.js';
+import type { OpenedBytes } from '../engine/objects.js';
 import { checkReadConditions } from '../http/conditions.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { checkHeader } from '../http/header-values.js';
 import { httpDate } from '../http/http-date.js';
-import { parseRangeHeader, resolveByteRange } from '../http/range-header.js';
-import { paths } from '../paths.js';
+import { parseRangeHeader, type RequestedRange, resolveByteRange } from '../http/range-header.js';
 import { S3Error } from '../s3-error.js';
 import { objectHeaders } from './object-headers.js';
 
@@ -33,17 +31,10 @@ async function readObject(ctx: RequestContext, head: boolean): Promise<S3Respons
   if (!head && versionId === undefined && !ctx.query.has('partNumber')) {
     const rangeText = header(ctx, 'range');
     const range = parseRangeHeader(rangeText);
-    const storeKey = paths.object(bucket.name, key);
-    try {
-      const read = await ctx.state.store.getStream(storeKey, range ? { range } : {});
-      return await respond(ctx, toVersion(storeKey, read), head, read);
-    } catch (error) {
-      if (isStoreError(error, 'InvalidRange')) {
-        const version = await ctx.state.objects.current(bucket.name, key);
-        if (version) resolveByteRange(range ?? { offset: 0 }, version.size, rangeText ?? '');
-      }
-      if (!isStoreError(error, 'NotFound')) throw error;
-    }
+    const opened = await ctx.state.objects.openCurrent(bucket.name, key, range);
+    if (opened?.bytes) return respond(ctx, opened.version, head, opened.bytes);
+    // An unsatisfiable range: S3's InvalidRange, with the object's size.
+    if (opened) resolveByteRange(range ?? { offset: 0 }, opened.version.size, rangeText ?? '');
   }
   const resolved = await ctx.state.objects.resolve(bucket, key, versionId);
   if (resolved.kind === 'marker') throw deleteMarkerRead(ctx.method, resolved.record);
@@ -70,7 +61,7 @@ async function respond(
   ctx: RequestContext,
   version: ObjectVersion,
   head: boolean,
-  read: GetStreamResult | undefined,
+  read: OpenedBytes | undefined,
 ): Promise<S3Response> {
   const bucket = requireBucket(ctx);
   let condition: 'ok' | 'not-modified';
@@ -89,7 +80,7 @@ async function respond(
   const withChecksums = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const partSum = withChecksums && partRead ? partChecksum(version, ctx.query.get('partNumber')) : undefined;
   const checksums =
-    whole && withChecksums ? await checksumsOf(ctx.state.store, bucket.name, requireKey(ctx), version) : partSum;
+    whole && withChecksums ? await ctx.state.objects.checksums(bucket.name, requireKey(ctx), version) : partSum;
   const headers = objectHeaders(version, bucket.versioning !== 'Unversioned', checksums);
   // A part's own checksum is one of the parts a COMPOSITE object checksum is made of.
   if (partSum) headers['x-amz-checksum-type'] = 'COMPOSITE';
@@ -125,18 +116,13 @@ async function respond(
   if (!range) {
     headers['content-length'] = version.size;
     if (head) return { status: 200, headers };
-    const full = await ctx.state.store.getStream(version.storeKey, { ifMatch: version.storeEtag });
-    return { status: 200, headers, body: full.body };
+    return { status: 200, headers, body: await ctx.state.objects.read(version) };
   }
   const { start, end } = resolveByteRange(range.range, version.size, range.text);
   headers['content-length'] = end - start;
   headers['content-range'] = `bytes ${start}-${end - 1}/${version.size}`;
   if (head) return { status: 206, headers };
-  const part = await ctx.state.store.getStream(version.storeKey, {
-    ifMatch: version.storeEtag,
-    range: { offset: start, length: end - start },
-  });
-  return { status: 206, headers, body: part.body };
+  return { status: 206, headers, body: await ctx.state.objects.read(version, { offset: start, length: end - start }) };
 }
 
 /**
@@ -151,12 +137,15 @@ function partChecksum(version: ObjectVersion, partText: string | null): Record<s
 }
 
 /** Closes a body the store already opened but the response will not carry. */
-async function closeBody(read: GetStreamResult | undefined): Promise<void> {
+async function closeBody(read: OpenedBytes | undefined): Promise<void> {
   await read?.body[Symbol.asyncIterator]().return?.();
 }
 
 /** A Range header, or the byte range of `partNumber` in a multipart object. */
-function requestedRange(ctx: RequestContext, version: ObjectVersion): { range: ByteRange; text: string } | undefined {
+function requestedRange(
+  ctx: RequestContext,
+  version: ObjectVersion,
+): { range: RequestedRange; text: string } | undefined {
   const partText = ctx.query.get('partNumber');
   if (partText === null) {
     const text = header(ctx, 'range');

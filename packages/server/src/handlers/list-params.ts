@@ -1,3 +1,4 @@
+import type { ListResume } from '../engine/object-listing.js';
 import type { RequestContext } from '../http/context.js';
 import { S3Error } from '../s3-error.js';
 
@@ -34,12 +35,6 @@ export function listParams(ctx: RequestContext, maxName = 'max-keys'): ListParam
   const encode = encodingType === 'url' ? (v: string) => encodeURIComponent(v).replace(/%2F/g, '/') : (v: string) => v;
   return { prefix, delimiter, maxKeys, encode, encodingType: encodingType === 'url' ? 'url' : undefined };
 }
-
-/**
- * Where the next page starts: the store's own continuation token, or after a key (a page cut
- * short of what the store returned, which the store's token would skip past).
- */
-export type ListResume = { storeToken: string } | { startAfter: string };
 
 /** Opaque continuation tokens that carry where to resume and the bucket they belong to. */
 export function encodeToken(bucket: string, resume: ListResume): string {

@@ -10,7 +10,7 @@ import {
   type MultipartChecksum,
   multipartObjectChecksum,
 } from '../checksums/index.js';
-import type { StoredPart, UploadRecord } from '../engine/uploads.js';
+import { invalidPart, type StoredPart, type UploadRecord } from '../engine/uploads.js';
 import { header, type RequestContext } from '../http/context.js';
 import { text } from '../http/xml.js';
 import { S3Error } from '../s3-error.js';
@@ -74,13 +74,6 @@ export function requestedChecksums(part: Record<string, unknown>): RequestedPart
   }
   return checksums;
 }
-
-export const invalidPart = (uploadId: string, part: RequestedPart) =>
-  new S3Error(
-    'InvalidPart',
-    "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
-    { UploadId: uploadId, PartNumber: String(part.partNumber), ETag: part.etag.slice(0, 100) },
-  );
 
 /**
  * The checksum of the completed object, after the checks S3 makes: a COMPOSITE upload must list

@@ -27,12 +27,14 @@ export async function listParts(ctx: RequestContext): Promise<S3Response> {
   const upload = await ctx.state.uploads.get(bucket.name, uploadId, key);
   const maxParts = intParam(ctx, 'max-parts', 1000, 1000);
   const marker = intParam(ctx, 'part-number-marker', 0, 10000);
+  const { encode, encodingType } = listParams(ctx);
   const all = (await ctx.state.uploads.parts(bucket.name, uploadId)).filter((p) => p.partNumber > marker);
   const page = all.slice(0, maxParts);
   const truncated = all.length > page.length;
   return xmlResponse('ListPartsResult', {
     Bucket: bucket.name,
-    Key: key,
+    Key: encode(key),
+    EncodingType: encodingType,
     UploadId: uploadId,
     Initiator: party(ctx, upload.initiator ?? upload.owner),
     Owner: party(ctx, upload.owner),

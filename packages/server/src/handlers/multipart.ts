@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { bareEtag } from '@bucketdb/store';
 import {
   type ChecksumAlgorithm,
   checksumElement,
@@ -9,7 +7,7 @@ import {
   parseMultipartChecksum,
 } from '../checksums/index.js';
 import type { BucketRecord } from '../engine/buckets.js';
-import type { UploadRecord } from '../engine/uploads.js';
+import { assembleParts, type UploadRecord } from '../engine/uploads.js';
 import { requesterId } from '../http/access.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { resolveByteRange } from '../http/range-header.js';
@@ -19,7 +17,6 @@ import { S3Error } from '../s3-error.js';
 import { copySource } from './copy-source.js';
 import {
   completedChecksum,
-  invalidPart,
   partBody,
   type RequestedPart,
   requestedChecksums,
@@ -29,8 +26,6 @@ import { newObjectMeta } from './object-headers.js';
 import { MAX_PUT_BYTES, requireLength, writeConditions } from './put-object.js';
 import { readXmlBody } from './request-xml.js';
 
-/** S3's smallest part, except the last. */
-export const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10000;
 
 function partNumberOf(ctx: RequestContext): number {
@@ -75,16 +70,20 @@ export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
   const uploadId = uploadIdOf(ctx);
   const upload = await ctx.state.uploads.get(bucket.name, uploadId, requireKey(ctx));
   const decoded = ctx.body();
-  const length = requireLength(decoded.declaredLength, MAX_PUT_BYTES);
+  const length = requireLength(ctx, decoded.declaredLength, MAX_PUT_BYTES);
   const part = partBody(upload, decoded);
-  const result = await ctx.state.uploads.putPart(bucket.name, uploadId, partNumber, part.body, length);
+  const result = await ctx.state.uploads.putPart(
+    bucket.name,
+    upload.key,
+    uploadId,
+    partNumber,
+    part.body,
+    length,
+    upload.checksum ? part.checksum : undefined,
+  );
   const headers: Record<string, string> = { etag: result.etag };
-  const checksum = await part.checksum();
-  if (part.algorithm !== undefined && checksum !== undefined) {
-    if (upload.checksum)
-      await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
-    headers[checksumHeader(part.algorithm)] = checksum;
-  }
+  const checksum = result.checksum ?? (await part.checksum());
+  if (part.algorithm !== undefined && checksum !== undefined) headers[checksumHeader(part.algorithm)] = checksum;
   return { status: 200, headers };
 }
 
@@ -115,28 +114,23 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
     ({ start, end } = resolveByteRange({ offset: first, length: last - first + 1 }, version.size, rangeText));
   }
   if (end - start > MAX_PUT_BYTES) throw new S3Error('InvalidRequest', 'A copied part can be at most 5 GiB');
-  const { store } = ctx.state;
+  const { objects } = ctx.state;
   async function* body() {
-    const read = await store.getStream(version.storeKey, {
-      ifMatch: version.storeEtag,
-      ...(end - start === version.size ? {} : { range: { offset: start, length: end - start } }),
-    });
-    yield* read.body;
+    yield* await objects.read(version, { offset: start, length: end - start });
   }
   // A copied part gets the checksum its upload needs computed as it is copied, as S3 does.
   const algorithm = upload.checksum?.algorithm;
   const hashed = algorithm === undefined ? undefined : hashingBody(body(), algorithm);
   const result = await ctx.state.uploads.putPart(
     bucket.name,
+    upload.key,
     uploadId,
     partNumber,
     hashed?.body ?? body(),
     end - start,
+    hashed?.digest,
   );
-  const checksum = await hashed?.digest();
-  if (algorithm !== undefined && checksum !== undefined) {
-    await ctx.state.uploads.putPartChecksum(bucket.name, uploadId, partNumber, result.etag, checksum);
-  }
+  const { checksum } = result;
   return xmlResponse('CopyPartResult', {
     LastModified: new Date().toISOString(),
     ETag: result.etag,
@@ -178,33 +172,8 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
   if (requested.length === 0) {
     throw new S3Error('MalformedXML', 'You must specify at least one part');
   }
-  const stored = new Map((await ctx.state.uploads.parts(bucket.name, uploadId)).map((p) => [p.partNumber, p]));
-  requested.forEach(({ partNumber }, i) => {
-    if (i > 0 && partNumber <= (requested[i - 1]?.partNumber ?? 0)) {
-      throw new S3Error(
-        'InvalidPartOrder',
-        'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
-      );
-    }
-  });
-  const parts = requested.map((request) => {
-    const part = stored.get(request.partNumber);
-    if (!part || bareEtag(part.etag) !== bareEtag(request.etag)) throw invalidPart(uploadId, request);
-    return part;
-  });
-  parts.slice(0, -1).forEach((part) => {
-    if (part.size < MIN_PART_BYTES) {
-      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-        ProposedSize: String(part.size),
-        MinSizeAllowed: String(MIN_PART_BYTES),
-        PartNumber: String(part.partNumber),
-        ETag: part.etag,
-      });
-    }
-  });
-  const md5s = Buffer.concat(parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex')));
-  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${parts.length}"`;
-  const size = parts.reduce((n, p) => n + p.size, 0);
+  const stored = await ctx.state.uploads.parts(bucket.name, uploadId);
+  const { parts, etag, size } = assembleParts(uploadId, requested, stored);
   const checksum = await completedChecksum(ctx, upload, requested, parts);
   const algorithm = upload.checksum?.algorithm;
   const checksums = algorithm === undefined || checksum === undefined ? {} : { [algorithm]: checksum };

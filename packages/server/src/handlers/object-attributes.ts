@@ -1,6 +1,5 @@
 import { bareEtag } from '@bucketdb/store';
 import { checksumElement, checksumTypeOf, isChecksumAlgorithm } from '../checksums/index.js';
-import { checksumsOf } from '../engine/checksum-sidecar.js';
 import type { ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
 import { httpDate } from '../http/http-date.js';
@@ -25,7 +24,7 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<S3Respon
   const content: Record<string, unknown> = {};
   if (wanted.has('ETag')) content.ETag = bareEtag(version.etag);
   if (wanted.has('Checksum') || wanted.has('ObjectParts')) {
-    const checksums = await checksumsOf(ctx.state.store, bucket.name, key, version);
+    const checksums = await ctx.state.objects.checksums(bucket.name, key, version);
     const [algorithm, value] = Object.entries(checksums).find(([name]) => name !== 'md5') ?? [];
     if (wanted.has('Checksum') && algorithm !== undefined && value !== undefined && isChecksumAlgorithm(algorithm)) {
       content.Checksum = { [checksumElement(algorithm)]: value, ChecksumType: checksumTypeOf(value) };

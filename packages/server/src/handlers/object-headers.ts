@@ -1,5 +1,6 @@
 import { storedContentEncoding } from '../auth/index.js';
 import { checksumTypeOf } from '../checksums/index.js';
+import { refusePublicAcl } from '../engine/buckets.js';
 import type { ObjectMeta, ObjectVersion } from '../engine/object-meta.js';
 import { header, type RequestContext } from '../http/context.js';
 import { checkHeader } from '../http/header-values.js';
@@ -65,6 +66,7 @@ export function newObjectMeta(ctx: RequestContext, checksums: Record<string, str
     owner: ctx.user?.accessKeyId ?? ctx.bucket?.owner ?? '',
   };
   const acl = objectAclHeader(ctx);
+  refusePublicAcl(ctx.bucket, acl ?? undefined);
   if (acl) meta.acl = acl;
   return { meta, contentType: written.contentType };
 }

@@ -1,5 +1,4 @@
 import type { DecodedBody } from '../auth/index.js';
-import { writeChecksumSidecar } from '../engine/checksum-sidecar.js';
 import type { ObjectMeta } from '../engine/object-meta.js';
 import type { WriteConditions, WriteResult } from '../engine/objects.js';
 import { header, type RequestContext, requireBucket, requireKey, type S3Response } from '../http/context.js';
@@ -15,7 +14,7 @@ export async function putObject(ctx: RequestContext): Promise<S3Response> {
   const conditions = writeConditions(ctx);
   const { meta, contentType } = newObjectMeta(ctx, {});
   const decoded = ctx.body();
-  const length = requireLength(decoded.declaredLength, MAX_PUT_BYTES);
+  const length = requireLength(ctx, decoded.declaredLength, MAX_PUT_BYTES);
   const checksum = declareChecksum(ctx, decoded, meta);
   const result = await ctx.state.objects.put(
     bucket,
@@ -44,8 +43,20 @@ export function writeConditions(ctx: RequestContext): WriteConditions {
   return conditions;
 }
 
-/** The body's declared size, required, at most `max` bytes. */
-export function requireLength(declared: number | undefined, max: number): number {
+/**
+ * The body's declared size, required, at most `max` bytes: Content-Length, or for aws-chunked
+ * bodies x-amz-decoded-content-length (which S3 accepts with `Transfer-Encoding: chunked` and no
+ * Content-Length). S3 answers a plain chunked body (no aws-chunked framing, so no size anywhere)
+ * with 501 NotImplemented naming Transfer-Encoding, and an aws-chunked one without
+ * x-amz-decoded-content-length with 411 MissingContentLength (both observed).
+ */
+export function requireLength(ctx: RequestContext, declared: number | undefined, max: number): number {
+  const awsChunked = header(ctx, 'x-amz-content-sha256')?.startsWith('STREAMING-') === true;
+  if (declared === undefined && header(ctx, 'transfer-encoding') !== undefined && !awsChunked) {
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'Transfer-Encoding',
+    });
+  }
   if (declared === undefined)
     throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
   if (declared > max) {
@@ -86,7 +97,7 @@ export async function finishChecksum(
   const value = checksums[algorithm];
   if (value === undefined) return {};
   if (header(ctx, `x-amz-checksum-${algorithm}`) === undefined) {
-    await writeChecksumSidecar(ctx.state.store, requireBucket(ctx).name, requireKey(ctx), result.seq, {
+    await ctx.state.objects.recordChecksums(requireBucket(ctx).name, requireKey(ctx), result.seq, {
       [algorithm]: value,
     });
   }

@@ -1,4 +1,4 @@
-import type { BucketRecord } from '../engine/buckets.js';
+import { type BucketRecord, bucketAclInEffect, objectAclInEffect } from '../engine/buckets.js';
 import { grantsRead, grantsWrite } from '../engine/canned-grants.js';
 import type { ObjectMeta } from '../engine/object-meta.js';
 import { S3Error } from '../s3-error.js';
@@ -45,17 +45,17 @@ async function allowed(ctx: RequestContext, bucket: BucketRecord, rule: Rule): P
       return canList(ctx, bucket);
     case 'bucket-write':
       if (rule.versionId === 'bucket-owner' && ctx.query.has('versionId')) return false;
-      return grantsWrite(bucket.acl);
+      return grantsWrite(bucketAclInEffect(bucket));
     case 'form':
       // The form's signer is known once the form is read: the handler checks `bucket-write` then.
       return true;
     case 'object-read':
     case 'object-owner': {
       const meta = await objectMeta(ctx, bucket);
-      return rule.resource === 'object-read' ? objectReadable(ctx, meta) : ownsObject(ctx, meta);
+      return rule.resource === 'object-read' ? objectReadable(ctx, bucket, meta) : ownsObject(ctx, meta);
     }
     case 'upload': {
-      if (rule.bucketWrite && !grantsWrite(bucket.acl)) return false;
+      if (rule.bucketWrite && !grantsWrite(bucketAclInEffect(bucket))) return false;
       const key = ctx.key ?? '';
       const upload = await ctx.state.uploads.get(bucket.name, ctx.query.get('uploadId') ?? '', key).catch(hide(ctx));
       return (upload.initiator ?? upload.owner) === requesterId(ctx);
@@ -93,7 +93,7 @@ export function checkExpectedOwner(
 
 /** Whether the bucket's canned ACL lets this requester list it (so learn which keys exist). */
 export function canList(ctx: Pick<RequestContext, 'user'>, bucket: BucketRecord): boolean {
-  return grantsRead(bucket.acl, ctx.user !== undefined);
+  return grantsRead(bucketAclInEffect(bucket), ctx.user !== undefined);
 }
 
 /** Whether the requester owns `bucket`, and so may do anything in it. */
@@ -107,6 +107,6 @@ function ownsObject(ctx: Pick<RequestContext, 'user'>, meta: ObjectMeta): boolea
 }
 
 /** Whether the object's ACL (or its ownership) lets this requester read it; the bucket's owner always may. */
-export function objectReadable(ctx: Pick<RequestContext, 'user'>, meta: ObjectMeta): boolean {
-  return ownsObject(ctx, meta) || grantsRead(meta.acl, ctx.user !== undefined);
+export function objectReadable(ctx: Pick<RequestContext, 'user'>, bucket: BucketRecord, meta: ObjectMeta): boolean {
+  return ownsObject(ctx, meta) || grantsRead(objectAclInEffect(bucket, meta.acl), ctx.user !== undefined);
 }

@@ -58,6 +58,7 @@ export const AUTHORIZATION: Record<RoutedOperation, Rule> = {
   DeleteBucketPolicy: BUCKET_OWNER,
   GetBucketPolicyStatus: BUCKET_OWNER,
   GetPublicAccessBlock: BUCKET_OWNER,
+  PutPublicAccessBlock: BUCKET_OWNER,
   DeletePublicAccessBlock: BUCKET_OWNER,
   GetBucketLifecycleConfiguration: BUCKET_OWNER,
   DeleteBucketLifecycle: BUCKET_OWNER,

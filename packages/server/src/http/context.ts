@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { ObjectStore } from '@bucketdb/store';
 import type { AuthResult, DecodedBody, User } from '../auth/index.js';
 import type { BucketRecord, Buckets } from '../engine/buckets.js';
 import type { ObjectEngine } from '../engine/objects.js';
@@ -13,9 +12,11 @@ export interface S3Response {
   body?: string | Uint8Array | AsyncIterable<Uint8Array>;
 }
 
-/** Long-lived parts of a running server, shared by every request. */
+/**
+ * Long-lived parts of a running server, shared by every request. The store is reached only
+ * through the engine (`buckets`, `objects`, `uploads`), the one owner of the key layout.
+ */
 export interface ServerState {
-  store: ObjectStore;
   buckets: Buckets;
   objects: ObjectEngine;
   uploads: Uploads;

@@ -16,6 +16,7 @@ export const ROUTED_OPERATIONS = [
   'DeleteBucketPolicy',
   'GetBucketPolicyStatus',
   'GetPublicAccessBlock',
+  'PutPublicAccessBlock',
   'DeletePublicAccessBlock',
   'GetBucketLifecycleConfiguration',
   'DeleteBucketLifecycle',

@@ -1,4 +1,7 @@
 import type { ByteRange } from '@bucketdb/store';
+
+/** A byte range as a Range header asks for it (a suffix, or an offset and maybe a length). */
+export type RequestedRange = ByteRange;
 import { S3Error } from '../s3-error.js';
 
 /**

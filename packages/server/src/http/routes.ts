@@ -11,6 +11,7 @@ import * as versions from '../handlers/list-versions.js';
 import * as multipart from '../handlers/multipart.js';
 import * as multipartList from '../handlers/multipart-list.js';
 import * as post from '../handlers/post-object.js';
+import * as publicAccess from '../handlers/public-access-block.js';
 import * as put from '../handlers/put-object.js';
 import * as service from '../handlers/service.js';
 import * as tagging from '../handlers/tagging.js';
@@ -56,12 +57,15 @@ const ROUTES: readonly Route[] = [
   route('GET', 'bucket', 'GetBucketTagging', tagging.getBucketTagging, { query: 'tagging' }),
   route('PUT', 'bucket', 'PutBucketTagging', tagging.putBucketTagging, { query: 'tagging' }),
   route('DELETE', 'bucket', 'DeleteBucketTagging', tagging.deleteBucketTagging, { query: 'tagging' }),
+  route('GET', 'bucket', 'GetPublicAccessBlock', publicAccess.getPublicAccessBlock, { query: 'publicAccessBlock' }),
+  route('PUT', 'bucket', 'PutPublicAccessBlock', publicAccess.putPublicAccessBlock, { query: 'publicAccessBlock' }),
+  route('DELETE', 'bucket', 'DeletePublicAccessBlock', publicAccess.deletePublicAccessBlock, {
+    query: 'publicAccessBlock',
+  }),
   // Configurations no bucket here has (handlers/bucket-config.ts); their other PUTs stay NotImplemented.
   route('GET', 'bucket', 'GetBucketPolicy', config.getBucketPolicy, { query: 'policy' }),
   route('DELETE', 'bucket', 'DeleteBucketPolicy', config.removed, { query: 'policy' }),
   route('GET', 'bucket', 'GetBucketPolicyStatus', config.getBucketPolicyStatus, { query: 'policyStatus' }),
-  route('GET', 'bucket', 'GetPublicAccessBlock', config.getPublicAccessBlock, { query: 'publicAccessBlock' }),
-  route('DELETE', 'bucket', 'DeletePublicAccessBlock', config.removed, { query: 'publicAccessBlock' }),
   route('GET', 'bucket', 'GetBucketLifecycleConfiguration', config.getBucketLifecycle, { query: 'lifecycle' }),
   route('DELETE', 'bucket', 'DeleteBucketLifecycle', config.removed, { query: 'lifecycle' }),
   route('GET', 'bucket', 'GetBucketEncryption', config.getBucketEncryption, { query: 'encryption' }),

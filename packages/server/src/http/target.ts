@@ -59,15 +59,19 @@ export function parseTarget(url: string, host: string | undefined, domains: read
   return parsed;
 }
 
-/** Characters XML 1.0 cannot carry: such keys could never be listed. */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+/**
+ * Characters refused in keys: NUL, and the two noncharacters. S3 takes the other control
+ * characters, which XML 1.0 cannot carry: listings write them as character references, or
+ * URL-encoded with `encoding-type=url` (http/xml.ts).
+ */
+const REFUSED_IN_KEYS = /[\u0000\ufffe\uffff]/;
 
 /** A key S3 would accept and our layout can hold; throws KeyTooLongError / InvalidArgument. */
 export function checkKey(bucket: string, key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new S3Error('KeyTooLongError', 'Your key is too long.', { MaxSizeAllowed: String(MAX_KEY_BYTES) });
   }
-  if (NOT_XML.test(key)) {
+  if (REFUSED_IN_KEYS.test(key)) {
     throw new S3Error('InvalidArgument', 'Object keys must not contain control characters.', { ArgumentName: 'key' });
   }
   try {

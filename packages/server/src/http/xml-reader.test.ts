@@ -40,7 +40,7 @@ describe('XML reader', () => {
       'text<a/>',
       '<a>',
       '<?php run() ?><a/>',
-      '<a>\u0001</a>',
+      '<a\u0001>x</a\u0001>',
       `<a>${'<b/>'.repeat(MAX_ELEMENTS)}</a>`,
       `${'<a>'.repeat(100)}${'</a>'.repeat(100)}`,
     ];
@@ -49,6 +49,11 @@ describe('XML reader', () => {
       'MalformedXML',
     );
     expect(await code(readXml(Buffer.from('<b/>'), 'a'))).toBe('MalformedXML');
+  });
+
+  it('takes control characters in text, raw or as references: S3 keys may hold them', async () => {
+    const doc = await parseXmlText('<Delete><Object><Key>a\u0001b&#x7;&#27;</Key></Object></Delete>');
+    expect(doc).toEqual({ name: 'Delete', value: { Object: { Key: 'a\u0001b\u0007\u001b' } } });
   });
 
   it('gives the event loop back while it reads a large document', async () => {

@@ -32,8 +32,12 @@ const DECLARATION = /^\uFEFF?<\?xml(?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<]*"|'[^
 const ENTITY = /&(?:(lt|gt|amp|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const BLANK = /^[ \t\r\n]*$/;
-/** Characters XML 1.0 does not allow in a document. */
-const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+/**
+ * Characters refused anywhere in a document. XML 1.0 allows no C0 control characters but tab, LF
+ * and CR either; they are taken all the same, raw or as character references, because S3 keys may
+ * hold them and the SDKs send such keys raw (DeleteObjects). Outside text they break the markup.
+ */
+const NOT_XML_CHAR = /[\u0000\ufffe\uffff]/;
 
 interface Frame {
   rawName: string;
@@ -150,7 +154,7 @@ function decodeEntities(chunk: string): string {
       checked++;
       if (named !== undefined) return NAMED[named] as string;
       const code = dec !== undefined ? Number(dec) : parseInt(hex ?? '', 16);
-      if (code > 0x10ffff || (code < 0x20 && code !== 0x9 && code !== 0xa && code !== 0xd)) throw malformedXml();
+      if (code > 0x10ffff || code === 0) throw malformedXml();
       return String.fromCodePoint(code);
     },
   );

@@ -2,9 +2,17 @@ import { XMLBuilder } from 'fast-xml-parser';
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-/** Escapes text for XML; `\r` as a reference so parsers do not fold it into `\n`. */
+/**
+ * Escapes text for XML; `\r` as a reference so parsers do not fold it into `\n`. Control
+ * characters XML 1.0 cannot carry (which S3 allows in keys) become character references such
+ * as `&#x1;`, as S3 writes them (observed): lenient parsers read them back, strict ones need
+ * `encoding-type=url`, which is why S3 offers it.
+ */
 function escapeXml(value: string): string {
-  return value.replace(/[&<>"'\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return value.replace(/[&<>"'\r\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20 && c !== '\r' ? `&#x${code.toString(16)};` : `&#${code};`;
+  });
 }
 
 const builder = new XMLBuilder({

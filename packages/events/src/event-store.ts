@@ -9,7 +9,16 @@ import {
   type EntryPart,
   type Limits,
 } from './entry.js';
+import {
+  ConsumerGroups,
+  checkGroupName,
+  type CreateGroupOptions,
+  type GroupInfo,
+  groupSettings,
+} from './consumer-groups.js';
 import { EventsError, WrongExpectedVersionError } from './errors.js';
+import type { GroupState } from './group-state.js';
+import { GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 import { follow, type PollOptions } from './follow.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { checkPosition, comparePositions, START } from './position.js';
@@ -53,6 +62,8 @@ export interface EventStoreOptions {
   clock?: Clock;
   /** Uniform in [0, 1), for backoff jitter. */
   random?: () => number;
+  /** Wall-clock ms since the epoch, compared across processes: consumer-group claims, leases, maxAge (default Date.now). */
+  wallClock?: () => number;
 }
 
 export interface ReadStreamOptions {
@@ -129,6 +140,8 @@ export class EventStore implements AsyncDisposable {
   #wrote = false;
   #window: Promise<void> | undefined;
   #closed = false;
+  readonly #groups: ConsumerGroups;
+  readonly #members = new Set<GroupSubscription>();
 
   static async open(urlOrStore: string | ObjectStore, options: EventStoreOptions = {}): Promise<EventStore> {
     const owns = typeof urlOrStore === 'string';
@@ -170,6 +183,74 @@ export class EventStore implements AsyncDisposable {
     this.#checkpointEvery = count('checkpointEvery', options.checkpointEvery, 256);
     this.#maxAttempts = count('maxAppendAttempts', options.maxAppendAttempts, 64, 1);
     this.#clock = options.clock ?? realClock;
+    this.#groups = new ConsumerGroups(store, this.paths, {
+      now: options.wallClock ?? Date.now,
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+    });
+  }
+
+  /**
+   * Creates a consumer group (a persistent subscription): members that `subscribeToGroup` share
+   * its events, each delivered until acknowledged. Creating an existing group with the same
+   * settings returns it; other settings are `GroupExists`.
+   */
+  async createGroup(name: string, options: CreateGroupOptions = {}): Promise<GroupInfo> {
+    this.#checkOpen();
+    checkGroupName(name);
+    const { settings, from } = groupSettings(options);
+    if (settings.stream !== '$all') checkStreamName(settings.stream);
+    if (settings.filter?.regex) new RegExp(settings.filter.regex.source, settings.filter.regex.flags);
+    const after =
+      from === 'start'
+        ? START
+        : from === 'end'
+          ? { record: await this.#source.tail(), index: Number.MAX_SAFE_INTEGER }
+          : from;
+    return this.#groups.create(name, settings, after);
+  }
+
+  /** The names of every consumer group. */
+  async listGroups(): Promise<string[]> {
+    this.#checkOpen();
+    return this.#groups.list();
+  }
+
+  /** A group's settings, progress, parked events and members. */
+  async groupInfo(name: string): Promise<GroupInfo> {
+    this.#checkOpen();
+    return this.#groups.info(name);
+  }
+
+  /** Delivers parked events again (all, or those at `positions`); returns how many were put back. */
+  async replayParked(name: string, positions?: Position[]): Promise<number> {
+    this.#checkOpen();
+    return this.#groups.replayParked(name, positions);
+  }
+
+  /** Deletes a consumer group; its live members fail with `GroupNotFound` at their next write. */
+  async deleteGroup(name: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#groups.delete(name);
+  }
+
+  /**
+   * Joins consumer group `group` as `memberId` (one live subscriber per id, by lease): iterate for
+   * events, settle each with `ack()` or `nack()`. Every event of the group is delivered until it
+   * is acknowledged (at least once); no event is owned by two members at once unless the owner's
+   * ack timeout passed, and then the stale owner's settles are refused (`Fenced`).
+   */
+  subscribeToGroup(group: string, options: SubscribeToGroupOptions): GroupSubscription {
+    this.#checkOpen();
+    checkGroupName(group);
+    checkGroupName(options?.memberId, 'a member id');
+    const member = new GroupSubscription(
+      { groups: this.#groups, source: this.#source, matcher: groupMatcher },
+      group,
+      options,
+    );
+    this.#members.add(member);
+    return member;
   }
 
   /** Appends `events` to `stream` if it is at `expectedRevision` (default 'any'). */
@@ -402,6 +483,7 @@ export class EventStore implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#members].map((m) => m.close()));
     await Promise.allSettled([...this.#background]);
     await this.#log.close();
     if (this.#ownsStore) await this.store.close();
@@ -703,4 +785,18 @@ export function eventMatcher(filter: EventFilter | undefined): (s: StoredEvent) 
     (streamPrefix === undefined || s.stream.startsWith(streamPrefix)) &&
     (eventType === undefined || s.event.type === eventType) &&
     (regex === undefined || regex.test(s.stream));
+}
+
+/** Which events a consumer group with these settings delivers. */
+function groupMatcher(settings: GroupState['settings']): (s: StoredEvent) => boolean {
+  const f = settings.filter;
+  const byFilter = eventMatcher(
+    f && {
+      ...(f.streamPrefix === undefined ? {} : { streamPrefix: f.streamPrefix }),
+      ...(f.eventType === undefined ? {} : { eventType: f.eventType }),
+      ...(f.regex === undefined ? {} : { regex: new RegExp(f.regex.source, f.regex.flags) }),
+    },
+  );
+  const stream = settings.stream;
+  return (e) => (stream === '$all' || e.stream === stream) && byFilter(e);
 }

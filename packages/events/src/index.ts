@@ -1,4 +1,7 @@
 export { type ContentType } from './types.js';
+export { type CreateGroupOptions, type GroupInfo, type GroupMemberInfo } from './consumer-groups.js';
+export type { GroupSettings, ParkedEvent } from './group-state.js';
+export { type GroupEvent, GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 export {
   EventStore,
   type EventStoreOptions,

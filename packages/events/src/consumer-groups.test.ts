@@ -2,6 +2,7 @@ import {
   chaos,
   isStoreError,
   MemoryStore,
+  retry,
   type ObjectStore,
   type Random,
   seededRandom,
@@ -265,12 +266,14 @@ export async function runGroupChaos(seed: number): Promise<string[]> {
   };
   const members = ['m1', 'm2', 'm3'].map((m) => runMember(m));
   await writing;
-  const tail = (await writer.headPosition()).record;
+  const tail = (await retry(() => writer.headPosition(), { maxAttempts: 50 })).record;
   // Until the group has read the whole log and nothing is pending, then replay parked ones once.
   let replayed = false;
   for (;;) {
     await clock.sleep(500);
     const info = await writer.groupInfo('g').catch(() => undefined);
+    // Virtual time: a run that has not settled after this long is stuck, not slow.
+    if (clock.now() > 600_000) throw new Error(`seed ${seed}: the group did not settle: ${JSON.stringify(info)}`);
     if (!info || info.scannedRecord < tail || info.pending > 0) continue;
     if (info.parked.length > 0 && !replayed) {
       await writer.replayParked('g').catch(() => {});
@@ -282,10 +285,16 @@ export async function runGroupChaos(seed: number): Promise<string[]> {
   stop = true;
   await Promise.all(members);
   // Parked again after the replay (the run parks some on purpose): replay and ack them all.
-  const expectedKeys: string[] = [];
-  for await (const e of writer.readAll()) {
-    if (e.stream.startsWith('s')) expectedKeys.push(`${e.position.record}:${e.position.index}`);
-  }
+  const expectedKeys = await retry(
+    async () => {
+      const keys: string[] = [];
+      for await (const e of writer.readAll()) {
+        if (e.stream.startsWith('s')) keys.push(`${e.position.record}:${e.position.index}`);
+      }
+      return keys;
+    },
+    { maxAttempts: 50 },
+  );
   for (let lap = 0; lap < 50; lap++) {
     const info = await writer.groupInfo('g').catch(() => undefined);
     if (!info) continue;
@@ -317,6 +326,7 @@ describe('consumer group checker', () => {
       found.push(...(await runGroupChaos(seed)));
       if (found.length > 0) break;
     }
+    if (process.env.DEBUG_GROUPS) console.log(found);
     expect(found.join('\n')).toMatch(/accepted, but no write settled that claim|ended with no settle of it/);
   }, 120_000);
 });

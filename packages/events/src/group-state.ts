@@ -151,7 +151,8 @@ export function claimable(state: GroupState, entry: PendingEvent, now: number, s
 
 /**
  * Gives `member` up to `limit` claimable pending events, oldest first (in place). An event
- * delivered more than `maxRetries` + 1 times is parked instead. Returns the claimed keys.
+ * delivered more than `maxRetries` + 1 times is parked instead. Returns the claimed keys, and
+ * whether anything changed (a park changes the state without a claim).
  */
 export function claimEvents(
   state: GroupState,
@@ -160,8 +161,9 @@ export function claimEvents(
   now: number,
   limit: number,
   skewMs: number,
-): { key: string; entry: PendingEvent }[] {
+): { claims: { key: string; entry: PendingEvent }[]; changed: boolean } {
   const out: { key: string; entry: PendingEvent }[] = [];
+  let parked = false;
   for (const key of pendingInOrder(state)) {
     if (out.length >= limit) break;
     const entry = state.pending[key] as PendingEvent;
@@ -176,6 +178,7 @@ export function claimEvents(
         reason: `not acknowledged after ${entry.attempts} deliveries`,
         parkedAt: now,
       });
+      parked = true;
       continue;
     }
     entry.attempts++;
@@ -188,7 +191,7 @@ export function claimEvents(
     };
     out.push({ key, entry });
   }
-  return out;
+  return { claims: out, changed: parked || out.length > 0 };
 }
 
 export function encodeGroupState(state: GroupState): Uint8Array {

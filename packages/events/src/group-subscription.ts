@@ -284,7 +284,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
               `member ${JSON.stringify(this.memberId)} was taken over by a newer subscriber`,
             );
           }
-          const claims = claimEvents(
+          const { claims, changed } = claimEvents(
             state,
             this.memberId,
             fencing,
@@ -292,7 +292,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
             this.#options.bufferSize,
             this.#options.maxClockSkewMs,
           );
-          return { write: write || claims.length > 0, result: { claims, results } };
+          return { write: write || changed, result: { claims, results } };
         },
         this.#incarnation,
       )

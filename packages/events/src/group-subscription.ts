@@ -212,6 +212,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
       wait = wait === 0 ? this.#options.pollMinMs : Math.min(this.#options.pollMaxMs, wait * 2);
       await this.#deps.groups.clock.sleep(wait);
     }
+    if (this.#failure) throw this.#failure;
   }
 
   /** Renews the lease at a third of its duration; a lost lease ends the subscription. */

@@ -26,7 +26,13 @@ function settle(e: GroupEvent, action: 'ack' | 'retry' | 'park' | 'skip'): void 
 }
 
 for (;;) {
-  const member = events.subscribeToGroup('g', { memberId, leaseTtlMs: 3000, maxClockSkewMs: 50, pollMaxMs: 50 });
+  const member = events.subscribeToGroup('g', {
+    memberId,
+    bufferSize: 2,
+    leaseTtlMs: 3000,
+    maxClockSkewMs: 50,
+    pollMaxMs: 50,
+  });
   try {
     for await (const e of member) {
       const x = r.next();

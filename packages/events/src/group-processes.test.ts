@@ -99,9 +99,13 @@ it('keeps consumer-group guarantees across member processes killed with SIGKILL'
       if (info.parked.length === 0) break;
       await writer.replayParked('g').catch(() => {});
     }
+    const step = (what: string) => process.env.DEBUG_GROUPS && process.stderr.write(`step: ${what}\n`);
+    step('settled');
     await Promise.all(members.map(kill));
+    step('killed');
     const expected: string[] = [];
     for await (const e of writer.readAll()) expected.push(`${e.position.record}:${e.position.index}`);
+    step('read');
     // A settle sent by a process killed before it printed the outcome may or may not have landed.
     const outcome = new Map<string, SettleRecord>();
     for (const l of lines) {
@@ -115,7 +119,10 @@ it('keeps consumer-group guarantees across member processes killed with SIGKILL'
     expect(recorder.landed.length).toBeGreaterThan(20);
   } finally {
     await Promise.all([...children.keys()].map(kill));
+    process.env.DEBUG_GROUPS && process.stderr.write('step: finally killed\n');
     await writer.close();
+    process.env.DEBUG_GROUPS && process.stderr.write('step: writer closed\n');
     await server.close();
+    process.env.DEBUG_GROUPS && process.stderr.write('step: server closed\n');
   }
 }, 300_000);

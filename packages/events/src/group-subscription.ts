@@ -1,9 +1,10 @@
 import type { LogRecord } from '@bucketdb/log';
-import { isLeaseError, type LeaseGrant, type Leases, Mutex } from '@bucketdb/store';
+import { isLeaseError, type LeaseGrant, type Leases, Mutex, mapConcurrent } from '@bucketdb/store';
 import type { ConsumerGroups } from './consumer-groups.js';
 import { EventsError } from './errors.js';
 import {
   applySettles,
+  claimable,
   claimEvents,
   type GroupState,
   keyPosition,
@@ -16,6 +17,9 @@ import type { RecordSource } from './record-source.js';
 import { recordEvents, type StoredEvent, toRecorded } from './record-events.js';
 import { brokenForTests } from './test-hooks.js';
 import type { RecordedEvent } from './types.js';
+
+/** Log records a member GETs at once when it reads past what the group has scanned. */
+const READ_AHEAD = 8;
 
 export interface SubscribeToGroupOptions {
   /** This subscriber's member id; one live subscriber per id (its lease). */
@@ -242,10 +246,19 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
     const groups = this.#deps.groups;
     const { state: seen } = await groups.mustRead(this.group);
     const room = Object.keys(seen.pending).length < seen.settings.maxPending;
+    const now = groups.now();
+    const enough =
+      Object.values(seen.pending).filter((e) => claimable(seen, e, now, this.#options.maxClockSkewMs)).length >=
+      this.#options.bufferSize;
     const fresh: LogRecord[] = [];
-    if (room) {
-      for (let v = seen.scanned + 1; fresh.length < 16; v++) {
-        const record = this.#records.get(v) ?? (await this.#deps.source.tryRead(v));
+    if (room && !enough) {
+      // The next slot; if it is there, the ones after it in parallel (slots fill in order, so the
+      // records found up to the first empty slot are the next ones). Idle, this is one GET.
+      const read = (v: number) => this.#records.get(v) ?? this.#deps.source.tryRead(v);
+      const first = await read(seen.scanned + 1);
+      const more = Array.from({ length: READ_AHEAD - 1 }, (_, i) => seen.scanned + 2 + i);
+      const found = first ? [first, ...(await mapConcurrent(more, READ_AHEAD, async (v) => read(v)))] : [];
+      for (const record of found) {
         if (!record) break;
         this.#remember(record);
         fresh.push(record);

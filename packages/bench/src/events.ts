@@ -102,7 +102,10 @@ async function benchProfile(
   log(`${profile}: consumer group, ${GROUP_EVENTS} events acked by one member`);
   await events.createGroup('bench-group', { filter: { streamPrefix: 'grp' }, from: 'end' });
   for (let i = 0; i < GROUP_EVENTS; i += 10) {
-    await events.append(`grp-${i % 7}`, Array.from({ length: 10 }, (_, j) => ({ type: 'E', data: { i: i + j } })));
+    await events.append(
+      `grp-${i % 7}`,
+      Array.from({ length: 10 }, (_, j) => ({ type: 'E', data: { i: i + j } })),
+    );
   }
   meter.reset();
   const g0 = performance.now();

@@ -270,12 +270,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
       .update(
         this.group,
         (state) => {
-          const results = applySettles(
-            state,
-            queued.map((q) => q.op),
-            groups.now(),
-            !brokenForTests.unfencedSettles,
-          );
+          const results = this.#applyQueued(state, queued);
           let write = results.some(Boolean);
           const matches = fresh.length > 0 ? this.#deps.matcher(state.settings) : () => false;
           for (const record of fresh) {
@@ -368,12 +363,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
       const { result } = await groups.update(
         this.group,
         (state) => {
-          const results = applySettles(
-            state,
-            queued.map((q) => q.op),
-            groups.now(),
-            !brokenForTests.unfencedSettles,
-          );
+          const results = this.#applyQueued(state, queued);
           return { write: results.some(Boolean), result: results };
         },
         this.#incarnation,
@@ -382,6 +372,16 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
     } catch (error) {
       for (const q of queued) q.reject(error);
     }
+  }
+
+  /** Applies queued settles to a state being written (fenced by claim token, except in the broken test build). */
+  #applyQueued(state: GroupState, queued: Queued[]): boolean[] {
+    return applySettles(
+      state,
+      queued.map((q) => q.op),
+      this.#deps.groups.now(),
+      !brokenForTests.unfencedSettles,
+    );
   }
 
   #take(): Queued[] {

@@ -17,6 +17,7 @@ const SEQUENTIAL = 100;
 const CONCURRENT_CLIENTS = 256;
 const THROUGHPUT_EVENTS = 20_000;
 const LAG_EVENTS = 100;
+const GROUP_EVENTS = 500;
 const STREAMS = 1000;
 
 /**
@@ -94,9 +95,39 @@ async function benchProfile(
     measure: 'end-to-end lag, append start to subscriber (in order)',
     p50: `${ms(percentile(lags, 50))} ms`,
     p99: `${ms(percentile(lags, 99))} ms`,
-    note: 'default polling (10 to 200 ms)',
+    note: 'default polling: 10 to 200 ms, capped at a quarter of the gap between records',
   });
   await reader.close();
+
+  log(`${profile}: consumer group, ${GROUP_EVENTS} events acked by one member`);
+  await events.createGroup('bench-group', { filter: { streamPrefix: 'grp' }, from: 'end' });
+  for (let i = 0; i < GROUP_EVENTS; i += 10) {
+    await events.append(
+      `grp-${i % 7}`,
+      Array.from({ length: 10 }, (_, j) => ({ type: 'E', data: { i: i + j } })),
+    );
+  }
+  meter.reset();
+  const g0 = performance.now();
+  const member = events.subscribeToGroup('bench-group', { memberId: 'bench', pollMaxMs: 20 });
+  let acked = 0;
+  const acks: Promise<void>[] = [];
+  for await (const e of member) {
+    acks.push(e.ack());
+    if (++acked >= GROUP_EVENTS) break;
+  }
+  await Promise.all(acks);
+  const groupMs = performance.now() - g0;
+  await member.close();
+  const gReq = meter.snapshot().requests;
+  const groupUsd = (cost(meter.snapshot(), S3_STANDARD_US_EAST_1).requests / GROUP_EVENTS) * 1e6;
+  rows.push({
+    profile,
+    measure: `consumer group: ${GROUP_EVENTS} events delivered and acked, one member`,
+    p50: '',
+    p99: '',
+    note: `${Math.round((GROUP_EVENTS / groupMs) * 1000)} events/s; ${(gReq.put / GROUP_EVENTS).toFixed(3)} PUT + ${(gReq.get / GROUP_EVENTS).toFixed(3)} GET per event = $${groupUsd.toFixed(2)} per million`,
+  });
 
   log(`${profile}: cold read of one stream among ${STREAMS}`);
   const many = await EventStore.open(store, { prefix: 'many', checkpointEvery: 64 });

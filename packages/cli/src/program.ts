@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerCatCommand } from './commands/cat.js';
 import { registerCpCommand } from './commands/cp.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerEventsGroupsCommand } from './commands/events-groups.js';
 import { registerKvCommand } from './commands/kv.js';
 import { registerLsCommand } from './commands/ls.js';
 import { registerRmCommand } from './commands/rm.js';
@@ -44,5 +45,6 @@ Examples:
   registerCatCommand(program);
   registerLakeCommand(program);
   registerEventsCommand(program);
+  registerEventsGroupsCommand(program);
   return program;
 }

@@ -14,6 +14,14 @@
  * - `Contention`: the append lost the race for the next slot too many times. Retry later.
  * - `Corrupt`: an entry of the log is not an event-store entry, or a checkpoint is unreadable.
  * - `Closed`: the EventStore or subscription was closed.
+ * - `GroupNotFound` / `GroupExists`: no consumer group of that name (it may have been deleted), or
+ *   one already exists with other settings.
+ * - `MemberActive`: another live subscriber holds the member id's lease; use another id or wait
+ *   for its lease to expire.
+ * - `Fenced`: an ack or nack of an event this member no longer owns (its ack timeout passed and
+ *   the event went to another member, or a newer subscriber took over the member id). Nothing was
+ *   changed; the event's new owner settles it.
+ * - `StreamDeleted`: the stream is tombstoned: it refuses appends for good.
  *
  * Store errors (AmbiguousWrite, Throttled, ...) pass through unchanged. After an AmbiguousWrite,
  * retrying the same append with the same event ids is safe: it cannot write the events twice.
@@ -29,6 +37,11 @@ export const EVENTS_ERROR_CODES = [
   'Contention',
   'Corrupt',
   'Closed',
+  'GroupNotFound',
+  'GroupExists',
+  'MemberActive',
+  'Fenced',
+  'StreamDeleted',
 ] as const;
 export type EventsErrorCode = (typeof EVENTS_ERROR_CODES)[number];
 

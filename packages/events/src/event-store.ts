@@ -9,13 +9,32 @@ import {
   type EntryPart,
   type Limits,
 } from './entry.js';
+import {
+  ConsumerGroups,
+  checkGroupName,
+  type CreateGroupOptions,
+  type GroupInfo,
+  groupSettings,
+} from './consumer-groups.js';
 import { EventsError, WrongExpectedVersionError } from './errors.js';
+import type { GroupState } from './group-state.js';
+import { GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 import { follow, type PollOptions } from './follow.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { checkPosition, comparePositions, START } from './position.js';
 import { recordEvents, type StoredEvent, toRecorded } from './record-events.js';
-import { RecordSource } from './record-source.js';
+import { RecordSource, type StreamLocation } from './record-source.js';
 import { StreamIndex } from './stream-index.js';
+import {
+  checkMetadata,
+  isVisible,
+  METADATA_EVENT_TYPE,
+  metadataStreamOf,
+  metadataOf,
+  metadataTarget,
+  type StreamMetadata,
+  streamDeleted,
+} from './stream-metadata.js';
 import { Subscription } from './subscription.js';
 import { brokenForTests } from './test-hooks.js';
 import type {
@@ -53,6 +72,8 @@ export interface EventStoreOptions {
   clock?: Clock;
   /** Uniform in [0, 1), for backoff jitter. */
   random?: () => number;
+  /** Wall-clock ms since the epoch, compared across processes: consumer-group claims, leases, maxAge (default Date.now). */
+  wallClock?: () => number;
 }
 
 export interface ReadStreamOptions {
@@ -129,6 +150,9 @@ export class EventStore implements AsyncDisposable {
   #wrote = false;
   #window: Promise<void> | undefined;
   #closed = false;
+  readonly #groups: ConsumerGroups;
+  readonly #now: () => number;
+  readonly #members = new Set<GroupSubscription>();
 
   static async open(urlOrStore: string | ObjectStore, options: EventStoreOptions = {}): Promise<EventStore> {
     const owns = typeof urlOrStore === 'string';
@@ -142,6 +166,7 @@ export class EventStore implements AsyncDisposable {
           prefix: options.prefix ?? '',
           ...(options.random ? { random: options.random } : {}),
           ...(options.maxWriteAttempts ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
+          ...(options.wallClock ? { clock: options.wallClock } : {}),
         }),
       );
     } catch (error) {
@@ -170,6 +195,75 @@ export class EventStore implements AsyncDisposable {
     this.#checkpointEvery = count('checkpointEvery', options.checkpointEvery, 256);
     this.#maxAttempts = count('maxAppendAttempts', options.maxAppendAttempts, 64, 1);
     this.#clock = options.clock ?? realClock;
+    this.#now = options.wallClock ?? Date.now;
+    this.#groups = new ConsumerGroups(store, this.paths, {
+      now: this.#now,
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+    });
+  }
+
+  /**
+   * Creates a consumer group (a persistent subscription): members that `subscribeToGroup` share
+   * its events, each delivered until acknowledged. Creating an existing group with the same
+   * settings returns it; other settings are `GroupExists`.
+   */
+  async createGroup(name: string, options: CreateGroupOptions = {}): Promise<GroupInfo> {
+    this.#checkOpen();
+    checkGroupName(name);
+    const { settings, from } = groupSettings(options);
+    if (settings.stream !== '$all') checkStreamName(settings.stream);
+    if (settings.filter?.regex) new RegExp(settings.filter.regex.source, settings.filter.regex.flags);
+    const after =
+      from === 'start'
+        ? START
+        : from === 'end'
+          ? { record: await this.#source.tail(), index: Number.MAX_SAFE_INTEGER }
+          : from;
+    return this.#groups.create(name, settings, after);
+  }
+
+  /** The names of every consumer group. */
+  async listGroups(): Promise<string[]> {
+    this.#checkOpen();
+    return this.#groups.list();
+  }
+
+  /** A group's settings, progress, parked events and members. */
+  async groupInfo(name: string): Promise<GroupInfo> {
+    this.#checkOpen();
+    return this.#groups.info(name);
+  }
+
+  /** Delivers parked events again (all, or those at `positions`); returns how many were put back. */
+  async replayParked(name: string, positions?: Position[]): Promise<number> {
+    this.#checkOpen();
+    return this.#groups.replayParked(name, positions);
+  }
+
+  /** Deletes a consumer group; its live members fail with `GroupNotFound` at their next write. */
+  async deleteGroup(name: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#groups.delete(name);
+  }
+
+  /**
+   * Joins consumer group `group` as `memberId` (one live subscriber per id, by lease): iterate for
+   * events, settle each with `ack()` or `nack()`. Every event of the group is delivered until it
+   * is acknowledged (at least once); no event is owned by two members at once unless the owner's
+   * ack timeout passed, and then the stale owner's settles are refused (`Fenced`).
+   */
+  subscribeToGroup(group: string, options: SubscribeToGroupOptions): GroupSubscription {
+    this.#checkOpen();
+    checkGroupName(group);
+    checkGroupName(options?.memberId, 'a member id');
+    const member = new GroupSubscription(
+      { groups: this.#groups, source: this.#source, matcher: groupMatcher },
+      group,
+      options,
+    );
+    this.#members.add(member);
+    return member;
   }
 
   /** Appends `events` to `stream` if it is at `expectedRevision` (default 'any'). */
@@ -180,8 +274,67 @@ export class EventStore implements AsyncDisposable {
 
   /** Appends to several streams atomically: all parts are written in one record, or none is. */
   async appendMulti(appends: StreamAppend[]): Promise<MultiAppendResult> {
+    return this.#append(appends, false);
+  }
+
+  /**
+   * Sets a stream's metadata (replacing the previous one): `maxAgeMs`, `maxCount`,
+   * `truncateBefore` hide older events from reads, and retention (`collectGarbage`) deletes
+   * records whose events are all hidden. Written to the log as a `$metadata` event of `$$<stream>`.
+   */
+  async setStreamMetadata(stream: string, metadata: StreamMetadata): Promise<void> {
     this.#checkOpen();
-    const parts = this.#prepare(appends);
+    checkStreamName(stream);
+    const meta = checkMetadata(metadata);
+    if ((await this.#freshState()).meta.get(stream)?.tombstoned) throw streamDeleted(stream);
+    await this.#append(
+      [
+        {
+          stream: metadataStreamOf(stream),
+          events: [{ type: METADATA_EVENT_TYPE, data: meta }],
+          expectedRevision: 'any',
+        },
+      ],
+      true,
+    );
+  }
+
+  /** The stream's metadata now ({} when none was set). */
+  async getStreamMetadata(stream: string): Promise<StreamMetadata> {
+    this.#checkOpen();
+    checkStreamName(stream);
+    return { ...(await this.#freshState()).meta.get(stream) };
+  }
+
+  /**
+   * Deletes a stream. Soft (default): its events are hidden (truncateBefore past the last one);
+   * appending again recreates it, revisions continue. `hard`: a tombstone: reads and appends
+   * fail with `StreamDeleted` for good.
+   */
+  async deleteStream(stream: string, options: { hard?: boolean } = {}): Promise<void> {
+    this.#checkOpen();
+    checkStreamName(stream);
+    const state = await this.#freshState();
+    const current = state.meta.get(stream) ?? {};
+    if (current.tombstoned) throw streamDeleted(stream);
+    const meta: StreamMetadata = options.hard
+      ? { ...current, tombstoned: true }
+      : { ...current, truncateBefore: state.revision(stream) + 1, softDeleted: true };
+    await this.#append(
+      [
+        {
+          stream: metadataStreamOf(stream),
+          events: [{ type: METADATA_EVENT_TYPE, data: meta }],
+          expectedRevision: 'any',
+        },
+      ],
+      true,
+    );
+  }
+
+  async #append(appends: StreamAppend[], system: boolean): Promise<MultiAppendResult> {
+    this.#checkOpen();
+    const parts = this.#prepare(appends, system);
     const state = await this.#loadState();
     this.#wrote = true;
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
@@ -228,38 +381,57 @@ export class EventStore implements AsyncDisposable {
     if (from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && from >= 0)) {
       throw new EventsError('InvalidArgument', `from must be a revision >= 0, 'start' or 'end'`);
     }
+    // The stream's indexed records, then the records after the index (read once: they may also
+    // hold newer metadata, which decides what is visible before anything is returned).
+    const location = await this.#locate(stream);
+    const tail: LogRecord[] = [];
+    for await (const record of this.#source.after(location.version)) tail.push(record);
+    let { meta, revision: last } = location;
+    const metaStream = metadataStreamOf(stream);
+    for (const record of tail) {
+      for (const s of recordEvents(record)) {
+        if (s.stream === stream) last = s.revision;
+        else if (s.stream === metaStream) meta = metadataOf(s) ?? meta;
+      }
+    }
+    if (meta?.tombstoned) throw streamDeleted(stream);
+    const now = this.#now();
+    const visible = (s: StoredEvent) => isVisible(meta, s.revision, s.timestamp, last, now);
     let n = 0;
     if (direction === 'forwards') {
       if (from === 'end') return;
-      const scan = await this.#scanStream(stream, from === 'start' ? 0 : from);
-      for await (const s of scan.events) {
-        if (n++ >= limit) return;
-        yield toRecorded(s);
+      const first = from === 'start' ? 0 : from;
+      const versions: number[] = [];
+      for (let i = 0; i < location.runs.length; i += 2) {
+        const nextFirst = location.runs[i + 3];
+        if (nextFirst !== undefined && nextFirst <= first) continue;
+        versions.push(location.runs[i] as number);
+      }
+      const fromIndex = this.#source.records(versions);
+      for (const records of [fromIndex, tail]) {
+        for await (const record of records) {
+          for (const s of recordEvents(record)) {
+            if (s.stream !== stream || s.revision < first || !visible(s)) continue;
+            if (n++ >= limit) return;
+            yield toRecorded(s);
+          }
+        }
       }
       return;
     }
     const top = from === 'start' ? 0 : from === 'end' ? Number.MAX_SAFE_INTEGER : from;
-    // Backwards: the records after the checkpoint first (newest last, so collect them), then the
-    // indexed records newest first.
-    const location = await this.#locate(stream);
-    const tailEvents: StoredEvent[] = [];
-    for await (const record of this.#source.after(location.version)) {
-      for (const s of recordEvents(record)) if (s.stream === stream) tailEvents.push(s);
-    }
-    for (const s of tailEvents.reverse()) {
-      if (s.revision > top) continue;
-      if (n++ >= limit) return;
-      yield toRecorded(s);
-    }
+    // Backwards: the records after the index newest first, then the indexed records newest first.
     const versions: number[] = [];
     for (let i = location.runs.length - 2; i >= 0; i -= 2) {
       if ((location.runs[i + 1] as number) <= top) versions.push(location.runs[i] as number);
     }
-    for await (const record of this.#source.records(versions)) {
-      const mine = recordEvents(record).filter((s) => s.stream === stream && s.revision <= top);
-      for (const s of mine.reverse()) {
-        if (n++ >= limit) return;
-        yield toRecorded(s);
+    for (const records of [[...tail].reverse(), this.#source.records(versions)]) {
+      for await (const record of records) {
+        const mine = recordEvents(record).filter((s) => s.stream === stream && s.revision <= top && visible(s));
+        for (const s of mine.reverse()) {
+          if (n++ >= limit) return;
+          yield toRecorded(s);
+        }
       }
     }
   }
@@ -274,13 +446,19 @@ export class EventStore implements AsyncDisposable {
     if (typeof from === 'object') checkPosition(from, 'from');
     else if (from !== 'start' && from !== 'end')
       throw new EventsError('InvalidArgument', `from must be a position, 'start' or 'end'`);
+    // Stream metadata hides events: the index (caught up to the tail) knows every stream's.
+    const state = await this.#freshState();
+    const now = this.#now();
+    const visible = (s: StoredEvent) =>
+      !isSystemStream(s.stream) &&
+      isVisible(state.meta.get(s.stream), s.revision, s.timestamp, state.revision(s.stream), now);
     let n = 0;
     if (direction === 'forwards') {
       if (from === 'end') return;
       const first = from === 'start' ? START : from;
       for await (const record of this.#source.after(Math.max(0, first.record - 1))) {
         for (const s of recordEvents(record)) {
-          if (comparePositions(s.position, first) < 0 || !matches(s)) continue;
+          if (comparePositions(s.position, first) < 0 || !matches(s) || !visible(s)) continue;
           if (n++ >= limit) return;
           yield toRecorded(s);
         }
@@ -294,7 +472,7 @@ export class EventStore implements AsyncDisposable {
     for (let v = Math.min(tail, last.record); v >= 1; v--) versions.push(v);
     for await (const record of this.#source.records(versions)) {
       for (const s of recordEvents(record).reverse()) {
-        if (comparePositions(s.position, last) > 0 || !matches(s)) continue;
+        if (comparePositions(s.position, last) > 0 || !matches(s) || !visible(s)) continue;
         if (n++ >= limit) return;
         yield toRecorded(s);
       }
@@ -320,7 +498,7 @@ export class EventStore implements AsyncDisposable {
         started();
         for await (const record of follow(this.#source, followAfter, { ...options, clock }, signal)) {
           for (const s of recordEvents(record)) {
-            if (comparePositions(s.position, after) > 0 && matches(s)) yield toRecorded(s);
+            if (comparePositions(s.position, after) > 0 && matches(s) && !isSystemStream(s.stream)) yield toRecorded(s);
           }
         }
       }.bind(this),
@@ -371,6 +549,10 @@ export class EventStore implements AsyncDisposable {
     this.#checkOpen();
     const state = await this.#freshState();
     return [...state.streams]
+      .filter(([stream, info]) => {
+        const meta = state.meta.get(stream);
+        return !isSystemStream(stream) && !meta?.tombstoned && info.revision >= (meta?.truncateBefore ?? 0);
+      })
       .map(([stream, info]) => ({ stream, revision: info.revision }))
       .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
   }
@@ -402,6 +584,7 @@ export class EventStore implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#members].map((m) => m.close()));
     await Promise.allSettled([...this.#background]);
     await this.#log.close();
     if (this.#ownsStore) await this.store.close();
@@ -412,14 +595,19 @@ export class EventStore implements AsyncDisposable {
   }
 
   /** Validates everything before any request: a bad append writes nothing. */
-  #prepare(appends: StreamAppend[]): { stream: string; expected: ExpectedRevision; events: EntryPart['events'] }[] {
+  #prepare(
+    appends: StreamAppend[],
+    system = false,
+  ): { stream: string; expected: ExpectedRevision; events: EntryPart['events'] }[] {
     if (!Array.isArray(appends) || appends.length === 0) {
       throw new EventsError('InvalidArgument', 'an append needs at least one stream');
     }
     const ids = new Set<string>();
     const streams = new Set<string>();
     const parts = appends.map((a) => {
-      checkStreamName(a?.stream);
+      if (system && typeof a?.stream === 'string' && metadataTarget(a.stream) !== undefined) {
+        checkStreamName(metadataTarget(a.stream));
+      } else checkStreamName(a?.stream);
       if (streams.has(a.stream))
         throw new EventsError('InvalidArgument', `stream ${JSON.stringify(a.stream)} appears twice in one append`);
       streams.add(a.stream);
@@ -458,6 +646,7 @@ export class EventStore implements AsyncDisposable {
     const actual = state.revision(part.stream);
     const settled = fresh && !this.#inFlight.has(part.stream);
     const predicted = this.#predicted(state, part.stream);
+    if (state.meta.get(part.stream)?.tombstoned) throw streamDeleted(part.stream);
     const wrong = () => new WrongExpectedVersionError(part.stream, String(part.expected), actual);
     switch (part.expected) {
       case 'any':
@@ -480,6 +669,8 @@ export class EventStore implements AsyncDisposable {
     for (const part of parts) {
       const actual = summary.revisions.get(part.stream) ?? state.revision(part.stream);
       if (actual !== part.base) return false;
+      // A tombstone, in the log or ahead of us in this record: decided again after catching up.
+      if (state.meta.get(part.stream)?.tombstoned || summary.revisions.has(metadataStreamOf(part.stream))) return false;
       if (brokenForTests.skipIdCheck) continue;
       for (const e of part.events) if (state.ids.has(e.id) || summary.ids.has(e.id)) return false;
     }
@@ -640,9 +831,17 @@ export class EventStore implements AsyncDisposable {
   }
 
   /** Where a reader finds `stream`'s records: this writer's state if loaded, else the newest checkpoint's index. */
-  async #locate(stream: string): Promise<{ version: number; runs: number[] }> {
+  async #locate(stream: string): Promise<StreamLocation> {
     const state = this.#state;
-    if (state) return { version: state.version, runs: [...(state.streams.get(stream)?.runs ?? [])] };
+    if (state) {
+      const meta = state.meta.get(stream);
+      return {
+        version: state.version,
+        runs: [...(state.streams.get(stream)?.runs ?? [])],
+        revision: state.revision(stream),
+        ...(meta ? { meta } : {}),
+      };
+    }
     return this.#source.locate(stream);
   }
 
@@ -703,4 +902,23 @@ export function eventMatcher(filter: EventFilter | undefined): (s: StoredEvent) 
     (streamPrefix === undefined || s.stream.startsWith(streamPrefix)) &&
     (eventType === undefined || s.event.type === eventType) &&
     (regex === undefined || regex.test(s.stream));
+}
+
+/** Which events a consumer group with these settings delivers. */
+function groupMatcher(settings: GroupState['settings']): (s: StoredEvent) => boolean {
+  const f = settings.filter;
+  const byFilter = eventMatcher(
+    f && {
+      ...(f.streamPrefix === undefined ? {} : { streamPrefix: f.streamPrefix }),
+      ...(f.eventType === undefined ? {} : { eventType: f.eventType }),
+      ...(f.regex === undefined ? {} : { regex: new RegExp(f.regex.source, f.regex.flags) }),
+    },
+  );
+  const stream = settings.stream;
+  return (e) => (stream === '$all' ? !isSystemStream(e.stream) : e.stream === stream) && byFilter(e);
+}
+
+/** `$$<stream>` metadata streams (and any other `$` name) are the store's own, not the caller's. */
+function isSystemStream(stream: string): boolean {
+  return stream.startsWith('$');
 }

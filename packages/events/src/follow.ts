@@ -5,7 +5,11 @@ import type { RecordSource } from './record-source.js';
 export interface PollOptions {
   /** First wait after the tail was reached (default 10 ms); doubles while nothing new arrives... */
   pollMinMs?: number;
-  /** ...up to this (default 200 ms). A new record resets the wait to none. */
+  /**
+   * ...up to this (default 200 ms). A new record resets the wait to none. While records arrive
+   * at a steady pace the wait is also capped at a quarter of the usual gap between them, so a
+   * busy subscriber polls fast around the moment the next record is due (see `pollCap`).
+   */
   pollMaxMs?: number;
   /** Time for the waits; injected so tests run on virtual time (default: real time). */
   clock?: Clock;
@@ -29,6 +33,8 @@ export async function* follow(
   let live = false;
   let wait = 0;
   let failures = 0;
+  let lastHit: number | undefined;
+  let gap: number | undefined;
   while (!signal.aborted) {
     let record: LogRecord | undefined;
     try {
@@ -53,10 +59,14 @@ export async function* follow(
     if (record) {
       next++;
       wait = 0;
+      const now = options.clock.now();
+      if (lastHit !== undefined) gap = gap === undefined ? now - lastHit : 0.7 * gap + 0.3 * (now - lastHit);
+      lastHit = now;
       yield record;
       continue;
     }
-    wait = wait === 0 ? min : Math.min(max, wait * 2);
+    const cap = pollCap(min, max, gap, lastHit === undefined ? undefined : options.clock.now() - lastHit);
+    wait = wait === 0 ? min : Math.min(cap, wait * 2);
     await pause(options.clock, wait, signal);
   }
 }
@@ -67,4 +77,14 @@ async function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<voi
   } catch (error) {
     if (!signal.aborted) throw error;
   }
+}
+
+/**
+ * The longest poll wait now: `max`, unless records have been arriving every `gap` ms (a moving
+ * average) and the last one came `sinceLast` ms ago; then a quarter of the larger of the two, so
+ * the wait stays short while the next record is due and grows back to `max` as the silence lasts.
+ */
+export function pollCap(min: number, max: number, gap: number | undefined, sinceLast: number | undefined): number {
+  if (gap === undefined || sinceLast === undefined) return max;
+  return Math.max(min, Math.min(max, Math.max(gap, sinceLast) / 4));
 }

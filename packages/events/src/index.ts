@@ -1,4 +1,7 @@
 export { type ContentType } from './types.js';
+export { type CreateGroupOptions, type GroupInfo, type GroupMemberInfo } from './consumer-groups.js';
+export type { GroupSettings, ParkedEvent } from './group-state.js';
+export { type GroupEvent, GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 export {
   EventStore,
   type EventStoreOptions,
@@ -20,6 +23,7 @@ export { EventPaths } from './paths.js';
 export { comparePositions, formatPosition, parsePosition, START } from './position.js';
 export { type ProjectOptions, type Projection, PROJECTIONS_TABLE, project } from './projection.js';
 export { IDEMPOTENCY_WINDOW_RECORDS } from './stream-index.js';
+export type { StreamMetadata } from './stream-metadata.js';
 export { Subscription } from './subscription.js';
 export type {
   AppendOptions,

@@ -12,6 +12,8 @@ export const INDEX_SHARDS = 16;
  * app/events/checkpoints/00000000000000000256/streams-07     stream index shard 7 at record 256
  * app/events/checkpoints/00000000000000000256/ids            event ids of the idempotency window
  * app/events/_last_checkpoint                                hint (the log's)
+ * app/events/groups/orders/state                             consumer group "orders": position, claims, parked (CAS)
+ * app/events/groups/orders/members/worker-1                  lease of member "worker-1" of the group
  * ```
  *
  * The log owns `log/`, `checkpoints/<v>/_manifest` and the hint; the names of the event store's
@@ -24,6 +26,27 @@ export class EventPaths {
   constructor(prefix = '') {
     this.log = new LogPaths(prefix);
     this.prefix = this.log.prefix;
+  }
+
+  /** Folder of every consumer group. */
+  get groupsDir(): string {
+    return this.prefix === '' ? 'groups/' : `${this.prefix}/groups/`;
+  }
+
+  /** The one conditional-PUT object of consumer group `name`. */
+  groupState(name: string): string {
+    return `${this.groupsDir}${name}/state`;
+  }
+
+  /** The group's name from its state key, or undefined for another key. */
+  groupOf(key: string): string | undefined {
+    const m = /^([^/]+)\/state$/.exec(key.slice(this.groupsDir.length));
+    return key.startsWith(this.groupsDir) && m ? m[1] : undefined;
+  }
+
+  /** Prefix of the member leases of consumer group `name` (lease name = member id). */
+  groupMembers(name: string): string {
+    return `${this.groupsDir}${name}/members/`;
   }
 
   /** Checkpoint object name of index shard `shard`. */

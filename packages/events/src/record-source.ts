@@ -2,6 +2,7 @@ import type { CommitLog, LogRecord } from '@bucketdb/log';
 import { isStoreError } from '@bucketdb/store';
 import { EventPaths } from './paths.js';
 import { parseShard } from './stream-index.js';
+import type { StreamMetadata } from './stream-metadata.js';
 
 /** GETs in flight when reading a known list of records. */
 const READ_AHEAD = 8;
@@ -12,6 +13,9 @@ export interface StreamLocation {
   version: number;
   /** Flattened pairs [record, first revision in it] up to `version`. */
   runs: number[];
+  /** The stream's revision at `version` (-1: none). */
+  revision: number;
+  meta?: StreamMetadata;
 }
 
 /**
@@ -73,10 +77,15 @@ export class RecordSource {
   /** One stream's records up to the newest checkpoint: its manifest, then one index shard. */
   async locate(stream: string): Promise<StreamLocation> {
     const checkpoint = await this.#log.latestCheckpoint();
-    if (!checkpoint) return { version: 0, runs: [] };
+    if (!checkpoint) return { version: 0, runs: [], revision: -1 };
     const key = this.#log.checkpointKey(checkpoint.version, EventPaths.shardName(EventPaths.shardOf(stream)));
     const { body } = await this.#log.store.get(key);
     const found = parseShard(checkpoint.version, body).find(([name]) => name === stream);
-    return { version: checkpoint.version, runs: found ? found[2] : [] };
+    return {
+      version: checkpoint.version,
+      runs: found ? found[2] : [],
+      revision: found ? found[1] : -1,
+      ...(found?.[3] ? { meta: found[3] } : {}),
+    };
   }
 }

@@ -2,6 +2,7 @@ import type { LogRecord } from '@bucketdb/log';
 import { EventsError } from './errors.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { recordEvents } from './record-events.js';
+import { metadataOf, metadataTarget, type StreamMetadata } from './stream-metadata.js';
 import type { Position } from './types.js';
 
 /**
@@ -36,6 +37,8 @@ export class StreamIndex {
   version: number;
   readonly streams = new Map<string, StreamInfo>();
   readonly ids = new Map<string, IdEntry>();
+  /** Each stream's newest metadata (from its `$$<stream>` system stream). */
+  readonly meta = new Map<string, StreamMetadata>();
   /** The window's records, oldest first, with their ids. */
   readonly #window: { record: number; ids: string[] }[] = [];
 
@@ -65,6 +68,9 @@ export class StreamIndex {
         );
       }
       info.revision = s.revision;
+      const target = metadataTarget(s.stream);
+      const meta = target === undefined ? undefined : metadataOf(s);
+      if (target !== undefined && meta) this.meta.set(target, meta);
       if (info.runs.at(-2) !== record.version) info.runs.push(record.version, s.revision);
       this.ids.set(s.event.id, { stream: s.stream, revision: s.revision, position: s.position });
       ids.push(s.event.id);
@@ -78,9 +84,13 @@ export class StreamIndex {
 
   /** The checkpoint objects of this state: each index shard, and the ids of the window. */
   toCheckpoint(): Map<string, Uint8Array> {
-    const shards: [string, number, number[]][][] = Array.from({ length: INDEX_SHARDS }, () => []);
-    for (const [stream, info] of this.streams) {
-      shards[EventPaths.shardOf(stream)]?.push([stream, info.revision, info.runs]);
+    const shards: ShardEntry[][] = Array.from({ length: INDEX_SHARDS }, () => []);
+    for (const stream of new Set([...this.streams.keys(), ...this.meta.keys()])) {
+      const info = this.streams.get(stream);
+      const meta = this.meta.get(stream);
+      const entry: ShardEntry = [stream, info?.revision ?? -1, info?.runs ?? []];
+      if (meta) entry.push(meta);
+      shards[EventPaths.shardOf(stream)]?.push(entry);
     }
     const objects = new Map<string, Uint8Array>();
     shards.forEach((streams, shard) => {
@@ -101,8 +111,9 @@ export class StreamIndex {
   static fromCheckpoint(version: number, objects: Map<string, Uint8Array>): StreamIndex {
     const index = new StreamIndex(version);
     for (let shard = 0; shard < INDEX_SHARDS; shard++) {
-      for (const [stream, revision, runs] of parseShard(version, objects.get(EventPaths.shardName(shard)))) {
-        index.streams.set(stream, { revision, runs });
+      for (const [stream, revision, runs, meta] of parseShard(version, objects.get(EventPaths.shardName(shard)))) {
+        if (revision >= 0) index.streams.set(stream, { revision, runs });
+        if (meta) index.meta.set(stream, meta);
       }
     }
     const ids = parseObject(version, EventPaths.idsName, objects.get(EventPaths.idsName)) as {
@@ -117,11 +128,14 @@ export class StreamIndex {
   }
 }
 
-/** The streams of one index shard: [name, revision, runs]. */
-export function parseShard(version: number, bytes: Uint8Array | undefined): [string, number, number[]][] {
+/** One stream of an index shard: name, revision (-1: none), runs, and its metadata if any. */
+export type ShardEntry = [string, number, number[], StreamMetadata?];
+
+/** The streams of one index shard. */
+export function parseShard(version: number, bytes: Uint8Array | undefined): ShardEntry[] {
   const shard = parseObject(version, 'index shard', bytes) as { streams?: unknown };
   if (!Array.isArray(shard.streams)) throw new EventsError('Corrupt', `checkpoint ${version}: bad index shard`);
-  return shard.streams as [string, number, number[]][];
+  return shard.streams as ShardEntry[];
 }
 
 function parseObject(version: number, what: string, bytes: Uint8Array | undefined): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { MemoryStore, type ObjectStore, VirtualClock } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from './event-store.js';
+import { pollCap } from './follow.js';
 import type { RecordedEvent } from './types.js';
 
 /** Takes `n` events from a subscription, then closes it. */
@@ -73,6 +74,14 @@ describe.each(testBackendNames())('subscriptions on %s', (backendName) => {
 });
 
 describe('subscription polling', () => {
+  it('caps the poll wait at a quarter of the usual gap between records, growing back to the maximum in silence', () => {
+    expect(pollCap(10, 200, undefined, undefined)).toBe(200);
+    expect(pollCap(10, 200, 100, 30)).toBe(25);
+    expect(pollCap(10, 200, 20, 5)).toBe(10);
+    expect(pollCap(10, 200, 100, 500)).toBe(125);
+    expect(pollCap(10, 200, 100, 5000)).toBe(200);
+  });
+
   it('waits on the injected clock, backing off while idle, and delivers once the next slot fills', async () => {
     const clock = new VirtualClock();
     const store = new MemoryStore('poll');

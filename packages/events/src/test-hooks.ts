@@ -5,4 +5,6 @@
 export const brokenForTests = {
   /** Skip the event-id check inside group commit: retries after ambiguous writes duplicate events. */
   skipIdCheck: false,
+  /** Accept a consumer-group settle from any member, not only the event's current claim: a stale owner's ack lands. */
+  unfencedSettles: false,
 };

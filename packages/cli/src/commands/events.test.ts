@@ -1,3 +1,4 @@
+import { EventStore } from '@bucketdb/events';
 import { type TempDir, tempDir } from '@bucketdb/testkit';
 import { runCli } from '../fixtures/run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,5 +82,58 @@ describe.concurrent('bucketdb events', () => {
     expect(help.stdout).toMatch(/--expected-revision/);
     const read = await runCli(['events', 'read', url, '$all']);
     expect(json(read.stdout).map((e) => e.type)).toEqual(['A']);
+  }, 240_000);
+
+  it('creates, lists, inspects, replays and deletes consumer groups, with their exit codes', async () => {
+    const url = freshStore();
+    expect((await runCli(['events', 'append', url, 'order-1', '{"type":"A","data":1}'])).code).toBe(0);
+    const created = await runCli([
+      'events',
+      'groups',
+      'create',
+      url,
+      'billing',
+      '--stream-prefix',
+      'order-',
+      '--max-retries',
+      '2',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(json(created.stdout)[0]).toMatchObject({
+      name: 'billing',
+      pending: 0,
+      settings: { maxRetries: 2, after: '0:0' },
+    });
+    // A member (this process) parks the event, so there is something to replay.
+    {
+      await using events = await EventStore.open(url);
+      const member = events.subscribeToGroup('billing', { memberId: 'w1' });
+      for await (const e of member) {
+        await e.nack('park', 'bad data');
+        break;
+      }
+      await member.close();
+    }
+    const [list, info, other, missing, badName] = await Promise.all([
+      runCli(['events', 'groups', 'list', url]),
+      runCli(['events', 'groups', 'info', url, 'billing']),
+      runCli(['events', 'groups', 'create', url, 'billing', '--max-retries', '7']),
+      runCli(['events', 'groups', 'info', url, 'nope']),
+      runCli(['events', 'groups', 'create', url, 'bad/name']),
+    ]);
+    expect(json(list.stdout)).toEqual([{ group: 'billing' }]);
+    expect(json(info.stdout)[0]).toMatchObject({
+      parked: [{ position: '1:0', reason: 'bad data' }],
+      members: [{ member: 'w1' }],
+    });
+    expect(other.code).toBe(5);
+    expect(missing.code).toBe(4);
+    expect(json(missing.stdout)).toEqual([{ error: 'GroupNotFound' }]);
+    expect(badName.code).toBe(2);
+    const replay = await runCli(['events', 'groups', 'replay-parked', url, 'billing']);
+    expect(json(replay.stdout)).toEqual([{ group: 'billing', replayed: 1 }]);
+    const deleted = await runCli(['events', 'groups', 'delete', url, 'billing']);
+    expect(json(deleted.stdout)).toEqual([{ group: 'billing', deleted: true }]);
+    expect((await runCli(['events', 'groups', 'delete', url, 'billing'])).code).toBe(4);
   }, 240_000);
 });

@@ -12,15 +12,23 @@ import {
 import { type Command, InvalidArgumentError } from 'commander';
 
 /** Exit codes of `bucketdb events`: scripts can tell a lost expected-revision race from a failure. */
-export const EVENTS_EXIT = { ok: 0, error: 1, usage: 2, wrongExpectedRevision: 3 } as const;
+export const EVENTS_EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  wrongExpectedRevision: 3,
+  groupNotFound: 4,
+  groupExists: 5,
+  streamDeleted: 6,
+} as const;
 
 const STORE_ARG = 'store URL: ./dir, file:///abs/dir, mem://, s3://bucket/prefix?endpoint=URL';
 
-interface StoreOptions {
+export interface StoreOptions {
   prefix?: string;
 }
 
-interface ReadCliOptions extends StoreOptions {
+export interface ReadCliOptions extends StoreOptions {
   from?: string;
   backwards?: boolean;
   limit?: number;
@@ -40,14 +48,17 @@ An event is JSON: {"type": "...", "data": <JSON>, "metadata"?: {...}, "id"?: "..
 makes a retried append safe: events already written are not written again.
 Output is JSON, one object per line. Positions in the global order are <record>:<index>.
 
-Exit codes: 0 ok, 1 error, 2 usage error (bad arguments or events), 3 wrong expected revision.
+Exit codes: 0 ok, 1 error, 2 usage error (bad arguments or events), 3 wrong expected revision,
+4 no such consumer group, 5 the group exists with other settings, 6 the stream is deleted.
 
 Examples:
   bucketdb events append ./data order-1 '{"type":"Created","data":{"total":5}}' --expected-revision no_stream
   bucketdb events read ./data order-1
   bucketdb events read ./data '$all' --from 12:0 --type Created
   bucketdb events subscribe ./data '$all' --from 40:2
-  bucketdb events streams ./data`,
+  bucketdb events streams ./data
+  bucketdb events groups create ./data billing --stream-prefix order- --max-retries 5
+  bucketdb events groups info ./data billing`,
     );
 
   withStore(events.command('append'))
@@ -146,7 +157,7 @@ Examples:
   }
 }
 
-function withStore(command: Command): Command {
+export function withStore(command: Command): Command {
   return command
     .argument('<store>', STORE_ARG)
     .option('--prefix <prefix>', 'where in the store the event store lives (default: its root)');
@@ -160,7 +171,7 @@ function withReadOptions(command: Command): Command {
     .option('--regex <regex>', '$all only: streams matching this regular expression');
 }
 
-async function withEvents(
+export async function withEvents(
   url: string,
   options: StoreOptions,
   run: (store: EventStore) => Promise<void>,
@@ -173,6 +184,18 @@ async function withEvents(
       process.stderr.write(`bucketdb: ${error.message}\n`);
       printJson({ error: error.code, stream: error.stream, actualRevision: error.actualRevision });
       process.exitCode = EVENTS_EXIT.wrongExpectedRevision;
+      return;
+    }
+    const code = isEventsError(error) ? error.code : undefined;
+    if (code === 'GroupNotFound' || code === 'GroupExists' || code === 'StreamDeleted') {
+      process.stderr.write(`bucketdb: ${(error as Error).message}\n`);
+      printJson({ error: code });
+      process.exitCode =
+        code === 'GroupNotFound'
+          ? EVENTS_EXIT.groupNotFound
+          : code === 'GroupExists'
+            ? EVENTS_EXIT.groupExists
+            : EVENTS_EXIT.streamDeleted;
       return;
     }
     const usage =
@@ -230,7 +253,7 @@ function expectedRevision(text: string): ExpectedRevision {
   return n;
 }
 
-function allFrom(from: string | undefined): { from?: ReturnType<typeof parsePosition> | 'start' | 'end' } {
+export function allFrom(from: string | undefined): { from?: ReturnType<typeof parsePosition> | 'start' | 'end' } {
   if (from === undefined) return {};
   if (from === 'start' || from === 'end') return { from };
   try {
@@ -248,7 +271,7 @@ function streamFrom(from: string | undefined): { from?: number | 'start' | 'end'
   return { from: Number(from) };
 }
 
-function filterOf(options: ReadCliOptions): { filter?: EventFilter } {
+export function filterOf(options: ReadCliOptions): { filter?: EventFilter } {
   const filter: EventFilter = {};
   if (options.streamPrefix !== undefined) filter.streamPrefix = options.streamPrefix;
   if (options.type !== undefined) filter.eventType = options.type;
@@ -299,11 +322,11 @@ function progressLine(): (done?: boolean) => void {
   };
 }
 
-function printJson(value: unknown): void {
+export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-function nonNegativeInteger(text: string): number {
+export function nonNegativeInteger(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n))
     throw new InvalidArgumentError('expected a non-negative integer');

@@ -76,7 +76,12 @@ export class Database {
     const resolved = resolveOptions(options);
     if (options.at === undefined) {
       const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
-      const db = new Database(await Engine.open(guarded, resolved), resolved, closeStore);
+      // The floor is read alongside the open's first requests, not after the first 404 of a read.
+      const floor = guarded.load();
+      floor.catch(() => {});
+      const engine = await Engine.open(guarded, resolved);
+      await floor.catch(() => {});
+      const db = new Database(engine, resolved, closeStore);
       if (options.migrations) {
         try {
           await applyMigrations(db, options.migrations);

@@ -87,24 +87,48 @@ export class Engine {
     return this.lock;
   }
 
+  /**
+   * Cold open in a bounded number of round trips whatever the lag (docs/design/sql-gc.md, "Cold
+   * start"): (1) the checkpoint hint; (2) the newest checkpoint (a LIST from the hint and a GET of
+   * the hint's manifest at once) and a LIST of the records after the hint; (3) the records, all
+   * at once, with the page maps; long lags add a few probe rounds, not one round per record.
+   * Pages load lazily (whole databases below `prefetchBelowBytes` with parallel GETs).
+   */
   static async open(store: ObjectStore, options: ResolvedOptions): Promise<Engine> {
     const log = await CommitLog.open(store, { prefix: options.prefix });
     const committed = new CommittedPages(options.pageSize, options.cacheBytes);
     const engine = new Engine(log, committed, store, options);
-    const checkpoint = await retryReads(() => log.latestCheckpoint());
+    const hint = await retryReads(() => log.checkpointHint());
+    const scan = retryReads(() => log.scan(hint ?? 0));
+    scan.catch(() => {});
+    const checkpoint = await retryReads(() => log.latestCheckpoint(undefined, { hint }));
+    let segments: Promise<unknown> = Promise.resolve();
     if (checkpoint) {
       const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
-      committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
+      const manifest = decodeManifest(checkpoint.manifest, where);
+      committed.setCheckpoint({ version: checkpoint.version, manifest });
       await log.advanceTo(checkpoint.version);
       engine.#base = `v${checkpoint.version}`;
-      if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
+      // Page maps arrive while the records do: all of them for a database fetched whole, else
+      // the first (page 1 and the schema's root, unless a newer record holds them).
+      const whole = manifest.pageCount * manifest.pageSize <= options.prefetchBelowBytes;
+      const wanted = whole ? manifest.segments.map((_, i) => i) : manifest.segments.length > 0 ? [0] : [];
+      segments = Promise.all(wanted.map((s) => retryReads(() => engine.fetcher.loadSegment(s))));
+      segments.catch(() => {});
     }
-    await retryCatchUp(
-      () => log.catchUp(),
-      () => log.version,
-    );
+    const records = await scan;
+    await segments;
+    // The scan started at the hint: a newer checkpoint skips some of its records; an older one
+    // (the hint's manifest missing) leaves a gap that the ordinary catch-up fills.
+    if (!(await log.accept(records))) {
+      await retryCatchUp(
+        () => log.catchUp(),
+        () => log.version,
+      );
+    }
     engine.drain();
     if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
+    else if (!committed.cache.has(1)) await retryReads(() => engine.fetcher.fetch([1]));
     committed.cache.unpinAll();
     engine.conn = await Connection.open(engine.file);
     try {

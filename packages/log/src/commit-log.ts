@@ -259,6 +259,13 @@ export class CommitLog {
     return this.#checkpoints.latest(atOrBelow, known ? known.hint : null);
   }
 
+  /** The published checkpoint at `version`, or undefined if there is none (never published, or collected). */
+  async checkpointAt(version: number): Promise<Checkpoint | undefined> {
+    this.#checkOpen();
+    checkVersion(version, 0);
+    return this.#checkpoints.read(version);
+  }
+
   /** The version `_last_checkpoint` names: a lower bound on the newest checkpoint (it may lag). */
   async checkpointHint(): Promise<number | undefined> {
     this.#checkOpen();

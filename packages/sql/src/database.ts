@@ -4,6 +4,7 @@ import { RetrySignal } from './batch.js';
 import { writeCheckpoint } from './checkpointer.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
 import { type Attempt, Engine } from './engine.js';
+import { DiskCache } from './disk-cache.js';
 import { ConflictError, VersionNotFoundError } from './errors.js';
 import { collectGarbage, type GcReport } from './gc.js';
 import { applyMigrations } from './migrations.js';
@@ -51,6 +52,7 @@ export class Database {
   readonly #engine: Engine;
   readonly #options: ResolvedOptions;
   readonly #closeStore: (() => Promise<void>) | undefined;
+  readonly #cache: DiskCache | undefined;
   #checkpointing: Promise<unknown> | undefined;
   #lastCheckpointAt: number;
   #checkpointRetryAt = 0;
@@ -63,8 +65,9 @@ export class Database {
   /** The last GC this handle ran (automatic or `gc()`): when, what it did, or its error. */
   lastGc: { at: Date; report?: GcReport; error?: unknown } | undefined;
 
-  private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>) {
+  private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>, cache?: DiskCache) {
     this.#engine = engine;
+    this.#cache = cache;
     this.#options = options;
     this.#closeStore = closeStore;
     this.#lastCheckpointAt = options.clock();
@@ -75,13 +78,16 @@ export class Database {
   static async create(store: ObjectStore, options: OpenOptions, closeStore?: () => Promise<void>): Promise<Database> {
     const resolved = resolveOptions(options);
     if (options.at === undefined) {
-      const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
+      const cache = resolved.cacheDir
+        ? new DiskCache(store, resolved.cacheDir, resolved.prefix, resolved.cacheDirBytes)
+        : undefined;
+      const guarded = new GcFloorGuard(cache ?? store, resolved.prefix, resolved.clock);
       // The floor is read alongside the open's first requests, not after the first 404 of a read.
       const floor = guarded.load();
       floor.catch(() => {});
-      const engine = await Engine.open(guarded, resolved);
+      const engine = await Engine.open(guarded, resolved, cache);
       await floor.catch(() => {});
-      const db = new Database(engine, resolved, closeStore);
+      const db = new Database(engine, resolved, closeStore, cache);
       if (options.migrations) {
         try {
           await applyMigrations(db, options.migrations);
@@ -102,6 +108,11 @@ export class Database {
       );
     }
     return db;
+  }
+
+  /** Whether this handle opened warm from `cacheDir` (asking the bucket only whether anything changed). */
+  get warm(): boolean {
+    return this.#engine.startedWarm;
   }
 
   get version(): number {
@@ -319,6 +330,12 @@ export class Database {
       this.#engine.conn.close();
       await this.#engine.log.close();
     });
+    if (this.#cache) {
+      // Where this handle ended is where the next warm open starts.
+      await this.#engine.headSaved;
+      await this.#engine.saveHead(this.#cache).catch(() => {});
+      await this.#cache.flush();
+    }
     await this.#closeStore?.();
   }
 

@@ -9,6 +9,14 @@ export interface OpenOptions extends FetchOptions {
   pageSize?: number;
   /** Bytes of committed pages kept in memory (default 64 MiB). */
   cacheBytes?: number;
+  /**
+   * A directory for an on-disk cache of the database's immutable objects (records, checkpoint
+   * page maps and chunks) that survives restarts: a warm open then reads them from disk and asks
+   * the bucket only whether anything changed. Several processes may share it. Default: none.
+   */
+  cacheDir?: string;
+  /** Bytes the cache directory is kept under, least recently used files first out (default 1 GiB). */
+  cacheDirBytes?: number;
   /** Databases up to this size are downloaded whole at open, with parallel GETs (default 16 MiB). */
   prefetchBelowBytes?: number;
   /** `strong` (default): each read first confirms the log's tail (one GET); `snapshot`: no request. */
@@ -51,8 +59,10 @@ export interface OpenOptions extends FetchOptions {
   migrations?: readonly Migration[];
 }
 
-export type ResolvedOptions = Required<Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs'>> &
-  FetchOptions & { maxStalenessMs?: number };
+export type ResolvedOptions = Required<
+  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'cacheDir'>
+> &
+  FetchOptions & { maxStalenessMs?: number; cacheDir?: string };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -60,6 +70,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     prefix: o.prefix ?? '',
     pageSize: o.pageSize ?? 4096,
     cacheBytes: o.cacheBytes ?? 64 * 2 ** 20,
+    cacheDirBytes: o.cacheDirBytes ?? 2 ** 30,
     prefetchBelowBytes: o.prefetchBelowBytes ?? 16 * 2 ** 20,
     reads: o.reads ?? 'strong',
     clock: o.clock ?? Date.now,

@@ -1,4 +1,4 @@
-import { type Checkpoint, CommitLog, type LogRecord } from '@bucketdb/log';
+import { type Checkpoint, CommitLog, isLogError, type LogRecord } from '@bucketdb/log';
 import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
@@ -65,7 +65,7 @@ export class Engine {
   #viewKey = '';
   /** Set when a record could not be applied: this handle's state is unusable from then on. */
   broken: unknown;
-  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0 };
+  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0, rebases: 0 };
   onCommitted: (() => void) | undefined;
   /** Interactive transactions' page files: every page changed after they began is added to `changed`. */
   readonly snapshots = new Set<PageFile>();
@@ -262,15 +262,60 @@ export class Engine {
     return changes;
   }
 
-  /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
+  /**
+   * The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex.
+   * A handle so far behind that GC collected the records it needs next (LogError `Collected`)
+   * moves to the newest checkpoint instead, if nothing of its own is pending.
+   */
   async syncTail(): Promise<Changes> {
     const started = this.options.clock();
-    await retryCatchUp(
-      () => this.log.confirmTail(),
-      () => this.log.version,
-    );
+    const confirm = () =>
+      retryCatchUp(
+        () => this.log.confirmTail(),
+        () => this.log.version,
+      );
+    try {
+      await confirm();
+    } catch (error) {
+      if (!isLogError(error, 'Collected') || this.pending) throw error;
+      const latest = await retryReads(() => this.log.latestCheckpoint());
+      if (!latest || latest.version <= this.committed.version) throw error;
+      const changes = await this.rebase(latest);
+      await confirm();
+      this.confirmedAt = started;
+      const more = this.drain();
+      for (const p of more.pages) changes.pages.add(p);
+      return changes;
+    }
     this.confirmedAt = started;
     return this.drain();
+  }
+
+  /**
+   * Moves the committed state to `checkpoint`, newer than this handle's version, without reading
+   * the records in between (they may be collected): the page cache is emptied and every page
+   * counts as changed (interactive transactions in progress then conflict on whatever they read).
+   * Only with nothing pending; under the lock. Returns the pages changed (all of them).
+   */
+  async rebase(checkpoint: Checkpoint): Promise<Changes> {
+    this.drain();
+    if (this.pending) throw new Error('internal: rebase with commits pending');
+    const c = this.committed;
+    const before = c.pageCount;
+    const manifest = decodeManifest(checkpoint.manifest, `checkpoint ${checkpoint.version}`);
+    c.setCheckpoint({ version: checkpoint.version, manifest });
+    await this.log.advanceTo(checkpoint.version);
+    this.#base = `v${checkpoint.version}`;
+    this.#baseSeq = 0;
+    this.stats.rebases++;
+    const changes: Changes = { pages: new Set() };
+    for (let p = 1; p <= Math.max(before, c.pageCount); p++) {
+      changes.pages.add(p);
+      for (const f of this.snapshots) f.changed?.add(p);
+    }
+    if (c.pageCount > 0) await retryReads(() => this.fetcher.fetch([1]));
+    c.cache.unpinAll();
+    return changes;
   }
 
   /** Whether reads must confirm the tail first: always when strong, when too stale for snapshot reads. */

@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { DEFAULT_GRACE, DEFAULT_RETENTION } from './gc.js';
 import type { Migration } from './migrations.js';
 import type { FetchOptions } from './page-fetcher.js';
@@ -53,16 +54,29 @@ export interface OpenOptions extends FetchOptions {
   retention?: string | number;
   /** GC deletes garbage only this long after it became garbage: `1h` (default), at least `1m`. */
   gcGrace?: string | number;
-  /** Run GC after each checkpoint this handle writes (default false). */
+  /**
+   * Automatic GC (default false): after each checkpoint this handle writes, and from the
+   * maintenance timer once `gcEveryMs` passed since its last GC (so an idle database's raised
+   * floor still comes into force and its garbage goes).
+   */
   autoGc?: boolean;
+  /** With `autoGc`: the longest time between two GC passes of this handle (default: `gcGrace`). */
+  gcEveryMs?: number;
+  /**
+   * Every this many ms (default 60000; 0: never) the handle runs `maintain()` in the background:
+   * it moves to a newer checkpoint if another handle wrote one (so it stops needing older records
+   * and chunks, which GC can then delete), and runs automatic GC when due. The timer does not
+   * keep the process alive.
+   */
+  maintenanceEveryMs?: number;
   /** Schema migrations applied (each exactly once, across processes) before `open` returns. */
   migrations?: readonly Migration[];
 }
 
 export type ResolvedOptions = Required<
-  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'cacheDir'>
+  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'cacheDir' | 'gcEveryMs'>
 > &
-  FetchOptions & { maxStalenessMs?: number; cacheDir?: string };
+  FetchOptions & { maxStalenessMs?: number; cacheDir?: string; gcEveryMs: number };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -85,5 +99,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     retention: o.retention ?? DEFAULT_RETENTION,
     gcGrace: o.gcGrace ?? DEFAULT_GRACE,
     autoGc: o.autoGc ?? false,
+    gcEveryMs: o.gcEveryMs ?? parseDuration(o.gcGrace ?? DEFAULT_GRACE, 'gcGrace'),
+    maintenanceEveryMs: o.maintenanceEveryMs ?? 60_000,
   };
 }

@@ -21,6 +21,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'event store on emulated S3: append p50/p99, group commit, subscription lag vs Redis Streams',
   },
   'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
+  'sql-lifecycle': {
+    file: 'sql-lifecycle.ts',
+    what: 'SQL over its life: storage with automatic GC, cold open at lag 0/500/5000, warm open with cacheDir, export/restore',
+  },
   'kv-mixes': {
     file: 'kv-mixes.ts',
     what: 'KV write mixes priced from the meter, hot counter, TTL throttling, cost with writes',

@@ -11,6 +11,8 @@ const SCAN_IN_FLIGHT = 8192;
 /** Probes per scan wave; the first wave's probes double their distance up to 2^24 records. */
 const PROBES = 64;
 const MAX_GALLOP = 2 ** 24;
+/** Records one scan returns at most (bounds its memory); the caller scans again from there. */
+export const SCAN_MAX_RECORDS = 10_000;
 
 /** Reads records of one log: single slots and contiguous runs found by LIST. Holds no state. */
 export class RecordReader {
@@ -61,7 +63,8 @@ export class RecordReader {
    * log has no holes above GC's floor); a missing one ends the run. The run may start above
    * `after + 1` when GC deleted the first slots (the caller sees the gap).
    */
-  async scan(after: number, signal?: AbortSignal): Promise<LogRecord[]> {
+  async scan(after: number, signal?: AbortSignal, max = SCAN_MAX_RECORDS): Promise<LogRecord[]> {
+    const cap = after + max;
     const found = new Map<number, LogRecord>();
     const listed: number[] = [];
     for await (const entry of this.#store.list({
@@ -91,7 +94,8 @@ export class RecordReader {
     for (;;) {
       let probes: number[] = [];
       if (missing === Number.POSITIVE_INFINITY) {
-        for (let d = PROBES; d <= MAX_GALLOP; d *= 2) probes.push(lo + d);
+        for (let d = PROBES; d <= MAX_GALLOP && lo + d < cap; d *= 2) probes.push(lo + d);
+        probes.push(cap);
       } else if (missing - lo - 1 <= PROBES) {
         for (let v = lo + 1; v < missing; v++) probes.push(v);
       } else {
@@ -100,6 +104,8 @@ export class RecordReader {
       }
       await mapConcurrent([...pending, ...new Set(probes)], SCAN_IN_FLIGHT, get);
       signal?.throwIfAborted();
+      // At the cap the scan stops as if the log ended there.
+      if (found.has(cap)) missing = Math.min(missing, cap + 1);
       const newLo = Math.max(lo, ...[...found.keys()].filter((v) => v < missing));
       pending = [];
       for (let v = fetchedTo + 1; v <= newLo; v++) if (!found.has(v)) pending.push(v);
@@ -112,7 +118,7 @@ export class RecordReader {
       }
     }
     const run: LogRecord[] = [];
-    for (let v = first; found.has(v); v++) run.push(found.get(v) as LogRecord);
+    for (let v = first; v <= cap && found.has(v); v++) run.push(found.get(v) as LogRecord);
     return run;
   }
 

@@ -1,4 +1,4 @@
-import { type Checkpoint, CommitLog, isLogError, type LogRecord } from '@bucketdb/log';
+import { type Checkpoint, CommitLog, isLogError, type LogRecord, SCAN_MAX_RECORDS } from '@bucketdb/log';
 import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
@@ -128,7 +128,7 @@ export class Engine {
    * Pages load lazily (whole databases below `prefetchBelowBytes` with parallel GETs).
    */
   static async #coldStart(store: ObjectStore, options: ResolvedOptions): Promise<Engine> {
-    const log = await CommitLog.open(store, { prefix: options.prefix });
+    const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
     const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
     const hint = await retryReads(() => log.checkpointHint());
     const scan = retryReads(() => log.scan(hint ?? 0));
@@ -139,7 +139,7 @@ export class Engine {
     await segments;
     // The scan started at the hint: a newer checkpoint skips some of its records; an older one
     // (the hint's manifest missing) leaves a gap that the ordinary catch-up fills.
-    if (!(await log.accept(records))) {
+    if (!(await log.accept(records)) || records.length >= SCAN_MAX_RECORDS) {
       await retryCatchUp(
         () => log.catchUp(),
         () => log.version,
@@ -159,7 +159,7 @@ export class Engine {
   static async #warmStart(store: ObjectStore, options: ResolvedOptions, cache: DiskCache): Promise<Engine | undefined> {
     const head = await cache.readHead();
     if (!head || head.version === 0) return undefined;
-    const log = await CommitLog.open(store, { prefix: options.prefix });
+    const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
     const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
     const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
     identity.catch(() => {});

@@ -4,7 +4,7 @@
  * 1. Storage after many single-row commits with automatic GC (virtual time: one commit per
  *    second, retention 1 h, grace 1 min): bytes and objects against the live database plus the
  *    records of the retention window, and against everything written (what no GC keeps).
- *    `SQL_LIFECYCLE_COMMITS` sets the count (default 20,000; the issue's size is 100,000).
+ *    `SQL_LIFECYCLE_COMMITS` sets the count (default 10,000; the issue's size is 100,000).
  * 2. Cold open + first point query at lag 0, 500 and 5,000 records on emulated S3 Standard: time,
  *    CPU, GETs, LISTs and dependent round trips (RoundTripStore).
  * 3. Warm open + first query with `cacheDir`, at the cached version and 500 records later.
@@ -20,7 +20,7 @@ import { exportAndRestore } from './sql-copies.js';
 import { buildFile } from './sql-open.js';
 
 const big = process.argv.includes('--big');
-const commits = Number(process.env.SQL_LIFECYCLE_COMMITS ?? 20_000);
+const commits = Number(process.env.SQL_LIFECYCLE_COMMITS ?? 10_000);
 const copyMiB = big ? 1024 : 100;
 const openMiB = 32;
 const RETENTION_S = 3600;
@@ -89,7 +89,10 @@ async function storageWithGc(): Promise<Record<string, string | number>[]> {
 async function commitMany(raw: MemoryStore, n: number): Promise<void> {
   const db = await Database.create(raw, { prefix: 'db', checkpointEveryRecords: 0, maintenanceEveryMs: 0 });
   for (let i = 0; i < n; i++) {
-    await db.run('update item set body = upper(body) where id = ?', [((i * 7919) % 20_000) + 1]);
+    await db.run("update item set body = hex(randomblob(250)) || printf('%0500d', ?) where id = ?", [
+      i,
+      ((i * 7919) % 20_000) + 1,
+    ]);
   }
   await db.close();
 }
@@ -160,7 +163,7 @@ try {
   const path = await writeReport(
     'sql-lifecycle',
     'SQL over its life: storage with GC, cold and warm opens, export and restore',
-    `Command: \`${commits === 20_000 ? '' : `SQL_LIFECYCLE_COMMITS=${commits} `}npm run bench -- sql-lifecycle${big ? ' --big' : ''}\`.
+    `Command: \`${commits === 10_000 ? '' : `SQL_LIFECYCLE_COMMITS=${commits} `}npm run bench -- sql-lifecycle${big ? ' --big' : ''}\`.
 
 ## Storage after ${commits} single-row commits with automatic GC (MemoryStore)
 

@@ -58,6 +58,7 @@ export class DiskCache extends WrappedStore {
   readonly #paths: LogPaths;
   readonly #pending = new Set<Promise<unknown>>();
   #bytes: number | undefined;
+  #sizing: Promise<void> | undefined;
   #evicting: Promise<void> | undefined;
   /** Reads served from disk, and files found corrupt (and removed). */
   hits = 0;
@@ -177,6 +178,7 @@ export class DiskCache extends WrappedStore {
     await this.flush();
     await rm(this.dir, { recursive: true, force: true });
     this.#bytes = undefined;
+    this.#sizing = undefined;
   }
 
   /** Verifies every file of the whole cache directory; corrupt ones are removed. For tests and `.stats`. */
@@ -284,8 +286,13 @@ export class DiskCache extends WrappedStore {
   }
 
   async #grew(bytes: number): Promise<void> {
-    this.#bytes ??= (await this.#files(join(this.dir, '..'))).reduce((n, f) => n + f.size, 0);
-    this.#bytes += bytes;
+    // One walk of the directory per process (shared by the writes racing to start it), then a
+    // running count.
+    this.#sizing ??= this.#files(join(this.dir, '..')).then((files) => {
+      this.#bytes ??= files.reduce((n, f) => n + f.size, 0);
+    });
+    await this.#sizing;
+    this.#bytes = (this.#bytes ?? 0) + bytes;
     if (this.#bytes > this.maxBytes && !this.#evicting) {
       this.#evicting = this.#evict().finally(() => {
         this.#evicting = undefined;

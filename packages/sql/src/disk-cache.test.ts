@@ -28,7 +28,7 @@ async function runChild(storeDir: string, cacheDir: string, rows: number, tag: s
   };
 }
 
-test('a warm open from cacheDir asks the bucket one conditional GET; the first strong read one more', async () => {
+test('a warm open from cacheDir asks the bucket two GETs at once (identity 304, GC floor) and no LIST; the first strong read one more', async () => {
   await using dir = await tempDir('sql-cache');
   const raw = new MemoryStore('warm');
   const cacheDir = join(dir.path, 'cache');

@@ -5,7 +5,7 @@ import { LogError } from './errors.js';
 import { type CommitResult, GroupCommitter, type Proposal } from './group-committer.js';
 import { checkVersion, LogPaths } from './paths.js';
 import { type AppendOutcome, decodeRecord, encodeRecord, type LogRecord } from './record.js';
-import { RecordReader, SCAN_MAX_RECORDS } from './record-reader.js';
+import { RecordReader } from './record-reader.js';
 
 export interface CommitLogOptions {
   /** Where the log lives in the store, e.g. `db/main`; default: the store's root. */
@@ -343,18 +343,7 @@ export class CommitLog {
       if (!record) return;
       see(record);
     }
-    // A long gap: one LIST finds the rest, GETs in parallel (RecordReader.scan), a bounded
-    // number of records per round.
-    for (;;) {
-      const after = this.#version;
-      const run = await this.#reader.scan(after, signal);
-      if (run[0]?.version !== after + 1) break;
-      for (const record of run) {
-        see(record);
-        signal?.throwIfAborted();
-      }
-      if (run.length < SCAN_MAX_RECORDS) return;
-    }
+    // A long gap: one LIST finds the rest; GET them a few at a time.
     const after = this.#version;
     for await (const record of this.#reader.run(after, undefined, signal)) see(record);
   }

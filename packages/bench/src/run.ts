@@ -25,6 +25,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     what: 'SQL scans larger than the cache: restart on miss vs blocking miss vs better-sqlite3',
   },
   'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
+  'sql-lifecycle': {
+    file: 'sql-lifecycle.ts',
+    what: 'SQL over its life: storage with automatic GC, cold open at lag 0/500/5000, warm open with cacheDir, export/restore',
+  },
   'kv-mixes': {
     file: 'kv-mixes.ts',
     what: 'KV write mixes priced from the meter, hot counter, TTL throttling, cost with writes',

@@ -6,20 +6,13 @@
  * 2. Export to a SQLite file and restore into an empty database of a database of `exportMiB`
  *    on emulated S3 Standard, against copying the same file locally (the ceiling).
  */
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  collectGarbage,
-  Database,
-  exportSqliteFile,
-  importSqliteFile,
-  restoreDatabase,
-  storageSummary,
-} from '@bucketdb/sql';
-import { latency, MemoryStore, Meter, metered } from '@bucketdb/store';
+import { collectGarbage, Database, storageSummary } from '@bucketdb/sql';
+import { MemoryStore } from '@bucketdb/store';
 import { formatTable, writeReport } from './harness.js';
-import { buildFile } from './sql-open.js';
+import { exportAndRestore } from './sql-copies.js';
 
 const commits = Number(process.argv[2] ?? 3000);
 const exportMiB = Number(process.argv[3] ?? 64);
@@ -60,44 +53,11 @@ async function storageAfterCommits(gc: boolean): Promise<Record<string, string |
   };
 }
 
-async function exportAndRestore(dir: string): Promise<Record<string, string | number>[]> {
-  const path = await buildFile(dir, exportMiB);
-  const { size } = await stat(path);
-  const raw = new MemoryStore('export');
-  await importSqliteFile(raw, path);
-  const rows: Record<string, string | number>[] = [];
-  const measure = async (what: string, f: (meter: Meter) => Promise<unknown>) => {
-    const meter = new Meter();
-    const t0 = performance.now();
-    await f(meter);
-    const s = (performance.now() - t0) / 1000;
-    const snap = meter.snapshot();
-    rows.push({
-      what,
-      MiB: size / 2 ** 20,
-      s,
-      'MB/s': size / 1e6 / s,
-      GETs: snap.requests.get,
-      PUTs: snap.requests.put,
-    });
-    return s;
-  };
-  await measure('local file copy (ceiling)', () => copyFile(path, join(dir, 'copy.db')));
-  const s3 = (meter: Meter, store = raw) => metered(latency(store, 's3-standard', { seed: 'gc-bench' }), meter);
-  await measure('export to a SQLite file', (m) => exportSqliteFile(s3(m), join(dir, 'out.db')));
-  await measure('restore into an empty database', (m) =>
-    restoreDatabase(s3(m), s3(new Meter(), new MemoryStore('target'))),
-  );
-  const ceiling = rows[0]?.s as number;
-  for (const r of rows) r['× ceiling time'] = (r.s as number) / ceiling;
-  return rows;
-}
-
 const dir = await mkdtemp(join(tmpdir(), 'bucketdb-sql-gc-'));
 try {
   const storage = [await storageAfterCommits(false), await storageAfterCommits(true)];
   process.stdout.write(`${formatTable(storage)}\n\n`);
-  const copies = await exportAndRestore(dir);
+  const copies = await exportAndRestore(dir, exportMiB);
   process.stdout.write(`${formatTable(copies)}\n`);
   const path = await writeReport(
     'sql-gc',

@@ -39,11 +39,21 @@ export class Checkpoints {
     await this.#advanceHint(version);
   }
 
-  async latest(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<Checkpoint | undefined> {
-    const hint = await this.#readHint();
+  /**
+   * `hint`: the hint's version when the caller already read it (`readHint`), saving that GET;
+   * `null`: read it here.
+   */
+  async latest(
+    atOrBelow = Number.MAX_SAFE_INTEGER,
+    hint: number | undefined | null = null,
+  ): Promise<Checkpoint | undefined> {
+    if (hint === null) hint = await this.readHint();
     // A hint is a lower bound on the newest checkpoint: list only from there (usually one entry).
+    // The hint's own manifest is read alongside the LIST, so a current hint costs one round trip.
     if (hint !== undefined && hint <= atOrBelow) {
-      const found = await this.#newestListed(hint, atOrBelow);
+      const own = this.read(hint);
+      own.catch(() => {});
+      const found = await this.#newestListed(hint, atOrBelow, hint, own);
       if (found) return found;
     }
     return this.#newestListed(undefined, atOrBelow);
@@ -67,7 +77,12 @@ export class Checkpoints {
   }
 
   /** The newest checkpoint with a manifest in [from, atOrBelow], from one LIST of folders. */
-  async #newestListed(from: number | undefined, atOrBelow: number): Promise<Checkpoint | undefined> {
+  async #newestListed(
+    from: number | undefined,
+    atOrBelow: number,
+    readVersion?: number,
+    read?: Promise<Checkpoint | undefined>,
+  ): Promise<Checkpoint | undefined> {
     const versions: number[] = [];
     const options: { prefix: string; delimiter: string; startAfter?: string } = {
       prefix: this.#paths.checkpointsDir,
@@ -83,7 +98,7 @@ export class Checkpoints {
       versions.push(v);
     }
     for (const v of versions.reverse()) {
-      const found = await this.read(v);
+      const found = await (v === readVersion && read ? read : this.read(v));
       if (found) return found;
     }
     return undefined;
@@ -99,7 +114,8 @@ export class Checkpoints {
     }
   }
 
-  async #readHint(): Promise<number | undefined> {
+  /** The version `_last_checkpoint` names (a lower bound on the newest checkpoint), or undefined. */
+  async readHint(): Promise<number | undefined> {
     const key = this.#paths.lastCheckpoint;
     try {
       const { header } = decodeFrame('hint', (await this.#store.get(key)).body, key);

@@ -249,11 +249,59 @@ export class CommitLog {
     return this.#checkpoints.write(version, manifest);
   }
 
-  /** The newest published checkpoint at or below `atOrBelow`, found from the hint and verified. */
-  async latestCheckpoint(atOrBelow?: number): Promise<Checkpoint | undefined> {
+  /**
+   * The newest published checkpoint at or below `atOrBelow`, found from the hint and verified.
+   * `known.hint`: the value of `checkpointHint()` if the caller already read it (saves one GET).
+   */
+  async latestCheckpoint(atOrBelow?: number, known?: { hint: number | undefined }): Promise<Checkpoint | undefined> {
     this.#checkOpen();
     if (atOrBelow !== undefined) checkVersion(atOrBelow, 0);
-    return this.#checkpoints.latest(atOrBelow);
+    return this.#checkpoints.latest(atOrBelow, known ? known.hint : null);
+  }
+
+  /** The published checkpoint at `version`, or undefined if there is none (never published, or collected). */
+  async checkpointAt(version: number): Promise<Checkpoint | undefined> {
+    this.#checkOpen();
+    checkVersion(version, 0);
+    return this.#checkpoints.read(version);
+  }
+
+  /** The version `_last_checkpoint` names: a lower bound on the newest checkpoint (it may lag). */
+  async checkpointHint(): Promise<number | undefined> {
+    this.#checkOpen();
+    return this.#checkpoints.readHint();
+  }
+
+  /**
+   * The records after `after` present now, found in a few rounds of parallel requests whatever
+   * their number (see RecordReader.scan). Does not change `version`; hand them to `accept`.
+   */
+  async scan(after: number, options: LogCallOptions = {}): Promise<LogRecord[]> {
+    this.#checkOpen();
+    checkVersion(after, 0);
+    return this.#reader.scan(after, options.signal);
+  }
+
+  /**
+   * Marks the records from `scan` seen, from `version + 1` on while they are contiguous (older
+   * ones are skipped). Returns false if they do not start right after `version` (a gap: call
+   * `catchUp`), true otherwise. A scan whose last request found the end of the log leaves this
+   * client at the tail as of that request.
+   */
+  async accept(records: readonly LogRecord[]): Promise<boolean> {
+    this.#checkOpen();
+    return this.#serial.run(async () => {
+      const fresh = records.filter((r) => r.version > this.#version).sort((a, b) => a.version - b.version);
+      if (fresh.length === 0) return true;
+      if (fresh[0]?.version !== this.#version + 1) return false;
+      const run: LogRecord[] = [];
+      for (const r of fresh) {
+        if (r.version !== this.#version + 1 + run.length) break;
+        run.push(r);
+      }
+      this.#see(run);
+      return run.length === fresh.length;
+    });
   }
 
   /** Stops this client (waiting for group commits in flight); the store stays open (it is the caller's). */

@@ -89,7 +89,22 @@ export class GcFloorGuard extends WrappedStore {
     }
   }
 
+  /** Reads the floor now unless the copy in hand is fresh (an open does it early, alongside its other reads). */
+  async load(): Promise<void> {
+    await this.#current();
+  }
+
+  #reading: Promise<GcFloor | undefined> | undefined;
+
   async #current(): Promise<GcFloor | undefined> {
+    // Concurrent callers share one read of the floor.
+    this.#reading ??= this.#refresh().finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
+  }
+
+  async #refresh(): Promise<GcFloor | undefined> {
     if (this.#now() - this.#readAt >= this.#refreshMs) {
       const startedAt = this.#now();
       const got = await readGcFloor(this.inner, this.#paths);

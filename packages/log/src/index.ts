@@ -13,3 +13,4 @@ export { formatVersion, LogPaths } from './paths.js';
 export type { AppendOutcome, LogRecord } from './record.js';
 export { type GcFloor, GcFloorGuard, MIN_GRACE_MS, readGcFloor } from './gc-floor.js';
 export { collectLogGarbage, type LogGcOptions, type LogGcReport, publishedCheckpoints } from './gc.js';
+export { SCAN_MAX_RECORDS } from './record-reader.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Checkpoint } from '@bucketdb/log';
 import { putIfAbsent } from '@bucketdb/store';
 import {
   type CheckpointManifest,
@@ -161,6 +162,11 @@ async function uploadChunks(
 export async function adoptLatestCheckpoint(engine: Engine): Promise<number | undefined> {
   const latest = await retryReads(() => engine.log.latestCheckpoint());
   if (!latest) return undefined;
+  return adoptCheckpoint(engine, latest);
+}
+
+/** `adoptLatestCheckpoint` with the newest checkpoint already read. */
+export async function adoptCheckpoint(engine: Engine, latest: Checkpoint): Promise<number> {
   const c = engine.committed;
   if (latest.version <= (c.checkpoint?.version ?? -1)) return latest.version;
   const manifest = decodeManifest(latest.manifest, `checkpoint ${latest.version}`);

@@ -1,9 +1,11 @@
 import { GcFloorGuard } from '@bucketdb/log';
 import { backoff, ClosedError, type ObjectStore } from '@bucketdb/store';
 import { RetrySignal } from './batch.js';
-import { writeCheckpoint } from './checkpointer.js';
+import { adoptCheckpoint, writeCheckpoint } from './checkpointer.js';
+import { retryReads } from './retry-reads.js';
 import type { Row, RunResult, SqlParams } from './connection.js';
 import { type Attempt, Engine } from './engine.js';
+import { DiskCache } from './disk-cache.js';
 import { ConflictError, VersionNotFoundError } from './errors.js';
 import { collectGarbage, type GcReport } from './gc.js';
 import { applyMigrations } from './migrations.js';
@@ -23,6 +25,14 @@ export interface CallOptions {
    * to the log is not abandoned: the call settles with its outcome.
    */
   signal?: AbortSignal;
+}
+
+/** What one `maintain()` round did. */
+export interface MaintenanceReport {
+  /** The checkpoint the handle reads from afterwards. */
+  checkpointVersion: number | undefined;
+  /** The GC pass it ran, if one was due. */
+  gc?: GcReport;
 }
 
 export interface DatabaseStats {
@@ -47,6 +57,8 @@ export interface DatabaseStats {
   /** Statements re-run after fetching pages that were not resident, and page fetches. */
   restarts: number;
   fetches: number;
+  /** Moves to a newer checkpoint without reading the records in between (idle or collected). */
+  rebases: number;
 }
 
 /**
@@ -61,6 +73,8 @@ export class Database {
   readonly #engine: Engine;
   readonly #options: ResolvedOptions;
   readonly #closeStore: (() => Promise<void>) | undefined;
+  readonly #cache: DiskCache | undefined;
+  readonly #readOnly: boolean;
   #checkpointing: Promise<unknown> | undefined;
   #lastCheckpointAt: number;
   #checkpointRetryAt = 0;
@@ -72,13 +86,41 @@ export class Database {
   lastCheckpointError: unknown;
   /** The last GC this handle ran (automatic or `gc()`): when, what it did, or its error. */
   lastGc: { at: Date; report?: GcReport; error?: unknown } | undefined;
+  /** The last background maintenance's failure, if it failed (retried at the next tick). */
+  lastMaintenanceError: unknown;
+  #maintaining: Promise<MaintenanceReport> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastGcAt: number;
+  #nextAdoptAt = 0;
 
-  private constructor(engine: Engine, options: ResolvedOptions, closeStore?: () => Promise<void>) {
+  private constructor(
+    engine: Engine,
+    options: ResolvedOptions,
+    closeStore?: () => Promise<void>,
+    cache?: DiskCache,
+    readOnly = false,
+  ) {
     this.#engine = engine;
+    this.#cache = cache;
+    this.#readOnly = readOnly;
     this.#options = options;
     this.#closeStore = closeStore;
     this.#lastCheckpointAt = options.clock();
+    this.#lastGcAt = options.clock();
     engine.onCommitted = () => this.#maybeCheckpoint();
+    if (options.maintenanceEveryMs > 0 && !readOnly) {
+      this.#timer = setInterval(() => {
+        this.maintain().then(
+          () => {
+            this.lastMaintenanceError = undefined;
+          },
+          (error: unknown) => {
+            this.lastMaintenanceError = error;
+          },
+        );
+      }, options.maintenanceEveryMs);
+      this.#timer.unref();
+    }
   }
 
   /** @internal use `open()` */
@@ -86,8 +128,16 @@ export class Database {
     const resolved = resolveOptions(options);
     const signal = options.signal;
     if (options.at === undefined) {
-      const guarded = new GcFloorGuard(store, resolved.prefix, resolved.clock);
-      const db = new Database(await Engine.open(guarded, resolved, signal), resolved, closeStore);
+      const cache = resolved.cacheDir
+        ? new DiskCache(store, resolved.cacheDir, resolved.prefix, resolved.cacheDirBytes)
+        : undefined;
+      const guarded = new GcFloorGuard(cache ?? store, resolved.prefix, resolved.clock);
+      // The floor is read alongside the open's first requests, not after the first 404 of a read.
+      const floor = guarded.load();
+      floor.catch(() => {});
+      const engine = await Engine.open(guarded, resolved, cache, signal);
+      await floor.catch(() => {});
+      const db = new Database(engine, resolved, closeStore, cache);
       try {
         signal?.throwIfAborted();
         // Each migration is a transaction of its own: one aborted part way left none half applied.
@@ -99,8 +149,8 @@ export class Database {
       return db;
     }
     const at = await resolveAt(store, resolved.prefix, options.at);
-    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved, signal);
-    const db = new Database(engine, resolved, closeStore);
+    const engine = await Engine.open(new AtVersionStore(store, resolved.prefix, at), resolved, undefined, signal);
+    const db = new Database(engine, resolved, closeStore, undefined, true);
     if (db.version !== at) {
       await db.close();
       throw new VersionNotFoundError(
@@ -108,6 +158,11 @@ export class Database {
       );
     }
     return db;
+  }
+
+  /** Whether this handle opened warm from `cacheDir` (asking the bucket only whether anything changed). */
+  get warm(): boolean {
+    return this.#engine.startedWarm;
   }
 
   get version(): number {
@@ -278,6 +333,44 @@ export class Database {
   }
 
   /**
+   * One round of the upkeep the maintenance timer runs (`maintenanceEveryMs`): if another handle
+   * published a newer checkpoint, this handle moves to it (pages unchanged since then are read
+   * from it, so older records and chunks are no longer needed and GC may delete them; a strong
+   * handle with nothing pending jumps to a checkpoint past its version without reading the
+   * records in between), and with `autoGc` it runs GC once `gcEveryMs` passed since the last.
+   */
+  async maintain(): Promise<MaintenanceReport> {
+    this.#checkOpen();
+    this.#maintaining ??= this.#maintain().finally(() => {
+      this.#maintaining = undefined;
+    });
+    return this.#maintaining;
+  }
+
+  async #maintain(): Promise<MaintenanceReport> {
+    const engine = this.#engine;
+    const o = this.#options;
+    const report: MaintenanceReport = { checkpointVersion: engine.committed.checkpoint?.version };
+    const latest = await retryReads(() => engine.log.latestCheckpoint());
+    const mine = engine.committed.checkpoint?.version ?? -1;
+    if (latest && latest.version > mine) {
+      if (latest.version <= engine.committed.version) {
+        await adoptCheckpoint(engine, latest);
+      } else if (o.reads === 'strong') {
+        await engine.lock.run(async () => {
+          if (this.#closed || engine.pending || latest.version <= engine.committed.version) return;
+          await engine.rebase(latest);
+        }, engine.lock.ticket());
+      }
+      report.checkpointVersion = engine.committed.checkpoint?.version;
+    }
+    if (o.autoGc && !this.#closed && o.clock() - this.#lastGcAt >= o.gcEveryMs) {
+      report.gc = await this.gc();
+    }
+    return report;
+  }
+
+  /**
    * Garbage collection with this database's retention and grace (see docs/design/sql-gc.md):
    * deletes what no version inside the retention window needs.
    */
@@ -285,6 +378,7 @@ export class Database {
     this.#checkOpen();
     const o = this.#options;
     try {
+      this.#lastGcAt = o.clock();
       const report = await collectGarbage(this.#engine.log.store, {
         prefix: o.prefix,
         retention: o.retention,
@@ -346,6 +440,8 @@ export class Database {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#maintaining?.catch(() => {});
     for (const tx of this.#interactive) await tx.rollback().catch(() => {});
     await this.#engine.settle();
     await this.#checkpointing?.catch(() => {});
@@ -353,6 +449,12 @@ export class Database {
       this.#engine.conn.close();
       await this.#engine.log.close();
     });
+    if (this.#cache) {
+      // Where this handle ended is where the next warm open starts.
+      await this.#engine.headSaved;
+      await this.#engine.saveHead(this.#cache).catch(() => {});
+      await this.#cache.flush();
+    }
     await this.#closeStore?.();
   }
 
@@ -398,8 +500,27 @@ export class Database {
     } finally {
       engine.committed.cache.unpinAll();
       if (!handedOver) release();
+      if (!handedOver) this.#maybeAdopt();
     }
     return this.#transact(ticket, () => f(engine.conn), release, !/^\s*vacuum\b/i.test(sql), signal);
+  }
+
+  /**
+   * A handle that has applied a checkpoint interval's worth of other writers' records since its
+   * checkpoint looks for the one they should have written (at most every 10 s), in the background.
+   */
+  #maybeAdopt(): void {
+    const c = this.#engine.committed;
+    const o = this.#options;
+    const behind =
+      (o.checkpointEveryRecords > 0 && c.recordsSinceCheckpoint >= o.checkpointEveryRecords) ||
+      (o.checkpointEveryBytes > 0 && c.bytesSinceCheckpoint >= o.checkpointEveryBytes);
+    const now = o.clock();
+    if (!behind || this.#closed || this.#readOnly || now < this.#nextAdoptAt) return;
+    this.#nextAdoptAt = now + 10_000;
+    this.maintain().catch((error: unknown) => {
+      this.lastMaintenanceError = error;
+    });
   }
 
   #maybeCheckpoint(): void {

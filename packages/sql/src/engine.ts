@@ -1,10 +1,11 @@
-import { CommitLog, type LogRecord } from '@bucketdb/log';
+import { type Checkpoint, CommitLog, isLogError, type LogRecord, SCAN_MAX_RECORDS } from '@bucketdb/log';
 import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
 import { Connection } from './connection.js';
+import type { DiskCache } from './disk-cache.js';
 import { CommitUnknownError, ConflictError, SqliteError } from './errors.js';
 import { OrderedLock } from './ordered-lock.js';
 import type { ResolvedOptions } from './options.js';
@@ -68,12 +69,16 @@ export class Engine {
   #viewKey = '';
   /** Set when a record could not be applied: this handle's state is unusable from then on. */
   broken: unknown;
-  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0 };
+  readonly stats = { commits: 0, conflicts: 0, retries: 0, restarts: 0, records: 0, schemaReloads: 0, rebases: 0 };
   onCommitted: (() => void) | undefined;
   /** Interactive transactions' page files: every page changed after they began is added to `changed`. */
   readonly snapshots = new Set<PageFile>();
   /** When the last tail confirmation started (the state is at least that fresh). */
   confirmedAt = Number.NEGATIVE_INFINITY;
+  /** Whether this handle opened from the disk cache (`cacheDir`). */
+  startedWarm = false;
+  /** The disk cache's head being written after open (awaited before the next one). */
+  headSaved: Promise<void> | undefined;
   /** Test-only: skip read-set validation (the history checker must then find anomalies). */
   static unsafeSkipValidation = false;
 
@@ -91,58 +96,152 @@ export class Engine {
     return this.lock;
   }
 
-  /** `signal`: checked between the steps of opening (and passed to catch-up); on abort all is released. */
-  static async open(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
+  /**
+   * Opens the database: warm from `cache` (a DiskCache under `store`) when it holds where this
+   * database was, else cold (see `#coldStart`). Then loads page 1 (the whole database when it is
+   * below `prefetchBelowBytes`) and opens the SQLite connection. `signal`: checked between the
+   * steps of opening (and passed to catch-up); on abort all is released.
+   */
+  static async open(
+    store: ObjectStore,
+    options: ResolvedOptions,
+    cache?: DiskCache,
+    signal?: AbortSignal,
+  ): Promise<Engine> {
     signal?.throwIfAborted();
-    const log = await CommitLog.open(store, { prefix: options.prefix });
+    // Anything unexpected on the warm path: the cold path is always correct.
+    const warm = cache ? await Engine.#warmStart(store, options, cache).catch(() => undefined) : undefined;
+    const engine = warm ?? (await Engine.#coldStart(store, options, signal));
+    engine.startedWarm = warm !== undefined;
+    const committed = engine.committed;
     try {
-      return await Engine.#openOn(log, store, options, signal);
+      signal?.throwIfAborted();
+      if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
+      else if (!committed.cache.has(1)) await retryReads(() => engine.fetcher.fetch([1]));
+      signal?.throwIfAborted();
+    } catch (error) {
+      await engine.log.close().catch(() => {});
+      throw error;
+    }
+    committed.cache.unpinAll();
+    engine.conn = await Connection.open(engine.file);
+    try {
+      // The connection's set-up reads the schema, which may span pages that are not resident.
+      await engine.read(() => engine.conn.configure());
+      signal?.throwIfAborted();
+    } catch (error) {
+      engine.conn.close();
+      await engine.log.close().catch(() => {});
+      throw error;
+    } finally {
+      committed.cache.unpinAll();
+    }
+    if (cache) engine.headSaved = engine.saveHead(cache).catch(() => {});
+    return engine;
+  }
+
+  /**
+   * Cold open in a bounded number of round trips whatever the lag (docs/design/sql-gc.md, "Cold
+   * start"): (1) the checkpoint hint; (2) the newest checkpoint (a LIST from the hint and a GET of
+   * the hint's manifest at once) and a LIST of the records after the hint; (3) the records, all
+   * at once, with the page maps; long lags add a few probe rounds, not one round per record.
+   * Pages load lazily (whole databases below `prefetchBelowBytes` with parallel GETs).
+   */
+  static async #coldStart(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
+    const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
+    try {
+      const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+      const hint = await retryReads(() => log.checkpointHint());
+      const scan = retryReads(() => log.scan(hint ?? 0));
+      scan.catch(() => {});
+      const checkpoint = await retryReads(() => log.latestCheckpoint(undefined, { hint }));
+      signal?.throwIfAborted();
+      const segments = checkpoint ? await engine.#useCheckpoint(checkpoint) : undefined;
+      const records = await scan;
+      await segments;
+      signal?.throwIfAborted();
+      // The scan started at the hint: a newer checkpoint skips some of its records; an older one
+      // (the hint's manifest missing) leaves a gap that the ordinary catch-up fills.
+      if (!(await log.accept(records)) || records.length >= SCAN_MAX_RECORDS) {
+        await retryCatchUp(
+          () => log.catchUp(signal ? { signal } : {}),
+          () => log.version,
+        );
+      }
+      engine.drain();
+      return engine;
     } catch (error) {
       await log.close().catch(() => {});
       throw error;
     }
   }
 
-  static async #openOn(
-    log: CommitLog,
-    store: ObjectStore,
-    options: ResolvedOptions,
-    signal?: AbortSignal,
-  ): Promise<Engine> {
-    const step = () => signal?.throwIfAborted();
-    const committed = new CommittedPages(options.pageSize, options.cacheBytes);
-    const engine = new Engine(log, committed, store, options);
-    const checkpoint = await retryReads(() => log.latestCheckpoint());
-    step();
-    if (checkpoint) {
-      const where = `checkpoint ${checkpoint.version} of ${options.prefix || 'the database'}`;
-      committed.setCheckpoint({ version: checkpoint.version, manifest: decodeManifest(checkpoint.manifest, where) });
-      await log.advanceTo(checkpoint.version);
-      engine.#base = `v${checkpoint.version}`;
-      if (committed.pageCount > 0) await retryReads(() => engine.fetcher.fetch([1]));
-      step();
-    }
-    await retryCatchUp(
-      () => log.catchUp(signal ? { signal } : {}),
-      () => log.version,
+  /**
+   * Warm open from the disk cache: the checkpoint and records this database was at come from
+   * disk; the bucket is asked only whether record `version` is still the one we knew (a
+   * conditional GET answering 304: a database re-created under the same name fails it, and its
+   * cache is wiped). Strong reads confirm the tail at the first read anyway; snapshot handles
+   * catch up here. Undefined when the cache cannot be used.
+   */
+  static async #warmStart(store: ObjectStore, options: ResolvedOptions, cache: DiskCache): Promise<Engine | undefined> {
+    const head = await cache.readHead();
+    if (!head || head.version === 0) return undefined;
+    const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
+    const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+    const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
+    identity.catch(() => {});
+    const from = Math.max(head.checkpoint, 0);
+    const reads = Array.from({ length: head.version - from }, (_, i) => retryReads(() => log.read(from + i + 1)));
+    const checkpoint = head.checkpoint >= 0 ? await log.checkpointAt(head.checkpoint) : undefined;
+    const same = await identity.then(
+      (r) => r.notModified === true,
+      () => false,
     );
-    step();
-    engine.drain();
-    if (committed.sizeBytes <= options.prefetchBelowBytes) await retryReads(() => engine.fetcher.prefetchAll());
-    step();
-    committed.cache.unpinAll();
-    engine.conn = await Connection.open(engine.file);
-    try {
-      // The connection's set-up reads the schema, which may span pages that are not resident.
-      await engine.read(() => engine.conn.configure());
-      step();
-    } catch (error) {
-      engine.conn.close();
-      throw error;
-    } finally {
-      committed.cache.unpinAll();
+    if (!same) {
+      await Promise.allSettled(reads);
+      await cache.wipe();
+      return undefined;
     }
+    if (head.checkpoint >= 0 && !checkpoint) return undefined;
+    const segments = checkpoint ? await engine.#useCheckpoint(checkpoint) : undefined;
+    const records = await Promise.all(reads);
+    await segments;
+    if (!(await log.accept(records))) return undefined;
+    if (options.reads === 'snapshot') {
+      await retryCatchUp(
+        () => log.catchUp(),
+        () => log.version,
+      );
+    }
+    engine.drain();
     return engine;
+  }
+
+  /** Starts from `checkpoint`; returns the loads of the page maps the open needs (in flight). */
+  async #useCheckpoint(checkpoint: Checkpoint): Promise<Promise<unknown>> {
+    const o = this.options;
+    const where = `checkpoint ${checkpoint.version} of ${o.prefix || 'the database'}`;
+    const manifest = decodeManifest(checkpoint.manifest, where);
+    this.committed.setCheckpoint({ version: checkpoint.version, manifest });
+    await this.log.advanceTo(checkpoint.version);
+    this.#base = `v${checkpoint.version}`;
+    // Page maps arrive while the records do: all of them for a database fetched whole, else
+    // the first (page 1 and the schema's root, unless a newer record holds them).
+    const whole = manifest.pageCount * manifest.pageSize <= o.prefetchBelowBytes;
+    const wanted = whole ? manifest.segments.map((_, i) => i) : manifest.segments.length > 0 ? [0] : [];
+    const loads = Promise.all(wanted.map((s) => retryReads(() => this.fetcher.loadSegment(s))));
+    loads.catch(() => {});
+    return loads;
+  }
+
+  /** Records in `cache` where this handle is, for the next warm open (best effort). */
+  async saveHead(cache: DiskCache): Promise<void> {
+    const c = this.committed;
+    if (c.version === 0) return;
+    await cache.flush();
+    const etag = await cache.etagOf(this.log.paths.record(c.version));
+    if (etag === undefined) return;
+    await cache.writeHead({ checkpoint: c.checkpoint?.version ?? -1, version: c.version, etag });
   }
 
   get pending(): boolean {
@@ -216,15 +315,60 @@ export class Engine {
     }
   }
 
-  /** The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex. */
+  /**
+   * The strong-read check: one GET of the next slot, applying whatever it finds. Under the mutex.
+   * A handle so far behind that GC collected the records it needs next (LogError `Collected`)
+   * moves to the newest checkpoint instead, if nothing of its own is pending.
+   */
   async syncTail(): Promise<Changes> {
     const started = this.options.clock();
-    await retryCatchUp(
-      () => this.log.confirmTail(),
-      () => this.log.version,
-    );
+    const confirm = () =>
+      retryCatchUp(
+        () => this.log.confirmTail(),
+        () => this.log.version,
+      );
+    try {
+      await confirm();
+    } catch (error) {
+      if (!isLogError(error, 'Collected') || this.pending) throw error;
+      const latest = await retryReads(() => this.log.latestCheckpoint());
+      if (!latest || latest.version <= this.committed.version) throw error;
+      const changes = await this.rebase(latest);
+      await confirm();
+      this.confirmedAt = started;
+      const more = this.drain();
+      for (const p of more.pages) changes.pages.add(p);
+      return changes;
+    }
     this.confirmedAt = started;
     return this.drain();
+  }
+
+  /**
+   * Moves the committed state to `checkpoint`, newer than this handle's version, without reading
+   * the records in between (they may be collected): the page cache is emptied and every page
+   * counts as changed (interactive transactions in progress then conflict on whatever they read).
+   * Only with nothing pending; under the lock. Returns the pages changed (all of them).
+   */
+  async rebase(checkpoint: Checkpoint): Promise<Changes> {
+    this.drain();
+    if (this.pending) throw new Error('internal: rebase with commits pending');
+    const c = this.committed;
+    const before = c.pageCount;
+    const manifest = decodeManifest(checkpoint.manifest, `checkpoint ${checkpoint.version}`);
+    c.setCheckpoint({ version: checkpoint.version, manifest });
+    await this.log.advanceTo(checkpoint.version);
+    this.#base = `v${checkpoint.version}`;
+    this.#baseSeq = 0;
+    this.stats.rebases++;
+    const changes: Changes = { pages: new Set() };
+    for (let p = 1; p <= Math.max(before, c.pageCount); p++) {
+      changes.pages.add(p);
+      for (const f of this.snapshots) f.changed?.add(p);
+    }
+    if (c.pageCount > 0) await retryReads(() => this.fetcher.fetch([1]));
+    c.cache.unpinAll();
+    return changes;
   }
 
   /** Whether reads must confirm the tail first: always when strong, when too stale for snapshot reads. */

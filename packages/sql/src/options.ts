@@ -1,3 +1,4 @@
+import { parseDuration } from './duration.js';
 import { DEFAULT_GRACE, DEFAULT_RETENTION } from './gc.js';
 import type { Migration } from './migrations.js';
 import type { FetchOptions } from './page-fetcher.js';
@@ -9,6 +10,14 @@ export interface OpenOptions extends FetchOptions {
   pageSize?: number;
   /** Bytes of committed pages kept in memory (default 64 MiB). */
   cacheBytes?: number;
+  /**
+   * A directory for an on-disk cache of the database's immutable objects (records, checkpoint
+   * page maps and chunks) that survives restarts: a warm open then reads them from disk and asks
+   * the bucket only whether anything changed. Several processes may share it. Default: none.
+   */
+  cacheDir?: string;
+  /** Bytes the cache directory is kept under, least recently used files first out (default 1 GiB). */
+  cacheDirBytes?: number;
   /** Databases up to this size are downloaded whole at open, with parallel GETs (default 16 MiB). */
   prefetchBelowBytes?: number;
   /** `strong` (default): each read first confirms the log's tail (one GET); `snapshot`: no request. */
@@ -45,8 +54,21 @@ export interface OpenOptions extends FetchOptions {
   retention?: string | number;
   /** GC deletes garbage only this long after it became garbage: `1h` (default), at least `1m`. */
   gcGrace?: string | number;
-  /** Run GC after each checkpoint this handle writes (default false). */
+  /**
+   * Automatic GC (default false): after each checkpoint this handle writes, and from the
+   * maintenance timer once `gcEveryMs` passed since its last GC (so an idle database's raised
+   * floor still comes into force and its garbage goes).
+   */
   autoGc?: boolean;
+  /** With `autoGc`: the longest time between two GC passes of this handle (default: `gcGrace`). */
+  gcEveryMs?: number;
+  /**
+   * Every this many ms (default 60000; 0: never) the handle runs `maintain()` in the background:
+   * it moves to a newer checkpoint if another handle wrote one (so it stops needing older records
+   * and chunks, which GC can then delete), and runs automatic GC when due. The timer does not
+   * keep the process alive.
+   */
+  maintenanceEveryMs?: number;
   /** Schema migrations applied (each exactly once, across processes) before `open` returns. */
   migrations?: readonly Migration[];
   /** Stops opening: `open` rejects with the signal's reason and releases what it had opened. */
@@ -54,9 +76,9 @@ export interface OpenOptions extends FetchOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'signal'>
+  Omit<OpenOptions, keyof FetchOptions | 'at' | 'migrations' | 'maxStalenessMs' | 'signal' | 'cacheDir' | 'gcEveryMs'>
 > &
-  FetchOptions & { maxStalenessMs?: number };
+  FetchOptions & { maxStalenessMs?: number; cacheDir?: string; gcEveryMs: number };
 
 export function resolveOptions(o: OpenOptions): ResolvedOptions {
   return {
@@ -64,6 +86,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     prefix: o.prefix ?? '',
     pageSize: o.pageSize ?? 4096,
     cacheBytes: o.cacheBytes ?? 64 * 2 ** 20,
+    cacheDirBytes: o.cacheDirBytes ?? 2 ** 30,
     prefetchBelowBytes: o.prefetchBelowBytes ?? 16 * 2 ** 20,
     reads: o.reads ?? 'strong',
     clock: o.clock ?? Date.now,
@@ -78,5 +101,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     retention: o.retention ?? DEFAULT_RETENTION,
     gcGrace: o.gcGrace ?? DEFAULT_GRACE,
     autoGc: o.autoGc ?? false,
+    gcEveryMs: o.gcEveryMs ?? parseDuration(o.gcGrace ?? DEFAULT_GRACE, 'gcGrace'),
+    maintenanceEveryMs: o.maintenanceEveryMs ?? 60_000,
   };
 }

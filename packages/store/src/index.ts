@@ -25,6 +25,7 @@ export {
   type FaultRates,
 } from './wrappers/chaos/chaos.js';
 export { type LatencyOptions, LatencyStore, latency } from './wrappers/latency/latency.js';
+export { RoundTripStore } from './wrappers/round-trips.js';
 export {
   type DirectoryBucketOptions,
   DirectoryBucketStore,

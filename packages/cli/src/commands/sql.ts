@@ -18,6 +18,7 @@ interface SqlOptions {
   interactive?: boolean;
   snapshot?: boolean;
   cacheMb?: string;
+  cacheDir?: string;
 }
 
 export function registerSqlCommand(program: Command): void {
@@ -31,6 +32,10 @@ export function registerSqlCommand(program: Command): void {
     .option('-i, --interactive', 'run the interactive shell even when standard input is not a terminal')
     .option('--snapshot', 'read without confirming the tail first (no request per read; may be stale)')
     .option('--cache-mb <n>', 'page cache size in MiB (default 64)')
+    .option(
+      '--cache-dir <dir>',
+      'keep records and pages on disk here across runs: a later open asks the bucket only what changed',
+    )
     .addHelpText(
       'after',
       `
@@ -75,7 +80,11 @@ async function runSql(url: string, options: SqlOptions): Promise<number> {
     const store = metered(await openStore(url));
     const db = await Database.create(
       store,
-      { reads: options.snapshot ? 'snapshot' : 'strong', cacheBytes: cacheMb * 2 ** 20 },
+      {
+        reads: options.snapshot ? 'snapshot' : 'strong',
+        cacheBytes: cacheMb * 2 ** 20,
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      },
       () => store.close(),
     );
     const mode = options.json ? 'json' : (options.mode ?? 'table');

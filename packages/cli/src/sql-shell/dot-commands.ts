@@ -135,6 +135,7 @@ async function stats(s: Session): Promise<string> {
     `commits:      ${st.commits} by this shell, ${st.records} from other writers; ${st.conflicts} conflicts, ${st.retries} re-runs`,
     `stored:       ${stored.objects} objects, ${(stored.bytes / 2 ** 20).toFixed(2)} MiB for ${(live / 2 ** 20).toFixed(2)} MiB live (${live ? (stored.bytes / live).toFixed(1) : '-'}x); ${stored.records} log records`,
     `checkpoint:   ${st.recordsSinceCheckpoint} records (${st.bytesSinceCheckpoint} bytes) since checkpoint ${st.checkpointVersion ?? 'none'}${checkpointError ? `; last automatic checkpoint failed: ${describeError(checkpointError)}` : ''}`,
+    `open:         ${s.db.warm ? 'warm, from --cache-dir' : 'cold'}; moved to newer checkpoints without the records between ${st.rebases} times${s.db.lastMaintenanceError ? `; last maintenance failed: ${describeError(s.db.lastMaintenanceError)}` : ''}`,
     `gc:           ${!gc ? 'not run by this shell' : gc.error ? `failed at ${gc.at.toISOString()}: ${describeError(gc.error)}` : `${gc.at.toISOString()}, ${gc.report?.dryRun ? 'dry run: would delete' : 'deleted'} ${gc.report?.keys.length ?? 0} objects`}`,
   ].join('\n');
 }

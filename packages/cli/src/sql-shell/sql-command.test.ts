@@ -85,6 +85,25 @@ describe('bucketdb sql, one-shot', () => {
     expect(store.stderr).toContain('cannot open ftp://nowhere/db');
   });
 
+  test('--cache-dir: the second run opens warm from the cache directory', async () => {
+    const url = await dbUrl();
+    await using cache = await tempDir('bucketdb-sql-cache');
+    const first = await runCli([
+      'sql',
+      url,
+      '--cache-dir',
+      cache.path,
+      '-e',
+      "create table t(v); insert into t values ('x');\n.stats",
+    ]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('open:         cold');
+    const second = await runCli(['sql', url, '--cache-dir', cache.path, '-e', 'select count(*) n from t;\n.stats']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('open:         warm, from --cache-dir');
+    expect(second.stdout).toMatch(/n\n-+\n1\n/);
+  });
+
   test('works against the S3-compatible server through an s3:// URL', async () => {
     const backend = await openTestBackend('s3');
     try {

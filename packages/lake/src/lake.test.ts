@@ -36,6 +36,13 @@ describe.each(testBackendNames())('lake on %s', (backendName) => {
     await backend?.close();
   });
 
+  it('closes through Symbol.asyncDispose, after which queries are refused', async () => {
+    const other = await Lake.open({ store });
+    expect((await other.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await other[Symbol.asyncDispose]();
+    await expect(other.query('SELECT 1 AS one')).rejects.toThrow();
+  });
+
   it('appends, queries, prunes, time-travels, deletes and updates', async () => {
     const first = await table.append(trips(300), { rowsPerFile: 50, sortBy: ['id'] });
     expect(first).toMatchObject({ version: 1, committed: true, rows: 300 });

@@ -146,4 +146,9 @@ export class Lake {
     this.#ctx.duck.close();
     if (this.#ownCache) await rm(this.cacheDir, { recursive: true, force: true });
   }
+
+  /** `await using lake = await Lake.open(…)` closes it (DuckDB and an own cache directory) at scope end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
 }

@@ -3,10 +3,9 @@ import {
   compareAndSwap,
   etagsEqual,
   isStoreError,
-  md5Etag,
   type ObjectInfo,
   type ObjectStore,
-  retry,
+  putResolved,
 } from '@bucketdb/store';
 import type { Fetched } from './context.js';
 import { KvError, show, translateWriteError, type WriteCondition } from './errors.js';
@@ -80,8 +79,9 @@ export class ObjectAccess {
    *   each KV write records decides: the stored object replaced ours, so ours landed; or it
    *   replaced the very object we were replacing, so ours cannot have landed (VersionMismatch).
    *   Anything else is `Ambiguous`.
-   * - Unconditional writes are sent again only after throttling (which changes nothing); after an
-   *   unknown outcome our write id read back decides, else `Ambiguous`. (Sending a blind write
+   * - Unconditional writes go through the kernel's `putResolved`: sent again only after throttling
+   *   (which changes nothing); after an unknown outcome the write ids read back decide, else
+   *   `Ambiguous`. (Sending a blind write
    *   again after it may have landed could make its value reappear after a later write: the
    *   linearizability checker caught exactly that.)
    */
@@ -161,26 +161,20 @@ export class ObjectAccess {
     options: { contentType: string; metadata: Record<string, string> },
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    const request = {
-      ...options,
-      metadata: { ...options.metadata, [WRITE_ID_META]: writeId },
-      ...(signal ? { signal } : {}),
-    };
     try {
-      // Sent again only after failures that cannot have landed (throttling). A resend after one
-      // that may have landed could apply the value a second time, after a later write.
-      return await retry(async () => (await this.#store.put(path, body, request)).etag, {
+      // The kernel resends only after throttling and settles an unknown outcome by the write ids.
+      const { etag } = await putResolved(this.#store, path, body, {
+        ...options,
+        writeId,
+        writeIdMeta: WRITE_ID_META,
+        prevWriteIdMeta: PREV_WRITE_META,
         maxAttempts: RESOLVE_ATTEMPTS,
-        isRetryable: (error) => isStoreError(error, 'Throttled'),
         capMs: 200,
+        ...(signal ? { signal } : {}),
       });
+      return etag;
     } catch (error) {
-      // Some stores report a landed blind write as Transient (the chaos wrapper does): resolve both.
-      const unknown = isStoreError(error, 'AmbiguousWrite') || isStoreError(error, 'Transient');
-      if (!unknown) translateWriteError(error, key, 'none');
-      const stored = await this.#headPath(path).catch(() => undefined);
-      if (stored?.writeId === writeId) return stored.etag;
-      if (stored?.prevWriteId === writeId) return md5Etag(body);
+      if (!isStoreError(error, 'AmbiguousWrite')) translateWriteError(error, key, 'none');
       throw new KvError('Ambiguous', `the write to ${show(key)} may or may not have taken effect`, {
         key,
         cause: error,

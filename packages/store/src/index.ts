@@ -91,6 +91,7 @@ export { checkLeaseHistory, heldEvent, type LeaseEvent, type LeaseHolding } from
 export { mapConcurrent, streamConcurrent } from './kernel/map-concurrent.js';
 export { Mutex } from './kernel/mutex.js';
 export { type PutIfAbsentOptions, type PutIfAbsentOutcome, putIfAbsent } from './kernel/put-if-absent.js';
+export { type PutResolvedOptions, type PutResolvedOutcome, putResolved } from './kernel/put-resolved.js';
 export { isRetryableError, type RetryOptions, retry } from './kernel/retry.js';
 export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export { type Random, seededRandom } from './random.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bodyText } from '../body.js';
 import { chaos } from '../wrappers/chaos/chaos.js';
-import { AmbiguousWriteError, isStoreError } from '../errors.js';
+import { AmbiguousWriteError, isStoreError, ThrottledError } from '../errors.js';
+import { md5Etag } from '../keys.js';
 import { MemoryStore } from '../backends/memory/memory-store.js';
 import type { ObjectStore } from '../object-store.js';
 import { seededRandom } from '../random.js';
@@ -14,6 +15,7 @@ import {
   PREV_WRITE_ID_META,
   WRITE_ID_META,
 } from './compare-and-swap.js';
+import { putResolved } from './put-resolved.js';
 
 const noWait = { random: () => 0 };
 
@@ -280,4 +282,51 @@ describe('compareAndSwap under injected faults (randomized checker)', () => {
     for (const seed of seeds) found.push(...(await exactlyOnceViolations(seed, immutable)));
     expect(found.length).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe('putResolved', () => {
+  const body = new TextEncoder().encode('value');
+
+  it('settles a write that landed and lost its answer by its write id, sending it once', async () => {
+    const inner = new MemoryStore();
+    let puts = 0;
+    const store = new ScriptedPuts(inner, async (_key, run) => {
+      puts++;
+      await run();
+      throw new AmbiguousWriteError('k');
+    });
+    const outcome = await putResolved(store, 'k', body, { writeId: 'w1', ...noWait });
+    expect(outcome).toEqual({ etag: (await inner.head('k')).etag });
+    expect(puts).toBe(1);
+  });
+
+  it('knows ours landed when a later write recorded it as the one it replaced', async () => {
+    const inner = new MemoryStore();
+    const store = new ScriptedPuts(inner, async (key, run) => {
+      await run();
+      await inner.put(key, 'later', { metadata: { [PREV_WRITE_ID_META]: 'w1', [WRITE_ID_META]: 'w2' } });
+      throw new AmbiguousWriteError(key);
+    });
+    const outcome = await putResolved(store, 'k', body, { writeId: 'w1', ...noWait });
+    expect(outcome).toEqual({ etag: md5Etag(body), superseded: true });
+  });
+
+  it('reports an outcome nothing decides as unknown, and resends only after throttling', async () => {
+    const inner = new MemoryStore();
+    await inner.put('k', 'other', { metadata: { [WRITE_ID_META]: 'someone' } });
+    const lost = new ScriptedPuts(inner, async (key) => {
+      throw new AmbiguousWriteError(key);
+    });
+    await expect(putResolved(lost, 'k', body, { writeId: 'w1', ...noWait })).rejects.toBeInstanceOf(
+      AmbiguousWriteError,
+    );
+    let puts = 0;
+    const throttled = new ScriptedPuts(inner, async (_key, run) => {
+      if (++puts < 3) throw new ThrottledError();
+      return run();
+    });
+    await putResolved(throttled, 'k', body, { writeId: 'w3', ...noWait });
+    expect(puts).toBe(3);
+    expect((await inner.head('k')).metadata[WRITE_ID_META]).toBe('w3');
+  });
 });

@@ -71,7 +71,9 @@ export class GcFloorGuard extends WrappedStore {
       // A raised floor's records still exist for a grace period: a writer merely behind meets a
       // taken slot (412) and catches up. From half the grace period on, deletions may be near
       // (allowing for clock skew), so the slot is refused before any request.
-      const f = await this.#current();
+      // The floor read recently is in hand on nearly every append: no promise then.
+      const fresh = this.#reading === undefined && this.#now() - this.#readAt < this.#refreshMs;
+      const f = fresh ? this.#floor : await this.#current();
       const now = this.#now();
       const floor = !f ? 0 : now >= f.since + f.graceMs / 2 ? f.floor : f.effective;
       this.#refuse(version, floor, 'append at');

@@ -70,6 +70,9 @@ ${formatTable(results.cpuRows)}
 Targets:
 
 ${results.verdicts.map((line) => `- ${line}`).join('\n')}
+
+What stands between ours and the targets it misses, from V8 profiles of the measured seconds
+(\`BENCH_CELLS\`, \`BENCH_PROFILE\`): docs/design/server.md, "Performance".
 `;
 }
 

@@ -40,4 +40,57 @@ describe('ingest', () => {
       await other.close();
     }
   });
+
+  it('does not load a batch twice when another ingester commits between its progress read and its append', async () => {
+    const store = new MemoryStore('ingest-window');
+    const lake = await Lake.open({ store });
+    const other = await Lake.open({ store });
+    try {
+      const t = await lake.createTable('copy', { schema: { id: 'long', v: 'string' } });
+      const source = Array.from({ length: 12 }, (_, i) => ({ id: i + 1, v: `r${i + 1}` }));
+      let raced = false;
+      // The first read hands back its batch only after the other ingester has loaded a smaller one
+      // from the same position: the batches overlap, so loading ours would duplicate rows 1–3.
+      const racing: IngestSource = {
+        async read(after, limit) {
+          const batch = await arraySource(source).read(after, limit);
+          if (!raced) {
+            raced = true;
+            await ingest(other.table('copy'), arraySource(source.slice(0, 3)), { appId: 'app', batch: 3 });
+          }
+          return batch;
+        },
+      };
+      const result = await ingest(t, racing, { appId: 'app', batch: 5 });
+      expect(result.position).toBe(12);
+      expect(result.rows).toBe(9);
+      const { rows } = await lake.query('SELECT count(*) AS n, count(DISTINCT id) AS d FROM copy');
+      expect(rows).toEqual([{ n: '12', d: '12' }]);
+    } finally {
+      await lake.close();
+      await other.close();
+    }
+  });
+
+  it('an append whose recorded progress moved since the caller read it is a ConcurrentTransaction conflict', async () => {
+    const store = new MemoryStore('ingest-txn');
+    const lake = await Lake.open({ store });
+    try {
+      const t = await lake.createTable('copy', { schema: { id: 'long' } });
+      await t.append([{ id: 1 }], { txn: { appId: 'app', version: 1, after: undefined } });
+      await expect(
+        t.append([{ id: 1 }], { txn: { appId: 'app', version: 1, after: undefined } }),
+      ).rejects.toMatchObject({
+        code: 'CommitConflict',
+        kind: 'ConcurrentTransaction',
+      });
+      await expect(t.append([{ id: 1 }], { txn: { appId: 'app', version: 1 } })).rejects.toMatchObject({
+        kind: 'ConcurrentTransaction',
+      });
+      await t.append([{ id: 2 }], { txn: { appId: 'app', version: 2, after: 1 } });
+      expect((await t.snapshot()).txns.get('app')?.version).toBe(2);
+    } finally {
+      await lake.close();
+    }
+  });
 });

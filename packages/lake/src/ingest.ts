@@ -70,8 +70,14 @@ export async function ingest(table: DeltaTable, source: IngestSource, options: I
   }
   let rows = 0;
   let batches = 0;
-  for (let conflicts = 0; ;) {
+  // A conflict with another ingester is progress (theirs); only conflicts that leave the recorded
+  // position where it was count towards giving up.
+  let stalled = 0;
+  let lastAfter: number | undefined;
+  for (;;) {
     const after = (await table.snapshot()).txns.get(options.appId)?.version;
+    if (after !== lastAfter) stalled = 0;
+    lastAfter = after;
     const got = await source.read(after, batch);
     if (got.rows.length === 0) return { rows, batches, position: after };
     if (!Number.isSafeInteger(got.position) || (after !== undefined && got.position <= after)) {
@@ -80,12 +86,14 @@ export async function ingest(table: DeltaTable, source: IngestSource, options: I
       );
     }
     try {
-      const result = await table.append(got.rows, { txn: { appId: options.appId, version: got.position } });
+      const result = await table.append(got.rows, {
+        txn: { appId: options.appId, version: got.position, after },
+      });
       rows += got.rows.length;
       batches++;
       options.onBatch?.({ rows, position: got.position, version: result.version });
     } catch (e) {
-      if (!isLakeError(e, 'CommitConflict') || ++conflicts > 10) throw e;
+      if (!isLakeError(e, 'CommitConflict') || ++stalled > 10) throw e;
       if (e instanceof CommitConflictError && e.kind !== 'ConcurrentTransaction' && e.kind !== 'MetadataChanged')
         throw e;
     }

@@ -4,7 +4,7 @@ import { type Action, type AddFile, checkWritable, type RemoveFile } from './act
 import { writeCheckpoint } from './checkpoint.js';
 import { commit, type UnsafeOptions } from './commit.js';
 import type { Duck, DuckSession } from './duck.js';
-import { isLakeError, LakeArgumentError, UnsupportedFeatureError } from './errors.js';
+import { CommitConflictError, isLakeError, LakeArgumentError, UnsupportedFeatureError } from './errors.js';
 import type { FileCache } from './file-cache.js';
 import { dataKey } from './paths.js';
 import { skipFile, tableRefs } from './prune.js';
@@ -42,8 +42,11 @@ export interface WriteOptions {
   /**
    * An application's transaction identifier, committed with the data (the protocol's `txn`
    * action): incremental loaders record how far they got, atomically with what they loaded.
+   * The append fails with a `ConcurrentTransaction` conflict unless `version` is above the
+   * version the table records for `appId`, and, when `after` is given, unless the table records
+   * exactly `after` (undefined: nothing yet) — the version the caller decided from.
    */
-  txn?: { appId: string; version: number };
+  txn?: { appId: string; version: number; after?: number | undefined };
 }
 
 export interface WriteResult {
@@ -85,9 +88,12 @@ export class DeltaTable {
     // With a txn the caller decides what to load from the recorded progress: never retry for it.
     const opts = options.txn ? { ...options, retries: 0 } : options;
     return this.#write('WRITE', { mode: 'Append' }, opts, async (s, snap) => {
+      if (options.txn) checkTxnProgress(snap, options.txn);
       const rows = await this.#stage(s, snap, input);
       const adds = rows === 0 ? [] : await this.#writeStaged(s, snap, options);
-      const txn: Action[] = options.txn ? [{ txn: { ...options.txn, lastUpdated: this.#ctx.now() } }] : [];
+      const txn: Action[] = options.txn
+        ? [{ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: this.#ctx.now() } }]
+        : [];
       return { rows, actions: [...txn, ...adds.map((add): Action => ({ add }))], readFiles: new Set<string>() };
     });
   }
@@ -369,4 +375,20 @@ export function fileSelect(snap: Snapshot, f: AddFile, localPath: string | reado
   });
   const paths = (typeof localPath === 'string' ? [localPath] : localPath).map(literal).join(', ');
   return `SELECT ${cols.join(', ')} FROM read_parquet([${paths}], union_by_name = true)`;
+}
+
+/**
+ * The caller decided what to load from a snapshot it read before ours: a commit in between that
+ * recorded progress for the same application (another ingester) makes that decision stale.
+ */
+function checkTxnProgress(snap: Snapshot, txn: NonNullable<WriteOptions['txn']>): void {
+  const recorded = snap.txns.get(txn.appId)?.version;
+  const stale = 'after' in txn ? recorded !== txn.after : recorded !== undefined && recorded >= txn.version;
+  if (stale) {
+    throw new CommitConflictError(
+      'ConcurrentTransaction',
+      snap.version,
+      `application ${txn.appId} is at ${String(recorded)}, not ${'after' in txn ? String(txn.after) : `below ${txn.version}`}`,
+    );
+  }
 }

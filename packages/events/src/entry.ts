@@ -47,6 +47,11 @@ const MAX_NAME_BYTES = 256;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** UTF-8 length of `text` (lone surrogates count as U+FFFD, as TextEncoder writes them), without encoding it. */
+function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
 export function checkStreamName(stream: unknown): asserts stream is string {
   const bad = (why: string) =>
     new EventsError('InvalidStreamName', `invalid stream name ${JSON.stringify(stream)}: ${why}`);
@@ -54,7 +59,7 @@ export function checkStreamName(stream: unknown): asserts stream is string {
   if (stream.startsWith('$')) throw bad('names starting with "$" are reserved');
   if (!stream.isWellFormed()) throw bad('it is not well-formed Unicode');
   if (/[\u0000-\u001f\u007f]/.test(stream)) throw bad('it contains a control character');
-  if (encoder.encode(stream).length > MAX_NAME_BYTES) throw bad(`it is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
+  if (utf8Length(stream) > MAX_NAME_BYTES) throw bad(`it is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
 }
 
 /** Validates and encodes the events of one append part; throws before anything is written. */
@@ -69,7 +74,7 @@ function encodeEvent(event: unknown, n: number, limits: Limits, seenIds: Set<str
   const bad = (why: string) => new EventsError('InvalidEvent', `event ${n}: ${why}`);
   if (typeof event !== 'object' || event === null) throw bad('it must be an object {type, data, metadata?, id?}');
   const e = event as EventData;
-  if (typeof e.type !== 'string' || e.type === '' || encoder.encode(e.type).length > MAX_NAME_BYTES) {
+  if (typeof e.type !== 'string' || e.type === '' || utf8Length(e.type) > MAX_NAME_BYTES) {
     throw bad(`type must be a non-empty string of at most ${MAX_NAME_BYTES} bytes`);
   }
   const id = e.id ?? randomUUID();
@@ -94,13 +99,15 @@ function encodeEvent(event: unknown, n: number, limits: Limits, seenIds: Set<str
     data = encoder.encode(jsonText(e.data ?? null, bad, 'data'));
   }
   let metadata: Record<string, unknown> = {};
+  let size = data.length;
   if (e.metadata !== undefined) {
     if (typeof e.metadata !== 'object' || e.metadata === null || Array.isArray(e.metadata)) {
       throw bad('metadata must be a JSON object');
     }
-    metadata = JSON.parse(jsonText(e.metadata, bad, 'metadata')) as Record<string, unknown>;
+    const text = jsonText(e.metadata, bad, 'metadata');
+    metadata = JSON.parse(text) as Record<string, unknown>;
+    size += utf8Length(text);
   }
-  const size = data.length + (e.metadata === undefined ? 0 : encoder.encode(JSON.stringify(metadata)).length);
   if (size > limits.maxEventBytes) {
     throw new EventsError(
       'EventTooLarge',
@@ -149,13 +156,14 @@ export function encodeEntry(parts: EntryPart[]): Uint8Array {
       }),
     })),
   };
-  const headerBytes = encoder.encode(JSON.stringify(header));
+  const headerText = JSON.stringify(header);
+  const headerLength = utf8Length(headerText);
   const dataBytes = parts.reduce((n, p) => n + p.events.reduce((m, e) => m + e.data.length, 0), 0);
-  const out = new Uint8Array(5 + headerBytes.length + dataBytes);
+  const out = new Uint8Array(5 + headerLength + dataBytes);
   out[0] = ENTRY_FORMAT;
-  new DataView(out.buffer).setUint32(1, headerBytes.length, true);
-  out.set(headerBytes, 5);
-  let offset = 5 + headerBytes.length;
+  new DataView(out.buffer).setUint32(1, headerLength, true);
+  encoder.encodeInto(headerText, out.subarray(5, 5 + headerLength));
+  let offset = 5 + headerLength;
   for (const part of parts) {
     for (const e of part.events) {
       out.set(e.data, offset);

@@ -140,6 +140,7 @@ export class EventStore implements AsyncDisposable {
   readonly #clock: Clock;
   /** Parsed parts of this process's own entries, for checks against entries accepted ahead of them. */
   readonly #own = new WeakMap<Uint8Array, EntryPart[]>();
+  readonly #ownParts = (entry: Uint8Array) => this.#own.get(entry);
   /** Streams with appends of this process in flight: how many, and the revision the last will reach. */
   readonly #inFlight = new Map<string, { count: number; top: number }>();
   readonly #aheadSummaries = new WeakMap<readonly Uint8Array[], AheadSummary>();
@@ -801,7 +802,7 @@ export class EventStore implements AsyncDisposable {
   }
 
   #apply(state: StreamIndex, record: LogRecord): void {
-    state.apply(record);
+    state.apply(record, this.#ownParts);
     if (this.#wrote && this.#checkpointEvery > 0 && record.version % this.#checkpointEvery === 0) {
       this.#snapshot = { version: record.version, objects: state.toCheckpoint() };
     }

@@ -1,5 +1,5 @@
 import type { LogRecord } from '@bucketdb/log';
-import { decodeData, decodeEntry, type EncodedEvent } from './entry.js';
+import { decodeData, decodeEntry, type EncodedEvent, type EntryPart } from './entry.js';
 import type { Position, RecordedEvent } from './types.js';
 
 /** An event as stored in a record, before its data is decoded. */
@@ -11,11 +11,14 @@ export interface StoredEvent {
   timestamp: number;
 }
 
-/** Every event of a record, in order; position indexes count across all its entries. */
-export function recordEvents(record: LogRecord): StoredEvent[] {
+/**
+ * Every event of a record, in order; position indexes count across all its entries. `known`
+ * gives the parts of entries the caller encoded itself (a writer's own), saving their decoding.
+ */
+export function recordEvents(record: LogRecord, known?: (entry: Uint8Array) => EntryPart[] | undefined): StoredEvent[] {
   const out: StoredEvent[] = [];
   record.entries.forEach((entry, n) => {
-    for (const part of decodeEntry(entry, `entry ${n} of log record ${record.version}`)) {
+    for (const part of known?.(entry) ?? decodeEntry(entry, `entry ${n} of log record ${record.version}`)) {
       part.events.forEach((event, i) => {
         out.push({
           stream: part.stream,

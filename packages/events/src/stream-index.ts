@@ -1,4 +1,5 @@
 import type { LogRecord } from '@bucketdb/log';
+import type { EntryPart } from './entry.js';
 import { EventsError } from './errors.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { recordEvents } from './record-events.js';
@@ -50,12 +51,13 @@ export class StreamIndex {
     return this.streams.get(stream)?.revision ?? -1;
   }
 
-  apply(record: LogRecord): void {
+  /** Moves the state past `record`; `known` as for `recordEvents`. */
+  apply(record: LogRecord, known?: (entry: Uint8Array) => EntryPart[] | undefined): void {
     if (record.version !== this.version + 1) {
       throw new Error(`internal: stream index at ${this.version} given record ${record.version}`);
     }
     const ids: string[] = [];
-    for (const s of recordEvents(record)) {
+    for (const s of recordEvents(record, known)) {
       let info = this.streams.get(s.stream);
       if (!info) {
         info = { revision: -1, runs: [] };

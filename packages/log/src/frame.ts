@@ -1,4 +1,4 @@
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from '@bucketdb/store';
 import { LogError } from './errors.js';
 
 /**

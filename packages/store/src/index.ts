@@ -95,5 +95,5 @@ export { type PutResolvedOptions, type PutResolvedOutcome, putResolved } from '.
 export { isRetryableError, type RetryOptions, retry } from './kernel/retry.js';
 export { type Clock, realClock, VirtualClock } from './latency-clock.js';
 export { type Random, seededRandom } from './random.js';
-export { Crc, CRC_ALGORITHMS, type CrcAlgorithm, crc32cIsNative, crcOf } from './checksums/crc.js';
+export { Crc, CRC_ALGORITHMS, type CrcAlgorithm, crc32c, crc32cIsNative, crcOf } from './checksums/crc.js';
 export { type CombinableCrc, fullObjectChecksum, isCombinableCrc } from './checksums/full-object-crc.js';

@@ -48,6 +48,11 @@ const UPDATE: Record<CrcAlgorithm, CrcFunction> = {
   crc32c: nativeCrc32c ?? jsCrc32c,
 };
 
+/** CRC32C of `bytes` as a number (continuing from `previous`), native where available. */
+export function crc32c(bytes: Uint8Array, previous = 0): number {
+  return UPDATE.crc32c(bytes, previous) >>> 0;
+}
+
 /** A running CRC: `update` with each chunk in order, `base64` as S3 shows it (big-endian). */
 export class Crc {
   readonly algorithm: CrcAlgorithm;

@@ -1,8 +1,16 @@
-import { MemoryStore, type ObjectStore, VirtualClock } from '@bucketdb/store';
+import {
+  latency,
+  type LatencyProfile,
+  MemoryStore,
+  Meter,
+  metered,
+  type ObjectStore,
+  VirtualClock,
+} from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from './event-store.js';
-import { pollCap } from './follow.js';
+import { MAX_PROBES, pollCap } from './follow.js';
 import type { RecordedEvent } from './types.js';
 
 /** Takes `n` events from a subscription, then closes it. */
@@ -96,5 +104,50 @@ describe('subscription polling', () => {
     expect(got?.type).toBe('Late');
     expect(clock.now() - t0).toBeLessThanOrEqual(80);
     await events.close();
+  });
+
+  it('has a probe on its way when a record lands: found within the probe spacing plus one GET, not a GET and a wait later', async () => {
+    // Every request takes exactly 40 ms (half on the way in: a PUT lands 20 ms after it starts).
+    const fixed = { p50Ms: 40, p99Ms: 40 };
+    const profile: LatencyProfile = {
+      name: 'fixed-40ms',
+      firstByte: { read: fixed, write: fixed, list: fixed },
+      bytesPerSecond: 1e15,
+    };
+    const clock = new VirtualClock();
+    const meter = new Meter();
+    const store = metered(latency(new MemoryStore('probe'), profile, { clock }), meter);
+    const writer = await EventStore.open(store, { clock });
+    await writer.append('s', [{ type: 'Warm', data: -1 }]); // loads the writer's state: later appends are one PUT
+    const reader = await EventStore.open(store, { clock });
+    const sub = reader.subscribeToAll({ from: 'end', pollMinMs: 10, pollMaxMs: 10 });
+    const landed: number[] = [];
+    const delays: number[] = [];
+    const reading = (async () => {
+      for await (const e of sub) {
+        delays.push(clock.now() - (landed[e.data as number] as number));
+        if (delays.length === 30) break;
+      }
+    })();
+    await sub.started;
+    await clock.sleep(200); // past the catch-up LIST: live
+    // Idle, the 10 ms waits do not pile up GETs: at most MAX_PROBES per 40 ms GET.
+    meter.reset();
+    await clock.sleep(1000);
+    expect(meter.snapshot().requests.get).toBeLessThanOrEqual((1000 / 40) * MAX_PROBES + MAX_PROBES);
+    for (let i = 0; i < 30; i++) {
+      // Appends at every phase of the probe cycle.
+      await clock.sleep(7 + ((i * 13) % 41));
+      landed[i] = clock.now() + 20;
+      await writer.append('s', [{ type: 'N', data: i }]);
+    }
+    await reading;
+    // Two probes in flight, a new one 10 ms after the last start: a probe reaches the store at
+    // least every 30 ms, and its answer takes 20 ms back. One probe at a time (a GET, then the
+    // 10 ms wait) leaves 50 ms between probes: up to 70 ms.
+    expect(Math.max(...delays)).toBeLessThan(50.001);
+    await sub.close();
+    await reader.close();
+    await writer.close();
   });
 });

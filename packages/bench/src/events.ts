@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore } from '@bucketdb/events';
-import { cost, latency, MemoryStore, Meter, metered, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
+import { cost, latency, MemoryStore, Meter, metered, type ObjectStore, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
 import { createClient } from '@redis/client';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 import { startRedis } from './kv-redis.js';
@@ -15,7 +15,16 @@ const PROFILES = ['s3-standard', 's3-express'] as const;
 const PAYLOAD = 'x'.repeat(1000); // about 1 KiB of JSON per event
 const SEQUENTIAL = 100;
 const CONCURRENT_CLIENTS = 256;
-const THROUGHPUT_EVENTS = 20_000;
+const THROUGHPUT_EVENTS = Number(process.env.EVENTS_THROUGHPUT_EVENTS ?? 20_000);
+const THROUGHPUT_SETUPS = [
+  { callers: 256, perAppend: 1 },
+  { callers: 1024, perAppend: 1 },
+  { callers: 256, perAppend: 16 },
+] as const;
+/** Subscriber settings of the lag phase: the default first probe spacing, and a cheaper one. */
+const POLL_MIN_MS = [10, 50];
+/** How long the lag phase watches an idle subscriber, twice (settling, then counting). */
+const IDLE_MS = 2000;
 const LAG_EVENTS = 100;
 const GROUP_EVENTS = 500;
 const STREAMS = 1000;
@@ -56,48 +65,31 @@ async function benchProfile(
     note: `${(seqRequests.put / SEQUENTIAL).toFixed(2)} PUT, ${(seqRequests.get / SEQUENTIAL).toFixed(2)} GET per append`,
   });
 
-  log(`${profile}: ${THROUGHPUT_EVENTS} appends of 1 KiB from ${CONCURRENT_CLIENTS} concurrent callers`);
-  meter.reset();
-  const { latenciesMs: tLat, elapsedMs } = await runConcurrent(THROUGHPUT_EVENTS, CONCURRENT_CLIENTS, (i) =>
-    events.append(`t-${i % 100}`, [{ type: 'E', data: { i, p: PAYLOAD } }]),
-  );
-  const elapsed = elapsedMs / 1000;
-  const tp = meter.snapshot();
-  rows.push({
-    profile,
-    measure: `throughput, one process, ${CONCURRENT_CLIENTS} callers (group commit)`,
-    p50: `${ms(percentile(tLat, 50))} ms`,
-    p99: `${ms(percentile(tLat, 99))} ms`,
-    note: `${Math.round(THROUGHPUT_EVENTS / elapsed)} events/s, ${(THROUGHPUT_EVENTS / tp.requests.put).toFixed(0)} events per PUT`,
-  });
-  const usdPerMillion = (cost(tp, S3_STANDARD_US_EAST_1).requests / THROUGHPUT_EVENTS) * 1e6;
-
-  log(`${profile}: subscription lag over ${LAG_EVENTS} events`);
-  const reader = await EventStore.open(store, { prefix: 'bench' });
-  const sub = reader.subscribeToAll({ from: 'end', filter: { streamPrefix: 'lag' } });
-  const lags: number[] = [];
-  const reading = (async () => {
-    for await (const e of sub) {
-      lags.push(performance.now() - (e.data as { t: number }).t);
-      if (lags.length >= LAG_EVENTS) break;
+  // Throughput per process: what one PUT cycle can carry. One event per append from 256 callers
+  // (the rate is bounded by 256 per PUT cycle), from 1024 callers (a record takes up to 1024
+  // appends), and appends of 16 events from 256 callers, as Kinesis producers batch PutRecords.
+  let usdPerMillion = 0;
+  let fairPerPut = 0;
+  for (const { callers, perAppend } of THROUGHPUT_SETUPS) {
+    log(`${profile}: ${THROUGHPUT_EVENTS} events of 1 KiB, ${callers} callers, ${perAppend} per append`);
+    const tp = await measureThroughput(events, meter, callers, perAppend);
+    rows.push({
+      profile,
+      measure: `throughput, one process, ${callers} callers x ${perAppend} event${perAppend > 1 ? 's' : ''} per append`,
+      p50: `${ms(tp.p50)} ms`,
+      p99: `${ms(tp.p99)} ms`,
+      note: `${tp.eventsPerSecond} events/s, ${tp.eventsPerPut} events per PUT, ${tp.cpuUsPerEvent} us CPU per event`,
+    });
+    if (perAppend > 1) {
+      usdPerMillion = (cost(tp.snapshot, S3_STANDARD_US_EAST_1).requests / THROUGHPUT_EVENTS) * 1e6;
+      fairPerPut = tp.eventsPerPut;
     }
-  })();
-  await sub.started;
-  meter.reset();
-  for (let i = 0; i < LAG_EVENTS; i++) {
-    await events.append('lag', [{ type: 'E', data: { t: performance.now() } }]);
-    await new Promise((r) => setTimeout(r, 20));
   }
-  await reading;
-  await sub.close();
-  rows.push({
-    profile,
-    measure: 'end-to-end lag, append start to subscriber (in order)',
-    p50: `${ms(percentile(lags, 50))} ms`,
-    p99: `${ms(percentile(lags, 99))} ms`,
-    note: 'default polling: 10 to 200 ms, capped at a quarter of the gap between records',
-  });
-  await reader.close();
+
+  for (const pollMinMs of POLL_MIN_MS) {
+    log(`${profile}: subscription lag over ${LAG_EVENTS} events, pollMinMs ${pollMinMs}`);
+    rows.push(...(await measureLag(profile, events, store, pollMinMs)));
+  }
 
   log(`${profile}: consumer group, ${GROUP_EVENTS} events acked by one member`);
   await events.createGroup('bench-group', { filter: { streamPrefix: 'grp' }, from: 'end' });
@@ -168,10 +160,122 @@ async function benchProfile(
     {
       profile,
       'USD per million 1 KiB events (S3 Standard request prices)': usdPerMillion.toFixed(3),
-      'events per PUT': (THROUGHPUT_EVENTS / tp.requests.put).toFixed(0),
+      'events per PUT': fairPerPut,
     },
   ];
   return { rows, usd: usdPerMillion, costRows };
+}
+
+/** Append start and acknowledgement to delivery on a subscriber in another client, and its GETs per hour idle and busy. */
+async function measureLag(profile: string, events: EventStore, store: ObjectStore, pollMinMs: number): Promise<Row[]> {
+  const readerMeter = new Meter();
+  const reader = await EventStore.open(metered(store, readerMeter), { prefix: 'bench' });
+  const sub = reader.subscribeToAll({ from: 'end', filter: { streamPrefix: 'lag' }, pollMinMs });
+  const starts: number[] = [];
+  const ackedAt: number[] = [];
+  const delivered: [number, number][] = [];
+  const reading = (async () => {
+    for await (const e of sub) {
+      delivered.push([(e.data as { i: number }).i, performance.now()]);
+      if (delivered.length >= LAG_EVENTS) break;
+    }
+  })();
+  await sub.started;
+  // Idle first: the subscriber's GETs per hour when nothing is written.
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  readerMeter.reset();
+  const i0 = performance.now();
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const idleGetsPerHour = (readerMeter.snapshot().requests.get / (performance.now() - i0)) * 3_600_000;
+  readerMeter.reset();
+  const b0 = performance.now();
+  for (let i = 0; i < LAG_EVENTS; i++) {
+    starts[i] = performance.now();
+    await events.append('lag', [{ type: 'E', data: { i } }]);
+    ackedAt[i] = performance.now();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await reading;
+  const busyMs = performance.now() - b0;
+  const busyGetsPerHour = (readerMeter.snapshot().requests.get / busyMs) * 3_600_000;
+  await sub.close();
+  await reader.close();
+  const fromStart = delivered.map(([i, t]) => t - (starts[i] as number));
+  const fromAck = delivered.map(([i, t]) => t - (ackedAt[i] as number));
+  const getUsd = S3_STANDARD_US_EAST_1.classBPer1000 / 1000;
+  const perHour = (gets: number) => `${Math.round(gets)} GET per subscriber-hour ($${(gets * getUsd).toFixed(4)})`;
+  return [
+    {
+      profile,
+      measure: `end-to-end lag, append start to subscriber (in order), pollMinMs ${pollMinMs}`,
+      p50: `${ms(percentile(fromStart, 50))} ms`,
+      p99: `${ms(percentile(fromStart, 99))} ms`,
+      note: `busy (one record per ${Math.round(busyMs / LAG_EVENTS)} ms): ${perHour(busyGetsPerHour)}`,
+    },
+    {
+      profile,
+      measure: `end-to-end lag, append acknowledged to subscriber, pollMinMs ${pollMinMs}`,
+      p50: `${ms(percentile(fromAck, 50))} ms`,
+      p99: `${ms(percentile(fromAck, 99))} ms`,
+      note: `idle: ${perHour(idleGetsPerHour)}`,
+    },
+  ];
+}
+
+interface Throughput {
+  eventsPerSecond: number;
+  eventsPerPut: number;
+  cpuUsPerEvent: number;
+  p50: number;
+  p99: number;
+  snapshot: ReturnType<Meter['snapshot']>;
+}
+
+/** THROUGHPUT_EVENTS events of about 1 KiB from `callers` concurrent callers, `perAppend` per append. */
+async function measureThroughput(
+  events: EventStore,
+  meter: Meter,
+  callers: number,
+  perAppend: number,
+): Promise<Throughput> {
+  meter.reset();
+  const cpu0 = process.cpuUsage();
+  const { latenciesMs, elapsedMs } = await runConcurrent(THROUGHPUT_EVENTS / perAppend, callers, (n) =>
+    events.append(
+      `t-${n % 100}`,
+      Array.from({ length: perAppend }, (_, j) => ({ type: 'E', data: { i: n * perAppend + j, p: PAYLOAD } })),
+    ),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const snapshot = meter.snapshot();
+  return {
+    eventsPerSecond: Math.round(THROUGHPUT_EVENTS / (elapsedMs / 1000)),
+    eventsPerPut: Math.round(THROUGHPUT_EVENTS / snapshot.requests.put),
+    cpuUsPerEvent: Math.round((cpu.user + cpu.system) / THROUGHPUT_EVENTS),
+    p50: percentile(latenciesMs, 50),
+    p99: percentile(latenciesMs, 99),
+    snapshot,
+  };
+}
+
+/** The CPU limit: the same appends on a memory store without latency (one PUT cycle costs only CPU). */
+async function benchCpu(): Promise<Row[]> {
+  const meter = new Meter();
+  const events = await EventStore.open(metered(new MemoryStore('events-cpu'), meter), { prefix: 'bench' });
+  const rows: Row[] = [];
+  for (const { callers, perAppend } of THROUGHPUT_SETUPS) {
+    log(`memory, no latency: ${callers} callers, ${perAppend} per append`);
+    const tp = await measureThroughput(events, meter, callers, perAppend);
+    rows.push({
+      profile: 'memory (no latency)',
+      measure: `throughput, one process, ${callers} callers x ${perAppend} event${perAppend > 1 ? 's' : ''} per append`,
+      p50: `${ms(tp.p50)} ms`,
+      p99: `${ms(tp.p99)} ms`,
+      note: `${tp.eventsPerSecond} events/s, ${tp.eventsPerPut} events per PUT, ${tp.cpuUsPerEvent} us CPU per event`,
+    });
+  }
+  await events.close();
+  return rows;
 }
 
 async function benchRedis(): Promise<Row[]> {
@@ -241,7 +345,7 @@ async function benchRedis(): Promise<Row[]> {
   return rows;
 }
 
-const rows: Row[] = [];
+const rows: Row[] = await benchCpu();
 const costRows: Row[] = [];
 for (const profile of PROFILES) {
   const r = await benchProfile(profile);

@@ -373,7 +373,7 @@ ${table}
 
 ${redisNote}
 
-Request cost of the throughput phase, from the meter (PUTs, GETs and LISTs at S3 Standard
+Request cost of the batched throughput setup (256 callers x 16 events per append), from the meter (PUTs, GETs and LISTs at S3 Standard
 us-east-1 request prices, ${S3_STANDARD_US_EAST_1.asOf}, ${S3_STANDARD_US_EAST_1.source.split(',')[0]}):
 
 ${formatTable(costRows)}

@@ -224,7 +224,7 @@ export class EventStore implements AsyncDisposable {
     // 'start' is the first event after the GC floor; an explicit position must not be below it.
     const after =
       from === 'start'
-        ? { record: await this.#collected(), index: Number.MAX_SAFE_INTEGER }
+        ? afterFloor(await this.#collected())
         : from === 'end'
           ? { record: await this.#source.tail(), index: Number.MAX_SAFE_INTEGER }
           : await this.#resumable(from, 'the group start position');
@@ -958,6 +958,11 @@ export class EventStore implements AsyncDisposable {
   #checkOpen(): void {
     if (this.#closed) throw new EventsError('Closed', 'the event store is closed');
   }
+}
+
+/** The position before the first event after GC floor `floor` (START when there is none). */
+function afterFloor(floor: number): Position {
+  return floor === 0 ? START : { record: floor, index: Number.MAX_SAFE_INTEGER };
 }
 
 /** The indexed records of a stream from the one holding revision `first` on. */

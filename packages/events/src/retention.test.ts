@@ -1,6 +1,7 @@
 import { LogPaths, MIN_GRACE_MS } from '@bucketdb/log';
 import { chaos, MemoryStore, type ObjectStore, seededRandom } from '@bucketdb/store';
-import { afterEach, describe, expect, it } from 'vitest';
+import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from './event-store.js';
 import { collectAll } from './fixtures/test-helpers.js';
 import type { GroupEvent, GroupSubscription } from './group-subscription.js';
@@ -50,29 +51,36 @@ async function logRecords(store: ObjectStore): Promise<number[]> {
   return out;
 }
 
-describe('retention through the log GC', () => {
-  /** Streams whose old events metadata hides (maxCount, maxAge, soft delete), then newer ones. */
-  async function hiddenHistory() {
-    const store = new MemoryStore('retention');
-    const clock = { now: 1_000_000_000_000 };
-    const wallClock = () => clock.now;
-    const events = await EventStore.open(store, { prefix: 'ev', checkpointEvery: 4, wallClock });
-    await events.setStreamMetadata('count', { maxCount: 2 });
-    await events.setStreamMetadata('age', { maxAgeMs: 30_000 });
-    for (let i = 0; i < 10; i++) {
-      await events.append('count', [{ type: 'T', data: i }]);
-      await events.append('age', [{ type: 'T', data: i }]);
-      await events.append('gone', [{ type: 'T', data: i }]);
-    }
-    await events.deleteStream('gone');
-    clock.now += 60_000;
-    for (let i = 0; i < 6; i++) await events.append('new', [{ type: 'T', data: i }]);
-    await events.checkpoint();
-    return { store, clock, wallClock, events };
+/** Streams whose old events metadata hides (maxCount, maxAge, soft delete), then newer ones. */
+async function hiddenHistory(store: ObjectStore = new MemoryStore('retention')) {
+  const clock = { now: 1_000_000_000_000 };
+  const wallClock = () => clock.now;
+  const events = await EventStore.open(store, { prefix: 'ev', checkpointEvery: 4, wallClock });
+  await events.setStreamMetadata('count', { maxCount: 2 });
+  await events.setStreamMetadata('age', { maxAgeMs: 30_000 });
+  for (let i = 0; i < 10; i++) {
+    await events.append('count', [{ type: 'T', data: i }]);
+    await events.append('age', [{ type: 'T', data: i }]);
+    await events.append('gone', [{ type: 'T', data: i }]);
   }
+  await events.deleteStream('gone');
+  clock.now += 60_000;
+  for (let i = 0; i < 6; i++) await events.append('new', [{ type: 'T', data: i }]);
+  await events.checkpoint();
+  return { store, clock, wallClock, events };
+}
+
+describe.each(testBackendNames())('retention on %s', (backendName) => {
+  let backend: TestBackend;
+  beforeAll(async () => {
+    backend = await openTestBackend(backendName);
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
 
   it('raises the floor below every event reads show, deletes a grace period later, and every reader skips what it collected', async () => {
-    const { store, clock, wallClock, events } = await hiddenHistory();
+    const { store, clock, wallClock, events } = await hiddenHistory(await backend.newStore());
     const before = (await collectAll(events.readAll())).map(key);
     expect(before).toEqual(['count@8', 'count@9', 'new@0', 'new@1', 'new@2', 'new@3', 'new@4', 'new@5']);
     const recordsBefore = await logRecords(store);
@@ -119,7 +127,9 @@ describe('retention through the log GC', () => {
     await cold.close();
     await events.close();
   });
+});
 
+describe('retention through the log GC', () => {
   it('catches a reader that follows checkpoint index entries below the floor', async () => {
     const { store, clock, wallClock, events } = await hiddenHistory();
     await events.gc({ graceMs: GRACE });

@@ -1,4 +1,4 @@
-import { CommitLog, GcFloorGuard, type LogRecord } from '@bucketdb/log';
+import { CommitLog, GcFloorGuard, isLogError, type LogRecord } from '@bucketdb/log';
 import { type Clock, isStoreError, mapConcurrent, type ObjectStore, openStore, realClock } from '@bucketdb/store';
 import {
   checkAppendSize,
@@ -142,6 +142,7 @@ export class EventStore implements AsyncDisposable {
   readonly #background = new Set<Promise<void>>();
   #state: StreamIndex | undefined;
   #stateLoad: Promise<StreamIndex> | undefined;
+  #unlisten: (() => void) | undefined;
   #snapshot: { version: number; objects: Map<string, Uint8Array> } | undefined;
   #wrote = false;
   #window: Promise<void> | undefined;
@@ -357,13 +358,13 @@ export class EventStore implements AsyncDisposable {
   async #append(appends: StreamAppend[], system: boolean): Promise<MultiAppendResult> {
     this.#checkOpen();
     const parts = this.#prepare(appends, system);
-    const state = await this.#loadState();
+    let state = await this.#loadState();
     this.#wrote = true;
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       // A retry, or an expectation the state cannot decide yet, is decided against the tail now.
       const fresh =
         attempt > 0 || parts.some((p) => p.expected === 'stream_exists' && this.#predicted(state, p.stream) < 0);
-      if (fresh) await this.#sync();
+      if (fresh) state = await this.#freshState();
       const done = this.#alreadyWritten(state, parts);
       if (done) return done;
       const entryParts = parts.map((p) => ({ stream: p.stream, base: this.#base(state, p, fresh), events: p.events }));
@@ -384,6 +385,11 @@ export class EventStore implements AsyncDisposable {
         // The log could not tell whether our record landed: go again with the same ids, which
         // finds it (and returns its result) if it did.
         if (isStoreError(error, 'AmbiguousWrite') && attempt + 1 < this.#maxAttempts) continue;
+        // This handle was idle past the GC floor: start again from the newest checkpoint.
+        if (isLogError(error, 'Collected') && attempt + 1 < this.#maxAttempts) {
+          state = await this.#rebase(state);
+          continue;
+        }
         throw error;
       } finally {
         release();
@@ -804,7 +810,7 @@ export class EventStore implements AsyncDisposable {
         );
         await this.#log.advanceTo(checkpoint.version);
       }
-      this.#log.onRecords((records) => {
+      this.#unlisten = this.#log.onRecords((records) => {
         for (const record of records) this.#apply(state, record);
       });
       this.#state = state;
@@ -822,8 +828,31 @@ export class EventStore implements AsyncDisposable {
   /** The writer state caught up to the tail now, through the group committer (the only mover of the log). */
   async #freshState(): Promise<StreamIndex> {
     const state = await this.#loadState();
-    await this.#sync();
-    return state;
+    try {
+      await this.#sync();
+      return state;
+    } catch (error) {
+      if (!isLogError(error, 'Collected')) throw error;
+      const rebased = await this.#rebase(state);
+      await this.#sync();
+      return rebased;
+    }
+  }
+
+  /**
+   * The records after `stale` were collected (this handle was idle for longer than the GC grace
+   * period): the state is loaded again from the newest checkpoint, which is at or above the floor
+   * and carries every stream's revision, metadata and the idempotency window.
+   */
+  async #rebase(stale: StreamIndex): Promise<StreamIndex> {
+    if (this.#state === stale) {
+      this.#unlisten?.();
+      this.#unlisten = undefined;
+      this.#state = undefined;
+      this.#stateLoad = undefined;
+      this.#snapshot = undefined;
+    }
+    return this.#loadState();
   }
 
   /** Catches the log up to the tail now: a proposal one past our version makes the committer catch up first, and it writes nothing. */
@@ -862,9 +891,10 @@ export class EventStore implements AsyncDisposable {
   }
 
   /** Where a reader finds `stream`'s records: this writer's state if loaded, else the newest checkpoint's index. */
-  async #locate(stream: string): Promise<StreamLocation> {
+  async #locate(stream: string, collected: number): Promise<StreamLocation> {
     const state = this.#state;
-    if (state) {
+    // A state below the floor missed records that only the newer checkpoints summarize.
+    if (state && state.version >= collected) {
       const meta = state.meta.get(stream);
       return {
         version: state.version,
@@ -884,7 +914,8 @@ export class EventStore implements AsyncDisposable {
   async #streamView(
     stream: string,
   ): Promise<{ location: StreamLocation; tail: LogRecord[]; meta: StreamMetadata | undefined; last: number }> {
-    const [found, collected] = await Promise.all([this.#locate(stream), this.#collected()]);
+    const collected = await this.#collected();
+    const found = await this.#locate(stream, collected);
     const runs: number[] = [];
     for (let i = 0; i < found.runs.length; i += 2) {
       if ((found.runs[i] as number) > collected) runs.push(found.runs[i] as number, found.runs[i + 1] as number);

@@ -52,8 +52,7 @@ async function logRecords(store: ObjectStore): Promise<number[]> {
 }
 
 /** Streams whose old events metadata hides (maxCount, maxAge, soft delete), then newer ones. */
-async function hiddenHistory(store: ObjectStore = new MemoryStore('retention')) {
-  const clock = { now: 1_000_000_000_000 };
+async function hiddenHistory(store: ObjectStore = new MemoryStore('retention'), clock = { now: 1_000_000_000_000 }) {
   const wallClock = () => clock.now;
   const events = await EventStore.open(store, { prefix: 'ev', checkpointEvery: 4, wallClock });
   await events.setStreamMetadata('count', { maxCount: 2 });
@@ -130,6 +129,26 @@ describe.each(testBackendNames())('retention on %s', (backendName) => {
 });
 
 describe('retention through the log GC', () => {
+  it('moves a handle idle past the floor to the newest checkpoint: it reads, appends and stays idempotent', async () => {
+    const store = new MemoryStore('idle');
+    const clock = { now: 1_000_000_000_000 };
+    const wallClock = () => clock.now;
+    const idle = await EventStore.open(store, { prefix: 'ev', checkpointEvery: 4, wallClock });
+    await idle.append('count', [{ type: 'T', id: 'first' }]);
+    const { events } = await hiddenHistory(store, clock);
+    await events.gc({ graceMs: GRACE });
+    clock.now += GRACE;
+    expect((await events.gc({ graceMs: GRACE })).deleted.records).toBeGreaterThan(0);
+    // The idle handle's next record (2) is gone; its state is rebuilt from the newest checkpoint.
+    expect((await collectAll(idle.readStream('count'))).map(key)).toEqual(['count@9', 'count@10']);
+    const appended = await idle.append('count', [{ type: 'T', id: 'late' }]);
+    expect(appended.nextRevision).toBe(11);
+    expect((await idle.append('count', [{ type: 'T', id: 'late' }])).nextRevision).toBe(11);
+    expect(await idle.streamRevision('count')).toBe(11);
+    expect((await collectAll(idle.readAll())).map(key)).toContain('count@11');
+    await Promise.all([idle.close(), events.close()]);
+  });
+
   it('catches a reader that follows checkpoint index entries below the floor', async () => {
     const { store, clock, wallClock, events } = await hiddenHistory();
     await events.gc({ graceMs: GRACE });

@@ -20,6 +20,7 @@ import { EventsError, PositionCollectedError, WrongExpectedVersionError } from '
 import type { GroupState } from './group-state.js';
 import { GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 import { follow, type PollOptions } from './follow.js';
+import { type RetentionHold, RetentionHolds } from './holds.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { checkPosition, comparePositions, formatPosition, START } from './position.js';
 import { recordEvents, type StoredEvent, toRecorded } from './record-events.js';
@@ -148,6 +149,7 @@ export class EventStore implements AsyncDisposable {
   #window: Promise<void> | undefined;
   #closed = false;
   readonly #groups: ConsumerGroups;
+  readonly #holds: RetentionHolds;
   readonly #now: () => number;
   readonly #members = new Set<GroupSubscription>();
 
@@ -204,6 +206,7 @@ export class EventStore implements AsyncDisposable {
     this.#maxAttempts = count('maxAppendAttempts', options.maxAppendAttempts, 64, 1);
     this.#clock = options.clock ?? realClock;
     this.#now = options.wallClock ?? Date.now;
+    this.#holds = new RetentionHolds(store, this.paths);
     this.#groups = new ConsumerGroups(store, this.paths, {
       now: this.#now,
       clock: this.#clock,
@@ -287,6 +290,29 @@ export class EventStore implements AsyncDisposable {
     );
     this.#members.add(member);
     return member;
+  }
+
+  /**
+   * Registers a saved position with retention: GC keeps the records from `position`'s on, so a
+   * subscriber or projection resuming after it never meets `Collected`. One owner per name moves
+   * it forward (one PUT each time) and releases it when done. Fails with `Collected` when the
+   * position is already at or below the GC floor.
+   */
+  async holdPosition(name: string, position: Position): Promise<void> {
+    this.#checkOpen();
+    await this.#holds.set(name, position);
+  }
+
+  /** Removes a retention hold; false when there was none. */
+  async releaseHold(name: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#holds.release(name);
+  }
+
+  /** Every retention hold and its position. */
+  async listHolds(): Promise<RetentionHold[]> {
+    this.#checkOpen();
+    return this.#holds.list();
   }
 
   /** Appends `events` to `stream` if it is at `expectedRevision` (default 'any'). */
@@ -977,6 +1003,7 @@ export class EventStore implements AsyncDisposable {
         paths: this.paths,
         source: this.#source,
         groups: this.#groups,
+        holds: this.#holds,
         state,
         checkpoint,
         checkpointKey: (v, name) => this.#log.checkpointKey(v, name),

@@ -20,6 +20,7 @@ export {
   WrongExpectedVersionError,
 } from './errors.js';
 export type { PollOptions } from './follow.js';
+export type { RetentionHold } from './holds.js';
 export { EventPaths } from './paths.js';
 export { comparePositions, formatPosition, parsePosition, START } from './position.js';
 export { type ProjectOptions, type Projection, PROJECTIONS_TABLE, project } from './projection.js';

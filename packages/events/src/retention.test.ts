@@ -149,6 +149,29 @@ describe('retention through the log GC', () => {
     await Promise.all([idle.close(), events.close()]);
   });
 
+  it('keeps the records after a retention hold until it is released', async () => {
+    const { clock, events } = await hiddenHistory();
+    const saved: Position = { record: 6, index: 0 };
+    await events.holdPosition('projection-1', saved);
+    expect(await events.listHolds()).toEqual([{ name: 'projection-1', position: saved }]);
+    const held = await events.gc({ graceMs: GRACE });
+    // Record 6 and later stay: the newest checkpoint at or below 5 is 4.
+    expect(held).toMatchObject({ raisedFloor: 4, neededFrom: 6, neededBy: 'hold' });
+    clock.now += GRACE;
+    expect((await events.gc({ graceMs: GRACE })).deleted.records).toBe(4);
+    // The holder resumes after its position: no Collected, and only what reads show.
+    const visible = (await collectAll(events.readAll())).map(key);
+    expect((await take(events.subscribeToAll({ from: saved }), visible.length)).map(key)).toEqual(visible);
+    await expect(events.holdPosition('late', { record: 2, index: 0 })).rejects.toMatchObject({
+      code: 'Collected',
+      floor: 4,
+    });
+    expect(await events.releaseHold('projection-1')).toBe(true);
+    expect(await events.gc({ graceMs: GRACE })).toMatchObject({ raisedFloor: 24, neededBy: 'stream' });
+    await expect(events.holdPosition('bad name!', saved)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await events.close();
+  });
+
   it('catches a reader that follows checkpoint index entries below the floor', async () => {
     const { store, clock, wallClock, events } = await hiddenHistory();
     await events.gc({ graceMs: GRACE });

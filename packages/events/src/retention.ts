@@ -1,6 +1,7 @@
 import { collectLogGarbage, type LogGcReport, MIN_GRACE_MS, readGcFloor } from '@bucketdb/log';
 import type { ObjectStore } from '@bucketdb/store';
 import type { ConsumerGroups } from './consumer-groups.js';
+import type { RetentionHolds } from './holds.js';
 import { EventsError } from './errors.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
 import { recordEvents } from './record-events.js';
@@ -28,7 +29,7 @@ export interface EventGcReport extends LogGcReport {
    */
   neededFrom: number;
   /** What holds `neededFrom` where it is. */
-  neededBy: 'stream' | 'group' | 'checkpoint';
+  neededBy: 'stream' | 'group' | 'hold' | 'checkpoint';
 }
 
 export interface RetentionDeps {
@@ -36,6 +37,7 @@ export interface RetentionDeps {
   paths: EventPaths;
   source: RecordSource;
   groups: ConsumerGroups;
+  holds: RetentionHolds;
   /** The writer index caught up to the tail: every stream's revision and metadata. */
   state: StreamIndex;
   /** The newest published checkpoint (0: none): the floor is always a checkpoint. */
@@ -47,7 +49,7 @@ export interface RetentionDeps {
 
 /**
  * One retention pass (docs/design/events.md, "Retention"): finds the oldest record that a stream
- * (an event its metadata still shows), a consumer group or the newest checkpoint needs, and hands
+ * (an event its metadata still shows), a consumer group, a retention hold or the newest checkpoint needs, and hands
  * the log's GC the highest floor below it. The log's GC raises its floor to the newest checkpoint
  * at or below that bound and, a grace period later, deletes the records at or below the floor in
  * force and the checkpoints below it.
@@ -61,8 +63,11 @@ export async function collectEventGarbage(deps: RetentionDeps, options: EventGcO
   const floor = (await readGcFloor(deps.store, deps.paths.log))?.floor;
   const decided = floor ? Math.max(floor.floor, floor.effective) : 0;
   const groupNeed = brokenForTests.gcIgnoresGroups ? Infinity : await deps.groups.oldestNeededRecord();
-  let neededBy: EventGcReport['neededBy'] = groupNeed - 1 < deps.checkpoint ? 'group' : 'checkpoint';
-  const upper = Math.min(groupNeed - 1, deps.checkpoint);
+  // A hold at a position keeps its record (the rest of it) and everything after.
+  const holdNeed = Math.min(Infinity, ...(await deps.holds.list()).map((h) => Math.max(1, h.position.record)));
+  const upper = Math.min(groupNeed - 1, holdNeed - 1, deps.checkpoint);
+  let neededBy: EventGcReport['neededBy'] =
+    upper === deps.checkpoint ? 'checkpoint' : upper === groupNeed - 1 ? 'group' : 'hold';
   // The records above the floor already decided, up to the first one holding an event that a
   // stream still shows. `$`-streams need none: the checkpoint index carries revisions, metadata
   // and the idempotency window's ids.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { EventStore } from '@bucketdb/events';
 import { cost, latency, MemoryStore, Meter, metered, type ObjectStore, S3_STANDARD_US_EAST_1 } from '@bucketdb/store';
 import { createClient } from '@redis/client';
+import { benchRetention } from './events-retention.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 import { startRedis } from './kv-redis.js';
 
@@ -345,6 +346,14 @@ async function benchRedis(): Promise<Row[]> {
   return rows;
 }
 
+if (process.argv[2] === 'retention') {
+  // `npm run bench -- events retention`: the retention run alone, printed, no report.
+  const retention = await benchRetention();
+  process.stdout.write(`${formatTable(retention.rows)}\n\n${retention.summary}\n`);
+  process.exit(0);
+}
+log('retention: events with maxCount / maxAge, then GC');
+const retention = await benchRetention();
 const rows: Row[] = await benchCpu();
 const costRows: Row[] = [];
 for (const profile of PROFILES) {
@@ -377,6 +386,16 @@ Request cost of the batched throughput setup (256 callers x 16 events per append
 us-east-1 request prices, ${S3_STANDARD_US_EAST_1.asOf}, ${S3_STANDARD_US_EAST_1.source.split(',')[0]}):
 
 ${formatTable(costRows)}
+
+## Retention: storage reclaimed by GC
+
+In-memory store behind the request meter (objects, bytes and requests do not depend on the
+machine's load). \`npm run bench -- events retention\` runs this part alone
+(\`EVENTS_RETENTION_EVENTS\`, default 20000, sets N).
+
+${formatTable(retention.rows)}
+
+${retention.summary}
 
 ${NOTES}
 `,

@@ -114,7 +114,8 @@ export class ConsumerGroups {
       seq: 0,
       createdAt: this.now(),
       settings: { ...settings, after },
-      scanned: Math.max(0, after.record - 1),
+      // After the whole of a record (a start after the GC floor, or 'end'): that record is done.
+      scanned: after.index === Number.MAX_SAFE_INTEGER ? after.record : Math.max(0, after.record - 1),
       pending: {},
       parked: [],
       members: {},

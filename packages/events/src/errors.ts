@@ -22,6 +22,9 @@
  *   the event went to another member, or a newer subscriber took over the member id). Nothing was
  *   changed; the event's new owner settles it.
  * - `StreamDeleted`: the stream is tombstoned: it refuses appends for good.
+ * - `Collected`: a position at or below the GC floor (`PositionCollectedError.floor`): retention
+ *   deleted the records there. Resume from 'start' (the first event after the floor), or keep a
+ *   consumer group, whose position GC respects.
  *
  * Store errors (AmbiguousWrite, Throttled, ...) pass through unchanged. After an AmbiguousWrite,
  * retrying the same append with the same event ids is safe: it cannot write the events twice.
@@ -42,6 +45,7 @@ export const EVENTS_ERROR_CODES = [
   'MemberActive',
   'Fenced',
   'StreamDeleted',
+  'Collected',
 ] as const;
 export type EventsErrorCode = (typeof EVENTS_ERROR_CODES)[number];
 
@@ -67,6 +71,21 @@ export class WrongExpectedVersionError extends EventsError {
     this.stream = stream;
     this.expectedRevision = expected;
     this.actualRevision = actual;
+  }
+}
+
+/** A read or subscription from a position whose record retention deleted (or is about to). */
+export class PositionCollectedError extends EventsError {
+  /** Records at or below this one are collected: the first readable position is in record `floor + 1`. */
+  readonly floor: number;
+
+  constructor(what: string, floor: number) {
+    super(
+      'Collected',
+      `${what} is at or below the GC floor ${floor}: retention deleted the records up to ${floor}; resume from 'start' (record ${floor + 1}) or use a consumer group, whose position GC keeps`,
+    );
+    this.name = 'PositionCollectedError';
+    this.floor = floor;
   }
 }
 

@@ -1,4 +1,4 @@
-import { CommitLog, type LogRecord } from '@bucketdb/log';
+import { CommitLog, GcFloorGuard, isLogError, type LogRecord } from '@bucketdb/log';
 import { type Clock, isStoreError, mapConcurrent, type ObjectStore, openStore, realClock } from '@bucketdb/store';
 import {
   checkAppendSize,
@@ -16,14 +16,16 @@ import {
   type GroupInfo,
   groupSettings,
 } from './consumer-groups.js';
-import { EventsError, WrongExpectedVersionError } from './errors.js';
+import { EventsError, PositionCollectedError, WrongExpectedVersionError } from './errors.js';
 import type { GroupState } from './group-state.js';
 import { GroupSubscription, type SubscribeToGroupOptions } from './group-subscription.js';
 import { follow, type PollOptions } from './follow.js';
+import { type RetentionHold, RetentionHolds } from './holds.js';
 import { EventPaths, INDEX_SHARDS } from './paths.js';
-import { checkPosition, comparePositions, START } from './position.js';
+import { checkPosition, comparePositions, formatPosition, START } from './position.js';
 import { recordEvents, type StoredEvent, toRecorded } from './record-events.js';
 import { RecordSource, type StreamLocation } from './record-source.js';
+import { collectEventGarbage, type EventGcOptions, type EventGcReport } from './retention.js';
 import { StreamIndex } from './stream-index.js';
 import {
   checkMetadata,
@@ -36,6 +38,7 @@ import {
   streamDeleted,
 } from './stream-metadata.js';
 import { Subscription } from './subscription.js';
+import { type MetadataBase, Visibility } from './visibility.js';
 import { brokenForTests } from './test-hooks.js';
 import type {
   AppendOptions,
@@ -114,13 +117,6 @@ interface AheadSummary {
   revisions: Map<string, number>;
 }
 
-/** A stream's events in the records of one read: the scanned tail tells a subscription where to go live. */
-interface StreamScan {
-  events: AsyncIterable<StoredEvent>;
-  /** The newest record the scan looked at; valid once `events` is exhausted. */
-  scannedTo(): number;
-}
-
 /**
  * An event store on a bucket (docs/design/events.md): streams of events in the one global order
  * of a commit log, where each log record is a batch of appends. Appends check expected revisions
@@ -132,6 +128,7 @@ export class EventStore implements AsyncDisposable {
   readonly paths: EventPaths;
   readonly #ownsStore: boolean;
   readonly #log: CommitLog;
+  readonly #guard: GcFloorGuard;
   readonly #source: RecordSource;
   readonly #limits: Limits;
   readonly #batchWindowMs: number;
@@ -147,11 +144,13 @@ export class EventStore implements AsyncDisposable {
   readonly #background = new Set<Promise<void>>();
   #state: StreamIndex | undefined;
   #stateLoad: Promise<StreamIndex> | undefined;
+  #unlisten: (() => void) | undefined;
   #snapshot: { version: number; objects: Map<string, Uint8Array> } | undefined;
   #wrote = false;
   #window: Promise<void> | undefined;
   #closed = false;
   readonly #groups: ConsumerGroups;
+  readonly #holds: RetentionHolds;
   readonly #now: () => number;
   readonly #members = new Set<GroupSubscription>();
 
@@ -159,11 +158,15 @@ export class EventStore implements AsyncDisposable {
     const owns = typeof urlOrStore === 'string';
     const store = owns ? await openStore(urlOrStore) : urlOrStore;
     try {
+      // Records at or below the GC floor may be gone: the guard refuses appends there and turns a
+      // 404 there into LogError Collected instead of an apparent tail.
+      const guard = new GcFloorGuard(store, options.prefix ?? '', options.wallClock ?? Date.now);
       return new EventStore(
         store,
         owns,
         options,
-        await CommitLog.open(store, {
+        guard,
+        await CommitLog.open(guard, {
           prefix: options.prefix ?? '',
           ...(options.random ? { random: options.random } : {}),
           ...(options.maxWriteAttempts ? { maxWriteAttempts: options.maxWriteAttempts } : {}),
@@ -176,7 +179,13 @@ export class EventStore implements AsyncDisposable {
     }
   }
 
-  private constructor(store: ObjectStore, owns: boolean, options: EventStoreOptions, log: CommitLog) {
+  private constructor(
+    store: ObjectStore,
+    owns: boolean,
+    options: EventStoreOptions,
+    guard: GcFloorGuard,
+    log: CommitLog,
+  ) {
     const count = (name: string, value: number | undefined, fallback: number, min = 0) => {
       const v = value ?? fallback;
       if (!Number.isSafeInteger(v) || v < min)
@@ -186,6 +195,7 @@ export class EventStore implements AsyncDisposable {
     this.store = store;
     this.#ownsStore = owns;
     this.paths = new EventPaths(options.prefix ?? '');
+    this.#guard = guard;
     this.#log = log;
     this.#source = new RecordSource(log);
     this.#limits = {
@@ -197,6 +207,7 @@ export class EventStore implements AsyncDisposable {
     this.#maxAttempts = count('maxAppendAttempts', options.maxAppendAttempts, 64, 1);
     this.#clock = options.clock ?? realClock;
     this.#now = options.wallClock ?? Date.now;
+    this.#holds = new RetentionHolds(store, this.paths);
     this.#groups = new ConsumerGroups(store, this.paths, {
       now: this.#now,
       clock: this.#clock,
@@ -215,12 +226,13 @@ export class EventStore implements AsyncDisposable {
     const { settings, from } = groupSettings(options);
     if (settings.stream !== '$all') checkStreamName(settings.stream);
     if (settings.filter?.regex) new RegExp(settings.filter.regex.source, settings.filter.regex.flags);
+    // 'start' is the first event after the GC floor; an explicit position must not be below it.
     const after =
       from === 'start'
-        ? START
+        ? afterFloor(await this.#collected())
         : from === 'end'
           ? { record: await this.#source.tail(), index: Number.MAX_SAFE_INTEGER }
-          : from;
+          : await this.#resumable(from, 'the group start position');
     return this.#groups.create(name, settings, after);
   }
 
@@ -258,13 +270,50 @@ export class EventStore implements AsyncDisposable {
     this.#checkOpen();
     checkGroupName(group);
     checkGroupName(options?.memberId, 'a member id');
+    // Groups take in only what reads show: the writer index's metadata, then the records read.
+    const visibility = new Visibility(this.#stateView(), this.#now);
     const member = new GroupSubscription(
-      { groups: this.#groups, source: this.#source, matcher: groupMatcher },
+      {
+        groups: this.#groups,
+        source: this.#source,
+        matcher: (settings) => {
+          const matches = groupMatcher(settings);
+          return (s) => matches(s) && visibility.visible(s);
+        },
+        observe: async (records) => {
+          await this.#loadState();
+          if (!visibility.covers((records[0] as LogRecord).version)) await this.#freshState();
+          for (const r of records) visibility.observe(r);
+        },
+      },
       group,
       options,
     );
     this.#members.add(member);
     return member;
+  }
+
+  /**
+   * Registers a saved position with retention: GC keeps the records from `position`'s on, so a
+   * subscriber or projection resuming after it never meets `Collected`. One owner per name moves
+   * it forward (one PUT each time) and releases it when done. Fails with `Collected` when the
+   * position is already at or below the GC floor.
+   */
+  async holdPosition(name: string, position: Position): Promise<void> {
+    this.#checkOpen();
+    await this.#holds.set(name, position);
+  }
+
+  /** Removes a retention hold; false when there was none. */
+  async releaseHold(name: string): Promise<boolean> {
+    this.#checkOpen();
+    return this.#holds.release(name);
+  }
+
+  /** Every retention hold and its position. */
+  async listHolds(): Promise<RetentionHold[]> {
+    this.#checkOpen();
+    return this.#holds.list();
   }
 
   /** Appends `events` to `stream` if it is at `expectedRevision` (default 'any'). */
@@ -336,13 +385,13 @@ export class EventStore implements AsyncDisposable {
   async #append(appends: StreamAppend[], system: boolean): Promise<MultiAppendResult> {
     this.#checkOpen();
     const parts = this.#prepare(appends, system);
-    const state = await this.#loadState();
+    let state = await this.#loadState();
     this.#wrote = true;
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       // A retry, or an expectation the state cannot decide yet, is decided against the tail now.
       const fresh =
         attempt > 0 || parts.some((p) => p.expected === 'stream_exists' && this.#predicted(state, p.stream) < 0);
-      if (fresh) await this.#sync();
+      if (fresh) state = await this.#freshState();
       const done = this.#alreadyWritten(state, parts);
       if (done) return done;
       const entryParts = parts.map((p) => ({ stream: p.stream, base: this.#base(state, p, fresh), events: p.events }));
@@ -363,6 +412,11 @@ export class EventStore implements AsyncDisposable {
         // The log could not tell whether our record landed: go again with the same ids, which
         // finds it (and returns its result) if it did.
         if (isStoreError(error, 'AmbiguousWrite') && attempt + 1 < this.#maxAttempts) continue;
+        // This handle was idle past the GC floor: start again from the newest checkpoint.
+        if (isLogError(error, 'Collected') && attempt + 1 < this.#maxAttempts) {
+          state = await this.#rebase(state);
+          continue;
+        }
         throw error;
       } finally {
         release();
@@ -382,19 +436,7 @@ export class EventStore implements AsyncDisposable {
     if (from !== 'start' && from !== 'end' && !(Number.isSafeInteger(from) && from >= 0)) {
       throw new EventsError('InvalidArgument', `from must be a revision >= 0, 'start' or 'end'`);
     }
-    // The stream's indexed records, then the records after the index (read once: they may also
-    // hold newer metadata, which decides what is visible before anything is returned).
-    const location = await this.#locate(stream);
-    const tail: LogRecord[] = [];
-    for await (const record of this.#source.after(location.version)) tail.push(record);
-    let { meta, revision: last } = location;
-    const metaStream = metadataStreamOf(stream);
-    for (const record of tail) {
-      for (const s of recordEvents(record)) {
-        if (s.stream === stream) last = s.revision;
-        else if (s.stream === metaStream) meta = metadataOf(s) ?? meta;
-      }
-    }
+    const { location, tail, meta, last } = await this.#streamView(stream);
     if (meta?.tombstoned) throw streamDeleted(stream);
     const now = this.#now();
     const visible = (s: StoredEvent) => isVisible(meta, s.revision, s.timestamp, last, now);
@@ -402,13 +444,7 @@ export class EventStore implements AsyncDisposable {
     if (direction === 'forwards') {
       if (from === 'end') return;
       const first = from === 'start' ? 0 : from;
-      const versions: number[] = [];
-      for (let i = 0; i < location.runs.length; i += 2) {
-        const nextFirst = location.runs[i + 3];
-        if (nextFirst !== undefined && nextFirst <= first) continue;
-        versions.push(location.runs[i] as number);
-      }
-      const fromIndex = this.#source.records(versions);
+      const fromIndex = this.#source.records(indexedFrom(location, first));
       for (const records of [fromIndex, tail]) {
         for await (const record of records) {
           for (const s of recordEvents(record)) {
@@ -456,8 +492,9 @@ export class EventStore implements AsyncDisposable {
     let n = 0;
     if (direction === 'forwards') {
       if (from === 'end') return;
-      const first = from === 'start' ? START : from;
-      for await (const record of this.#source.after(Math.max(0, first.record - 1))) {
+      const first = from === 'start' ? START : await this.#resumable(from, 'the read position');
+      const after = Math.max(first.record - 1, await this.#collected());
+      for await (const record of this.#source.after(after)) {
         for (const s of recordEvents(record)) {
           if (comparePositions(s.position, first) < 0 || !matches(s) || !visible(s)) continue;
           if (n++ >= limit) return;
@@ -470,7 +507,8 @@ export class EventStore implements AsyncDisposable {
     const tail = await this.#source.tail();
     const last = from === 'end' ? { record: tail, index: Number.MAX_SAFE_INTEGER } : from;
     const versions: number[] = [];
-    for (let v = Math.min(tail, last.record); v >= 1; v--) versions.push(v);
+    const collected = await this.#collected();
+    for (let v = Math.min(tail, last.record); v > collected; v--) versions.push(v);
     for await (const record of this.#source.records(versions)) {
       for (const s of recordEvents(record).reverse()) {
         if (comparePositions(s.position, last) > 0 || !matches(s) || !visible(s)) continue;
@@ -480,7 +518,11 @@ export class EventStore implements AsyncDisposable {
     }
   }
 
-  /** Catch-up from `from`, then live: every later event that passes the filter, in order, exactly once. */
+  /**
+   * Catch-up from `from`, then live: every later event that passes the filter and that reads show
+   * (stream metadata), in order, exactly once. A position at or below the GC floor fails with
+   * `Collected`; 'start' begins after the floor.
+   */
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.#checkOpen();
     const matches = eventMatcher(options.filter);
@@ -491,22 +533,39 @@ export class EventStore implements AsyncDisposable {
     const clock = options.clock ?? this.#clock;
     return new Subscription(
       async function* (this: EventStore, signal: AbortSignal, started: () => void) {
+        // Every stream's metadata, as readAll: the index caught up to the tail, then the records followed.
+        await this.#freshState();
+        const visibility = new Visibility(this.#stateView(), this.#now);
         // 'end': everything in records after the tail now. A position: the rest of its record, then on.
         const tail = from === 'end' ? await this.#source.tail() : 0;
         const after =
-          from === 'start' ? START : from === 'end' ? { record: tail, index: Number.MAX_SAFE_INTEGER } : from;
-        const followAfter = from === 'end' ? tail : Math.max(0, after.record - 1);
+          from === 'start'
+            ? START
+            : from === 'end'
+              ? { record: tail, index: Number.MAX_SAFE_INTEGER }
+              : await this.#resumable(from, 'the subscription position');
+        const followAfter = from === 'end' ? tail : Math.max(after.record - 1, await this.#collected());
         started();
         for await (const record of follow(this.#source, followAfter, { ...options, clock }, signal)) {
+          visibility.observe(record);
           for (const s of recordEvents(record)) {
-            if (comparePositions(s.position, after) > 0 && matches(s) && !isSystemStream(s.stream)) yield toRecorded(s);
+            if (
+              comparePositions(s.position, after) > 0 &&
+              matches(s) &&
+              !isSystemStream(s.stream) &&
+              visibility.visible(s)
+            )
+              yield toRecorded(s);
           }
         }
       }.bind(this),
     );
   }
 
-  /** Catch-up of one stream from `from` through its index, then live: every later event of it, in order, exactly once. */
+  /**
+   * Catch-up of one stream from `from` through its index, then live: every later event of it that
+   * reads show (stream metadata), in order, exactly once.
+   */
   subscribeToStream(stream: string, options: SubscribeToStreamOptions = {}): Subscription {
     this.#checkOpen();
     checkStreamName(stream);
@@ -518,28 +577,32 @@ export class EventStore implements AsyncDisposable {
     return new Subscription(
       async function* (this: EventStore, signal: AbortSignal, started: () => void) {
         let last = from === 'start' || from === 'end' ? -1 : from;
-        let scannedTo: number;
-        if (from === 'end') {
-          scannedTo = await this.#source.tail();
-          started();
-        } else {
-          started();
-          const scan = await this.#scanStream(stream, last + 1);
-          for await (const s of scan.events) {
-            if (signal.aborted) return;
-            last = s.revision;
-            yield toRecorded(s);
-          }
-          scannedTo = scan.scannedTo();
-        }
-        for await (const record of follow(this.#source, scannedTo, { ...options, clock }, signal)) {
+        // As readStream: the index and the records after it, whose metadata decides what shows.
+        const view = await this.#streamView(stream);
+        const scannedTo = view.tail.at(-1)?.version ?? view.location.version;
+        const visibility = new Visibility(
+          { version: scannedTo, meta: (s) => (s === stream ? view.meta : undefined), revision: () => view.last },
+          this.#now,
+        );
+        started();
+        const deliver = function* (record: LogRecord): Generator<RecordedEvent> {
           for (const s of recordEvents(record)) {
-            if (s.stream !== stream) continue;
-            if (s.revision > last) {
-              last = s.revision;
-              yield toRecorded(s);
+            if (s.stream !== stream || s.revision <= last) continue;
+            last = s.revision;
+            if (visibility.visible(s)) yield toRecorded(s);
+          }
+        };
+        if (from !== 'end') {
+          for (const records of [this.#source.records(indexedFrom(view.location, last + 1)), view.tail]) {
+            for await (const record of records) {
+              if (signal.aborted) return;
+              yield* deliver(record);
             }
           }
+        } else last = view.last;
+        for await (const record of follow(this.#source, scannedTo, { ...options, clock }, signal)) {
+          visibility.observe(record);
+          yield* deliver(record);
         }
       }.bind(this),
     );
@@ -775,7 +838,7 @@ export class EventStore implements AsyncDisposable {
         );
         await this.#log.advanceTo(checkpoint.version);
       }
-      this.#log.onRecords((records) => {
+      this.#unlisten = this.#log.onRecords((records) => {
         for (const record of records) this.#apply(state, record);
       });
       this.#state = state;
@@ -793,8 +856,31 @@ export class EventStore implements AsyncDisposable {
   /** The writer state caught up to the tail now, through the group committer (the only mover of the log). */
   async #freshState(): Promise<StreamIndex> {
     const state = await this.#loadState();
-    await this.#sync();
-    return state;
+    try {
+      await this.#sync();
+      return state;
+    } catch (error) {
+      if (!isLogError(error, 'Collected')) throw error;
+      const rebased = await this.#rebase(state);
+      await this.#sync();
+      return rebased;
+    }
+  }
+
+  /**
+   * The records after `stale` were collected (this handle was idle for longer than the GC grace
+   * period): the state is loaded again from the newest checkpoint, which is at or above the floor
+   * and carries every stream's revision, metadata and the idempotency window.
+   */
+  async #rebase(stale: StreamIndex): Promise<StreamIndex> {
+    if (this.#state === stale) {
+      this.#unlisten?.();
+      this.#unlisten = undefined;
+      this.#state = undefined;
+      this.#stateLoad = undefined;
+      this.#snapshot = undefined;
+    }
+    return this.#loadState();
   }
 
   /** Catches the log up to the tail now: a proposal one past our version makes the committer catch up first, and it writes nothing. */
@@ -833,9 +919,10 @@ export class EventStore implements AsyncDisposable {
   }
 
   /** Where a reader finds `stream`'s records: this writer's state if loaded, else the newest checkpoint's index. */
-  async #locate(stream: string): Promise<StreamLocation> {
+  async #locate(stream: string, collected: number): Promise<StreamLocation> {
     const state = this.#state;
-    if (state) {
+    // A state below the floor missed records that only the newer checkpoints summarize.
+    if (state && state.version >= collected) {
       const meta = state.meta.get(stream);
       return {
         version: state.version,
@@ -847,32 +934,106 @@ export class EventStore implements AsyncDisposable {
     return this.#source.locate(stream);
   }
 
-  async #scanStream(stream: string, fromRevision: number): Promise<StreamScan> {
-    const location = await this.#locate(stream);
-    const source = this.#source;
-    let scannedTo = location.version;
-    // The indexed records from the one holding `fromRevision` on.
-    const versions: number[] = [];
-    for (let i = 0; i < location.runs.length; i += 2) {
-      const nextFirst = location.runs[i + 3];
-      if (nextFirst !== undefined && nextFirst <= fromRevision) continue;
-      versions.push(location.runs[i] as number);
+  /**
+   * One stream as a reader sees it now: its index entry (records at or below the GC floor left
+   * out: they may be gone), the records after the index (read once: they may hold newer metadata,
+   * which decides what is visible before anything is returned), its metadata and last revision.
+   */
+  async #streamView(
+    stream: string,
+  ): Promise<{ location: StreamLocation; tail: LogRecord[]; meta: StreamMetadata | undefined; last: number }> {
+    const collected = await this.#collected();
+    const found = await this.#locate(stream, collected);
+    const runs: number[] = [];
+    for (let i = 0; i < found.runs.length; i += 2) {
+      if ((found.runs[i] as number) > collected) runs.push(found.runs[i] as number, found.runs[i + 1] as number);
     }
-    async function* events(): AsyncGenerator<StoredEvent> {
-      for await (const record of source.records(versions)) {
-        for (const s of recordEvents(record)) if (s.stream === stream && s.revision >= fromRevision) yield s;
-      }
-      for await (const record of source.after(location.version)) {
-        scannedTo = record.version;
-        for (const s of recordEvents(record)) if (s.stream === stream && s.revision >= fromRevision) yield s;
+    const location = { ...found, runs };
+    const tail: LogRecord[] = [];
+    for await (const record of this.#source.after(Math.max(location.version, collected))) tail.push(record);
+    let { meta, revision: last } = location;
+    const metaStream = metadataStreamOf(stream);
+    for (const record of tail) {
+      for (const s of recordEvents(record)) {
+        if (s.stream === stream) last = s.revision;
+        else if (s.stream === metaStream) meta = metadataOf(s) ?? meta;
       }
     }
-    return { events: events(), scannedTo: () => scannedTo };
+    return { location, tail, meta, last };
+  }
+
+  /** The writer index as a metadata base for `Visibility` (it moves forward as the log does). */
+  #stateView(): MetadataBase {
+    const state = () => this.#state;
+    return {
+      get version() {
+        return state()?.version ?? 0;
+      },
+      meta: (stream) => state()?.meta.get(stream),
+      revision: (stream) => state()?.revision(stream) ?? -1,
+    };
+  }
+
+  /** Records at or below this are collected or about to be (the higher of the GC's two floors; 0: none). */
+  async #collected(): Promise<number> {
+    if (brokenForTests.readersIgnoreFloor) return 0;
+    const f = await this.#guard.current();
+    return f ? Math.max(f.floor, f.effective) : 0;
+  }
+
+  /** `from` if reading after it needs no collected record, else PositionCollectedError. */
+  async #resumable(from: Position, what: string): Promise<Position> {
+    const collected = await this.#collected();
+    if (comparePositions(from, START) > 0 && from.record <= collected) {
+      throw new PositionCollectedError(`${what} ${formatPosition(from)}`, collected);
+    }
+    return from;
+  }
+
+  /**
+   * One retention pass (docs/design/events.md, "Retention"): raises the log's GC floor to the
+   * newest checkpoint below every record a stream (an event its metadata still shows) or a
+   * consumer group needs, and deletes what a floor raised at least a grace period ago collected.
+   */
+  async gc(options: EventGcOptions = {}): Promise<EventGcReport> {
+    this.#checkOpen();
+    const state = await this.#freshState();
+    const checkpoint = (await this.#log.latestCheckpoint())?.version ?? 0;
+    return collectEventGarbage(
+      {
+        store: this.store,
+        paths: this.paths,
+        source: this.#source,
+        groups: this.#groups,
+        holds: this.#holds,
+        state,
+        checkpoint,
+        checkpointKey: (v, name) => this.#log.checkpointKey(v, name),
+        now: this.#now,
+      },
+      options,
+    );
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new EventsError('Closed', 'the event store is closed');
   }
+}
+
+/** The position before the first event after GC floor `floor` (START when there is none). */
+function afterFloor(floor: number): Position {
+  return floor === 0 ? START : { record: floor, index: Number.MAX_SAFE_INTEGER };
+}
+
+/** The indexed records of a stream from the one holding revision `first` on. */
+function indexedFrom(location: StreamLocation, first: number): number[] {
+  const versions: number[] = [];
+  for (let i = 0; i < location.runs.length; i += 2) {
+    const nextFirst = location.runs[i + 3];
+    if (nextFirst !== undefined && nextFirst <= first) continue;
+    versions.push(location.runs[i] as number);
+  }
+  return versions;
 }
 
 function checkDirection(direction: unknown): Direction {

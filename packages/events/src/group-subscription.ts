@@ -57,6 +57,8 @@ export interface GroupMemberDeps {
   groups: ConsumerGroups;
   source: RecordSource;
   matcher: (settings: GroupState['settings']) => (s: StoredEvent) => boolean;
+  /** Takes in the records read past what the group scanned before they are matched (stream metadata). */
+  observe?: (records: LogRecord[]) => Promise<void>;
 }
 
 interface Queued {
@@ -264,6 +266,7 @@ export class GroupSubscription implements AsyncIterable<GroupEvent>, AsyncDispos
         fresh.push(record);
       }
     }
+    if (fresh.length > 0) await this.#deps.observe?.(fresh);
     const fencing = this.#lease?.fencingToken ?? 0;
     const queued = this.#take();
     const { result } = await groups

@@ -16,12 +16,15 @@ export {
   EventsError,
   type EventsErrorCode,
   isEventsError,
+  PositionCollectedError,
   WrongExpectedVersionError,
 } from './errors.js';
 export type { PollOptions } from './follow.js';
+export type { RetentionHold } from './holds.js';
 export { EventPaths } from './paths.js';
 export { comparePositions, formatPosition, parsePosition, START } from './position.js';
 export { type ProjectOptions, type Projection, PROJECTIONS_TABLE, project } from './projection.js';
+export { DEFAULT_GC_GRACE_MS, type EventGcOptions, type EventGcReport } from './retention.js';
 export { IDEMPOTENCY_WINDOW_RECORDS } from './stream-index.js';
 export type { StreamMetadata } from './stream-metadata.js';
 export { Subscription } from './subscription.js';

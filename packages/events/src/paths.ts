@@ -14,6 +14,8 @@ export const INDEX_SHARDS = 16;
  * app/events/_last_checkpoint                                hint (the log's)
  * app/events/groups/orders/state                             consumer group "orders": position, claims, parked (CAS)
  * app/events/groups/orders/members/worker-1                  lease of member "worker-1" of the group
+ * app/events/holds/billing-projection                       retention hold: a saved position GC keeps
+ * app/events/_gc_floor                                       GC floor (the log's)
  * ```
  *
  * The log owns `log/`, `checkpoints/<v>/_manifest` and the hint; the names of the event store's
@@ -47,6 +49,16 @@ export class EventPaths {
   /** Prefix of the member leases of consumer group `name` (lease name = member id). */
   groupMembers(name: string): string {
     return `${this.groupsDir}${name}/members/`;
+  }
+
+  /** Folder of the retention holds. */
+  get holdsDir(): string {
+    return this.prefix === '' ? 'holds/' : `${this.prefix}/holds/`;
+  }
+
+  /** Retention hold `name`: a position whose later records GC keeps. */
+  hold(name: string): string {
+    return `${this.holdsDir}${name}`;
   }
 
   /** Checkpoint object name of index shard `shard`. */

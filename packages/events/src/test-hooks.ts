@@ -7,4 +7,8 @@ export const brokenForTests = {
   skipIdCheck: false,
   /** Accept a consumer-group settle from any member, not only the event's current claim: a stale owner's ack lands. */
   unfencedSettles: false,
+  /** Retention ignores consumer groups: GC deletes records a group has not taken in yet. */
+  gcIgnoresGroups: false,
+  /** Readers ignore the GC floor: a cold reader follows index entries to deleted records. */
+  readersIgnoreFloor: false,
 };

@@ -96,6 +96,14 @@ export class GcFloorGuard extends WrappedStore {
     await this.#current();
   }
 
+  /**
+   * The floor as this client knows it, re-read when the copy is older than a quarter of the grace
+   * period: readers skip records at or below it (GC has decided them, or already deleted them).
+   */
+  async current(): Promise<GcFloor | undefined> {
+    return this.#current();
+  }
+
   #reading: Promise<GcFloor | undefined> | undefined;
 
   async #current(): Promise<GcFloor | undefined> {

@@ -12,6 +12,11 @@ export interface LogGcOptions {
   graceMs: number;
   /** Keys of the objects under `checkpoints/` that a published checkpoint needs (besides its manifest). */
   referencedBy: (checkpoint: Checkpoint) => Promise<Iterable<string>>;
+  /**
+   * The highest floor this pass may raise: records above it are still needed by something the
+   * log cannot see (the event store's streams, groups and holds). Default: no bound.
+   */
+  maxFloor?: number;
   clock?: () => number;
   /** Plan only: report what would be deleted, delete nothing, leave the floor as it is. */
   dryRun?: boolean;
@@ -90,7 +95,10 @@ export async function collectLogGarbage(store: ObjectStore, options: LogGcOption
 
   // Raise the floor first: it takes effect only after the grace period, and a pass that fails
   // part way through its deletions must not keep the floor from rising.
-  const candidate = published.filter((c) => c.timestamp <= now - options.retentionMs).at(-1)?.version;
+  const maxFloor = options.maxFloor ?? Number.MAX_SAFE_INTEGER;
+  const candidate = published
+    .filter((c) => c.timestamp <= now - options.retentionMs && c.version <= maxFloor)
+    .at(-1)?.version;
   const floorInForce = !current || current.floor.floor === effective;
   if (!dryRun && candidate !== undefined && candidate > (current?.floor.floor ?? 0) && floorInForce) {
     const next: GcFloor = { floor: candidate, since: now, graceMs: options.graceMs, effective };

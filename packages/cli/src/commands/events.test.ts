@@ -136,4 +136,33 @@ describe.concurrent('bucketdb events', () => {
     expect(json(deleted.stdout)).toEqual([{ group: 'billing', deleted: true }]);
     expect((await runCli(['events', 'groups', 'delete', url, 'billing'])).code).toBe(4);
   }, 240_000);
+
+  it('gc reports and deletes what retention collected; a position below the floor exits 7', async () => {
+    const url = freshStore();
+    // Written, and its floor raised, two grace periods ago (the wall clock is injected).
+    const grace = 60_000;
+    const past = Date.now() - 2 * grace;
+    const events = await EventStore.open(url, { checkpointEvery: 2, wallClock: () => past });
+    await events.setStreamMetadata('s', { maxCount: 1 });
+    for (let i = 0; i < 6; i++) await events.append('s', [{ type: 'T', data: i }]);
+    await events.checkpoint();
+    expect((await events.gc({ graceMs: grace })).raisedFloor).toBe(6);
+    await events.close();
+
+    const dry = await runCli(['events', 'gc', url, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(json(dry.stdout)[0]).toMatchObject({ dryRun: true, floor: 6, deleted: { records: 6 } });
+    const gc = await runCli(['events', 'gc', url]);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(json(gc.stdout)[0]).toMatchObject({ dryRun: false, floor: 6, deleted: { records: 6 } });
+    const [read, stale, badGrace] = await Promise.all([
+      runCli(['events', 'read', url, 's']),
+      runCli(['events', 'read', url, '$all', '--from', '2:0']),
+      runCli(['events', 'gc', url, '--grace', '5s']),
+    ]);
+    expect(json(read.stdout).map((e) => e.data)).toEqual([5]);
+    expect(stale.code).toBe(7);
+    expect(json(stale.stdout)).toEqual([{ error: 'Collected', floor: 6 }]);
+    expect(badGrace.code).toBe(2);
+  }, 240_000);
 });

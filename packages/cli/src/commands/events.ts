@@ -6,9 +6,12 @@ import {
   formatPosition,
   isEventsError,
   parsePosition,
+  PositionCollectedError,
   type RecordedEvent,
   WrongExpectedVersionError,
 } from '@bucketdb/events';
+import { MIN_GRACE_MS } from '@bucketdb/log';
+import { parseDuration } from '@bucketdb/sql';
 import { type Command, InvalidArgumentError } from 'commander';
 
 /** Exit codes of `bucketdb events`: scripts can tell a lost expected-revision race from a failure. */
@@ -20,6 +23,7 @@ export const EVENTS_EXIT = {
   groupNotFound: 4,
   groupExists: 5,
   streamDeleted: 6,
+  collected: 7,
 } as const;
 
 const STORE_ARG = 'store URL: ./dir, file:///abs/dir, mem://, s3://bucket/prefix?endpoint=URL';
@@ -49,7 +53,8 @@ makes a retried append safe: events already written are not written again.
 Output is JSON, one object per line. Positions in the global order are <record>:<index>.
 
 Exit codes: 0 ok, 1 error, 2 usage error (bad arguments or events), 3 wrong expected revision,
-4 no such consumer group, 5 the group exists with other settings, 6 the stream is deleted.
+4 no such consumer group, 5 the group exists with other settings, 6 the stream is deleted,
+7 the position is at or below the GC floor (retention deleted its records; resume from start).
 
 Examples:
   bucketdb events append ./data order-1 '{"type":"Created","data":{"total":5}}' --expected-revision no_stream
@@ -58,7 +63,8 @@ Examples:
   bucketdb events subscribe ./data '$all' --from 40:2
   bucketdb events streams ./data
   bucketdb events groups create ./data billing --stream-prefix order- --max-retries 5
-  bucketdb events groups info ./data billing`,
+  bucketdb events groups info ./data billing
+  bucketdb events gc ./data --dry-run`,
     );
 
   withStore(events.command('append'))
@@ -151,6 +157,33 @@ Examples:
       });
     });
 
+  withStore(events.command('gc'))
+    .description(
+      'retention: delete log records whose events stream metadata hides and no consumer group needs (docs/design/events.md)',
+    )
+    .option('--dry-run', 'report what would be deleted now, delete nothing, leave the floor')
+    .option(
+      '--grace <duration>',
+      'delete only this long after a pass decided it: 1m, 1h, ... (default 1h)',
+      graceOption,
+    )
+    .action(async (url: string, options: StoreOptions & { dryRun?: boolean; grace?: number }) => {
+      await withEvents(url, options, async (store) => {
+        const r = await store.gc({
+          dryRun: options.dryRun ?? false,
+          ...(options.grace === undefined ? {} : { graceMs: options.grace }),
+        });
+        printJson({
+          dryRun: r.dryRun,
+          floor: r.effectiveFloor,
+          raisedFloor: r.raisedFloor ?? null,
+          neededFrom: r.neededFrom,
+          neededBy: r.neededBy,
+          deleted: r.deleted,
+        });
+      });
+    });
+
   for (const command of events.commands) {
     // Usage errors (a missing argument, an unknown option, a bad value) exit 2, as documented.
     command.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EVENTS_EXIT.usage));
@@ -187,15 +220,16 @@ export async function withEvents(
       return;
     }
     const code = isEventsError(error) ? error.code : undefined;
-    if (code === 'GroupNotFound' || code === 'GroupExists' || code === 'StreamDeleted') {
+    const coded = {
+      GroupNotFound: 'groupNotFound',
+      GroupExists: 'groupExists',
+      StreamDeleted: 'streamDeleted',
+      Collected: 'collected',
+    } as const;
+    if (code !== undefined && code in coded) {
       process.stderr.write(`bucketdb: ${(error as Error).message}\n`);
-      printJson({ error: code });
-      process.exitCode =
-        code === 'GroupNotFound'
-          ? EVENTS_EXIT.groupNotFound
-          : code === 'GroupExists'
-            ? EVENTS_EXIT.groupExists
-            : EVENTS_EXIT.streamDeleted;
+      printJson({ error: code, ...(error instanceof PositionCollectedError ? { floor: error.floor } : {}) });
+      process.exitCode = EVENTS_EXIT[coded[code as keyof typeof coded]];
       return;
     }
     const usage =
@@ -324,6 +358,16 @@ function progressLine(): (done?: boolean) => void {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+function graceOption(text: string): number {
+  try {
+    const ms = parseDuration(text, '--grace');
+    if (ms < MIN_GRACE_MS) throw new InvalidArgumentError('--grace must be at least 1m');
+    return ms;
+  } catch (error) {
+    throw error instanceof InvalidArgumentError ? error : new InvalidArgumentError((error as Error).message);
+  }
 }
 
 export function nonNegativeInteger(text: string): number {

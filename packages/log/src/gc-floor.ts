@@ -96,6 +96,11 @@ export class GcFloorGuard extends WrappedStore {
     await this.#current();
   }
 
+  /** The floor copy in hand (read now unless fresh); undefined when there is none. */
+  async current(): Promise<GcFloor | undefined> {
+    return this.#current();
+  }
+
   #reading: Promise<GcFloor | undefined> | undefined;
 
   async #current(): Promise<GcFloor | undefined> {

@@ -54,6 +54,11 @@ export class PageFetcher {
     this.#readAhead = this.#min;
   }
 
+  /** Pages fetched on an isolated miss. */
+  get readAheadMin(): number {
+    return this.#min;
+  }
+
   /** Whether the last miss continued a sequential run (a scan is going on). */
   get scanning(): boolean {
     return this.#readAhead > this.#min;
@@ -75,7 +80,12 @@ export class PageFetcher {
 
   /** Loads every page of the database (parallel GETs of whole chunks and records). */
   async prefetchAll(): Promise<void> {
-    await this.#fetchSpan(1, this.#committed.pageCount, false, true);
+    await this.prefetch(1, this.#committed.pageCount);
+  }
+
+  /** Loads pages `from`…`to` from wherever each lives (chunks and records in parallel), unpinned. */
+  async prefetch(from: number, to: number): Promise<void> {
+    await this.#fetchSpan(from, Math.min(to, this.#committed.pageCount), false, true);
   }
 
   async #fetchOne(pgno: number): Promise<void> {
@@ -145,8 +155,11 @@ export class PageFetcher {
         else byChunk.set(src.ref.key, [pgno]);
       } else if (src.kind === 'record' && records) versions.add(src.version);
     }
-    await mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin));
-    await mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin));
+    // Chunks and records hold different pages: fetched at the same time.
+    await Promise.all([
+      mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin)),
+      mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin)),
+    ]);
   }
 
   /**

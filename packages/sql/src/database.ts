@@ -141,6 +141,10 @@ export class Database {
         ? new DiskCache(store, resolved.cacheDir, resolved.prefix, resolved.cacheDirBytes)
         : undefined;
       const guarded = new GcFloorGuard(cache ?? store, resolved.prefix, resolved.clock);
+      // A floor copy the last handle on this cache read less than a quarter grace period ago is
+      // as good as one read now (the guard's own rule; same machine, same clock).
+      const seeded = (await cache?.readHead().catch(() => undefined))?.floor;
+      if (seeded) guarded.seed(seeded.floor ?? undefined, seeded.readAt);
       // The floor is read alongside the open's first requests, not after the first 404 of a read.
       const floor = guarded.load();
       floor.catch(() => {});

@@ -24,6 +24,9 @@ import { changeCounter, samePage1 } from './page1.js';
 import { retryCatchUp, retryReads } from './retry-reads.js';
 import { commitIdFor } from './was-committed.js';
 
+const succeeded = () => true;
+const failed = () => false;
+
 /** Pages changed by other writers' records, as found by one `drain`. */
 export interface Changes {
   pages: Set<number>;
@@ -218,17 +221,8 @@ export class Engine {
     const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
     try {
       const key = log.paths.openHint;
-      const got = retryReads(() => store.get(key));
-      got.catch(() => {});
-      const floor =
-        store instanceof GcFloorGuard
-          ? await store.current()
-          : (await retryReads(() => readGcFloor(store, log.paths)))?.floor;
-      const hint = decodeOpenHint((await got).body, key);
-      // Everything at or above the hint's checkpoint is retained (sql-gc.md): records above the
-      // floor in force are never deleted, nor checkpoints at or above it. The pending floor counts
-      // too, since it may come into force while this handle lives.
-      if (Math.max(hint.checkpoint, 0) < (floor ? Math.max(floor.floor, floor.effective) : 0)) {
+      const hint = decodeOpenHint((await retryReads(() => store.get(key))).body, key);
+      if (!(await Engine.#retained(store, log, hint))) {
         await log.close();
         return undefined;
       }
@@ -281,6 +275,19 @@ export class Engine {
       await log.close().catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Whether everything `hint` names is retained (sql-gc.md): checkpoints at or above the floor in
+   * force are kept, and so are records above it. The pending floor counts too, since it may come
+   * into force while the handle lives. The guard's floor copy is usually in hand already.
+   */
+  static async #retained(store: ObjectStore, log: CommitLog, hint: OpenHint): Promise<boolean> {
+    const floor =
+      store instanceof GcFloorGuard
+        ? await store.current()
+        : (await retryReads(() => readGcFloor(store, log.paths)))?.floor;
+    return Math.max(hint.checkpoint, 0) >= (floor ? Math.max(floor.floor, floor.effective) : 0);
   }
 
   /** Sets the committed state to the one `hint` describes (at its version). */
@@ -339,6 +346,33 @@ export class Engine {
     const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
     const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
     identity.catch(() => {});
+    let hint: OpenHint | undefined;
+    try {
+      hint = head.hint ? decodeOpenHint(head.hint, 'the cached open hint') : undefined;
+    } catch {
+      hint = undefined; // the older way below
+    }
+    if (hint?.version === head.version) {
+      // The state at `version` in one piece: no record is read (pages load lazily, from disk).
+      const same = await identity.then((r) => r.notModified === true, failed);
+      if (!same) {
+        await cache.wipe();
+        return undefined;
+      }
+      // As for a cold open's hint: its pages may be missing from disk, so they must be retained.
+      if (!(await Engine.#retained(store, log, hint))) return undefined;
+      engine.#applyHint(hint);
+      await log.advanceTo(hint.version);
+      engine.#lastRecord = { version: hint.version, commitId: hint.commitId };
+      if (options.reads === 'snapshot') {
+        await retryCatchUp(
+          () => log.catchUp(),
+          () => log.version,
+        );
+      }
+      engine.drain();
+      return engine;
+    }
     const from = Math.max(head.checkpoint, 0);
     const reads = Array.from({ length: head.version - from }, (_, i) => retryReads(() => log.read(from + i + 1)));
     const checkpoint = head.checkpoint >= 0 ? await log.checkpointAt(head.checkpoint) : undefined;
@@ -387,10 +421,22 @@ export class Engine {
   async saveHead(cache: DiskCache): Promise<void> {
     const c = this.committed;
     if (c.version === 0) return;
+    // Taken now, in one piece: the state may move on while the files are written.
+    const last = this.#lastRecord;
+    const hint = last?.version === c.version ? hintOf(c, last.commitId) : undefined;
+    const version = c.version;
+    const checkpoint = c.checkpoint?.version ?? -1;
+    const floor = this.#store instanceof GcFloorGuard ? this.#store.copy : undefined;
     await cache.flush();
-    const etag = await cache.etagOf(this.log.paths.record(c.version));
+    const etag = await cache.etagOf(this.log.paths.record(version));
     if (etag === undefined) return;
-    await cache.writeHead({ checkpoint: c.checkpoint?.version ?? -1, version: c.version, etag });
+    await cache.writeHead({
+      checkpoint,
+      version,
+      etag,
+      ...(hint ? { hint: encodeOpenHint(hint) } : {}),
+      ...(floor ? { floor: { floor: floor.floor ?? null, readAt: floor.readAt } } : {}),
+    });
   }
 
   get pending(): boolean {
@@ -590,7 +636,7 @@ export class Engine {
    * of the next slot is in flight; nothing is applied meanwhile (new records wait in `#incoming`),
    * so all its pages come from one version. If the check found no record, that version was the
    * tail when the check was made, after the call started: the result stands. Otherwise the records
-   * are applied (`syncTail`) and the statement runs again. Under the lock.
+   * it read are applied and the statement runs again. Under the lock.
    */
   async readAtTail<T>(f: () => T): Promise<T> {
     const started = this.options.clock();
@@ -604,16 +650,18 @@ export class Engine {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const moved = await confirm.then(
-      () => this.log.version !== version || this.#incoming.length > 0,
-      () => true,
-    );
-    if (!moved) {
-      this.confirmedAt = started;
+    const confirmed = await confirm.then(succeeded, failed);
+    if (!confirmed) {
+      await this.syncTail(); // again, with its handling of collected slots
+      return this.read(f);
+    }
+    // The check read up to an empty slot, after the call started: the tail as of then.
+    this.confirmedAt = started;
+    if (this.log.version === version && this.#incoming.length === 0) {
       if (!first.ok) throw first.error;
       return first.value;
     }
-    await this.syncTail();
+    this.drain();
     return this.read(f);
   }
 

@@ -64,3 +64,17 @@ test('cold open of a lazily paged database and a point query: at most 4 dependen
   expect(got.depth).toBeLessThanOrEqual(4);
   expect(got.requests.list).toBe(0);
 }, 120_000);
+
+// The hint names the interior pages its writer used: a point query deep in a larger table then
+// misses only its leaf, fetched while its tail check is in flight.
+test('cold open of a lazily paged three-level table and a point query: at most 3 dependent round trips', async () => {
+  const raw = await databaseWithLag(100, 60_000);
+  {
+    // A writer whose queries went through the B-tree leaves its interior pages in its hint.
+    await using w = await Database.create(raw, { ...noCheckpoints, openHintEveryRecords: 1 });
+    for (const id of [5, 25_000, 59_000]) await w.run('update t set v = ? where id = ?', ['w', id]);
+  }
+  const got = await coldOpen(raw, 'select v from t where id = 41234', { prefetchBelowBytes: 0 });
+  expect(got.row).toEqual({ v: expect.stringMatching(/^(row 41234|u\d+)/) });
+  expect(got.depth).toBeLessThanOrEqual(3);
+}, 120_000);

@@ -239,11 +239,15 @@ export class Engine {
         ),
       );
       const c = engine.committed;
-      // A lazily paged database: the first pages (the schema, early tables' roots) come along.
+      // A lazily paged database: the first pages (the schema, early tables' roots) and the interior
+      // pages the hint names come along.
       const pages =
         c.sizeBytes <= options.prefetchBelowBytes
           ? retryReads(() => engine.fetcher.prefetchAll())
-          : retryReads(() => engine.fetcher.prefetch(1, engine.fetcher.readAheadMin));
+          : Promise.all([
+              retryReads(() => engine.fetcher.prefetch(1, engine.fetcher.readAheadMin)),
+              retryReads(() => engine.fetcher.prefetchPages(hint.interior)),
+            ]);
       // Pages land before any newer record is applied over them.
       const [records] = await Promise.all([Promise.all(slots), pages]);
       signal?.throwIfAborted();

@@ -28,6 +28,11 @@ export interface OpenHint {
   segments: Map<number, Segment>;
   /** Pages changed after the checkpoint → the record holding their image. */
   recordPages: Map<number, number>;
+  /**
+   * B-tree interior pages the writer used most recently: a lazily paged open fetches them at once,
+   * so that a first query misses only its leaf, not one page per level.
+   */
+  interior: number[];
 }
 
 const MAGIC = 'BQOH';
@@ -35,6 +40,14 @@ const FORMAT = 1;
 
 /** Page maps carried in a hint at most (bytes): beyond that, the open loads them lazily. */
 export const HINT_SEGMENT_BYTES = 256 * 1024;
+/** Interior pages named in a hint at most: each costs a cold open one GET (all in parallel). */
+const HINT_INTERIOR_PAGES = 64;
+
+/** Whether `image` (page `pgno`) is a B-tree interior page (table 0x05 or index 0x02). */
+function isInterior(pgno: number, image: Uint8Array): boolean {
+  const type = image[pgno === 1 ? 100 : 0];
+  return type === 0x05 || type === 0x02;
+}
 
 /** The hint describing `c` at its version (record `version` has `commitId`), or undefined if it cannot. */
 export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefined {
@@ -47,7 +60,10 @@ export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefine
     if (bytes > HINT_SEGMENT_BYTES) break;
     segments.set(i, seg);
   }
+  const interior: number[] = [];
+  for (const [pgno, image] of c.cache.entries()) if (isInterior(pgno, image)) interior.push(pgno);
   return {
+    interior: interior.slice(-HINT_INTERIOR_PAGES).sort((a, b) => a - b),
     checkpoint: c.checkpoint?.version ?? -1,
     version: c.version,
     commitId,
@@ -63,7 +79,7 @@ export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefine
 
 /**
  * `"BQOH" u32 format | u32 n | JSON header (n bytes) | manifest | segments | recordPages as
- * (u32 pgno, u32 version - checkpoint) | u32 crc32 of everything before`.
+ * (u32 pgno, u32 version - checkpoint) | interior as u32 pgno | u32 crc32 of everything before`.
  */
 export function encodeOpenHint(h: OpenHint): Uint8Array {
   const segments = [...h.segments].map(([i, seg]) => [i, encodeSegment(seg)] as const);
@@ -79,6 +95,7 @@ export function encodeOpenHint(h: OpenHint): Uint8Array {
       manifestBytes: h.manifest?.length ?? 0,
       segments: segments.map(([i, b]) => [i, b.length]),
       recordPages: h.recordPages.size,
+      interior: h.interior.length,
     }),
   );
   const w = new ByteWriter().header(MAGIC, FORMAT).u32(header.length).bytes(header);
@@ -86,6 +103,7 @@ export function encodeOpenHint(h: OpenHint): Uint8Array {
   for (const [, b] of segments) w.bytes(b);
   const base = Math.max(h.checkpoint, 0);
   for (const [pgno, version] of h.recordPages) w.u32(pgno).u32(version - base);
+  for (const pgno of h.interior) w.u32(pgno);
   const body = w.finish();
   return new ByteWriter().bytes(body).u32(crc32(body)).finish();
 }
@@ -101,6 +119,7 @@ interface HintHeader {
   manifestBytes: number;
   segments: [number, number][];
   recordPages: number;
+  interior: number;
 }
 
 /** Decodes a hint; CorruptError on anything malformed (callers then open without it). */
@@ -127,7 +146,8 @@ export function decodeOpenHint(bytes: Uint8Array, where: string): OpenHint {
     h.version > 0 &&
     typeof h.commitId === 'string' &&
     Array.isArray(h.segments) &&
-    Number.isSafeInteger(h.recordPages);
+    Number.isSafeInteger(h.recordPages) &&
+    Number.isSafeInteger(h.interior);
   if (!ok) throw b.corrupt('its fields are inconsistent');
   const manifest = h.manifestBytes > 0 ? b.bytes(h.manifestBytes) : undefined;
   if ((manifest === undefined) !== h.checkpoint < 0) throw b.corrupt('its checkpoint and manifest disagree');
@@ -148,6 +168,24 @@ export function decodeOpenHint(bytes: Uint8Array, where: string): OpenHint {
     }
     recordPages.set(pgno, version);
   }
+  const interior: number[] = [];
+  for (let i = 0; i < h.interior; i++) {
+    const pgno = b.u32();
+    if (pgno < 1 || pgno > h.pageCount) throw b.corrupt(`interior page ${pgno} is out of range`);
+    interior.push(pgno);
+  }
   if (b.remaining !== 0) throw b.corrupt('it has trailing bytes');
-  return { ...h, manifest, segments, recordPages };
+  return {
+    checkpoint: h.checkpoint,
+    version: h.version,
+    commitId: h.commitId,
+    pageSize: h.pageSize,
+    pageCount: h.pageCount,
+    recordsSinceCheckpoint: h.recordsSinceCheckpoint,
+    bytesSinceCheckpoint: h.bytesSinceCheckpoint,
+    manifest,
+    segments,
+    recordPages,
+    interior,
+  };
 }

@@ -88,6 +88,32 @@ export class PageFetcher {
     await this.#fetchSpan(from, Math.min(to, this.#committed.pageCount), false, true);
   }
 
+  /** Loads scattered pages all at once (one GET per chunk page or record), unpinned. */
+  async prefetchPages(pgnos: readonly number[]): Promise<void> {
+    const c = this.#committed;
+    const wanted = pgnos.filter((p) => p <= c.pageCount && !c.cache.has(p));
+    const segments = new Set<number>();
+    for (const p of wanted) {
+      const src = c.source(p);
+      if (src.kind === 'segment') segments.add(src.segment);
+    }
+    await Promise.all([...segments].map((s) => this.loadSegment(s)));
+    const versions = new Set<number>();
+    const chunkPages: number[] = [];
+    for (const pgno of wanted) {
+      const src = c.source(pgno);
+      if (src.kind === 'record') versions.add(src.version);
+      else if (src.kind === 'chunk') chunkPages.push(pgno);
+    }
+    await Promise.all([
+      ...chunkPages.map((pgno) => {
+        const src = c.source(pgno);
+        return src.kind === 'chunk' ? this.#fetchRange(src.ref.key, [pgno]) : undefined;
+      }),
+      ...[...versions].map((v) => this.#fetchRecord(v, false)),
+    ]);
+  }
+
   async #fetchOne(pgno: number): Promise<void> {
     const c = this.#committed;
     let src = c.source(pgno);

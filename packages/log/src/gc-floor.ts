@@ -96,6 +96,22 @@ export class GcFloorGuard extends WrappedStore {
     await this.#current();
   }
 
+  /** The floor copy in hand and when it was read (this guard's clock); undefined before the first read. */
+  get copy(): { floor: GcFloor | undefined; readAt: number } | undefined {
+    return this.#readAt === Number.NEGATIVE_INFINITY ? undefined : { floor: this.#floor, readAt: this.#readAt };
+  }
+
+  /**
+   * Starts from a copy read earlier (by an earlier process sharing this clock, e.g. from a disk
+   * cache): used until a quarter grace period after `readAt`, like a copy this guard read itself.
+   */
+  seed(floor: GcFloor | undefined, readAt: number): void {
+    if (readAt <= this.#readAt || readAt > this.#now()) return;
+    this.#floor = floor;
+    this.#readAt = readAt;
+    this.#refreshMs = Math.max(MIN_GRACE_MS, floor?.graceMs ?? 0) / 4;
+  }
+
   /**
    * The floor as this client knows it, re-read when the copy is older than a quarter of the grace
    * period: readers skip records at or below it (GC has decided them, or already deleted them).

@@ -14,6 +14,7 @@ const MANIFEST_NAME = '_manifest';
  * db/main/checkpoints/00000000000000000040/chunk-0007       an object of checkpoint 40, named by the caller
  * db/main/_last_checkpoint                                  hint: the newest checkpoint's version (may lag)
  * db/main/_gc_floor                                         GC's floor (see gc-floor.ts)
+ * db/main/_open_hint                                        a client's hint for cold opens (rewritten freely, never trusted)
  * ```
  *
  * With the empty prefix the same keys start at `log/`, `checkpoints/` and `_last_checkpoint`.
@@ -26,6 +27,8 @@ export class LogPaths {
   readonly lastCheckpoint: string;
   /** GC's floor: records at or below it may be deleted, and no client may append there. */
   readonly gcFloor: string;
+  /** Where a client keeps what its cold open needs in one GET (the SQL engine's; GC leaves it alone). */
+  readonly openHint: string;
 
   constructor(prefix = '') {
     const trimmed = prefix.replace(/\/+$/, '');
@@ -38,6 +41,7 @@ export class LogPaths {
     this.checkpointsDir = `${root}checkpoints/`;
     this.lastCheckpoint = `${root}_last_checkpoint`;
     this.gcFloor = `${root}_gc_floor`;
+    this.openHint = `${root}_open_hint`;
   }
 
   /** `<prefix>/log/00000000000000000042` */

@@ -54,7 +54,8 @@ describe('corrupt and truncated objects are detected and reported', () => {
 
     test(`a ${done} page-map segment fails with code Corrupt`, async () => {
       const store = await fixture();
-      for (const key of await keys(store, /segment-/)) await damage(store, key, how);
+      // The open hint carries a copy of the first page map: damaged too, it is ignored.
+      for (const key of await keys(store, /segment-|_open_hint$/)) await damage(store, key, how);
       // Page 1 is read at open, so the open itself meets the damaged page map.
       await expect(openLazy(store)).rejects.toMatchObject({ code: 'Corrupt' });
     });

@@ -59,6 +59,8 @@ export interface DatabaseStats {
   fetches: number;
   /** Moves to a newer checkpoint without reading the records in between (idle or collected). */
   rebases: number;
+  /** Whether this handle's cold open started from the open hint (`_open_hint`). */
+  openedFromHint: boolean;
 }
 
 /**
@@ -77,6 +79,9 @@ export class Database {
   readonly #readOnly: boolean;
   #checkpointing: Promise<unknown> | undefined;
   #lastCheckpointAt: number;
+  /** The version of the last open hint this handle wrote, and the writes of it in flight (one at a time). */
+  #hintVersion: number;
+  #hinting: Promise<void> | undefined;
   #checkpointRetryAt = 0;
   #checkpointFailures = 0;
   #closed = false;
@@ -107,7 +112,11 @@ export class Database {
     this.#closeStore = closeStore;
     this.#lastCheckpointAt = options.clock();
     this.#lastGcAt = options.clock();
-    engine.onCommitted = () => this.#maybeCheckpoint();
+    this.#hintVersion = engine.committed.version;
+    engine.onCommitted = () => {
+      this.#maybeCheckpoint();
+      if (this.#engine.committed.version - this.#hintVersion >= options.openHintEveryRecords) this.#writeHint();
+    };
     if (options.maintenanceEveryMs > 0 && !readOnly) {
       this.#timer = setInterval(() => {
         this.maintain().then(
@@ -132,6 +141,10 @@ export class Database {
         ? new DiskCache(store, resolved.cacheDir, resolved.prefix, resolved.cacheDirBytes)
         : undefined;
       const guarded = new GcFloorGuard(cache ?? store, resolved.prefix, resolved.clock);
+      // A floor copy the last handle on this cache read less than a quarter grace period ago is
+      // as good as one read now (the guard's own rule; same machine, same clock).
+      const seeded = (await cache?.readHead().catch(() => undefined))?.floor;
+      if (seeded) guarded.seed(seeded.floor ?? undefined, seeded.readAt);
       // The floor is read alongside the open's first requests, not after the first 404 of a read.
       const floor = guarded.load();
       floor.catch(() => {});
@@ -326,7 +339,9 @@ export class Database {
     const run = writeCheckpoint(this.#engine, this.#options);
     this.#checkpointing = run;
     try {
-      return await run;
+      const version = await run;
+      this.#writeHint();
+      return version;
     } finally {
       this.#checkpointing = undefined;
     }
@@ -433,6 +448,7 @@ export class Database {
       },
       ...e.stats,
       fetches: e.fetcher.fetches,
+      openedFromHint: e.startedFromHint,
     };
   }
 
@@ -445,6 +461,7 @@ export class Database {
     for (const tx of this.#interactive) await tx.rollback().catch(() => {});
     await this.#engine.settle();
     await this.#checkpointing?.catch(() => {});
+    await this.#hinting;
     await this.#engine.mutex.run(async () => {
       this.#engine.conn.close();
       await this.#engine.log.close();
@@ -492,8 +509,8 @@ export class Database {
           readonly = await engine.read(() => engine.conn.statementReadonly(sql));
         }
         if (readonly && !engine.pending) {
-          if (engine.mustConfirm) await engine.syncTail();
-          return await engine.read(() => f(engine.conn));
+          const run = () => f(engine.conn);
+          return await (engine.mustConfirm ? engine.readAtTail(run) : engine.read(run));
         }
       }
       handedOver = true;
@@ -537,6 +554,7 @@ export class Database {
         this.lastCheckpointError = undefined;
         this.#checkpointFailures = 0;
         this.#lastCheckpointAt = o.clock();
+        this.#writeHint();
         if (o.autoGc && !this.#closed) await this.gc().catch(() => {});
       },
       (error: unknown) => {
@@ -549,6 +567,14 @@ export class Database {
     this.#checkpointing = run.finally(() => {
       this.#checkpointing = undefined;
     });
+  }
+
+  /** Rewrites the open hint after the writes of it already queued (best effort, in the background). */
+  #writeHint(): void {
+    if (this.#readOnly || this.#options.openHintEveryRecords <= 0) return;
+    this.#hintVersion = this.#engine.committed.version;
+    const engine = this.#engine;
+    this.#hinting = (this.#hinting ?? Promise.resolve()).then(() => engine.writeOpenHint().catch(() => {}));
   }
 
   #checkOpen(): void {

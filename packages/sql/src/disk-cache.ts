@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { LogPaths } from '@bucketdb/log';
+import { type GcFloor, LogPaths } from '@bucketdb/log';
 import {
   type GetOptions,
   type GetStreamResult,
@@ -21,6 +21,10 @@ export interface CacheHead {
   version: number;
   /** ETag of record `version`: a database re-created under the same name has other records. */
   etag: string;
+  /** The state at `version` as an open hint (`encodeOpenHint`): a warm open then reads no record. */
+  hint?: Uint8Array;
+  /** The GC floor copy the handle had, and when it was read (the options' clock): reused while fresh. */
+  floor?: { floor: GcFloor | null; readAt: number };
 }
 
 interface Meta {
@@ -159,6 +163,7 @@ export class DiskCache extends WrappedStore {
     try {
       const h = JSON.parse(body.meta.key) as Partial<CacheHead>;
       const ok = Number.isSafeInteger(h.checkpoint) && Number.isSafeInteger(h.version) && typeof h.etag === 'string';
+      if (body.body.length > 0) h.hint = body.body;
       return ok ? (h as CacheHead) : undefined;
     } catch {
       return undefined;
@@ -166,10 +171,12 @@ export class DiskCache extends WrappedStore {
   }
 
   async writeHead(head: CacheHead): Promise<void> {
+    const { hint, ...rest } = head;
+    const body = hint ?? new Uint8Array();
     await this.#writeFile(
       join(this.dir, 'head'),
-      { key: JSON.stringify(head), etag: '', size: 0, lastModified: 0, start: 0, end: 0 },
-      new Uint8Array(),
+      { key: JSON.stringify(rest), etag: '', size: 0, lastModified: 0, start: 0, end: body.length },
+      body,
     );
   }
 

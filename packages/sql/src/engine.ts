@@ -1,9 +1,18 @@
-import { type Checkpoint, CommitLog, isLogError, type LogRecord, SCAN_MAX_RECORDS } from '@bucketdb/log';
-import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
+import {
+  type Checkpoint,
+  CommitLog,
+  GcFloorGuard,
+  isLogError,
+  type LogRecord,
+  readGcFloor,
+  SCAN_MAX_RECORDS,
+} from '@bucketdb/log';
+import { backoff, CorruptError, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
 import { decodeManifest } from './checkpoint-format.js';
 import { decodeEntry, encodeEntry, type PageSet } from './commit-entry.js';
 import { CommittedPages } from './committed-pages.js';
+import { decodeOpenHint, encodeOpenHint, HINT_SEGMENT_BYTES, hintOf, type OpenHint } from './open-hint.js';
 import { Connection } from './connection.js';
 import type { DiskCache } from './disk-cache.js';
 import { CommitUnknownError, ConflictError, SqliteError } from './errors.js';
@@ -14,6 +23,9 @@ import { Layer, PageFile } from './page-file.js';
 import { changeCounter, samePage1 } from './page1.js';
 import { retryCatchUp, retryReads } from './retry-reads.js';
 import { commitIdFor } from './was-committed.js';
+
+const succeeded = () => true;
+const failed = () => false;
 
 /** Pages changed by other writers' records, as found by one `drain`. */
 export interface Changes {
@@ -81,8 +93,14 @@ export class Engine {
   headSaved: Promise<void> | undefined;
   /** Test-only: skip read-set validation (the history checker must then find anomalies). */
   static unsafeSkipValidation = false;
+  /** Whether this handle's cold open started from the open hint (else from the checkpoint and its records). */
+  startedFromHint = false;
+  /** The last record applied (its commit id goes into the open hint). */
+  #lastRecord: { version: number; commitId: string } | undefined;
+  readonly #store: ObjectStore;
 
   private constructor(log: CommitLog, committed: CommittedPages, store: ObjectStore, options: ResolvedOptions) {
+    this.#store = store;
     this.log = log;
     this.committed = committed;
     this.options = options;
@@ -149,9 +167,20 @@ export class Engine {
    */
   static async #coldStart(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
     const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
+    // Both hints at once: the open hint's path is shorter, the checkpoint hint's is the fallback.
+    const checkpointHint = retryReads(() => log.checkpointHint());
+    checkpointHint.catch(() => {});
+    const fromHint = await Engine.#hintStart(store, options, signal).catch((error: unknown) => {
+      if (signal?.aborted) throw error;
+      return undefined; // any doubt about the hint: the full path below is always correct
+    });
+    if (fromHint) {
+      await log.close();
+      return fromHint;
+    }
     try {
       const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
-      const hint = await retryReads(() => log.checkpointHint());
+      const hint = await checkpointHint;
       const scan = retryReads(() => log.scan(hint ?? 0));
       scan.catch(() => {});
       const checkpoint = await retryReads(() => log.latestCheckpoint(undefined, { hint }));
@@ -177,6 +206,137 @@ export class Engine {
   }
 
   /**
+   * Cold open from the open hint (`open-hint.ts`): (1) GET the hint, alongside the GC floor;
+   * (2) at once: record `version` (whose commit id must be the hint's), the next
+   * `openHintEveryRecords` slots, and the pages the open reads (the first few, or the whole
+   * database below `prefetchBelowBytes`) from the sources the hint names; (3+) only if all those slots
+   * were taken, a scan for the rest. Records up to the hint's version are never read at open.
+   * Undefined (nothing kept) when there is no usable hint.
+   */
+  static async #hintStart(
+    store: ObjectStore,
+    options: ResolvedOptions,
+    signal?: AbortSignal,
+  ): Promise<Engine | undefined> {
+    const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
+    try {
+      const key = log.paths.openHint;
+      const hint = decodeOpenHint((await retryReads(() => store.get(key))).body, key);
+      if (!(await Engine.#retained(store, log, hint))) {
+        await log.close();
+        return undefined;
+      }
+      const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+      engine.#applyHint(hint);
+      await log.advanceTo(hint.version);
+      const probes = Math.max(1, Math.min(64, options.openHintEveryRecords || 32));
+      const slots = Array.from({ length: probes + 1 }, (_, i) =>
+        retryReads(() =>
+          log.read(hint.version + i).catch((error: unknown) => {
+            if (isStoreError(error, 'NotFound')) return undefined;
+            throw error;
+          }),
+        ),
+      );
+      const c = engine.committed;
+      // A lazily paged database: the first pages (the schema, early tables' roots) and the interior
+      // pages the hint names come along.
+      const pages =
+        c.sizeBytes <= options.prefetchBelowBytes
+          ? retryReads(() => engine.fetcher.prefetchAll())
+          : Promise.all([
+              retryReads(() => engine.fetcher.prefetch(1, engine.fetcher.readAheadMin)),
+              retryReads(() => engine.fetcher.prefetchPages(hint.interior)),
+            ]);
+      // Pages land before any newer record is applied over them.
+      const [records] = await Promise.all([Promise.all(slots), pages]);
+      signal?.throwIfAborted();
+      if (records[0]?.commitId !== hint.commitId) {
+        await log.close();
+        return undefined;
+      }
+      const after: LogRecord[] = [];
+      for (const r of records.slice(1)) {
+        if (!r) break;
+        after.push(r);
+      }
+      await log.accept(after);
+      if (after.length === probes) {
+        // The hint is far behind the tail: find the rest by probing further (a few rounds).
+        const more = await retryReads(() => log.scan(log.version, signal ? { signal } : {}));
+        if (!(await log.accept(more)) || more.length >= SCAN_MAX_RECORDS) {
+          await retryCatchUp(
+            () => log.catchUp(signal ? { signal } : {}),
+            () => log.version,
+          );
+        }
+      }
+      engine.#lastRecord = { version: hint.version, commitId: hint.commitId };
+      engine.drain();
+      engine.startedFromHint = true;
+      return engine;
+    } catch (error) {
+      await log.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Whether everything `hint` names is retained (sql-gc.md): checkpoints at or above the floor in
+   * force are kept, and so are records above it. The pending floor counts too, since it may come
+   * into force while the handle lives. The guard's floor copy is usually in hand already.
+   */
+  static async #retained(store: ObjectStore, log: CommitLog, hint: OpenHint): Promise<boolean> {
+    const floor =
+      store instanceof GcFloorGuard
+        ? await store.current()
+        : (await retryReads(() => readGcFloor(store, log.paths)))?.floor;
+    return Math.max(hint.checkpoint, 0) >= (floor ? Math.max(floor.floor, floor.effective) : 0);
+  }
+
+  /** Sets the committed state to the one `hint` describes (at its version). */
+  #applyHint(hint: OpenHint): void {
+    const c = this.committed;
+    if (hint.manifest) {
+      const manifest = decodeManifest(hint.manifest, 'open hint');
+      c.setCheckpoint({ version: hint.checkpoint, manifest });
+      for (const [i, seg] of hint.segments) {
+        const count = Math.min(manifest.segmentPages, manifest.pageCount - seg.firstPage + 1);
+        if (i >= manifest.segments.length || seg.refs.length !== count) {
+          throw new CorruptError(`open hint: segment ${i} does not match its checkpoint`);
+        }
+        c.segments.set(i, seg);
+      }
+    }
+    c.pageSize = hint.pageSize;
+    c.pageCount = hint.pageCount;
+    c.version = hint.version;
+    for (const [pgno, version] of hint.recordPages) c.recordPages.set(pgno, version);
+    c.recordsSinceCheckpoint = hint.recordsSinceCheckpoint;
+    c.bytesSinceCheckpoint = hint.bytesSinceCheckpoint;
+    this.#base = `v${hint.version}`;
+  }
+
+  /**
+   * Writes the open hint for the committed state (best effort: a lost or stale hint only costs a
+   * later cold open round trips). Loads the page maps the hint carries first, under the lock.
+   */
+  async writeOpenHint(): Promise<void> {
+    const hint = await this.lock.run(async () => {
+      const c = this.committed;
+      const m = c.checkpoint?.manifest;
+      if (m) {
+        const carried = Math.max(1, Math.floor(HINT_SEGMENT_BYTES / (16 * m.segmentPages)));
+        const wanted = m.segments.slice(0, carried).map((_, i) => i);
+        await Promise.all(wanted.map((i) => retryReads(() => this.fetcher.loadSegment(i))));
+      }
+      const last = this.#lastRecord;
+      return last?.version === c.version ? hintOf(c, last.commitId) : undefined;
+    });
+    if (hint) await this.#store.put(this.log.paths.openHint, encodeOpenHint(hint));
+  }
+
+  /**
    * Warm open from the disk cache: the checkpoint and records this database was at come from
    * disk; the bucket is asked only whether record `version` is still the one we knew (a
    * conditional GET answering 304: a database re-created under the same name fails it, and its
@@ -190,6 +350,33 @@ export class Engine {
     const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
     const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
     identity.catch(() => {});
+    let hint: OpenHint | undefined;
+    try {
+      hint = head.hint ? decodeOpenHint(head.hint, 'the cached open hint') : undefined;
+    } catch {
+      hint = undefined; // the older way below
+    }
+    if (hint?.version === head.version) {
+      // The state at `version` in one piece: no record is read (pages load lazily, from disk).
+      const same = await identity.then((r) => r.notModified === true, failed);
+      if (!same) {
+        await cache.wipe();
+        return undefined;
+      }
+      // As for a cold open's hint: its pages may be missing from disk, so they must be retained.
+      if (!(await Engine.#retained(store, log, hint))) return undefined;
+      engine.#applyHint(hint);
+      await log.advanceTo(hint.version);
+      engine.#lastRecord = { version: hint.version, commitId: hint.commitId };
+      if (options.reads === 'snapshot') {
+        await retryCatchUp(
+          () => log.catchUp(),
+          () => log.version,
+        );
+      }
+      engine.drain();
+      return engine;
+    }
     const from = Math.max(head.checkpoint, 0);
     const reads = Array.from({ length: head.version - from }, (_, i) => retryReads(() => log.read(from + i + 1)));
     const checkpoint = head.checkpoint >= 0 ? await log.checkpointAt(head.checkpoint) : undefined;
@@ -238,10 +425,22 @@ export class Engine {
   async saveHead(cache: DiskCache): Promise<void> {
     const c = this.committed;
     if (c.version === 0) return;
+    // Taken now, in one piece: the state may move on while the files are written.
+    const last = this.#lastRecord;
+    const hint = last?.version === c.version ? hintOf(c, last.commitId) : undefined;
+    const version = c.version;
+    const checkpoint = c.checkpoint?.version ?? -1;
+    const floor = this.#store instanceof GcFloorGuard ? this.#store.copy : undefined;
     await cache.flush();
-    const etag = await cache.etagOf(this.log.paths.record(c.version));
+    const etag = await cache.etagOf(this.log.paths.record(version));
     if (etag === undefined) return;
-    await cache.writeHead({ checkpoint: c.checkpoint?.version ?? -1, version: c.version, etag });
+    await cache.writeHead({
+      checkpoint,
+      version,
+      etag,
+      ...(hint ? { hint: encodeOpenHint(hint) } : {}),
+      ...(floor ? { floor: { floor: floor.floor ?? null, readAt: floor.readAt } } : {}),
+    });
   }
 
   get pending(): boolean {
@@ -258,6 +457,7 @@ export class Engine {
       const mine = this.#inflight?.attempts.get(record.commitId);
       if (mine && this.#inflight) {
         this.committed.apply(record.version, [mine], size);
+        this.#lastRecord = { version: record.version, commitId: record.commitId };
         // The committed state is now what the head view was: same content key, no schema reload.
         this.#baseSeq = this.#inflight.lastSeq;
         this.#inflight.resolve();
@@ -274,6 +474,7 @@ export class Engine {
         throw error;
       }
       this.committed.apply(record.version, sets, size);
+      this.#lastRecord = { version: record.version, commitId: record.commitId };
       this.#base = `v${record.version}`;
       this.#baseSeq = 0;
       this.stats.records++;
@@ -431,6 +632,41 @@ export class Engine {
         if (!(await this.fetchMisses(error))) throw error;
       }
     }
+  }
+
+  /**
+   * A read-only statement that must see the tail (strong reads), with the tail check and the
+   * statement's page fetches overlapping. The statement runs on the committed state while the GET
+   * of the next slot is in flight; nothing is applied meanwhile (new records wait in `#incoming`),
+   * so all its pages come from one version. If the check found no record, that version was the
+   * tail when the check was made, after the call started: the result stands. Otherwise the records
+   * it read are applied and the statement runs again. Under the lock.
+   */
+  async readAtTail<T>(f: () => T): Promise<T> {
+    const started = this.options.clock();
+    const version = this.log.version;
+    const confirm = retryCatchUp(
+      () => this.log.confirmTail(),
+      () => this.log.version,
+    );
+    confirm.catch(() => {});
+    const first = await this.read(f).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    const confirmed = await confirm.then(succeeded, failed);
+    if (!confirmed) {
+      await this.syncTail(); // again, with its handling of collected slots
+      return this.read(f);
+    }
+    // The check read up to an empty slot, after the call started: the tail as of then.
+    this.confirmedAt = started;
+    if (this.log.version === version && this.#incoming.length === 0) {
+      if (!first.ok) throw first.error;
+      return first.value;
+    }
+    this.drain();
+    return this.read(f);
   }
 
   /** After a failed statement: if it failed on non-resident pages, fetch them and return true. */

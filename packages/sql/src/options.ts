@@ -42,6 +42,12 @@ export interface OpenOptions extends FetchOptions {
   checkpointEveryBytes?: number;
   /** … or at the first commit this long after the last checkpoint (ms, default 10 minutes; 0: never). */
   checkpointEveryMs?: number;
+  /**
+   * A writer rewrites the open hint (`_open_hint`: what a cold open needs in one GET) once this many
+   * records passed since its last one, and after each checkpoint it writes (default 32; 0: never).
+   * A cold open also probes this many slots after the hint's version at once.
+   */
+  openHintEveryRecords?: number;
   /** Pages per page-map segment in new checkpoints (default 4096). */
   segmentPages?: number;
   /** Compressed bytes per chunk object in checkpoints (default 1 MiB). */
@@ -95,6 +101,7 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     checkpointEveryRecords: o.checkpointEveryRecords ?? 1000,
     checkpointEveryBytes: o.checkpointEveryBytes ?? 64 * 2 ** 20,
     checkpointEveryMs: o.checkpointEveryMs ?? 600_000,
+    openHintEveryRecords: o.openHintEveryRecords ?? 32,
     segmentPages: o.segmentPages ?? 4096,
     chunkBytes: o.chunkBytes ?? 2 ** 20,
     repackBelow: o.repackBelow ?? 0.5,

@@ -57,6 +57,11 @@ export class PageCache {
     this.#bytes -= old.length;
   }
 
+  /** The cached pages, least recently used first (without touching their order). */
+  entries(): IterableIterator<[number, Uint8Array]> {
+    return this.#pages.entries();
+  }
+
   /** Drops every page numbered above `pageCount` (the database shrank). */
   truncate(pageCount: number): void {
     for (const pgno of [...this.#pages.keys()]) if (pgno > pageCount) this.delete(pgno);

@@ -54,6 +54,11 @@ export class PageFetcher {
     this.#readAhead = this.#min;
   }
 
+  /** Pages fetched on an isolated miss. */
+  get readAheadMin(): number {
+    return this.#min;
+  }
+
   /** Whether the last miss continued a sequential run (a scan is going on). */
   get scanning(): boolean {
     return this.#readAhead > this.#min;
@@ -75,7 +80,38 @@ export class PageFetcher {
 
   /** Loads every page of the database (parallel GETs of whole chunks and records). */
   async prefetchAll(): Promise<void> {
-    await this.#fetchSpan(1, this.#committed.pageCount, false, true);
+    await this.prefetch(1, this.#committed.pageCount);
+  }
+
+  /** Loads pages `from`…`to` from wherever each lives (chunks and records in parallel), unpinned. */
+  async prefetch(from: number, to: number): Promise<void> {
+    await this.#fetchSpan(from, Math.min(to, this.#committed.pageCount), false, true);
+  }
+
+  /** Loads scattered pages all at once (one GET per chunk page or record), unpinned. */
+  async prefetchPages(pgnos: readonly number[]): Promise<void> {
+    const c = this.#committed;
+    const wanted = pgnos.filter((p) => p <= c.pageCount && !c.cache.has(p));
+    const segments = new Set<number>();
+    for (const p of wanted) {
+      const src = c.source(p);
+      if (src.kind === 'segment') segments.add(src.segment);
+    }
+    await Promise.all([...segments].map((s) => this.loadSegment(s)));
+    const versions = new Set<number>();
+    const chunkPages: number[] = [];
+    for (const pgno of wanted) {
+      const src = c.source(pgno);
+      if (src.kind === 'record') versions.add(src.version);
+      else if (src.kind === 'chunk') chunkPages.push(pgno);
+    }
+    await Promise.all([
+      ...chunkPages.map((pgno) => {
+        const src = c.source(pgno);
+        return src.kind === 'chunk' ? this.#fetchRange(src.ref.key, [pgno]) : undefined;
+      }),
+      ...[...versions].map((v) => this.#fetchRecord(v, false)),
+    ]);
   }
 
   async #fetchOne(pgno: number): Promise<void> {
@@ -145,8 +181,11 @@ export class PageFetcher {
         else byChunk.set(src.ref.key, [pgno]);
       } else if (src.kind === 'record' && records) versions.add(src.version);
     }
-    await mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin));
-    await mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin));
+    // Chunks and records hold different pages: fetched at the same time.
+    await Promise.all([
+      mapConcurrent([...byChunk], this.#parallel, ([key, pages]) => this.#fetchRange(key, pages, pin)),
+      mapConcurrent([...versions], this.#parallel, (v) => this.#fetchRecord(v, pin)),
+    ]);
   }
 
   /**

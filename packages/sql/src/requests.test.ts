@@ -34,7 +34,8 @@ test('automatic checkpoints follow the record threshold, and a reopen starts fro
     for (let i = 0; i < 10; i++) await db.run('insert into t(v) values (?)', [`v${i}`]);
   }
   const meter = new Meter();
-  await using db = await Database.create(metered(store, meter), {});
+  // A probe window of 4 slots after the open hint (written after each checkpoint).
+  await using db = await Database.create(metered(store, meter), { openHintEveryRecords: 4 });
   expect(db.stats().checkpointVersion).toBeGreaterThanOrEqual(4);
   expect(await db.get('select count(*) n from t')).toEqual({ n: 10 });
   // Only the records after the checkpoint were read, not the whole log.

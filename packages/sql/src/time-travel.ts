@@ -11,7 +11,7 @@ import { ReadOnlyError, VersionNotFoundError } from './errors.js';
 
 /**
  * The store as a database at `version` saw it: records after `version`, checkpoints after it and
- * the checkpoint hint look absent, and every write fails with ReadOnlyError before any request.
+ * the checkpoint and open hints look absent, and every write fails with ReadOnlyError before any request.
  * A Database opened on it is the database as of that version, read-only.
  */
 export class AtVersionStore extends WrappedStore {
@@ -25,7 +25,7 @@ export class AtVersionStore extends WrappedStore {
   }
 
   #hidden(key: string): boolean {
-    if (key === this.#paths.lastCheckpoint) return true;
+    if (key === this.#paths.lastCheckpoint || key === this.#paths.openHint) return true;
     const v = this.#paths.recordVersion(key) ?? this.#paths.checkpointObjectVersion(key);
     return v !== undefined && v > this.version;
   }

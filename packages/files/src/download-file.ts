@@ -115,7 +115,7 @@ async function downloadOnce(
   const { partSize: firstSize, concurrency } = planParts(Number.MAX_SAFE_INTEGER, options);
   const signal = options.signal;
   // Aborted when this run ends, so that no request outlives it (the first GET's body included).
-  const abort = linkedAbort(signal);
+  const abort = linkedAbort(signal, concurrency);
   let handle: FileHandle | undefined;
   let state: DownloadState | undefined;
   if (prior) {

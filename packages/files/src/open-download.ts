@@ -9,6 +9,7 @@ import {
 import { EtagCheck } from './etag-check.js';
 import { FilesError } from './errors.js';
 import { type PartOptions, planParts } from './part-plan.js';
+import { linkedAbort } from './part-upload.js';
 import { type RetryOptions, withRetries } from './retry.js';
 
 export interface ReadOptions extends PartOptions {
@@ -50,8 +51,8 @@ export async function openDownload(
   if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(wanted) || wanted < 0) {
     throw new FilesError('InvalidArgument', `invalid range: offset ${options.offset}, length ${options.length}`);
   }
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const controller = linkedAbort(options.signal, concurrency);
+  const signal = controller.linked;
   const get = async (offset: number, length: number, ifMatch: string | undefined) => {
     try {
       return await store.getStream(key, {

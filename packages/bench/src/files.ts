@@ -11,7 +11,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, downloadFile, uploadFile } from '@bucketdb/files';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_PART_SIZE,
+  downloadFile,
+  downloadPartSize,
+  MAX_DOWNLOAD_PART_SIZE,
+  uploadFile,
+} from '@bucketdb/files';
 import { FileStore, type ObjectStore, S3Store } from '@bucketdb/store';
 import { awsCli, BENCH_BUCKET, type BaselineTool, rclone } from './files-baselines.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
@@ -359,7 +366,7 @@ at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs 
 except the servers (one child process each, FileStore with fsync underneath) and the baseline
 tools (one process per copy, so their times include process start). Samples per size: 30 up to
 64 KiB, 10 at 1 MiB, 3 at 16 MiB, 1 above (p99 of few samples is their maximum). The engine
-runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
+runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
 CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
 checked on completion and on download. Everything shares one machine: client, server and disk
 compete for the same cores.
@@ -373,7 +380,7 @@ ${table}
 ${ratios}
 
 How each cuts a transfer:
-- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways; downloads stream each range to its offset in the file.
+- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways, except that a download cuts its parts after the first larger once it knows the size (the rest spread over the connections, at most ${MAX_DOWNLOAD_PART_SIZE / MiB} MiB: ${downloadPartSize(big - DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY) / MiB} MiB at ${sizeLabel(big)}); downloads stream each range to its offset in the file.
 ${tools.map((t) => `- ${t.name}: ${t.settings}.`).join('\n')}
 
 ## CPU seconds per GiB moved (client and server, large files)

@@ -89,8 +89,10 @@ export class BucketFs {
   }
 
   /**
-   * Reads a byte range (`end` inclusive) in parallel ranged parts. Checked against the ETag when
-   * the whole file is read; a range cannot be (the ETag covers the whole object).
+   * Reads a byte range (`end` inclusive) in parallel ranged parts, each chunk passed on as it
+   * arrives, reading ahead at most concurrency parts and no further than the consumer allows.
+   * Checked against the ETag when the whole file is read; a range cannot be (the ETag covers the
+   * whole object). Destroying the stream aborts the requests in flight.
    */
   createReadStream(path: string, options: ReadStreamOptions = {}): Readable {
     const key = toKey(path);
@@ -98,23 +100,32 @@ export class BucketFs {
     if (!Number.isSafeInteger(start) || start < 0 || (options.end !== undefined && !(options.end >= start))) {
       throw new FilesError('InvalidArgument', `invalid range start ${options.start} end ${options.end}`);
     }
-    const open = () => this.#open(key, start, options.signal);
+    const length = options.end === undefined ? undefined : options.end - start + 1;
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const open = () => this.#open(key, start, signal, length);
     async function* bytes(): AsyncGenerator<Uint8Array> {
       const download = await open();
-      const whole = start === 0 && (options.end === undefined || options.end >= download.info.size - 1);
-      if (whole) {
-        yield* verifiedChunks(download, key);
-        return;
-      }
-      let remaining = (options.end ?? Number.MAX_SAFE_INTEGER) - start + 1;
-      for await (const chunk of download.chunks) {
-        const take = chunk.subarray(0, Math.min(chunk.length, remaining));
-        remaining -= take.length;
-        if (take.length > 0) yield take;
-        if (remaining <= 0) return;
-      }
+      const whole = start === 0 && (length === undefined || length >= download.info.size);
+      yield* whole ? verifiedChunks(download, key) : download.chunks;
     }
-    return Readable.from(bytes(), { objectMode: false });
+    const chunks = bytes();
+    return new Readable({
+      read() {
+        chunks.next().then(
+          (next) => this.push(next.done ? null : next.value),
+          (error: unknown) => this.destroy(error as Error),
+        );
+      },
+      // Abort first: a generator waiting on a request cannot return before that request ends.
+      destroy(error, callback) {
+        controller.abort();
+        chunks.return(undefined).then(
+          () => callback(error),
+          () => callback(error),
+        );
+      },
+    });
   }
 
   /** A stream whose bytes become the file when it finishes (nothing is visible before). */
@@ -210,8 +221,12 @@ export class BucketFs {
     if (result.errors[0]) throw result.errors[0].error;
   }
 
-  #open(key: string, offset: number, signal: AbortSignal | undefined) {
-    return openDownload(this.store, key, { ...this.#transfer(signal), offset }).catch((error: unknown) => {
+  #open(key: string, offset: number, signal: AbortSignal | undefined, length?: number) {
+    return openDownload(this.store, key, {
+      ...this.#transfer(signal),
+      offset,
+      ...(length === undefined ? {} : { length }),
+    }).catch((error: unknown) => {
       if (isStoreError(error, 'NotFound')) throw notFound(key);
       if (isStoreError(error, 'InvalidRange')) throw new FilesError('InvalidArgument', `${key}: start is past the end`);
       throw error;

@@ -14,7 +14,7 @@ import {
 import { EtagCheck } from './etag-check.js';
 import { FilesError, isFilesError } from './errors.js';
 import type { ReadOptions } from './open-download.js';
-import { planParts } from './part-plan.js';
+import { downloadPartSize, planParts } from './part-plan.js';
 import { linkedAbort, type UploadProgress } from './part-upload.js';
 import { withRetries } from './retry.js';
 import { readState, removeState, writeState } from './transfer-state.js';
@@ -43,11 +43,14 @@ export interface DownloadResult {
 }
 
 interface DownloadState {
-  v: 2;
+  v: 3;
   url: string;
   key: string;
   etag: string;
   size: number;
+  /** Bytes of part 0, read before the size was known. */
+  firstSize: number;
+  /** Bytes of every later part. */
   partSize: number;
   metadata: Record<string, string>;
   checksum?: CrcValue;
@@ -79,7 +82,7 @@ export async function downloadFile(
   const statePath = `${partial}.json`;
   const resume = options.resume !== false;
   let state = resume
-    ? await readState<DownloadState>(statePath, (s) => s.v === 2 && s.url === store.url && s.key === key)
+    ? await readState<DownloadState>(statePath, (s) => s.v === 3 && s.url === store.url && s.key === key)
     : undefined;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -109,11 +112,13 @@ async function downloadOnce(
   options: DownloadFileOptions,
 ): Promise<DownloadResult> {
   const resume = options.resume !== false;
-  const { partSize, concurrency } = planParts(Number.MAX_SAFE_INTEGER, options);
+  const { partSize: firstSize, concurrency } = planParts(Number.MAX_SAFE_INTEGER, options);
   const signal = options.signal;
+  // Aborted when this run ends, so that no request outlives it (the first GET's body included).
+  const abort = linkedAbort(signal, concurrency);
   let handle: FileHandle | undefined;
   let state: DownloadState | undefined;
-  if (prior && prior.partSize === partSize) {
+  if (prior) {
     const info = await withRetries(() => store.head(key, signal ? { signal } : {}), options.retry, signal);
     if (info.etag !== prior.etag || info.size !== prior.size) {
       throw new FilesError('SourceChanged', `${JSON.stringify(key)} changed`);
@@ -121,43 +126,45 @@ async function downloadOnce(
     handle = await open(partial, 'r+').catch(() => undefined);
     if (handle) state = prior;
   }
-  let first: { info: ObjectInfo; body: Uint8Array } | undefined;
-  if (!state) {
-    first = await readFirst(store, key, partSize, options);
-    const { info } = first;
-    let checksum: CrcValue | undefined;
-    const uploads = multipartOf(store);
-    if (info.size > partSize && uploads && uploads.checksums.length > 0) {
-      const found = await withRetries(
-        () => uploads.checksumOf(key, signal ? { signal } : {}),
-        options.retry,
-        signal,
-      ).catch((error: unknown) => {
-        if (isStoreError(error, 'NotFound')) throw changed(key, error);
-        throw error;
-      });
-      if (found && found.etag !== info.etag) throw changed(key);
-      if (found) checksum = { algorithm: found.algorithm, value: found.value };
-    }
-    state = {
-      v: 2,
-      url: store.url,
-      key,
-      etag: info.etag,
-      size: info.size,
-      partSize,
-      metadata: info.metadata,
-      ...(checksum ? { checksum } : {}),
-      done: {},
-    };
-    await handle?.close();
-    handle = await open(partial, 'w+');
-  }
-  const current = state;
-  const fileHandle = handle as FileHandle;
+  let firstBody: AsyncIterable<Uint8Array> | undefined;
   try {
-    const parts = Math.max(1, Math.ceil(current.size / partSize));
-    const lengthOf = (i: number) => Math.min(partSize, current.size - i * partSize);
+    if (!state) {
+      const first = await readFirst(store, key, firstSize, { ...options, signal: abort.linked });
+      const { info } = first;
+      firstBody = first.body;
+      let checksum: CrcValue | undefined;
+      const uploads = multipartOf(store);
+      if (info.size > firstSize && uploads && uploads.checksums.length > 0) {
+        const found = await withRetries(
+          () => uploads.checksumOf(key, signal ? { signal } : {}),
+          options.retry,
+          signal,
+        ).catch((error: unknown) => {
+          if (isStoreError(error, 'NotFound')) throw changed(key, error);
+          throw error;
+        });
+        if (found && found.etag !== info.etag) throw changed(key);
+        if (found) checksum = { algorithm: found.algorithm, value: found.value };
+      }
+      state = {
+        v: 3,
+        url: store.url,
+        key,
+        etag: info.etag,
+        size: info.size,
+        firstSize,
+        partSize:
+          options.partSize === undefined ? downloadPartSize(info.size - firstSize, firstSize, concurrency) : firstSize,
+        metadata: info.metadata,
+        ...(checksum ? { checksum } : {}),
+        done: {},
+      };
+      await handle?.close();
+      handle = await open(partial, 'w+');
+    }
+    const current = state;
+    const fileHandle = handle as FileHandle;
+    const { parts, offsetOf, lengthOf } = layout(current);
     let resumedBytes = 0;
     for (const i of Object.keys(current.done)) resumedBytes += lengthOf(Number(i));
     let received = resumedBytes;
@@ -178,24 +185,19 @@ async function downloadOnce(
       saving = saving.then(() => writeState(statePath, current));
       await saving;
     };
-    const algorithm = current.checksum?.algorithm;
-    if (first) {
-      const { body } = first;
-      first = undefined; // not held while the other parts stream
-      await writeBatch(fileHandle, [body], 0);
-      await record(0, algorithm ? new Crc(algorithm).update(body).base64() : '');
-      progress(body.length);
-    }
-    const abort = linkedAbort(signal);
     const todo = Array.from({ length: parts }, (_, i) => i).filter((i) => current.done[i] === undefined);
     try {
       await mapConcurrent(todo, concurrency, async (i) => {
         if (abort.linked.aborted) return;
         try {
-          const crc = await fetchPart(store, key, current, i * partSize, lengthOf(i), fileHandle, {
+          // Part 0 streams from the GET that told the size; every other part has its own.
+          const body = i === 0 ? firstBody : undefined;
+          firstBody = undefined;
+          const crc = await fetchPart(store, key, current, offsetOf(i), lengthOf(i), fileHandle, {
             ...options,
             signal: abort.linked,
             progress,
+            ...(body ? { body } : {}),
           });
           await record(i, crc);
         } catch (error) {
@@ -227,37 +229,40 @@ async function downloadOnce(
       resumedBytes,
     };
   } finally {
+    abort.abort();
     await handle?.close();
   }
 }
 
-/** The first part's GET: it tells the size, ETag and metadata, and holds a small object whole. */
+/** Where each part lies: part 0 as first read, the others of `partSize`. */
+function layout(state: DownloadState) {
+  const parts = state.size <= state.firstSize ? 1 : 1 + Math.ceil((state.size - state.firstSize) / state.partSize);
+  const offsetOf = (i: number) => (i === 0 ? 0 : state.firstSize + (i - 1) * state.partSize);
+  const lengthOf = (i: number) => Math.min(i === 0 ? state.firstSize : state.partSize, state.size - offsetOf(i));
+  return { parts, offsetOf, lengthOf };
+}
+
+/** The first part's GET: it tells the size, ETag and metadata; its body is part 0, read later. */
 async function readFirst(
   store: ObjectStore,
   key: string,
   partSize: number,
   options: DownloadFileOptions,
-): Promise<{ info: ObjectInfo; body: Uint8Array }> {
+): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> {
   const signal = options.signal;
   const read = (ranged: boolean) =>
     withRetries(
       async () => {
-        const result = await store.getStream(key, {
+        const {
+          body,
+          bytes: _bytes,
+          range: _range,
+          ...info
+        } = await store.getStream(key, {
           ...(signal ? { signal } : {}),
           ...(ranged ? { range: { offset: 0, length: partSize } } : {}),
         });
-        const { body, bytes: _bytes, range: _range, ...info } = result;
-        const expected = ranged ? Math.min(partSize, result.size) : result.size;
-        // One buffer of the known length: no list of chunks to concatenate (twice the memory).
-        const out = Buffer.allocUnsafe(expected);
-        let got = 0;
-        for await (const chunk of body) {
-          if (got + chunk.length > expected) throw shortRead(key, got + chunk.length, expected);
-          out.set(chunk, got);
-          got += chunk.length;
-        }
-        if (got !== expected) throw shortRead(key, got, expected);
-        return { info: info as ObjectInfo, body: out };
+        return { info, body };
       },
       options.retry,
       signal,
@@ -272,9 +277,9 @@ async function readFirst(
 }
 
 /**
- * One part: a ranged GET with If-Match, streamed to its offset in batches, its CRC computed on the
- * way. Retried whole on a retryable failure (a part's bytes are rewritten in place, so a failed
- * attempt leaves nothing wrong behind).
+ * One part: a ranged GET with If-Match (or the first GET's `body`), streamed to its offset in
+ * batches, its CRC computed on the way. Retried whole on a retryable failure (a part's bytes are
+ * rewritten in place, so a failed attempt leaves nothing wrong behind).
  */
 async function fetchPart(
   store: ObjectStore,
@@ -283,15 +288,23 @@ async function fetchPart(
   offset: number,
   length: number,
   handle: FileHandle,
-  options: DownloadFileOptions & { signal: AbortSignal; progress: (bytes: number) => void },
+  options: DownloadFileOptions & {
+    signal: AbortSignal;
+    progress: (bytes: number) => void;
+    body?: AsyncIterable<Uint8Array>;
+  },
 ): Promise<string> {
   const algorithm = state.checksum?.algorithm;
+  let given = options.body;
   return withRetries(
     async () => {
       const crc = algorithm ? new Crc(algorithm) : undefined;
-      let result;
+      let body = given;
+      given = undefined;
       try {
-        result = await store.getStream(key, { signal: options.signal, range: { offset, length }, ifMatch: state.etag });
+        body ??= (
+          await store.getStream(key, { signal: options.signal, range: { offset, length }, ifMatch: state.etag })
+        ).body;
       } catch (error) {
         if (isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound')) throw changed(key, error);
         throw error;
@@ -306,7 +319,7 @@ async function fetchPart(
         batch = [];
         batchBytes = 0;
       };
-      for await (const chunk of result.body) {
+      for await (const chunk of body) {
         if (position + batchBytes + chunk.length > offset + length) {
           throw shortRead(key, position + batchBytes + chunk.length - offset, length);
         }

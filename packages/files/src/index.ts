@@ -5,7 +5,15 @@ export { type FilterOptions, globFilter, globToRegExp } from './glob-filter.js';
 export { baseName, type Location, parseLocation } from './location.js';
 export { EtagCheck, multipartEtag, PART_SIZE_METADATA } from './etag-check.js';
 export { type OpenedDownload, openDownload, type ReadOptions, verifiedChunks } from './open-download.js';
-export { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, type PartOptions, type PartPlan, planParts } from './part-plan.js';
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_PART_SIZE,
+  downloadPartSize,
+  MAX_DOWNLOAD_PART_SIZE,
+  type PartOptions,
+  type PartPlan,
+  planParts,
+} from './part-plan.js';
 export type { UploadProgress, UploadResult, WriteOptions } from './part-upload.js';
 export type { RetryOptions } from './retry.js';
 export { type UploadFileOptions, uploadFile } from './upload-file.js';

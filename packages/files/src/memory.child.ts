@@ -1,7 +1,8 @@
 // Moves one large object up and down and reports this process's peak memory above its start.
 // Usage: memory.child.ts <store-url> <dir> <bytes> <part-size> <concurrency> gc|stream
-//   gc:     uploads a file written to <dir>, downloads it; live memory (garbage collected at every
-//           sample) per transfer, so one transfer's garbage is not counted against the next.
+//   gc:     uploads a file written to <dir>, downloads it to a file and streams it in order; live
+//           memory (garbage collected at every sample) per transfer, so one transfer's garbage is
+//           not counted against the next.
 //   stream: uploads <bytes> generated on the fly (nothing of that size on disk), downloads it to a
 //           file in <dir>; peak RSS growth sampled every 10 ms, garbage included.
 import { open, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { openStore } from '@bucketdb/store';
 import { downloadFile } from './download-file.js';
 import { seededBytes } from './fixtures/test-data.js';
+import { openDownload } from './open-download.js';
 import { uploadFile } from './upload-file.js';
 import { uploadStream } from './upload-stream.js';
 
@@ -53,6 +55,19 @@ if (mode === 'gc') {
   };
   await measure((onProgress) => uploadFile(store, source, 'big', { ...options, onProgress }));
   await measure((onProgress) => downloadFile(store, 'big', join(dir, 'big-copy'), { ...options, onProgress }));
+  // A slow consumer of the in-order stream (`bucketdb cat`, createReadStream): the parts behind
+  // the one it reads fill up, and must stop at concurrency of them.
+  await measure(async (onProgress) => {
+    const download = await openDownload(store, 'big', options);
+    let sinceSample = 0;
+    for await (const chunk of download.chunks) {
+      sinceSample += chunk.length;
+      if (sinceSample >= 1 << 20) {
+        onProgress();
+        sinceSample = 0;
+      }
+    }
+  });
   process.stdout.write(`${JSON.stringify({ arrayBuffers: Math.max(...peaks) })}\n`);
 } else {
   const baseline = process.memoryUsage().rss;

@@ -9,7 +9,7 @@ import { seededBytes } from './fixtures/test-data.js';
 const MiB = 1 << 20;
 
 it(
-  'holds at most about concurrency × part size while uploading and downloading a larger file',
+  'holds at most about concurrency × part size while uploading, downloading and streaming a larger file',
   { timeout: 180_000 },
   async () => {
     await using dir = await tempDir('bucketdb-files-memory');

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   bareEtag,
   type CrcAlgorithm,
@@ -250,9 +251,17 @@ export function bytesBody(bytes: Uint8Array): () => { body: PutBody; digest: () 
   return () => ({ body: bytes, digest: () => digest });
 }
 
-/** Links the caller's signal with one the transfer aborts itself when a part fails for good. */
-export function linkedAbort(signal: AbortSignal | undefined): AbortController & { linked: AbortSignal } {
+/**
+ * Links the caller's signal with one the transfer aborts itself when a part fails for good. Every
+ * request in flight listens to `linked` (the SDK until its response closes, backoff sleeps), a few
+ * more for a moment while parts hand over: allowed without Node's listener-leak warning.
+ */
+export function linkedAbort(
+  signal: AbortSignal | undefined,
+  inFlight: number,
+): AbortController & { linked: AbortSignal } {
   const controller = new AbortController();
   const linked = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  setMaxListeners(2 * inFlight + 10, linked);
   return Object.assign(controller, { linked });
 }

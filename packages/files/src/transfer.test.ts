@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyObject } from './copy-object.js';
 import { downloadFile } from './download-file.js';
 import { isFilesError } from './errors.js';
-import { CorruptingParts, CorruptingReads, LosingCompletions, Throttling } from './fixtures/fault-stores.js';
+import {
+  CorruptingParts,
+  CorruptingReads,
+  LosingCompletions,
+  Throttling,
+  WatchedReads,
+} from './fixtures/fault-stores.js';
 import { seededBytes, writeSeededFile } from './fixtures/test-data.js';
 import { uploadFile } from './upload-file.js';
 import { uploadStream } from './upload-stream.js';
@@ -74,6 +80,25 @@ for (const name of testBackendNames()) {
       expect((await readFile(target)).equals(bytes)).toBe(true);
       // Nothing left beside the target or the source.
       expect((await readdir(dir.path)).filter((f) => f.includes('bucketdb'))).toEqual([]);
+    });
+
+    it('downloads with larger parts once the first GET told the size, every byte checked', async () => {
+      const store = await backend.newStore();
+      const source = join(dir.path, 'auto-parts');
+      const size = 28 * MiB + 5;
+      const bytes = await writeSeededFile(source, size, 'auto');
+      const up = await uploadFile(store, source, 'auto', { partSize: 5 * MiB, concurrency: 3 });
+      const watched = new WatchedReads(store, false);
+      const target = join(dir.path, 'auto-down');
+      // Default part size: part 0 is 8 MiB, the rest spread over the 2 connections.
+      const down = await downloadFile(watched, 'auto', target, { concurrency: 2 });
+      expect(watched.ranges).toEqual([
+        { offset: 0, length: 8 * MiB },
+        { offset: 8 * MiB, length: 11 * MiB },
+        { offset: 19 * MiB, length: 9 * MiB + 5 },
+      ]);
+      expect(down.checkedBy).toBe(name === 's3' && up.parts > 1 ? (crc32cIsNative ? 'crc32c' : 'crc32') : 'etag');
+      expect((await readFile(target)).equals(bytes)).toBe(true);
     });
 
     it('uploads a stream and copies an object to another store, verified end to end', async () => {

@@ -98,7 +98,7 @@ export async function uploadFile(
       if (resume) await writeState(statePath, state);
     }
     const { uploadId } = state;
-    const abort = linkedAbort(options.signal);
+    const abort = linkedAbort(options.signal, plan.concurrency);
     const digests: PartDigest[] = [];
     const free: Buffer[] = [];
     const parts: UploadedPart[] = [];

@@ -75,7 +75,7 @@ export async function uploadStream(
   }
   const checksum = chooseChecksum(uploads, options);
   const uploadId = await createUpload(uploads, key, plan.partSize, checksum, options);
-  const abort = linkedAbort(options.signal);
+  const abort = linkedAbort(options.signal, plan.concurrency);
   const digests: PartDigest[] = [];
   const sentParts: UploadedPart[] = [];
   const inFlight = new Set<Promise<void>>();

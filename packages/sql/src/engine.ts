@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { type Checkpoint, CommitLog, isLogError, type LogRecord, SCAN_MAX_RECORDS } from '@bucketdb/log';
 import { backoff, isStoreError, type ObjectStore } from '@bucketdb/store';
 import { Batch, RetrySignal } from './batch.js';
@@ -120,6 +121,7 @@ export class Engine {
       else if (!committed.cache.has(1)) await retryReads(() => engine.fetcher.fetch([1]));
       signal?.throwIfAborted();
     } catch (error) {
+      committed.cache.close();
       await engine.log.close().catch(() => {});
       throw error;
     }
@@ -131,6 +133,7 @@ export class Engine {
       signal?.throwIfAborted();
     } catch (error) {
       engine.conn.close();
+      committed.cache.close();
       await engine.log.close().catch(() => {});
       throw error;
     } finally {
@@ -150,7 +153,7 @@ export class Engine {
   static async #coldStart(store: ObjectStore, options: ResolvedOptions, signal?: AbortSignal): Promise<Engine> {
     const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
     try {
-      const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+      const engine = new Engine(log, Engine.#pages(options), store, options);
       const hint = await retryReads(() => log.checkpointHint());
       const scan = retryReads(() => log.scan(hint ?? 0));
       scan.catch(() => {});
@@ -187,7 +190,7 @@ export class Engine {
     const head = await cache.readHead();
     if (!head || head.version === 0) return undefined;
     const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
-    const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+    const engine = new Engine(log, Engine.#pages(options), store, options);
     const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
     identity.catch(() => {});
     const from = Math.max(head.checkpoint, 0);
@@ -215,6 +218,11 @@ export class Engine {
     }
     engine.drain();
     return engine;
+  }
+
+  /** The committed pages of a new handle; pinned pages beyond the cache spill to `cacheDir` or the temp dir. */
+  static #pages(o: ResolvedOptions): CommittedPages {
+    return new CommittedPages(o.pageSize, o.cacheBytes, o.cacheDir ?? tmpdir());
   }
 
   /** Starts from `checkpoint`; returns the loads of the page maps the open needs (in flight). */

@@ -54,6 +54,9 @@ interface ChildResult {
   pointCpuUs: number;
   peakRssMiB: number;
   rssBeforeMiB: number;
+  /** Restart only: the most page bytes resident in the page cache, and pages spilled to disk, in the scans. */
+  peakCacheMiB: number;
+  spills: number;
   answer: string;
 }
 
@@ -90,6 +93,8 @@ interface Handle {
   misses(): number;
   /** Blocking only: ms from starting the worker to its first page request (loading SQLite, and from source tsx). */
   bootMs(): number;
+  /** Restart only: the page cache's peak resident bytes and pages spilled so far. */
+  cache(): { peakBytes: number; spills: number };
   close(): Promise<void>;
 }
 
@@ -101,6 +106,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
       restarts: () => 0,
       misses: () => 0,
       bootMs: () => 0,
+      cache: () => ({ peakBytes: 0, spills: 0 }),
       close: async () => db.close(),
     };
   }
@@ -113,6 +119,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
       restarts: () => 0,
       misses: () => reader.stats.misses,
       bootMs: () => reader.stats.bootMs,
+      cache: () => ({ peakBytes: 0, spills: 0 }),
       close: () => reader.close(),
     };
   }
@@ -123,6 +130,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
     restarts: () => db.stats().restarts,
     misses: () => db.stats().fetches,
     bootMs: () => 0,
+    cache: () => db.stats().cache,
     close: () => db.close(),
   };
 }
@@ -168,6 +176,7 @@ async function child(design: Design, storeDir: string, path: string, mib: number
     for (const id of ids) await h.get(POINT, [id]);
     const pointUs = ((performance.now() - t) * 1000) / ids.length;
     const c = process.cpuUsage(cpu);
+    const cache = h.cache();
     await h.close();
     return {
       scanMs,
@@ -181,6 +190,8 @@ async function child(design: Design, storeDir: string, path: string, mib: number
       pointUs,
       pointCpuUs: (c.user + c.system) / ids.length,
       answer: JSON.stringify([answer, indexAnswer]),
+      peakCacheMiB: cache.peakBytes / MIB,
+      spills: cache.spills,
     };
   });
   return {
@@ -268,6 +279,9 @@ async function report(results: ChildResult[], sizes: number[], full: boolean): P
     'warm point query µs': r.pointUs,
     'CPU µs/query': r.pointCpuUs,
     'peak RSS MiB': r.peakRssMiB,
+    'RSS at start MiB': r.rssBeforeMiB,
+    'peak cache MiB': r.design === 'restart' ? r.peakCacheMiB : '-',
+    'pages spilled': r.design === 'restart' ? r.spills : '-',
   }));
   const [small, big] = sizes as [number, number];
   const ratios: Row[] = (['native', 'blocking', 'restart'] as const).map((design) => {

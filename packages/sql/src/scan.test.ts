@@ -108,9 +108,12 @@ test('scans that spill answer consistently while another handle commits changes 
   const db0 = new Native(path);
   db0.exec('pragma page_size = 4096; pragma journal_mode = off');
   db0.exec('create table acct(id integer primary key, qty integer not null, pad text not null)');
+  db0.exec('create table other(id integer primary key, pad text not null)');
   const insert = db0.prepare('insert into acct(qty, pad) values (?, ?)');
+  const other = db0.prepare('insert into other(pad) values (?)');
   db0.transaction(() => {
     for (let i = 0; i < rows; i++) insert.run(100, `${i}`.padEnd(900, 'x'));
+    for (let i = 0; i < rows / 2; i++) other.run(`${i}`.padEnd(900, 'y'));
   })();
   db0.close();
   const store = new MemoryStore('sql-scan-writer');
@@ -137,9 +140,11 @@ test('scans that spill answer consistently while another handle commits changes 
   })();
   try {
     let scans = 0;
-    // Until enough records landed between scans, each scan spilling most of the table.
+    // Until enough records landed between scans, each scan spilling most of the table; a scan of
+    // the other table in between evicts the (unpinned) new images the records brought.
     while (scans < 4 || transfers < 40) {
       expect(await reader.get('select count(*) n, sum(qty) s from acct')).toEqual({ n: rows, s: rows * 100 });
+      expect(await reader.get('select count(*) n from other')).toEqual({ n: rows / 2 });
       scans++;
     }
     expect(reader.stats().records).toBeGreaterThan(0);

@@ -64,14 +64,18 @@ export class PageCache {
     return this.#path;
   }
 
-  /** The page, marked most recently used (and pinned), or undefined. Counts hits and misses. */
-  get(pgno: number): Uint8Array | undefined {
+  /**
+   * The page, marked most recently used (and pinned), or undefined. Counts hits and misses. A
+   * spilled page is read into `scratch` if given (the caller copies it out before the next call:
+   * no garbage per read), else into a buffer of its own.
+   */
+  get(pgno: number, scratch?: Uint8Array): Uint8Array | undefined {
     let page = this.#pinned.get(pgno);
     if (page !== undefined) this.#pinned.delete(pgno);
     else {
       page = this.#loose.get(pgno);
       if (page !== undefined) this.#loose.delete(pgno);
-      else if (this.#spilled.has(pgno)) return this.#readSpilled(pgno);
+      else if (this.#spilled.has(pgno)) return this.#readSpilled(pgno, scratch);
     }
     if (page === undefined) {
       this.misses++;
@@ -181,9 +185,9 @@ export class PageCache {
     return this.#fd;
   }
 
-  /** A spilled page, read back into a buffer of its own; undefined (a miss: fetched again) if the read fails. */
-  #readSpilled(pgno: number): Uint8Array | undefined {
-    const page = new Uint8Array(this.#slot);
+  /** A spilled page, read back; undefined (a miss: fetched again) if the read fails. */
+  #readSpilled(pgno: number, scratch?: Uint8Array): Uint8Array | undefined {
+    const page = scratch?.length === this.#slot ? scratch : new Uint8Array(this.#slot);
     try {
       if (readSync(this.#fd as number, page, 0, page.length, (pgno - 1) * this.#slot) === page.length) {
         this.hits++;

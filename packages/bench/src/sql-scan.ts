@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlockingReader, Database, importSqliteFile } from '@bucketdb/sql';
@@ -315,10 +315,11 @@ process of its own: open + first point query on one handle, then on a new cold h
 \`restart\` is the engine with \`reads: 'snapshot'\` (the prototype has no tail check either);
 \`blocking\` is the \`BlockingReader\` prototype; \`native\` is better-sqlite3 on the local file (its
 OS page cache warm: the ceiling). All designs gave the same answers: ${agree ? 'yes' : '**NO**'}.
-Load average at the end: ${(await import('node:os'))
-    .loadavg()
+Load average at the end: ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(', ')}.
+    .join(
+      ', ',
+    )}${(loadavg()[0] ?? 0) > availableParallelism() ? ' (**under load**: times are direction only; CPU s, GETs and memory are not skewed much)' : ''}.
 
 ${formatTable(table)}
 

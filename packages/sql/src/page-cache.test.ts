@@ -1,6 +1,7 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { tempDir } from '@bucketdb/testkit';
 import { expect, test } from 'vitest';
+import { openSpills } from './fixtures/open-spills.js';
 import { unpackPage, packPage } from './page-codec.js';
 import { PageCache } from './page-cache.js';
 
@@ -14,23 +15,6 @@ function image(pgno: number, version: number): Uint8Array {
     new DataView(page.buffer).setUint32(i + 4, version);
   }
   return page;
-}
-
-/** Descriptors of this process open on spill files under `dir` (Linux; undefined elsewhere). */
-function openSpills(dir: string): number | undefined {
-  let fds: string[];
-  try {
-    fds = readdirSync('/proc/self/fd');
-  } catch {
-    return undefined;
-  }
-  return fds.filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/bucketdb-spill-`);
-    } catch {
-      return false;
-    }
-  }).length;
 }
 
 test('pinned pages beyond the limit spill to disk and read back intact; memory stays within the limit', async () => {

@@ -1,10 +1,10 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { copyFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { MemoryStore } from '@bucketdb/store';
 import { tempDir } from '@bucketdb/testkit';
 import { expect, test } from 'vitest';
+import { openSpills } from './fixtures/open-spills.js';
 import { Database } from './database.js';
 import { importSqliteFile } from './import-file.js';
 
@@ -19,23 +19,6 @@ const Native = createRequire(import.meta.url)('better-sqlite3') as new (path: st
 const MIB = 2 ** 20;
 const CACHE = 4 * MIB;
 const PAGE = 4096;
-
-/** Descriptors of this process open on spill files under `dir` (Linux; undefined elsewhere). */
-function openSpills(dir: string): number | undefined {
-  let fds: string[];
-  try {
-    fds = readdirSync('/proc/self/fd');
-  } catch {
-    return undefined;
-  }
-  return fds.filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/bucketdb-spill-`);
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 /** A table of ~16 MiB (4× the cache below) with an index on `qty`, built by native SQLite. */
 function build(path: string): void {

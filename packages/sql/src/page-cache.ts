@@ -31,7 +31,7 @@ export class PageCache {
   readonly maxBytes: number;
   hits = 0;
   misses = 0;
-  /** The most page bytes resident at any moment (before eviction ran), since `resetPeak()`. */
+  /** The most page bytes resident at any moment (before eviction ran). */
   peakBytes = 0;
   /** Pages written to the spill file, and read back from it. */
   spills = 0;
@@ -57,11 +57,6 @@ export class PageCache {
   /** Pages of the operation in progress that are in the spill file. */
   get spilled(): number {
     return this.#spilled.size;
-  }
-
-  /** The spill file's path while it exists (it is unlinked as soon as opened where the OS allows). */
-  get spillPath(): string | undefined {
-    return this.#path;
   }
 
   /**
@@ -129,10 +124,6 @@ export class PageCache {
     this.#pinned.clear();
     this.#bytes = 0;
     this.#emptySpill();
-  }
-
-  resetPeak(): void {
-    this.peakBytes = this.#bytes;
   }
 
   /** Closes (and removes) the spill file. The cache stays usable: a later spill opens a new one. */

@@ -12,6 +12,8 @@
  * `--full` or SQL_SCAN_FULL=1: 100 MiB and 1 GiB; `--sizes=2,20`: any two sizes. Each (design, size) runs in a child process of its
  * own, so that its peak RSS (the kernel's high-water mark) is its own. The database is imported once into a FileStore (on disk,
  * so the store's bytes are not in the RSS measured) and read through the latency wrapper.
+ * `SQL_SCAN_DESIGNS=native,restart` runs only those designs. Runs with `--sizes` or fewer designs are
+ * probes: the report is printed, not written to docs/benchmarks.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';

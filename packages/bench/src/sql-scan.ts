@@ -12,10 +12,12 @@
  * `--full` or SQL_SCAN_FULL=1: 100 MiB and 1 GiB; `--sizes=2,20`: any two sizes. Each (design, size) runs in a child process of its
  * own, so that its peak RSS (the kernel's high-water mark) is its own. The database is imported once into a FileStore (on disk,
  * so the store's bytes are not in the RSS measured) and read through the latency wrapper.
+ * `SQL_SCAN_DESIGNS=native,restart` runs only those designs. Runs with `--sizes` or fewer designs are
+ * probes: the report is printed, not written to docs/benchmarks.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlockingReader, Database, importSqliteFile } from '@bucketdb/sql';
@@ -54,6 +56,9 @@ interface ChildResult {
   pointCpuUs: number;
   peakRssMiB: number;
   rssBeforeMiB: number;
+  /** Restart only: the most page bytes resident in the page cache, and pages spilled to disk, in the scans. */
+  peakCacheMiB: number;
+  spills: number;
   answer: string;
 }
 
@@ -90,6 +95,8 @@ interface Handle {
   misses(): number;
   /** Blocking only: ms from starting the worker to its first page request (loading SQLite, and from source tsx). */
   bootMs(): number;
+  /** Restart only: the page cache's peak resident bytes and pages spilled so far. */
+  cache(): { peakBytes: number; spills: number };
   close(): Promise<void>;
 }
 
@@ -101,6 +108,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
       restarts: () => 0,
       misses: () => 0,
       bootMs: () => 0,
+      cache: () => ({ peakBytes: 0, spills: 0 }),
       close: async () => db.close(),
     };
   }
@@ -113,6 +121,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
       restarts: () => 0,
       misses: () => reader.stats.misses,
       bootMs: () => reader.stats.bootMs,
+      cache: () => ({ peakBytes: 0, spills: 0 }),
       close: () => reader.close(),
     };
   }
@@ -123,6 +132,7 @@ async function openHandle(design: Design, storeDir: string, meter: Meter, path: 
     restarts: () => db.stats().restarts,
     misses: () => db.stats().fetches,
     bootMs: () => 0,
+    cache: () => db.stats().cache,
     close: () => db.close(),
   };
 }
@@ -168,6 +178,7 @@ async function child(design: Design, storeDir: string, path: string, mib: number
     for (const id of ids) await h.get(POINT, [id]);
     const pointUs = ((performance.now() - t) * 1000) / ids.length;
     const c = process.cpuUsage(cpu);
+    const cache = h.cache();
     await h.close();
     return {
       scanMs,
@@ -181,6 +192,8 @@ async function child(design: Design, storeDir: string, path: string, mib: number
       pointUs,
       pointCpuUs: (c.user + c.system) / ids.length,
       answer: JSON.stringify([answer, indexAnswer]),
+      peakCacheMiB: cache.peakBytes / MIB,
+      spills: cache.spills,
     };
   });
   return {
@@ -219,6 +232,8 @@ async function main(): Promise<void> {
   const full = process.argv.includes('--full') || process.env.SQL_SCAN_FULL === '1';
   const custom = process.argv.find((a) => a.startsWith('--sizes='));
   const sizes = custom ? custom.slice(8).split(',').map(Number) : full ? [100, 1024] : [10, 100];
+  // SQL_SCAN_DESIGNS=native,restart: leave the slow prototype out of a probe.
+  const designs = (process.env.SQL_SCAN_DESIGNS ?? 'native,blocking,restart').split(',') as Design[];
   const dir = await mkdtemp(join(tmpdir(), 'sql-scan-'));
   const results: ChildResult[] = [];
   try {
@@ -231,7 +246,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `built and imported ${mib} MiB (${rows} rows) in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
       );
-      for (const design of ['native', 'blocking', 'restart'] as const) {
+      for (const design of designs) {
         const r = await runChild([design, storeDir, path, String(mib), String(rows)]);
         process.stderr.write(
           `${design} ${mib} MiB: scan ${(r.scanMs / 1000).toFixed(2)} s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`,
@@ -242,10 +257,17 @@ async function main(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  report(results, sizes, full);
+  await report(results, sizes, designs, full, custom === undefined && designs.length === 3);
 }
 
-async function report(results: ChildResult[], sizes: number[], full: boolean): Promise<void> {
+/** `write`: the standard runs write their report to docs/benchmarks; probes only print it. */
+async function report(
+  results: ChildResult[],
+  sizes: number[],
+  designs: Design[],
+  full: boolean,
+  write: boolean,
+): Promise<void> {
   const answers = new Set(
     sizes.map((mib) => results.filter((r) => r.mib === mib).map((r) => r.answer)).map((a) => new Set(a).size),
   );
@@ -268,9 +290,12 @@ async function report(results: ChildResult[], sizes: number[], full: boolean): P
     'warm point query µs': r.pointUs,
     'CPU µs/query': r.pointCpuUs,
     'peak RSS MiB': r.peakRssMiB,
+    'RSS at start MiB': r.rssBeforeMiB,
+    'peak cache MiB': r.design === 'restart' ? r.peakCacheMiB : '-',
+    'pages spilled': r.design === 'restart' ? r.spills : '-',
   }));
   const [small, big] = sizes as [number, number];
-  const ratios: Row[] = (['native', 'blocking', 'restart'] as const).map((design) => {
+  const ratios: Row[] = designs.map((design) => {
     const a = results.find((r) => r.design === design && r.mib === small) as ChildResult;
     const b = results.find((r) => r.design === design && r.mib === big) as ChildResult;
     const limit = CACHE_MIB + 128;
@@ -292,10 +317,11 @@ process of its own: open + first point query on one handle, then on a new cold h
 \`restart\` is the engine with \`reads: 'snapshot'\` (the prototype has no tail check either);
 \`blocking\` is the \`BlockingReader\` prototype; \`native\` is better-sqlite3 on the local file (its
 OS page cache warm: the ceiling). All designs gave the same answers: ${agree ? 'yes' : '**NO**'}.
-Load average at the end: ${(await import('node:os'))
-    .loadavg()
+Load average at the end: ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(', ')}.
+    .join(
+      ', ',
+    )}${(loadavg()[0] ?? 0) > availableParallelism() ? ' (**under load**: times are direction only; CPU s, GETs and memory are not skewed much)' : ''}.
 
 ${formatTable(table)}
 
@@ -303,12 +329,10 @@ Growth from ${small} MiB to ${big} MiB (target: 10× the data in ≤ 11× the ti
 
 ${formatTable(ratios)}
 `;
-  const path = await writeReport(
-    full ? 'sql-scan-full' : 'sql-scan',
-    'SQL scans: restart on miss vs blocking miss',
-    body,
-  );
-  process.stdout.write(`${body}\nwritten to ${path}\n`);
+  const path = write
+    ? await writeReport(full ? 'sql-scan-full' : 'sql-scan', 'SQL scans: restart on miss vs blocking miss', body)
+    : undefined;
+  process.stdout.write(`${body}\n${path ? `written to ${path}` : 'a probe: no report written'}\n`);
   if (!agree) process.exitCode = 1;
 }
 

@@ -36,9 +36,10 @@ export class CommittedPages {
   recordsSinceCheckpoint = 0;
   bytesSinceCheckpoint = 0;
 
-  constructor(pageSize: number, cacheBytes: number) {
+  /** `spillDir`: where pinned pages beyond `cacheBytes` go (see PageCache); none: they stay in memory. */
+  constructor(pageSize: number, cacheBytes: number, spillDir?: string) {
     this.pageSize = pageSize;
-    this.cache = new PageCache(cacheBytes);
+    this.cache = new PageCache(cacheBytes, spillDir);
   }
 
   get sizeBytes(): number {

@@ -47,7 +47,20 @@ export interface DatabaseStats {
   bytesSinceCheckpoint: number;
   /** Automatic checkpoints that failed in a row (retried with backoff; the last error is `lastCheckpointError`). */
   checkpointFailures: number;
-  cache: { hits: number; misses: number; bytes: number; pages: number; maxBytes: number };
+  /**
+   * The page cache: `bytes` resident now, `peakBytes` the most resident at any moment; `spills`
+   * and `spillReads`: pinned pages written to and read back from the local spill file.
+   */
+  cache: {
+    hits: number;
+    misses: number;
+    bytes: number;
+    pages: number;
+    maxBytes: number;
+    peakBytes: number;
+    spills: number;
+    spillReads: number;
+  };
   /** Commits by this handle (records written), records applied from other writers. */
   commits: number;
   records: number;
@@ -445,6 +458,9 @@ export class Database {
         bytes: c.cache.bytes,
         pages: c.cache.size,
         maxBytes: c.cache.maxBytes,
+        peakBytes: c.cache.peakBytes,
+        spills: c.cache.spills,
+        spillReads: c.cache.spillReads,
       },
       ...e.stats,
       fetches: e.fetcher.fetches,
@@ -464,6 +480,7 @@ export class Database {
     await this.#hinting;
     await this.#engine.mutex.run(async () => {
       this.#engine.conn.close();
+      this.#engine.committed.cache.close();
       await this.#engine.log.close();
     });
     if (this.#cache) {

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import {
   type Checkpoint,
   CommitLog,
@@ -138,6 +139,7 @@ export class Engine {
       else if (!committed.cache.has(1)) await retryReads(() => engine.fetcher.fetch([1]));
       signal?.throwIfAborted();
     } catch (error) {
+      committed.cache.close();
       await engine.log.close().catch(() => {});
       throw error;
     }
@@ -149,6 +151,7 @@ export class Engine {
       signal?.throwIfAborted();
     } catch (error) {
       engine.conn.close();
+      committed.cache.close();
       await engine.log.close().catch(() => {});
       throw error;
     } finally {
@@ -179,7 +182,7 @@ export class Engine {
       return fromHint;
     }
     try {
-      const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+      const engine = new Engine(log, Engine.#pages(options), store, options);
       const hint = await checkpointHint;
       const scan = retryReads(() => log.scan(hint ?? 0));
       scan.catch(() => {});
@@ -226,7 +229,7 @@ export class Engine {
         await log.close();
         return undefined;
       }
-      const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+      const engine = new Engine(log, Engine.#pages(options), store, options);
       engine.#applyHint(hint);
       await log.advanceTo(hint.version);
       const probes = Math.max(1, Math.min(64, options.openHintEveryRecords || 32));
@@ -347,7 +350,7 @@ export class Engine {
     const head = await cache.readHead();
     if (!head || head.version === 0) return undefined;
     const log = await CommitLog.open(store, { prefix: options.prefix, clock: options.clock });
-    const engine = new Engine(log, new CommittedPages(options.pageSize, options.cacheBytes), store, options);
+    const engine = new Engine(log, Engine.#pages(options), store, options);
     const identity = cache.inner.get(log.paths.record(head.version), { ifNoneMatch: head.etag });
     identity.catch(() => {});
     let hint: OpenHint | undefined;
@@ -402,6 +405,11 @@ export class Engine {
     }
     engine.drain();
     return engine;
+  }
+
+  /** The committed pages of a new handle; pinned pages beyond the cache spill to `cacheDir` or the temp dir. */
+  static #pages(o: ResolvedOptions): CommittedPages {
+    return new CommittedPages(o.pageSize, o.cacheBytes, o.cacheDir ?? tmpdir());
   }
 
   /** Starts from `checkpoint`; returns the loads of the page maps the open needs (in flight). */

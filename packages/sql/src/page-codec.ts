@@ -22,12 +22,17 @@ export function packPage(image: Uint8Array): PackedPage {
 export function unpackPage(bytes: Uint8Array, crc: number, pageSize: number, where: string): Uint8Array {
   let image: Uint8Array;
   try {
-    image = inflateRawSync(bytes, { maxOutputLength: pageSize });
+    // chunkSize: the output buffer is one page (zlib's default allocates 16 KiB, which the image
+    // would keep alive in the cache: 4× the bytes counted for a 4 KiB page).
+    image = inflateRawSync(bytes, { maxOutputLength: pageSize, chunkSize: pageSize });
   } catch (cause) {
     throw new CorruptError(`page data in ${where} does not decompress`, { cause });
   }
   if (image.length !== pageSize || crc32(image) !== crc) {
     throw new CorruptError(`page data in ${where} fails its checksum`);
   }
-  return new Uint8Array(image.buffer, image.byteOffset, image.length);
+  // Pages below 4 KiB come out of Buffer's shared 8 KiB pool: copied, so as not to pin the slab.
+  return image.buffer.byteLength === image.length
+    ? new Uint8Array(image.buffer, image.byteOffset, image.length)
+    : new Uint8Array(image);
 }

@@ -63,6 +63,8 @@ export class PageFile implements VfsFile {
    */
   changed: Set<number> | undefined;
   readonly stale = new Set<number>();
+  /** Where `read` has spilled pages read back (copied out at once), so a scan makes no garbage per page. */
+  #scratch: Uint8Array | undefined;
 
   constructor(committed: CommittedPages) {
     this.#committed = committed;
@@ -77,8 +79,11 @@ export class PageFile implements VfsFile {
     return (this.txn ?? this.below.at(-1))?.pageCount ?? this.#committed.pageCount;
   }
 
-  /** The image of page `pgno` in the current view; null when it reads as zeros; undefined on a miss. */
-  page(pgno: number): Uint8Array | null | undefined {
+  /**
+   * The image of page `pgno` in the current view; null when it reads as zeros; undefined on a miss.
+   * `scratch`: see `PageCache.get`.
+   */
+  page(pgno: number, scratch?: Uint8Array): Uint8Array | null | undefined {
     const layers = this.txn ? [this.txn, ...this.below.slice().reverse()] : this.below.slice().reverse();
     for (const layer of layers) {
       const image = layer.pages.get(pgno);
@@ -92,7 +97,7 @@ export class PageFile implements VfsFile {
     const committed = this.#committed;
     if (pgno > committed.pageCount) return null;
     if (pgno === 1 && committed.page1) return committed.page1;
-    const cached = committed.cache.get(pgno);
+    const cached = committed.cache.get(pgno, scratch);
     if (cached) return cached;
     return committed.source(pgno).kind === 'zero' ? null : undefined;
   }
@@ -101,10 +106,11 @@ export class PageFile implements VfsFile {
     const ps = this.pageSize;
     const size = this.pageCount * ps;
     let missed = false;
+    if (this.#scratch?.length !== ps) this.#scratch = new Uint8Array(ps);
     for (let at = offset; at < offset + dest.length && at < size; at = (Math.floor(at / ps) + 1) * ps) {
       const pgno = Math.floor(at / ps) + 1;
       this.reads.add(pgno);
-      const image = this.page(pgno);
+      const image = this.page(pgno, this.#scratch);
       const from = at % ps;
       const n = Math.min(ps - from, offset + dest.length - at);
       if (image === undefined) {

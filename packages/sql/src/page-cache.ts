@@ -104,9 +104,10 @@ export class PageCache {
     this.#bytes -= old.length;
   }
 
-  /** The cached pages, least recently used first (without touching their order). */
-  entries(): IterableIterator<[number, Uint8Array]> {
-    return this.#pages.entries();
+  /** The pages held in memory (spilled ones not included), without touching their order. */
+  *entries(): IterableIterator<[number, Uint8Array]> {
+    yield* this.#pinned.entries();
+    yield* this.#loose.entries();
   }
 
   /** Drops every page numbered above `pageCount` (the database shrank). */

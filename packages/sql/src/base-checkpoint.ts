@@ -32,10 +32,15 @@ export async function writeBaseCheckpoint(
     options.chunkBytes ?? 2 ** 20,
   );
   const segments: string[] = [];
+  // Segment uploads run alongside the pages that follow (waiting for each stalled the stream, and
+  // with it the reads ahead of a restore, once per 16 MiB); all finish before the manifest.
+  const segmentPuts: Promise<unknown>[] = [];
   let refs: ChunkRef[] = [];
-  const flushSegment = async (firstPage: number) => {
+  const flushSegment = (firstPage: number) => {
     const key = log.checkpointKey(0, `segment-${tag}-${segments.length}`);
-    await store.put(key, encodeSegment({ firstPage, refs }));
+    const put = store.put(key, encodeSegment({ firstPage, refs }));
+    put.catch(() => {}); // awaited below; not unhandled if the pages fail first
+    segmentPuts.push(put);
     segments.push(key);
     refs = [];
   };
@@ -44,11 +49,12 @@ export async function writeBaseCheckpoint(
     pgno++;
     if (image.length !== pageSize || pgno > pageCount) throw new Error(`internal: page ${pgno} does not fit`);
     refs.push(await writer.add(image));
-    if (refs.length === segmentPages) await flushSegment(pgno - segmentPages + 1);
+    if (refs.length === segmentPages) flushSegment(pgno - segmentPages + 1);
   }
   if (pgno !== pageCount) throw new Error(`internal: ${pgno} pages of ${pageCount}`);
-  if (refs.length > 0) await flushSegment(pageCount - refs.length + 1);
+  if (refs.length > 0) flushSegment(pageCount - refs.length + 1);
   await writer.finish();
+  await Promise.all(segmentPuts);
   const manifest: CheckpointManifest = {
     format: 'bucketdb-sql',
     formatVersion: 1,

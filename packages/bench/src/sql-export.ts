@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadFile, uploadFile } from '@bucketdb/files';
 import { exportSqliteFile, importSqliteFile, restoreDatabase } from '@bucketdb/sql';
@@ -45,6 +45,7 @@ async function peakRssGrowth(f: () => Promise<unknown>): Promise<number> {
   return Math.max(peak, process.memoryUsage.rss()) - before;
 }
 
+const loadBefore = loadavg()[0] as number;
 const dir = await mkdtemp(join(tmpdir(), 'bucketdb-sql-export-'));
 try {
   process.stdout.write(`building a ${mib} MiB SQLite file…\n`);
@@ -107,7 +108,7 @@ try {
     r['× ceiling time'] = (r.s as number) / (String(r.what).startsWith('restore') ? download + upload : download);
   }
   const report = await writeReport(
-    'sql-export',
+    full ? 'sql-export-full' : 'sql-export',
     `SQL: export and restore of a ${mib} MiB database`,
     `Command: \`${mib === (full ? 1024 : 100) ? '' : `SQL_EXPORT_MIB=${mib} `}npm run bench -- sql-export${full ? ' --full' : ''}\`.
 
@@ -117,6 +118,10 @@ is a file made by better-sqlite3 and imported. The ceiling is the files package 
 file as one object against the same emulated store: export is compared with the download,
 restore (bucket to bucket) with the download plus the upload. The exported file passes SQLite's
 \`integrity_check\` and has the source file's bytes; the restored database, exported again, too.
+The wrapped emulated store offers no multipart upload, so the upload row is one PUT at one
+request's throughput: a slow ceiling; restore's ratio to it flatters restore.
+
+Load average (1 min) at the start and the end: ${loadBefore.toFixed(1)} and ${(loadavg()[0] as number).toFixed(1)} (2 cores).
 
 ${formatTable(rows)}
 `,

@@ -9,6 +9,7 @@
  *
  * `SQL_GC_COMMITS` (default 100,000): commits per scenario; rows are taken at 10k, 50k and the end.
  */
+import { loadavg } from 'node:os';
 import { Database, storageSummary } from '@bucketdb/sql';
 import { MemoryStore, Meter, metered } from '@bucketdb/store';
 import { formatTable, writeReport } from './harness.js';
@@ -120,6 +121,8 @@ of 200 characters, then single-row updates spread over them, one per \`everyS\` 
 but at least 10 minutes), except where the scenario says. "Window" is the
 records committed within the retention window: a bucket that kept exactly the live database and
 those would score 1.0. "Written" is every byte PUT: what the bucket would hold without GC.
+Bytes and objects do not depend on load; the times do (load average at the end:
+${(loadavg()[0] as number).toFixed(1)} on 2 cores).
 
 ${formatTable(rows)}
 `,

@@ -61,7 +61,9 @@ test('a base checkpoint takes the next page while a segment uploads, and publish
 /** Every chunk body of the checkpoint at version 0, in the order written. */
 async function chunkBytes(store: ObjectStore): Promise<Buffer> {
   const keys: string[] = [];
-  for await (const e of store.list({ prefix: 'checkpoints/' })) if (e.key.includes('/chunk-')) keys.push(e.key);
+  for await (const e of store.list({ prefix: 'checkpoints/' })) {
+    if (e.kind === 'object' && e.key.includes('/chunk-')) keys.push(e.key);
+  }
   keys.sort((a, b) => Number(a.split('-').at(-1)) - Number(b.split('-').at(-1)));
   return Buffer.concat(await Promise.all(keys.map(async (k) => (await store.get(k)).body)));
 }

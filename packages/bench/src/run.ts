@@ -24,10 +24,17 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
     file: 'sql-scan.ts',
     what: 'SQL scans larger than the cache: restart on miss vs blocking miss vs better-sqlite3',
   },
-  'sql-gc': { file: 'sql-gc.ts', what: 'SQL storage after many commits with GC vs without, export/restore time' },
+  'sql-gc': {
+    file: 'sql-gc.ts',
+    what: 'SQL storage after 100,000 commits with automatic GC vs live + retention window',
+  },
+  'sql-export': {
+    file: 'sql-export.ts',
+    what: 'SQL export to a .sqlite file and restore of 100 MiB (--full: 1 GiB) vs the files transfer engine',
+  },
   'sql-lifecycle': {
     file: 'sql-lifecycle.ts',
-    what: 'SQL over its life: storage with automatic GC, cold open at lag 0/500/5000, warm open with cacheDir, export/restore',
+    what: 'SQL cold open at lag 0/500/5000, warm open with cacheDir',
   },
   'kv-mixes': {
     file: 'kv-mixes.ts',

@@ -1,93 +1,22 @@
 /**
- * `npm run bench -- sql-lifecycle [--big] [--opens]`: a SQL database over its life (issue 13).
- * `--opens`: only part 2 and 3, written to sql-lifecycle-opens.md.
+ * `npm run bench -- sql-lifecycle`: opening a SQL database over its life (issue 13). Storage with
+ * GC is `sql-gc`, export and restore `sql-export`.
  *
- * 1. Storage after many single-row commits with automatic GC (virtual time: one commit per
- *    second, retention 1 h, grace 1 min): bytes and objects against the live database plus the
- *    records of the retention window, and against everything written (what no GC keeps).
- *    `SQL_LIFECYCLE_COMMITS` sets the count (default 10,000; the issue's size is 100,000).
- * 2. Cold open + first point query at lag 0, 500 and 5,000 records on emulated S3 Standard: time,
+ * 1. Cold open + first point query at lag 0, 500 and 5,000 records on emulated S3 Standard: time,
  *    CPU, GETs, LISTs and dependent round trips (RoundTripStore), from the open hint and, as the
  *    baseline, without it.
- * 3. Warm open + first query with `cacheDir`: at the cached version, 1 and 500 records later.
- * 4. Export and restore of a 100 MiB database (`--big`: 1 GiB), against a local file copy.
+ * 2. Warm open + first query with `cacheDir`: at the cached version, 1 and 500 records later.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database, importSqliteFile, storageSummary } from '@bucketdb/sql';
+import { Database, importSqliteFile } from '@bucketdb/sql';
 import { latency, MemoryStore, Meter, metered, RoundTripStore } from '@bucketdb/store';
 import { formatTable, writeReport } from './harness.js';
-import { exportAndRestore } from './sql-copies.js';
 import { buildFile } from './sql-open.js';
 
-const big = process.argv.includes('--big');
-const opensOnly = process.argv.includes('--opens');
-const commits = Number(process.env.SQL_LIFECYCLE_COMMITS ?? 10_000);
-const copyMiB = big ? 1024 : 100;
 const openMiB = 32;
-const RETENTION_S = 3600;
 const LAGS = [0, 500, 5000];
-
-async function storageWithGc(): Promise<Record<string, string | number>[]> {
-  const raw = new MemoryStore('lifecycle');
-  const meter = new Meter();
-  let now = Date.now();
-  const clock = () => now;
-  const db = await Database.create(metered(raw, meter), {
-    clock,
-    retention: `${RETENTION_S}s`,
-    gcGrace: '1m',
-    autoGc: true,
-    maintenanceEveryMs: 0,
-  });
-  await db.exec(`create table t(id integer primary key, v text);
-    insert into t(v) select hex(randomblob(100)) from (with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000) select x from c);`);
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < commits; i++) {
-    now += 1000;
-    await db.run('update t set v = hex(randomblob(100)) where id = ?', [((i * 7919) % 2000) + 1]);
-    if (i % 10_000 === 9_999) process.stdout.write(`  ${i + 1} commits\n`);
-  }
-  // The GC the last checkpoint started runs in the background: let it finish.
-  await db.checkpoint().catch(() => {});
-  const s = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const stats = db.stats();
-  const live = stats.pageCount * stats.pageSize;
-  const gc = db.lastGc;
-  await db.close();
-  const stored = await storageSummary(raw);
-  // The retention window's records: the versions committed in the last RETENTION_S virtual seconds.
-  let windowBytes = 0;
-  let windowRecords = 0;
-  for await (const e of raw.list({ prefix: 'log/' })) {
-    if (e.kind === 'object' && Number(e.key.slice(4)) > stats.version - RETENTION_S) {
-      windowBytes += e.size;
-      windowRecords++;
-    }
-  }
-  const written = meter.snapshot().bytesIn;
-  return [
-    {
-      commits,
-      'live MiB': live / 2 ** 20,
-      'window records': windowRecords,
-      'window MiB': windowBytes / 2 ** 20,
-      objects: stored.objects,
-      'records kept': stored.records,
-      'stored MiB': stored.bytes / 2 ** 20,
-      'stored / (live + window)': stored.bytes / (live + windowBytes),
-      'objects / (live chunks + window records)': stored.objects / (Math.ceil(live / 2 ** 20) + windowRecords),
-      'written MiB (no GC keeps this)': written / 2 ** 20,
-      'written / stored': written / stored.bytes,
-      's (commits + GC)': s,
-      'CPU ms / commit': (cpu.user + cpu.system) / 1000 / commits,
-      'last GC error': gc?.error ? String(gc.error) : '',
-    },
-  ];
-}
 
 async function commitMany(raw: MemoryStore, n: number, checkpoint = false): Promise<void> {
   const db = await Database.create(raw, { prefix: 'db', checkpointEveryRecords: 0, maintenanceEveryMs: 0 });
@@ -192,48 +121,19 @@ its checkpoint starts after its first read: 1–2 GETs) is not counted.`;
 
 const dir = await mkdtemp(join(tmpdir(), 'bucketdb-sql-lifecycle-'));
 try {
-  if (opensOnly) {
-    const openRows = await opens(dir);
-    process.stdout.write(`${formatTable(openRows)}\n\n`);
-    const path = await writeReport(
-      'sql-lifecycle-opens',
-      'SQL cold and warm opens at any lag',
-      `Command: \`npm run bench -- sql-lifecycle --opens\` (the open section of sql-lifecycle.md alone).\n\n${OPENS_HEADER}\n\n${formatTable(openRows)}\n`,
-    );
-    process.stdout.write(`\nwritten to ${path}\n`);
-  } else {
-    process.stdout.write(`storage after ${commits} commits with GC…\n`);
-    const storage = await storageWithGc();
-    process.stdout.write(`${formatTable(storage)}\n\n`);
-    const openRows = await opens(dir);
-    process.stdout.write(`${formatTable(openRows)}\n\n`);
-    const copies = await exportAndRestore(dir, copyMiB);
-    process.stdout.write(`${formatTable(copies)}\n`);
-    const path = await writeReport(
-      'sql-lifecycle',
-      'SQL over its life: storage with GC, cold and warm opens, export and restore',
-      `Command: \`${commits === 10_000 ? '' : `SQL_LIFECYCLE_COMMITS=${commits} `}npm run bench -- sql-lifecycle${big ? ' --big' : ''}\`.
-
-## Storage after ${commits} single-row commits with automatic GC (MemoryStore)
-
-Virtual time, one commit per second; retention ${RETENTION_S / 3600} h, grace 1 min, a checkpoint
-every 1000 records and a GC pass after each (\`autoGc\`). "Window" is the records committed within
-the retention window: a store that kept exactly the live database and those would score 1.0.
-"Written" is every byte PUT: what the bucket would hold without GC.
-
-${formatTable(storage)}
+  const openRows = await opens(dir);
+  process.stdout.write(`${formatTable(openRows)}\n\n`);
+  const path = await writeReport(
+    'sql-lifecycle',
+    'SQL over its life: cold and warm opens',
+    `Command: \`npm run bench -- sql-lifecycle\`. Storage with GC: sql-gc.md; export and restore: sql-export.md.
 
 ${OPENS_HEADER}
 
 ${formatTable(openRows)}
-
-## Export and restore of a ${copyMiB} MiB database (emulated S3 Standard)
-
-${formatTable(copies)}
 `,
-    );
-    process.stdout.write(`\nwritten to ${path}\n`);
-  }
+  );
+  process.stdout.write(`\nwritten to ${path}\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

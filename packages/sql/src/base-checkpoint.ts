@@ -2,6 +2,7 @@ import type { CommitLog } from '@bucketdb/log';
 import { InvalidArgumentError } from '@bucketdb/store';
 import { type CheckpointManifest, type ChunkRef, encodeManifest, encodeSegment } from './checkpoint-format.js';
 import { ChunkWriter } from './chunk-writer.js';
+import type { PackedPage } from './page-codec.js';
 
 export interface BaseCheckpointOptions {
   pageSize: number;
@@ -14,11 +15,12 @@ export interface BaseCheckpointOptions {
 
 /**
  * Writes a whole database, page by page in order, as the checkpoint at version 0 of an empty log
- * (import and restore): pages stream into chunks, never the whole database in memory.
+ * (import and restore): pages (images, or already compressed) stream into chunks, never the whole
+ * database in memory.
  */
 export async function writeBaseCheckpoint(
   log: CommitLog,
-  pages: AsyncIterable<Uint8Array>,
+  pages: AsyncIterable<Uint8Array | PackedPage>,
   options: BaseCheckpointOptions,
 ): Promise<void> {
   await assertEmpty(log);
@@ -32,23 +34,31 @@ export async function writeBaseCheckpoint(
     options.chunkBytes ?? 2 ** 20,
   );
   const segments: string[] = [];
+  // Segment uploads run alongside the pages that follow (waiting for each stalled the stream, and
+  // with it the reads ahead of a restore, once per 16 MiB); all finish before the manifest.
+  const segmentPuts: Promise<unknown>[] = [];
   let refs: ChunkRef[] = [];
-  const flushSegment = async (firstPage: number) => {
+  const flushSegment = (firstPage: number) => {
     const key = log.checkpointKey(0, `segment-${tag}-${segments.length}`);
-    await store.put(key, encodeSegment({ firstPage, refs }));
+    const put = store.put(key, encodeSegment({ firstPage, refs }));
+    put.catch(() => {}); // awaited below; not unhandled if the pages fail first
+    segmentPuts.push(put);
     segments.push(key);
     refs = [];
   };
   let pgno = 0;
-  for await (const image of pages) {
+  for await (const page of pages) {
     pgno++;
-    if (image.length !== pageSize || pgno > pageCount) throw new Error(`internal: page ${pgno} does not fit`);
-    refs.push(await writer.add(image));
-    if (refs.length === segmentPages) await flushSegment(pgno - segmentPages + 1);
+    if (pgno > pageCount || (page instanceof Uint8Array && page.length !== pageSize)) {
+      throw new Error(`internal: page ${pgno} does not fit`);
+    }
+    refs.push(await (page instanceof Uint8Array ? writer.add(page) : writer.addPacked(page)));
+    if (refs.length === segmentPages) flushSegment(pgno - segmentPages + 1);
   }
   if (pgno !== pageCount) throw new Error(`internal: ${pgno} pages of ${pageCount}`);
-  if (refs.length > 0) await flushSegment(pageCount - refs.length + 1);
+  if (refs.length > 0) flushSegment(pageCount - refs.length + 1);
   await writer.finish();
+  await Promise.all(segmentPuts);
   const manifest: CheckpointManifest = {
     format: 'bucketdb-sql',
     formatVersion: 1,

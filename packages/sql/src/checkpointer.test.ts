@@ -103,6 +103,30 @@ test('a failed automatic checkpoint is reported, retried after a backoff, and th
   expect((await publishedCheckpoints(store)).map((c) => c.version)).toEqual([db.version]);
 });
 
+test.each([
+  { retention: '1d', everyMs: 3 * 3_600_000 },
+  { retention: '7d', everyMs: 21 * 3_600_000 },
+  { retention: '1h', everyMs: 600_000 },
+])(
+  'by default the time trigger is an eighth of the retention ($retention: $everyMs ms), at least 10 minutes',
+  async ({ retention, everyMs }) => {
+    // Checkpoints inside the window are kept with their chunks: one every 10 minutes under a day's
+    // window doubled what the bucket holds (docs/benchmarks/sql-gc.md).
+    const store = new MemoryStore(`time-trigger-${retention}`);
+    const start = 1_000_000;
+    let now = start;
+    const db = await Database.create(store, { retention, checkpointEveryRecords: 0, clock: () => now });
+    await db.exec('create table t(v)');
+    // Under the old fixed 10 minutes, the first of these commits would have written a checkpoint.
+    for (const at of [Math.min(600_001, everyMs - 1), everyMs - 1, everyMs]) {
+      now = start + at;
+      await db.run('insert into t values (?)', [at]);
+    }
+    await db.close(); // waits for the checkpoint in flight
+    expect((await publishedCheckpoints(store)).map((c) => c.version)).toEqual([db.version]);
+  },
+);
+
 /** Referenced bytes / size of every chunk the newest checkpoint uses. */
 async function chunkShares(store: ObjectStore): Promise<number[]> {
   const newest = (await publishedCheckpoints(store)).at(-1);

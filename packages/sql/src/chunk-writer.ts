@@ -1,6 +1,6 @@
 import { concatBytes, type ObjectStore } from '@bucketdb/store';
 import type { ChunkRef } from './checkpoint-format.js';
-import { packPage } from './page-codec.js';
+import { type PackedPage, packPage } from './page-codec.js';
 
 /**
  * Packs page images, in the order given, into chunk objects of about `chunkBytes` compressed
@@ -22,9 +22,13 @@ export class ChunkWriter {
     this.#chunkBytes = chunkBytes;
   }
 
-  async add(image: Uint8Array): Promise<ChunkRef> {
+  add(image: Uint8Array): Promise<ChunkRef> {
+    return this.addPacked(packPage(image));
+  }
+
+  /** A page already compressed (restore copies stored pages as they are). */
+  async addPacked(packed: PackedPage): Promise<ChunkRef> {
     if (this.#failed) throw this.#failed;
-    const packed = packPage(image);
     const ref = { key: this.#keyOf(this.#n), offset: this.#size, length: packed.bytes.length, crc: packed.crc };
     this.#parts.push(packed.bytes);
     this.#size += packed.bytes.length;

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MemoryStore, type StoreCall, TransientError, WrappedStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, tempDir, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Database } from './database.js';
@@ -99,4 +100,56 @@ describe.each(testBackendNames())('export and import on %s', (name) => {
     },
     240_000,
   );
+});
+
+/** Counts answered chunk GETs, notes how many had answered when each page-map segment was asked for, and can fail one segment. */
+class SegmentWatch extends WrappedStore {
+  chunksAnswered = 0;
+  readonly segmentAsked: number[] = [];
+  failSegment: number | undefined;
+  protected async around<T>(call: StoreCall, run: () => Promise<T>): Promise<T> {
+    if (call.op !== 'get') return run();
+    if (call.key.includes('/segment-')) {
+      if (this.segmentAsked.length === this.failSegment) {
+        this.segmentAsked.push(this.chunksAnswered);
+        throw new TransientError(`injected: ${call.key} failed`);
+      }
+      this.segmentAsked.push(this.chunksAnswered);
+      return run();
+    }
+    const result = await run();
+    if (call.key.includes('/chunk-')) this.chunksAnswered++;
+    return result;
+  }
+}
+
+async function multiSegmentStore(dir: string): Promise<MemoryStore> {
+  const sqlite = await loadSqlite();
+  const source = new sqlite.oo1.DB(':memory:');
+  source.exec(`pragma page_size = 4096; create table t(id integer primary key, b blob);
+    insert into t(b) select randomblob(3000) from ${series(400)};`);
+  const path = join(dir, 'segments.sqlite');
+  await writeFile(path, sqlite.capi.sqlite3_js_db_export(source));
+  source.close();
+  const store = new MemoryStore('segments');
+  await importSqliteFile(store, path, { segmentPages: 64, chunkBytes: 32 * 1024 });
+  return store;
+}
+
+test('export asks for the next page-map segment before the current one’s chunks have answered', async () => {
+  await using dir = await tempDir('bucketdb-export');
+  const store = new SegmentWatch(await multiSegmentStore(dir.path));
+  await exportSqliteFile(store, join(dir.path, 'out.sqlite'));
+  expect(store.segmentAsked.length).toBeGreaterThan(3);
+  // Without reading ahead, segment 1 is asked for only once segment 0's chunks are in.
+  expect(store.segmentAsked[1]).toBe(0);
+});
+
+test('a failed read ahead fails the export with that error and leaves no file', async () => {
+  await using dir = await tempDir('bucketdb-export');
+  const store = new SegmentWatch(await multiSegmentStore(dir.path));
+  store.failSegment = 1; // read ahead while segment 0's pages are written
+  const out = join(dir.path, 'out.sqlite');
+  await expect(exportSqliteFile(store, out)).rejects.toMatchObject({ code: 'Transient' });
+  expect(await readdir(dir.path)).toEqual(['segments.sqlite']);
 });

@@ -40,7 +40,13 @@ export interface OpenOptions extends FetchOptions {
   checkpointEveryRecords?: number;
   /** … or after this many bytes of records (default 64 MiB; 0: never). */
   checkpointEveryBytes?: number;
-  /** … or at the first commit this long after the last checkpoint (ms, default 10 minutes; 0: never). */
+  /**
+   * … or at the first commit this long after the last checkpoint (ms; 0: never). Default: an
+   * eighth of `retention`, at least 10 minutes (7d: 21 h). Every checkpoint inside the retention
+   * window is kept with the chunks it wrote, so checkpoints far more frequent than the window
+   * needs cost storage (docs/design/sql-gc.md, "Checkpoint cadence"); an eighth keeps the floor's
+   * lag behind the window, and so the records kept beyond it, at about 1/8 of the window.
+   */
   checkpointEveryMs?: number;
   /**
    * A writer rewrites the open hint (`_open_hint`: what a cold open needs in one GET) once this many
@@ -100,7 +106,8 @@ export function resolveOptions(o: OpenOptions): ResolvedOptions {
     maxAppendAttempts: o.maxAppendAttempts ?? 64,
     checkpointEveryRecords: o.checkpointEveryRecords ?? 1000,
     checkpointEveryBytes: o.checkpointEveryBytes ?? 64 * 2 ** 20,
-    checkpointEveryMs: o.checkpointEveryMs ?? 600_000,
+    checkpointEveryMs:
+      o.checkpointEveryMs ?? Math.max(600_000, parseDuration(o.retention ?? DEFAULT_RETENTION, 'retention') / 8),
     openHintEveryRecords: o.openHintEveryRecords ?? 32,
     segmentPages: o.segmentPages ?? 4096,
     chunkBytes: o.chunkBytes ?? 2 ** 20,

@@ -28,7 +28,7 @@ export async function restoreDatabase(
   const snapshot = await Snapshot.open(source, options);
   const log = await CommitLog.open(target, { prefix: options.targetPrefix ?? '' });
   try {
-    await writeBaseCheckpoint(log, checked(snapshot.pages(), signal), {
+    await writeBaseCheckpoint(log, checked(snapshot.packedPages(), signal), {
       pageSize: snapshot.pageSize,
       pageCount: snapshot.pageCount,
       ...(signal ? { signal } : {}),
@@ -40,7 +40,7 @@ export async function restoreDatabase(
 }
 
 /** `pages`, checking `signal` before each one and once more after the last (before publishing). */
-async function* checked(pages: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
+async function* checked<T>(pages: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncIterable<T> {
   for await (const page of pages) {
     signal?.throwIfAborted();
     yield page;

@@ -64,21 +64,36 @@ export class GcFloorGuard extends WrappedStore {
     this.#now = now;
   }
 
-  protected async around<T>(call: StoreCall, run: () => Promise<T>): Promise<T> {
+  // Not async: the append path (once per commit) then adds no promise of its own.
+  protected around<T>(call: StoreCall, run: () => Promise<T>): Promise<T> {
+    if (call.op !== 'put' && call.op !== 'get') return run();
     const version = this.#paths.recordVersion(call.key);
-    if (version === undefined || (call.op !== 'put' && call.op !== 'get')) return run();
-    if (call.op === 'put') {
-      // A raised floor's records still exist for a grace period: a writer merely behind meets a
-      // taken slot (412) and catches up. From half the grace period on, deletions may be near
-      // (allowing for clock skew), so the slot is refused before any request.
-      // The floor read recently is in hand on nearly every append: no promise then.
-      const fresh = this.#reading === undefined && this.#now() - this.#readAt < this.#refreshMs;
-      const f = fresh ? this.#floor : await this.#current();
-      const now = this.#now();
-      const floor = !f ? 0 : now >= f.since + f.graceMs / 2 ? f.floor : f.effective;
-      this.#refuse(version, floor, 'append at');
+    if (version === undefined) return run();
+    if (call.op === 'get') return this.#guardRead(version, run);
+    // A raised floor's records still exist for a grace period: a writer merely behind meets a
+    // taken slot (412) and catches up. From half the grace period on, deletions may be near
+    // (allowing for clock skew), so the slot is refused before any request.
+    // The floor read recently is in hand on nearly every append: no promise then.
+    if (this.#reading === undefined && this.#now() - this.#readAt < this.#refreshMs) {
+      try {
+        this.#refuseAppend(version, this.#floor);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return run();
     }
+    return this.#current().then((f) => {
+      this.#refuseAppend(version, f);
+      return run();
+    });
+  }
+
+  #refuseAppend(version: number, f: GcFloor | undefined): void {
+    const floor = !f ? 0 : this.#now() >= f.since + f.graceMs / 2 ? f.floor : f.effective;
+    this.#refuse(version, floor, 'append at');
+  }
+
+  async #guardRead<T>(version: number, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {

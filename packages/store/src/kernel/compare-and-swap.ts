@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type BackoffOptions, backoff } from '../backoff.js';
 import { AmbiguousWriteError, InvalidArgumentError, isStoreError } from '../errors.js';
 import { etagsEqual, md5Etag } from '../keys.js';
-import type { GetResult, ObjectStore } from '../object-store.js';
+import type { GetResult, ObjectStore, PutOptions } from '../object-store.js';
 import { CodedError } from './coded-error.js';
 
 /** Metadata key of the write id that `compareAndSwap` stores unless `isOurs` is given. */
@@ -113,19 +113,25 @@ export async function compareAndSwap(
   const writeIdMeta = options.writeIdMeta ?? WRITE_ID_META;
   const epochOf = options.epochOf ?? metadataEpoch;
   const prevMeta = options.prevWriteIdMeta ?? PREV_WRITE_ID_META;
-  const metadata = { ...options.metadata };
   // A write id only when it is what tells our write apart (callers with `isOurs` carry their own).
   const writeId = options.isOurs === undefined ? (options.writeId ?? randomBytes(12).toString('base64url')) : undefined;
   const isOurs = options.isOurs ?? ((current: GetResult) => current.metadata[writeIdMeta] === writeId);
-  if (writeId !== undefined) metadata[writeIdMeta] = writeId;
-  if (options.previousWriteId !== undefined) metadata[prevMeta] = options.previousWriteId;
-  if (epoch !== undefined) metadata[EPOCH_META] = String(epoch);
-  const putOptions = {
-    ...(expected === null ? { ifNoneMatch: '*' as const } : { ifMatch: expected }),
-    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-    ...(signal ? { signal } : {}),
-  };
+  // Built field by field, no spreads: this runs once per log append (CPU per commit).
+  const putOptions: PutOptions = expected === null ? { ifNoneMatch: '*' } : { ifMatch: expected };
+  if (
+    options.metadata !== undefined ||
+    writeId !== undefined ||
+    options.previousWriteId !== undefined ||
+    epoch !== undefined
+  ) {
+    const metadata = { ...options.metadata };
+    if (writeId !== undefined) metadata[writeIdMeta] = writeId;
+    if (options.previousWriteId !== undefined) metadata[prevMeta] = options.previousWriteId;
+    if (epoch !== undefined) metadata[EPOCH_META] = String(epoch);
+    if (Object.keys(metadata).length > 0) putOptions.metadata = metadata;
+  }
+  if (options.contentType !== undefined) putOptions.contentType = options.contentType;
+  if (signal) putOptions.signal = signal;
 
   let mayHaveLanded = false;
   /** What the object found at the key says about this call; undefined: the key still holds `expected`. */

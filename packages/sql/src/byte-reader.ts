@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { CorruptError } from '@bucketdb/store';
 
 /** Bounds-checked little-endian reading of a binary object; truncation is a CorruptError. */
@@ -87,4 +88,19 @@ export class ByteWriter {
     this.#buf = next;
     this.#view = new DataView(next.buffer);
   }
+}
+
+/** `body` followed by its CRC32 (u32, little-endian): how the engine's binary objects end. */
+export function withCrc32(body: Uint8Array): Uint8Array {
+  return new ByteWriter().bytes(body).u32(crc32(body)).finish();
+}
+
+/** The body of an object written by `withCrc32`; CorruptError when truncated or damaged. */
+export function checkedBody(bytes: Uint8Array, where: string): Uint8Array {
+  const r = new ByteReader(bytes, where);
+  if (bytes.length < 4) throw r.corrupt('it is truncated');
+  const body = bytes.subarray(0, bytes.length - 4);
+  const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+  if (crc32(body) !== stored) throw r.corrupt('it fails its checksum');
+  return body;
 }

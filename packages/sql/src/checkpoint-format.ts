@@ -1,6 +1,5 @@
-import { crc32 } from 'node:zlib';
 import { CorruptError } from '@bucketdb/store';
-import { ByteReader, ByteWriter } from './byte-reader.js';
+import { ByteReader, ByteWriter, checkedBody, withCrc32 } from './byte-reader.js';
 import { isPageSize } from './commit-entry.js';
 
 /** Where a checkpointed page lives: a byte range of a chunk object holding its deflated image. */
@@ -85,16 +84,11 @@ export function encodeSegment(seg: Segment): Uint8Array {
     else w.u32(ZERO_PAGE).u32(0).u32(0).u32(0);
   }
   const body = w.finish();
-  return new ByteWriter().bytes(body).u32(crc32(body)).finish();
+  return withCrc32(body);
 }
 
 export function decodeSegment(bytes: Uint8Array, where: string): Segment {
-  const r = new ByteReader(bytes, where);
-  if (bytes.length < 4) throw r.corrupt('it is truncated');
-  const body = bytes.subarray(0, bytes.length - 4);
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
-  if (crc32(body) !== stored) throw r.corrupt('it fails its checksum');
-  const b = new ByteReader(body, where);
+  const b = new ByteReader(checkedBody(bytes, where), where);
   b.header(MAGIC, FORMAT);
   const firstPage = b.u32();
   const count = b.u32();

@@ -371,14 +371,7 @@ export class Engine {
       engine.#applyHint(hint);
       await log.advanceTo(hint.version);
       engine.#lastRecord = { version: hint.version, commitId: hint.commitId };
-      if (options.reads === 'snapshot') {
-        await retryCatchUp(
-          () => log.catchUp(),
-          () => log.version,
-        );
-      }
-      engine.drain();
-      return engine;
+      return engine.#warmReady();
     }
     const from = Math.max(head.checkpoint, 0);
     const reads = Array.from({ length: head.version - from }, (_, i) => retryReads(() => log.read(from + i + 1)));
@@ -397,14 +390,19 @@ export class Engine {
     const records = await Promise.all(reads);
     await segments;
     if (!(await log.accept(records))) return undefined;
-    if (options.reads === 'snapshot') {
+    return engine.#warmReady();
+  }
+
+  /** A warm start's last step: a snapshot handle catches up now (a strong read would at its tail check). */
+  async #warmReady(): Promise<Engine> {
+    if (this.options.reads === 'snapshot') {
       await retryCatchUp(
-        () => log.catchUp(),
-        () => log.version,
+        () => this.log.catchUp(),
+        () => this.log.version,
       );
     }
-    engine.drain();
-    return engine;
+    this.drain();
+    return this;
   }
 
   /** The committed pages of a new handle; pinned pages beyond the cache spill to `cacheDir` or the temp dir. */

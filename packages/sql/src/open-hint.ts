@@ -1,5 +1,4 @@
-import { crc32 } from 'node:zlib';
-import { ByteReader, ByteWriter } from './byte-reader.js';
+import { ByteReader, ByteWriter, checkedBody, withCrc32 } from './byte-reader.js';
 import { decodeManifest, decodeSegment, encodeManifest, encodeSegment, type Segment } from './checkpoint-format.js';
 import type { CommittedPages } from './committed-pages.js';
 
@@ -105,7 +104,7 @@ export function encodeOpenHint(h: OpenHint): Uint8Array {
   for (const [pgno, version] of h.recordPages) w.u32(pgno).u32(version - base);
   for (const pgno of h.interior) w.u32(pgno);
   const body = w.finish();
-  return new ByteWriter().bytes(body).u32(crc32(body)).finish();
+  return withCrc32(body);
 }
 
 interface HintHeader {
@@ -124,12 +123,7 @@ interface HintHeader {
 
 /** Decodes a hint; CorruptError on anything malformed (callers then open without it). */
 export function decodeOpenHint(bytes: Uint8Array, where: string): OpenHint {
-  const r = new ByteReader(bytes, where);
-  if (bytes.length < 4) throw r.corrupt('it is truncated');
-  const body = bytes.subarray(0, bytes.length - 4);
-  const stored = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
-  if (crc32(body) !== stored) throw r.corrupt('it fails its checksum');
-  const b = new ByteReader(body, where);
+  const b = new ByteReader(checkedBody(bytes, where), where);
   b.header(MAGIC, FORMAT);
   let h: HintHeader;
   try {

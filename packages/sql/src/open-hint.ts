@@ -34,6 +34,12 @@ export interface OpenHint {
   interior: number[];
 }
 
+/** The hint's JSON header: its scalar fields, and the sizes of the binary parts that follow. */
+type HintHeader = Pick<
+  OpenHint,
+  'checkpoint' | 'version' | 'commitId' | 'pageSize' | 'pageCount' | 'recordsSinceCheckpoint' | 'bytesSinceCheckpoint'
+> & { manifestBytes: number; segments: [number, number][]; recordPages: number; interior: number };
+
 const MAGIC = 'BQOH';
 const FORMAT = 1;
 
@@ -82,21 +88,20 @@ export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefine
  */
 export function encodeOpenHint(h: OpenHint): Uint8Array {
   const segments = [...h.segments].map(([i, seg]) => [i, encodeSegment(seg)] as const);
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      checkpoint: h.checkpoint,
-      version: h.version,
-      commitId: h.commitId,
-      pageSize: h.pageSize,
-      pageCount: h.pageCount,
-      recordsSinceCheckpoint: h.recordsSinceCheckpoint,
-      bytesSinceCheckpoint: h.bytesSinceCheckpoint,
-      manifestBytes: h.manifest?.length ?? 0,
-      segments: segments.map(([i, b]) => [i, b.length]),
-      recordPages: h.recordPages.size,
-      interior: h.interior.length,
-    }),
-  );
+  const fields: HintHeader = {
+    checkpoint: h.checkpoint,
+    version: h.version,
+    commitId: h.commitId,
+    pageSize: h.pageSize,
+    pageCount: h.pageCount,
+    recordsSinceCheckpoint: h.recordsSinceCheckpoint,
+    bytesSinceCheckpoint: h.bytesSinceCheckpoint,
+    manifestBytes: h.manifest?.length ?? 0,
+    segments: segments.map(([i, b]) => [i, b.length]),
+    recordPages: h.recordPages.size,
+    interior: h.interior.length,
+  };
+  const header = new TextEncoder().encode(JSON.stringify(fields));
   const w = new ByteWriter().header(MAGIC, FORMAT).u32(header.length).bytes(header);
   if (h.manifest) w.bytes(h.manifest);
   for (const [, b] of segments) w.bytes(b);
@@ -105,20 +110,6 @@ export function encodeOpenHint(h: OpenHint): Uint8Array {
   for (const pgno of h.interior) w.u32(pgno);
   const body = w.finish();
   return withCrc32(body);
-}
-
-interface HintHeader {
-  checkpoint: number;
-  version: number;
-  commitId: string;
-  pageSize: number;
-  pageCount: number;
-  recordsSinceCheckpoint: number;
-  bytesSinceCheckpoint: number;
-  manifestBytes: number;
-  segments: [number, number][];
-  recordPages: number;
-  interior: number;
 }
 
 /** Decodes a hint; CorruptError on anything malformed (callers then open without it). */

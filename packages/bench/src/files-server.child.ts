@@ -1,12 +1,13 @@
-// One S3 server for the files benchmark, over a FileStore (fsync'd) in <dir>; prints its URL.
-// Usage: files-server.child.ts <dir> [s3-standard]
+// One S3 server for the files benchmark, over a FileStore (fsync'd) in <dir>, or over a
+// MemoryStore when <dir> is `memory` (a backend that is not the bottleneck); prints its URL.
+// Usage: files-server.child.ts <dir>|memory [s3-standard]
 import { startServer } from '@bucketdb/server';
-import { FileStore } from '@bucketdb/store';
+import { FileStore, MemoryStore } from '@bucketdb/store';
 import { BENCH_USER } from './server-targets.js';
 
 const [dir, emulate] = process.argv.slice(2) as [string, string | undefined];
 const server = await startServer({
-  store: await FileStore.open(dir),
+  store: dir === 'memory' ? new MemoryStore() : await FileStore.open(dir),
   host: '127.0.0.1',
   port: 0,
   users: [BENCH_USER],

@@ -41,9 +41,18 @@ interface Target {
   maxSize?: number;
   /** The server's process, whose CPU time is measured too. */
   serverPid?: number;
+  /** Timed apart after each read: an fsync of the file, for tools that do not make it durable. */
+  afterRead?(file: string): Promise<void>;
+  /** Deletes the copy once measured (a memory server would otherwise hold every size). */
+  remove?(key: string): Promise<void>;
+  /** Smallest size measured (tools pay a process start per run). */
+  minSize?: number;
 }
 
 const work = join(tmpdir(), `bucketdb-bench-files-${process.pid}`);
+const OURS = 'S3 server (@bucketdb/files)';
+const MEMORY_SERVER = 'memory server';
+const OURS_ON_MEMORY = `S3 server on a memory backend (@bucketdb/files)`;
 const servers: ChildProcess[] = [];
 
 async function startServer(dir: string, emulate?: string): Promise<{ url: string; pid: number }> {
@@ -101,13 +110,25 @@ function localDisk(dir: string): Target {
   };
 }
 
-function baseline(tool: BaselineTool, endpoint: string, serverPid: number): Target {
+function baseline(tool: BaselineTool, endpoint: string, serverPid: number, server = 'same server'): Target {
   return {
-    name: `${tool.name} (same server)`,
+    name: `${tool.name} (${server})`,
     serverPid,
+    minSize: 16 * MiB,
     write: (file, key) => tool.upload(endpoint, file, key),
     read: (key, file) => tool.download(endpoint, key, file),
+    // Neither tool syncs the file it downloads (ours does, before its rename): timed apart.
+    afterRead: fsyncFile,
   };
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 interface Row {
@@ -119,6 +140,8 @@ interface Row {
   readP99: number;
   writeMiBs: number;
   readMiBs: number;
+  /** Read throughput counting the fsync after each read (targets with `afterRead`), else NaN. */
+  readSyncedMiBs: number;
   /** CPU seconds per GiB moved: the client's and the server's, for writes and reads. */
   cpu: { writeClient: number; writeServer: number; readClient: number; readServer: number };
 }
@@ -153,6 +176,7 @@ async function timed(
 async function measure(target: Target, size: number, source: string): Promise<Row> {
   const writes: number[] = [];
   const reads: number[] = [];
+  const syncs: number[] = [];
   const cpu = { writeClient: 0, writeServer: 0, readClient: 0, readServer: 0 };
   for (let i = 0; i < samples(size); i++) {
     const key = `t/${size}/${i}`;
@@ -161,7 +185,13 @@ async function measure(target: Target, size: number, source: string): Promise<Ro
     const out = join(work, 'out');
     const r = await timed(() => target.read(key, out), target.serverPid);
     reads.push(r.ms);
+    if (target.afterRead) {
+      const t0 = performance.now();
+      await target.afterRead(out);
+      syncs.push(performance.now() - t0);
+    }
     await rm(out, { force: true });
+    await target.remove?.(key);
     cpu.writeClient += w.client;
     cpu.writeServer += w.server;
     cpu.readClient += r.client;
@@ -178,6 +208,7 @@ async function measure(target: Target, size: number, source: string): Promise<Ro
     readP99: percentile(reads, 99),
     writeMiBs: (size * writes.length) / MiB / total(writes),
     readMiBs: (size * reads.length) / MiB / total(reads),
+    readSyncedMiBs: syncs.length === 0 ? Number.NaN : (size * reads.length) / MiB / (total(reads) + total(syncs)),
     cpu: {
       writeClient: cpu.writeClient / gib,
       writeServer: cpu.writeServer / gib,
@@ -220,24 +251,31 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const plainServer = await startServer(join(work, 'server-plain'));
   const emulatedServer = await startServer(join(work, 'server-emulated'), 's3-standard');
+  const memoryServer = await startServer('memory');
   const plainUrl = plainServer.url;
   const emulatedUrl = emulatedServer.url;
   const plain = s3(plainUrl);
   const emulated = s3(emulatedUrl);
+  const onMemory = s3(memoryServer.url);
   await plain.createBucket();
   await emulated.createBucket();
+  await onMemory.createBucket();
   const fileStore = await FileStore.open(join(work, 'file-store'));
   const diskDir = join(work, 'disk');
   await mkdir(diskDir, { recursive: true });
   const tools = [awsCli(), rclone()];
+  const available = tools.filter((t) => t.missing === undefined);
   const targets: Target[] = [
     localDisk(diskDir),
     engine('file store (@bucketdb/files)', fileStore),
     engine('S3 server (@bucketdb/files)', plain, undefined, plainServer.pid),
     engine('S3 server, emulating S3 Standard (@bucketdb/files)', emulated, EMULATED_MAX, emulatedServer.pid),
-    ...tools
-      .filter((t) => t.missing === undefined)
-      .map((t) => ({ ...baseline(t, plainUrl, plainServer.pid), maxSize: Number.POSITIVE_INFINITY })),
+    ...available.map((t) => baseline(t, plainUrl, plainServer.pid)),
+    // The same clients against a server whose backend is not the bottleneck (see the report).
+    ...[
+      { ...engine(OURS_ON_MEMORY, onMemory, undefined, memoryServer.pid), minSize: 16 * MiB },
+      ...available.map((t) => baseline(t, memoryServer.url, memoryServer.pid, MEMORY_SERVER)),
+    ].map((t) => ({ ...t, remove: (key: string) => onMemory.delete(key) })),
   ];
   const rows: Row[] = [];
   let memory = { rssMiB: Number.NaN, bufferMiB: Number.NaN };
@@ -251,8 +289,7 @@ async function main(): Promise<void> {
     await handle.close();
     for (const target of targets) {
       if (target.maxSize !== undefined && size > target.maxSize) continue;
-      // Baseline tools pay a process start per run: compare them on large files only.
-      if (target.name.includes('same server') && size < 16 * MiB) continue;
+      if (target.minSize !== undefined && size < target.minSize) continue;
       process.stderr.write(`${target.name} ${sizeLabel(size)}\n`);
       const watch = target.name === 'S3 server (@bucketdb/files)' && size === 256 * MiB;
       const before = process.memoryUsage();
@@ -302,7 +339,7 @@ async function main(): Promise<void> {
       (k) => emulated.get(k),
     )),
   ];
-  await Promise.all([plain.close(), emulated.close(), fileStore.close()]);
+  await Promise.all([plain.close(), emulated.close(), onMemory.close(), fileStore.close()]);
   for (const child of servers) child.stdin?.end();
   await rm(work, { recursive: true, force: true });
   const path = await writeReport(
@@ -313,10 +350,17 @@ async function main(): Promise<void> {
   process.stdout.write(`${report(rows, iopsRows, memory, tools, loadAtStart)}\n\nwritten to ${path}\n`);
 }
 
-function ratio(rows: Row[], size: number, ours: string, other: string, field: 'writeMiBs' | 'readMiBs'): string {
+function ratio(
+  rows: Row[],
+  size: number,
+  ours: string,
+  other: string,
+  field: 'writeMiBs' | 'readMiBs',
+  otherField: 'writeMiBs' | 'readMiBs' | 'readSyncedMiBs' = field,
+): string {
   const a = rows.find((r) => r.target === ours && r.size === size)?.[field];
-  const b = rows.find((r) => r.target.startsWith(other) && r.size === size)?.[field];
-  return a === undefined || b === undefined ? 'n/a' : `${(a / b).toFixed(2)}×`;
+  const b = rows.find((r) => r.target === other && r.size === size)?.[otherField];
+  return a === undefined || b === undefined || Number.isNaN(b) ? 'n/a' : `${(a / b).toFixed(2)}×`;
 }
 
 function report(
@@ -348,23 +392,37 @@ function report(
       'read p50 ms': r.readP50,
       'read p99 ms': r.readP99,
       'read MiB/s': r.readMiBs,
+      'read + fsync MiB/s': r.readSyncedMiBs,
     })),
   );
-  const ours = 'S3 server (@bucketdb/files)';
   const big = full ? 1024 * MiB : 256 * MiB;
   const bound = (DEFAULT_CONCURRENCY * DEFAULT_PART_SIZE) / MiB + 64;
-  const ratios = tools
-    .map((t) =>
-      t.missing
-        ? `- ${t.name}: not run (${t.missing}).`
-        : `- ${sizeLabel(big)}, ours ÷ ${t.name} (${t.version}): upload ${ratio(rows, big, ours, t.name, 'writeMiBs')}, download ${ratio(rows, big, ours, t.name, 'readMiBs')}; at 16 MiB: upload ${ratio(rows, 16 * MiB, ours, t.name, 'writeMiBs')}, download ${ratio(rows, 16 * MiB, ours, t.name, 'readMiBs')}.`,
-    )
-    .join('\n');
+  const against = (ours: string, server: string) =>
+    tools
+      .map((t) => {
+        if (t.missing) return `- ${t.name}: not run (${t.missing}).`;
+        const other = `${t.name} (${server})`;
+        const at = (size: number) =>
+          `upload ${ratio(rows, size, ours, other, 'writeMiBs')}, download ${ratio(rows, size, ours, other, 'readMiBs')} (÷ ${t.name} + fsync of its file: ${ratio(rows, size, ours, other, 'readMiBs', 'readSyncedMiBs')})`;
+        const sizes = [...new Set([big, 256 * MiB, 16 * MiB])];
+        return `- ours ÷ ${t.name} (${t.version}): ${sizes.map((size) => `${sizeLabel(size)}: ${at(size)}`).join('; ')}.`;
+      })
+      .join('\n');
+  const ratios = `Against the server over its fsync'd FileStore (the table above):
+
+${against(OURS, 'same server')}
+
+Against a server over a MemoryStore (the same server code, a backend that is not the bottleneck;
+fairer to the clients, since the FileStore server spends most of the CPU of an upload):
+
+${against(OURS_ON_MEMORY, MEMORY_SERVER)}`;
   const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');
   return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Load average (1/5/15 min) at the start: ${fmtLoad(loadAtStart)},
 at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs in this one process
-except the servers (one child process each, FileStore with fsync underneath) and the baseline
-tools (one process per copy, so their times include process start). Samples per size: 30 up to
+except the servers (one child process each: FileStore with fsync underneath, and one over a
+MemoryStore for the "memory" rows) and the baseline tools (one process per copy, so their times
+include process start; \`read + fsync\` adds an fsync of the file each downloaded, which ours
+does before its rename and they do not). Samples per size: 30 up to
 64 KiB, 10 at 1 MiB, 3 at 16 MiB, 1 above (p99 of few samples is their maximum). The engine
 runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
 CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
@@ -375,7 +433,7 @@ compete for the same cores.
 
 ${table}
 
-## Against the other tools (same server, same run)
+## Against the other tools (same servers, same run)
 
 ${ratios}
 

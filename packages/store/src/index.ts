@@ -40,6 +40,13 @@ export {
   type RequestClass,
 } from './wrappers/latency/latency-profiles.js';
 export {
+  type ComposeOptions,
+  type ComposeSource,
+  type Composition,
+  type CompositionCapable,
+  compositionOf,
+} from './compose.js';
+export {
   type CrcValue,
   MULTIPART_LIMITS,
   type MultipartCapable,

@@ -1,10 +1,15 @@
 import {
   type ByteRange,
+  type ComposeSource,
+  type Composition,
+  compositionOf,
   etagsEqual,
   type GetStreamResult,
   isStoreError,
   type ObjectStore,
   type PutBody,
+  type PutOptions,
+  type PutResult,
 } from '@bucketdb/store';
 import { paths } from '../paths.js';
 import { S3Error } from '../s3-error.js';
@@ -27,6 +32,11 @@ export interface WriteConditions {
 
 export interface NewObject {
   body: PutBody;
+  /**
+   * The same bytes as store objects (a multipart upload's parts) and the ETag to give the object:
+   * a store that can compose makes the object of them without reading `body`.
+   */
+  compose?: { sources: ComposeSource[]; etag: string };
   contentLength?: number;
   contentType?: string;
   meta: Omit<ObjectMeta, 'versionId' | 'seq'>;
@@ -60,10 +70,26 @@ const noSuchKey = (key: string, headers: Record<string, string> = {}) =>
  */
 export class ObjectEngine {
   readonly #store: ObjectStore;
+  readonly #composition: Composition | undefined;
   readonly #lock = new KeyLock();
 
   constructor(store: ObjectStore) {
     this.#store = store;
+    this.#composition = compositionOf(store);
+  }
+
+  /**
+   * How the object's bytes will be written: composed from its sources where the store can (no
+   * byte read), else put. A small body is read (and verified) here, before anything is written.
+   */
+  async #writer(object: NewObject): Promise<(storeKey: string, options: PutOptions) => Promise<PutResult>> {
+    const { compose } = object;
+    const composition = this.#composition;
+    if (compose && composition) {
+      return (storeKey, options) => composition.compose(storeKey, compose.sources, { ...options, etag: compose.etag });
+    }
+    const body = await storeBody(object.body, object.contentLength);
+    return (storeKey, options) => this.#store.put(storeKey, body, options);
   }
 
   async current(bucket: string, key: string): Promise<ObjectVersion | undefined> {
@@ -158,14 +184,13 @@ export class ObjectEngine {
     return this.#lock.run(`${bucket.name}/${key}`, async () => {
       const current = await this.current(bucket.name, key);
       checkConditions(key, current, conditions);
-      // A small body is read (and verified) before anything is written.
-      const body = await storeBody(object.body, object.contentLength);
+      const write = await this.#writer(object);
       const history = await readHistory(this.#store, bucket.name, key);
       const { keep, drop } = await this.#retire(bucket, key, current, history.records);
       const versionId = bucket.versioning === 'Enabled' ? newId(nextSeq()) : 'null';
       const seq = nextSeq();
       await writeHistory(this.#store, bucket.name, key, history, keep);
-      const result = await this.#store.put(paths.object(bucket.name, key), body, {
+      const result = await write(paths.object(bucket.name, key), {
         ...storeCondition(current),
         ...putOptions(object, { ...object.meta, versionId, seq }),
       });
@@ -227,9 +252,9 @@ export class ObjectEngine {
       checkConditions(key, undefined, conditions);
       condition = { ifNoneMatch: '*' };
     }
-    const body = await storeBody(object.body, object.contentLength);
+    const write = await this.#writer(object);
     const seq = nextSeq();
-    const result = await this.#store.put(paths.object(bucket.name, key), body, {
+    const result = await write(paths.object(bucket.name, key), {
       ...condition,
       ...putOptions(object, { ...object.meta, versionId: 'null', seq }),
     });

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { bareEtag, isStoreError, mapConcurrent, type ObjectStore, type PutBody } from '@bucketdb/store';
+import {
+  bareEtag,
+  type ComposeSource,
+  isStoreError,
+  mapConcurrent,
+  type ObjectStore,
+  type PutBody,
+} from '@bucketdb/store';
 import type { MultipartChecksum } from '../checksums/index.js';
 import { paths, UPLOAD_ID_SEPARATOR } from '../paths.js';
 import { S3Error } from '../s3-error.js';
@@ -200,6 +207,11 @@ export class Uploads {
       if (checksum !== undefined) part.checksum = checksum;
     }
     return parts;
+  }
+
+  /** The given parts as store objects, for a store that composes an object of them. */
+  sources(bucket: string, uploadId: string, parts: readonly StoredPart[]): ComposeSource[] {
+    return parts.map((part) => ({ key: paths.part(bucket, uploadId, part.partNumber), etag: part.etag }));
   }
 
   /** The bytes of the given parts, one after another, streamed. */

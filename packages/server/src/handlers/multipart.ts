@@ -183,6 +183,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     key,
     {
       body: ctx.state.uploads.read(bucket.name, uploadId, parts),
+      compose: { sources: ctx.state.uploads.sources(bucket.name, uploadId, parts), etag },
       contentLength: size,
       meta: {
         ...upload.meta,

@@ -1,4 +1,5 @@
 import { BaseStore } from '../base-store.js';
+import { type Composition, compositionOf } from '../compose.js';
 import { type MultipartUploads, multipartOf } from '../multipart.js';
 import type {
   DeleteManyResult,
@@ -132,6 +133,19 @@ export abstract class WrappedStore extends BaseStore {
       abort: (key, uploadId, options) => this.around(write(key), () => inner.abort(key, uploadId, options)),
       checksumOf: (key, options) =>
         this.around({ op: 'head', key, conditional: false }, () => inner.checksumOf(key, options)),
+    };
+  }
+
+  /** The inner store's composition, routed through `around` as a put. */
+  composition(): Composition | undefined {
+    const inner = compositionOf(this.inner);
+    if (!inner) return undefined;
+    return {
+      compose: (key, sources, options) =>
+        this.around(
+          { op: 'put', key, conditional: options.ifMatch !== undefined || options.ifNoneMatch !== undefined },
+          () => inner.compose(key, sources, options),
+        ),
     };
   }
 

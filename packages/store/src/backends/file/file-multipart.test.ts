@@ -45,6 +45,10 @@ describe('FileStore multipart uploads', () => {
     // The upload is gone: a repeated completion answers NotFound (as S3's NoSuchUpload).
     await expect(uploads.complete('a/b', id, listed)).rejects.toSatisfy((e) => isStoreError(e, 'NotFound'));
     expect(await readdir(join(dir.path, 'uploads'))).toEqual([]);
+    // The parts were not copied: they are the object's pieces, in the blob directory it names.
+    expect(await readdir(join(dir.path, 'blobs'))).toHaveLength(1);
+    await store.delete('a/b');
+    expect(await readdir(join(dir.path, 'blobs'))).toEqual([]);
   });
 
   it('refuses damaged parts and parts never sent, and aborts without a trace', async () => {

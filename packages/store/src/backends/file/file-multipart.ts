@@ -1,14 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { CorruptError, InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { bareEtag } from '../../keys.js';
 import type { MultipartCreateOptions, MultipartUploads, UploadedPart } from '../../multipart.js';
-import type { PutBody, PutOptions, PutResult } from '../../object-store.js';
+import type { ComposeOptions } from '../../compose.js';
+import type { PutResult } from '../../object-store.js';
 import { syncDir } from './file-io.js';
+import type { Piece } from './object-file.js';
 
-/** Commits a body as the key the way a put does, with this ETag instead of the content's MD5. */
-export type CommitWithEtag = (key: string, body: PutBody, options: PutOptions, etag: string) => Promise<PutResult>;
+/** Links a composed object's files into its blob directory `dir` as `<i>`, pushing each piece. */
+export type LinkPieces = (dir: string, pieces: Piece[]) => Promise<void>;
+
+/** Commits, like a put, an object made of the files `link` links (FileStore's composition). */
+export type ComposeLinked = (key: string, options: ComposeOptions, link: LinkPieces) => Promise<PutResult>;
 
 interface UploadMeta {
   key: string;
@@ -24,13 +28,13 @@ const MD5_BYTES = 16;
  * Multipart uploads on a FileStore, so that an interrupted upload of a large file resumes here
  * as it does on S3: each upload is a directory `uploads/<id>/` with its key and metadata in
  * `meta.json` and one file per part, written to a temporary name, synced and renamed, so a part
- * is there whole or not at all. Completion streams the parts in order into the object file and
- * commits it like a put (temp file, fsync, rename), so readers see the old object or the new one;
- * the directory goes afterwards. The ETag is S3's multipart form, `"md5(md5s)-N"`. An upload not
+ * is there whole or not at all. Completion links the part files, in order, as the pieces of a
+ * composed object (no byte copied) and commits it like a put, so readers see the old object or
+ * the new one; the directory goes afterwards. The ETag is S3's multipart form, `"md5(md5s)-N"`. An upload not
  * touched for `staleMs` is removed when a store is opened on the directory (S3's lifecycle rule
  * for incomplete uploads), as is any upload on `abort`.
  */
-export function fileMultipart(root: string, sync: boolean, commit: CommitWithEtag): MultipartUploads {
+export function fileMultipart(root: string, sync: boolean, compose: ComposeLinked): MultipartUploads {
   const dirOf = (uploadId: string) => {
     if (!UPLOAD_ID.test(uploadId)) throw new InvalidArgumentError(`${JSON.stringify(uploadId)} is not an upload id`);
     return `${root}/${uploadId}`;
@@ -90,6 +94,7 @@ export function fileMultipart(root: string, sync: boolean, commit: CommitWithEta
       return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
     async complete(key, uploadId, parts, options = {}) {
+      options.signal?.throwIfAborted();
       const meta = await readMeta(key, uploadId);
       const stored = new Map((await this.listParts(key, uploadId)).map((p) => [p.partNumber, p]));
       const hash = createHash('md5');
@@ -106,15 +111,31 @@ export function fileMultipart(root: string, sync: boolean, commit: CommitWithEta
       }
       if (parts.length === 0) throw new InvalidArgumentError('a multipart upload needs at least one part', { key });
       const dir = dirOf(uploadId);
-      async function* body(): AsyncGenerator<Uint8Array> {
+      const composeOptions: ComposeOptions = {
+        metadata: meta.metadata,
+        etag: `"${hash.digest('hex')}-${parts.length}"`,
+      };
+      if (meta.contentType !== undefined) composeOptions.contentType = meta.contentType;
+      const result = await compose(key, composeOptions, async (blobs, pieces) => {
         for (const part of parts) {
-          yield* createReadStream(`${dir}/${part.partNumber}`, { start: MD5_BYTES, highWaterMark: 1 << 20 });
+          const to = `${blobs}/${pieces.length}`;
+          await link(`${dir}/${part.partNumber}`, to);
+          // A part sent again since it was listed: the linked file must hold the MD5 checked above.
+          const handle = await open(to, 'r');
+          try {
+            const digest = Buffer.alloc(MD5_BYTES);
+            await handle.read(digest, 0, MD5_BYTES, 0);
+            if (digest.toString('hex') !== bareEtag(stored.get(part.partNumber)?.etag ?? '')) {
+              throw new InvalidArgumentError(
+                `part ${part.partNumber} of ${JSON.stringify(key)} changed while completing`,
+              );
+            }
+            pieces.push({ offset: MD5_BYTES, size: (await handle.stat()).size - MD5_BYTES });
+          } finally {
+            await handle.close();
+          }
         }
-      }
-      const putOptions: PutOptions = { metadata: meta.metadata };
-      if (meta.contentType !== undefined) putOptions.contentType = meta.contentType;
-      if (options.signal) putOptions.signal = options.signal;
-      const result = await commit(key, body(), putOptions, `"${hash.digest('hex')}-${parts.length}"`);
+      });
       await rm(dir, { recursive: true, force: true });
       return result;
     },

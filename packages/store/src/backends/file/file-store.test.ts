@@ -266,7 +266,7 @@ describe('FileStore keys and layout', () => {
     expect((await listKeys(store)).sort()).toEqual([...keys].sort());
     // Nothing outside the store directory, and inside it only bucketdb's three directories.
     expect(await readdir(dir.path)).toEqual(['store']);
-    expect((await readdir(root)).sort()).toEqual(['locks', 'objects', 'tmp']);
+    expect((await readdir(root)).sort()).toEqual(['blobs', 'locks', 'objects', 'tmp']);
     // Every name below objects/ is a marker letter plus lowercase-safe text.
     for (const path of await tree(join(root, 'objects'))) {
       for (const name of path.split('/')) expect(name).toMatch(/^[odpq][a-z0-9._%-]*$/);

@@ -1,5 +1,5 @@
-import { closeSync } from 'node:fs';
-import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BaseStore } from '../../base-store.js';
@@ -25,6 +25,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../../object-store.js';
+import type { ComposeOptions, ComposeSource, Composition, CompositionCapable } from '../../compose.js';
 import type { MultipartCapable, MultipartUploads } from '../../multipart.js';
 import { resolveRange } from '../../range.js';
 import { DirCache } from './dir-cache.js';
@@ -36,12 +37,15 @@ import { errnoCode, translateFsError } from './fs-errors.js';
 import { KeyLocks } from './key-lock.js';
 import {
   type ObjectFileInfo,
+  type ObjectHeader,
   objectInfo,
+  type Piece,
   openObjectFile,
   readObjectFileHeader,
+  writeComposedObjectFile,
   writeObjectFile,
 } from './object-file.js';
-import { fileMultipart, removeStaleUploads } from './file-multipart.js';
+import { fileMultipart, type LinkPieces, removeStaleUploads } from './file-multipart.js';
 import { isOwnerDead, OWNER } from './process-owner.js';
 import { keyPath } from './segment-names.js';
 
@@ -69,12 +73,14 @@ let tempSeq = 0;
  * one machine (create-only by link(2), other writes under a crash-proof per-key lock), any valid
  * S3 key. Layout and protocols: docs/design/file-store.md.
  */
-export class FileStore extends BaseStore implements MultipartCapable {
+export class FileStore extends BaseStore implements MultipartCapable, CompositionCapable {
   readonly url: string;
   readonly maxKeyBytes = LOCAL_MAX_KEY_BYTES;
   readonly root: string;
   readonly #objects: string;
   readonly #tmp: string;
+  /** The data of composed objects: `blobs/<id>/<i>` links to the sources' files, `blobs/<id>/key` names the object. */
+  readonly #blobs: string;
   readonly #locks: KeyLocks;
   readonly #cache = new DirCache();
   readonly #dirSyncs = new DirSyncs();
@@ -89,29 +95,69 @@ export class FileStore extends BaseStore implements MultipartCapable {
     this.url = pathToFileURL(root).href;
     this.#objects = `${root}/objects`;
     this.#tmp = `${root}/tmp`;
+    this.#blobs = `${root}/blobs`;
     this.#sync = options.sync ?? true;
     this.#entries = this.#sync ? threadPoolEntryCalls : blockingEntryCalls;
     this.#locks = new KeyLocks(`${root}/locks`, { calls: this.#entries });
-    this.#multipart = fileMultipart(`${root}/uploads`, this.#sync, (key, body, putOptions, etag) =>
-      this.#write(key, body, putOptions, etag),
+    this.#multipart = fileMultipart(`${root}/uploads`, this.#sync, (key, options, link) =>
+      this.#composeLinked(key, options, link),
     );
   }
 
   /** Opens (creating if missing) the store in `dir` and removes what crashed writers left. */
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const store = new FileStore(resolve(dir), options);
-    for (const sub of ['objects', 'tmp', 'locks']) await mkdir(`${store.root}/${sub}`, { recursive: true });
+    for (const sub of ['objects', 'tmp', 'locks', 'blobs']) await mkdir(`${store.root}/${sub}`, { recursive: true });
     await removeStaleUploads(`${store.root}/uploads`, options.staleUploadMs ?? 7 * 86_400_000, Date.now());
     for (const name of await readdir(store.#tmp)) {
       if (isOwnerDead(name)) await unlink(`${store.#tmp}/${name}`).catch(() => {});
     }
     await store.#locks.breakStale();
+    await store.#removeOrphanBlobs();
     return store;
+  }
+
+  /**
+   * Removes the blob directories no object refers to that a dead process made: a composition
+   * that crashed before its commit, or an object replaced or deleted by a process that crashed
+   * before removing its blobs. A live process's directory may be a composition in progress.
+   */
+  async #removeOrphanBlobs(): Promise<void> {
+    for (const id of await readdir(this.#blobs)) {
+      if (!isOwnerDead(id)) continue;
+      // Written durably before anything is linked in, so a directory an object refers to has it.
+      const key = await readFile(`${this.#blobs}/${id}/key`, 'utf8').catch(() => undefined);
+      const current = key === undefined ? undefined : this.#blobsOf(key);
+      if (current === id || current === null) continue; // referred to, or cannot tell: kept
+      await rm(`${this.#blobs}/${id}`, { recursive: true, force: true });
+    }
+  }
+
+  /** The blob directory of the key's object; undefined when it has none; null when unreadable. */
+  #blobsOf(key: string): string | undefined | null {
+    try {
+      validateKey(key, this.maxKeyBytes);
+      return this.#currentHeader(this.#path(key))?.blobs;
+    } catch {
+      return null;
+    }
   }
 
   getStream(key: string, options: GetOptions & { ifNoneMatch: string }): Promise<GetStreamResult | NotModified>;
   getStream(key: string, options?: GetOptions): Promise<GetStreamResult>;
   async getStream(key: string, options: GetOptions = {}): Promise<GetStreamResult | NotModified> {
+    let missing: string | undefined;
+    for (;;) {
+      const result = this.#openStream(key, options);
+      if (!('missingBlobs' in result)) return result;
+      // A composed object replaced (and its blobs removed) between two opens: read the key again.
+      // The same blobs missing twice were not removed by a replacement.
+      if (result.missingBlobs === missing) throw new CorruptError(`the blobs of ${JSON.stringify(key)} are missing`);
+      missing = result.missingBlobs;
+    }
+  }
+
+  #openStream(key: string, options: GetOptions): GetStreamResult | NotModified | { missingBlobs: string } {
     // The open file stays the version we checked even if the key is replaced meanwhile.
     const { fd, file } = this.#openObject(key, GET_FIRST_READ);
     let streaming = false;
@@ -133,6 +179,11 @@ export class FileStore extends BaseStore implements MultipartCapable {
         const body = bytesOnce(bytes);
         return range ? { ...info, range, body, bytes } : { ...info, body, bytes };
       }
+      if (header.blobs !== undefined) {
+        const body = this.#openPieces(header, start, end);
+        if (body === undefined) return { missingBlobs: header.blobs };
+        return range ? { ...info, range, body } : { ...info, body };
+      }
       const body = streamFile(fd, dataOffset + start, dataOffset + end);
       streaming = true;
       return range ? { ...info, range, body } : { ...info, body };
@@ -149,24 +200,11 @@ export class FileStore extends BaseStore implements MultipartCapable {
     return objectInfo(file.header);
   }
 
-  put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    return this.#write(key, body, options, undefined);
-  }
-
-  /** Multipart uploads (parts as files under `uploads/`), so an interrupted large upload resumes. */
-  multipart(): MultipartUploads {
-    return this.#multipart;
-  }
-
-  async #write(key: string, body: PutBody, options: PutOptions, etag: string | undefined): Promise<PutResult> {
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     this.#checkOpen();
     validateKey(key, this.maxKeyBytes);
-    const { ifMatch, ifNoneMatch } = options;
-    if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
-      throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
-    }
+    checkWriteIfNoneMatch(options);
     const temp = `${this.#tmp}/${OWNER}.${++tempSeq}`;
-    let placed = false;
     try {
       const header = await writeObjectFile(temp, body, {
         key,
@@ -175,24 +213,144 @@ export class FileStore extends BaseStore implements MultipartCapable {
         contentLength: options.contentLength,
         signal: options.signal,
         sync: this.#sync,
-        etag,
       });
-      const dir = dirname(this.#path(key));
-      if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {
-        // The object now has two names; the temp one goes while the new entry is made durable.
-        await Promise.all([this.#entries.unlink(temp).then(() => (placed = true)), this.#syncCommitted(key, dir)]);
-      } else {
-        const release = await this.#replace(key, temp, options);
-        placed = true;
-        // Releasing the lock and making the rename durable need not wait for each other.
-        await Promise.all([release(), this.#syncCommitted(key, dir)]);
-      }
+      await this.#commit(key, temp, options);
       return { etag: header.etag };
     } catch (error) {
+      await this.#entries.unlink(temp).catch(() => {});
       throw translateFsError(error, key);
-    } finally {
-      if (!placed) await this.#entries.unlink(temp).catch(() => {});
     }
+  }
+
+  /**
+   * Opens the files of a composed object's pieces that hold [start, end): all of them before
+   * the first byte is read, so the read stays on this version when the key is replaced and the
+   * replaced version's blobs removed meanwhile. Undefined when one is already gone.
+   */
+  #openPieces(header: ObjectHeader, start: number, end: number): AsyncIterable<Uint8Array> | undefined {
+    const opened: { fd: number; from: number; to: number }[] = [];
+    let at = 0;
+    try {
+      for (const [i, piece] of (header.pieces ?? []).entries()) {
+        const from = Math.max(start, at) - at;
+        const to = Math.min(end, at + piece.size) - at;
+        at += piece.size;
+        if (from >= to) continue;
+        const fd = openSync(`${this.#blobs}/${header.blobs}/${i}`, 'r');
+        opened.push({ fd, from: piece.offset + from, to: piece.offset + to });
+      }
+    } catch (error) {
+      for (const { fd } of opened) closeSync(fd);
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    return piecesBody(opened);
+  }
+
+  /** Composition: a completed multipart upload's parts become the object's data, nothing copied. */
+  composition(): Composition {
+    return { compose: (key, sources, options) => this.#compose(key, sources, options) };
+  }
+
+  /**
+   * Links each source's file (or a composed source's pieces) into a new blob directory, then
+   * commits an object file that lists them, as a put commits its file. Each link is checked to
+   * be the file whose ETag was checked (a source replaced meanwhile fails PreconditionFailed).
+   */
+  async #compose(key: string, sources: readonly ComposeSource[], options: ComposeOptions): Promise<PutResult> {
+    if (sources.length === 0) throw new InvalidArgumentError('a composed object needs at least one source', { key });
+    return this.#composeLinked(key, options, async (dir, pieces) => {
+      for (const source of sources) await this.#linkSource(source, dir, pieces);
+    });
+  }
+
+  /**
+   * Makes a composed object of the files `link` links into its new blob directory (as `<i>`,
+   * adding each to `pieces`), committed like a put with the ETag `options.etag`.
+   */
+  async #composeLinked(key: string, options: ComposeOptions, link: LinkPieces): Promise<PutResult> {
+    this.#checkOpen();
+    validateKey(key, this.maxKeyBytes);
+    checkWriteIfNoneMatch(options);
+    const id = `${OWNER}.${++tempSeq}`;
+    const dir = `${this.#blobs}/${id}`;
+    try {
+      await mkdir(dir);
+      await writeFile(`${dir}/key`, key, { flush: this.#sync });
+      const pieces: Piece[] = [];
+      await link(dir, pieces);
+      if (this.#sync) await Promise.all([syncDir(dir), syncDir(this.#blobs)]);
+      const header: ObjectHeader = {
+        key,
+        size: pieces.reduce((n, p) => n + p.size, 0),
+        etag: options.etag,
+        lastModified: Date.now(),
+        metadata: { ...(options.metadata ?? {}) },
+        blobs: id,
+        pieces,
+      };
+      if (options.contentType !== undefined) header.contentType = options.contentType;
+      const temp = `${this.#tmp}/${OWNER}.${++tempSeq}`;
+      await writeComposedObjectFile(temp, header, this.#sync);
+      await this.#commit(key, temp, options);
+      return { etag: header.etag };
+    } catch (error) {
+      // Unless it was committed (the failure came after: an ambiguous sync), the blobs go.
+      if (this.#blobsOf(key) !== id) await rm(dir, { recursive: true, force: true });
+      throw translateFsError(error, key);
+    }
+  }
+
+  async #linkSource(source: ComposeSource, dir: string, pieces: Piece[]): Promise<void> {
+    const changed = () => new PreconditionFailedError(source.key, 'the source changed while it was composed');
+    const { fd, file } = this.#openObject(source.key);
+    try {
+      const { header } = file;
+      if (!etagsEqual(source.etag, header.etag)) {
+        throw new PreconditionFailedError(source.key, 'the source does not have the ETag given');
+      }
+      if (header.blobs === undefined) {
+        const to = `${dir}/${pieces.length}`;
+        await this.#entries.link(this.#path(source.key), to);
+        if (statSync(to).ino !== fstatSync(fd).ino) throw changed();
+        pieces.push({ offset: file.dataOffset, size: header.size });
+        return;
+      }
+      for (const [i, piece] of (header.pieces ?? []).entries()) {
+        await this.#entries.link(`${this.#blobs}/${header.blobs}/${i}`, `${dir}/${pieces.length}`).catch((error) => {
+          // The source was replaced and its blobs removed since its header was read.
+          throw errnoCode(error) === 'ENOENT' ? changed() : error;
+        });
+        pieces.push(piece);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Removes a replaced or deleted composed object's blobs (a crash before leaves them to the next open). */
+  async #removeBlobs(id: string | undefined): Promise<void> {
+    if (id !== undefined) await rm(`${this.#blobs}/${id}`, { recursive: true, force: true });
+  }
+
+  /** Multipart uploads (parts as files under `uploads/`), so an interrupted large upload resumes. */
+  multipart(): MultipartUploads {
+    return this.#multipart;
+  }
+
+  /** Commits the file `temp` as the key, by link or under the lock by rename; `temp` is gone after. */
+  async #commit(key: string, temp: string, options: PutOptions): Promise<void> {
+    const { ifMatch, ifNoneMatch } = options;
+    const dir = dirname(this.#path(key));
+    if (ifMatch === undefined && (await this.#link(key, temp, ifNoneMatch === '*'))) {
+      // The object now has two names; the temp one goes while the new entry is made durable.
+      await Promise.all([this.#entries.unlink(temp), this.#syncCommitted(key, dir)]);
+      return;
+    }
+    const { release, replaced } = await this.#replace(key, temp, options);
+    // Releasing the lock and making the rename durable need not wait for each other.
+    await Promise.all([release(), this.#syncCommitted(key, dir)]);
+    await this.#removeBlobs(replaced);
   }
 
   /**
@@ -212,20 +370,25 @@ export class FileStore extends BaseStore implements MultipartCapable {
     }
   }
 
-  /** Checks the write's conditions and renames `temp` over the key, under the key's lock. */
-  async #replace(key: string, temp: string, options: PutOptions): Promise<() => Promise<void>> {
+  /**
+   * Checks the write's conditions and renames `temp` over the key, under the key's lock; returns
+   * the lock's release and the blob directory of the object replaced, if it was composed.
+   */
+  async #replace(
+    key: string,
+    temp: string,
+    options: PutOptions,
+  ): Promise<{ release: () => Promise<void>; replaced: string | undefined }> {
     const { ifMatch, ifNoneMatch } = options;
     const release = await this.#locks.acquire(key);
     try {
-      if (ifMatch !== undefined || ifNoneMatch !== undefined) {
-        const current = this.#currentEtag(this.#path(key));
-        if (ifNoneMatch === '*' && current !== undefined) {
-          throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
-        }
-        if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current);
+      const current = this.#headerOfReplaced(this.#path(key), ifMatch !== undefined || ifNoneMatch !== undefined);
+      if (ifNoneMatch === '*' && current !== undefined) {
+        throw new PreconditionFailedError(key, 'the key exists (If-None-Match: *)');
       }
+      if (ifMatch !== undefined) this.#checkIfMatch(key, ifMatch, current?.etag);
       await this.#place(key, (path) => this.#entries.rename(temp, path));
-      return release;
+      return { release, replaced: current?.blobs };
     } catch (error) {
       await release();
       throw error;
@@ -238,9 +401,11 @@ export class FileStore extends BaseStore implements MultipartCapable {
     const target = this.#path(key);
     let removed = true;
     let release: (() => Promise<void>) | undefined;
+    let current: ObjectHeader | undefined;
     try {
       release = await this.#locks.acquire(key);
-      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, this.#currentEtag(target));
+      current = this.#headerOfReplaced(target, options.ifMatch !== undefined);
+      if (options.ifMatch !== undefined) this.#checkIfMatch(key, options.ifMatch, current?.etag);
       await this.#entries.unlink(target).catch((error) => {
         if (errnoCode(error) !== 'ENOENT') throw error;
         removed = false;
@@ -251,6 +416,7 @@ export class FileStore extends BaseStore implements MultipartCapable {
     }
     if (!removed) return release();
     await Promise.all([release(), this.#syncCommitted(key, dirname(target))]);
+    await this.#removeBlobs(current?.blobs);
     await this.#pruneEmptyDirs(dirname(target));
   }
 
@@ -302,9 +468,22 @@ export class FileStore extends BaseStore implements MultipartCapable {
     return opened;
   }
 
-  #currentEtag(path: string): string | undefined {
+  /**
+   * The header of the object a write or delete is about to replace, for its conditions and its
+   * blobs. A damaged file can still be replaced or deleted unconditionally (it has no blobs then).
+   */
+  #headerOfReplaced(path: string, conditional: boolean): ObjectHeader | undefined {
     try {
-      return readObjectFileHeader(path).etag;
+      return this.#currentHeader(path);
+    } catch (error) {
+      if (conditional || !(error instanceof CorruptError)) throw error;
+      return undefined;
+    }
+  }
+
+  #currentHeader(path: string): ObjectHeader | undefined {
+    try {
+      return readObjectFileHeader(path);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -374,5 +553,24 @@ export class FileStore extends BaseStore implements MultipartCapable {
     if (!summary) return undefined;
     const { size, etag, lastModified } = summary;
     return { kind: 'object', key, size, etag, lastModified: new Date(lastModified) };
+  }
+}
+
+function checkWriteIfNoneMatch({ ifNoneMatch }: PutOptions): void {
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
+    throw new InvalidArgumentError(`If-None-Match on a write must be '*', got ${JSON.stringify(ifNoneMatch)}`);
+  }
+}
+
+/** The opened pieces one after another; a piece's file closes once read, the rest if the reader stops. */
+async function* piecesBody(opened: { fd: number; from: number; to: number }[]): AsyncGenerator<Uint8Array> {
+  let next = 0;
+  try {
+    for (; next < opened.length; next++) {
+      const piece = opened[next] as { fd: number; from: number; to: number };
+      yield* streamFile(piece.fd, piece.from, piece.to);
+    }
+  } finally {
+    for (const piece of opened.slice(next + 1)) closeSync(piece.fd);
   }
 }

@@ -23,6 +23,18 @@ export interface ObjectHeader {
   lastModified: number;
   contentType?: string;
   metadata: Record<string, string>;
+  /**
+   * A composed object (FileStore `composition()`): the file holds no content; the content is the
+   * files `blobs/<blobs>/<i>` in order, piece i at `offset` in its file for `size` bytes.
+   */
+  blobs?: string;
+  pieces?: Piece[];
+}
+
+/** Where a composed object's piece lies in its file. */
+export interface Piece {
+  offset: number;
+  size: number;
 }
 
 export interface ObjectFileInfo {
@@ -45,8 +57,6 @@ export interface WriteObjectOptions {
   signal?: AbortSignal | undefined;
   /** Make the content durable before returning (fdatasync semantics). */
   sync: boolean;
-  /** The ETag to record for a streamed body instead of its MD5 (a completed multipart upload's). */
-  etag?: string | undefined;
 }
 
 /** A streamed body is written in batches of about this size, one batch in flight at a time. */
@@ -103,7 +113,7 @@ async function writeStream(
   options: WriteObjectOptions,
 ): Promise<void> {
   const reserved = headerJson(header).length;
-  const hash = options.etag === undefined ? createHash('md5') : undefined;
+  const hash = createHash('md5');
   let position = PREFIX + reserved;
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
@@ -120,7 +130,7 @@ async function writeStream(
   try {
     for await (const chunk of body) {
       options.signal?.throwIfAborted();
-      hash?.update(chunk);
+      hash.update(chunk);
       // Kept until written: producers must not reuse a chunk's memory (Node streams never do).
       batch.push(chunk);
       batchBytes += chunk.length;
@@ -134,9 +144,20 @@ async function writeStream(
   await writing;
   const size = position - PREFIX - reserved;
   checkLength(size, options);
-  const etag = hash ? `"${hash.digest('hex')}"` : options.etag;
+  const etag = `"${hash.digest('hex')}"`;
   Object.assign(header, { size, etag, lastModified: Date.now() });
   await writeAll(fd, [encodeHead(headerJson(header), reserved)], 0);
+}
+
+/** Creates the file `path` (which must not exist) holding a composed object's header alone. */
+export async function writeComposedObjectFile(path: string, header: ObjectHeader, sync: boolean): Promise<void> {
+  const json = headerJson(header);
+  const fd = await fsOpen(path, CREATE | (sync ? constants.O_DSYNC : 0), 0o666);
+  try {
+    await writeAll(fd, [encodeHead(json, json.length)], 0);
+  } finally {
+    await fsClose(fd);
+  }
 }
 
 function checkLength(size: number, options: WriteObjectOptions): void {
@@ -209,9 +230,14 @@ export function readObjectHeader(fd: number, path: string, firstRead = FIRST_REA
   if (typeof header.key !== 'string' || typeof header.etag !== 'string' || !Number.isSafeInteger(header.size)) {
     throw new CorruptError(`${path} has an incomplete header`);
   }
+  if (header.blobs !== undefined && header.pieces?.reduce((n, p) => n + p.size, 0) !== header.size) {
+    throw new CorruptError(`${path} lists pieces that do not add up to its size`);
+  }
   const size = bytesRead < firstRead ? bytesRead : fs.fstatSync(fd).size;
-  if (size !== dataOffset + header.size) {
-    throw new CorruptError(`${path} holds ${size - dataOffset} content bytes, its header says ${header.size}`);
+  // A composed object's file is its header alone.
+  const inFile = header.blobs === undefined ? header.size : 0;
+  if (size !== dataOffset + inFile) {
+    throw new CorruptError(`${path} holds ${size - dataOffset} content bytes, its header says ${inFile}`);
   }
   const prefetched = dataOffset < bytesRead ? first.subarray(dataOffset, bytesRead) : undefined;
   return prefetched ? { header, dataOffset, prefetched } : { header, dataOffset };

@@ -2,8 +2,9 @@
  * `npm run bench -- files [--full]`: "S3 or disk, for my files?" File sizes 1 KiB … 256 MiB (1 GiB
  * with --full): write and read latency and throughput through the @bucketdb/files engine on the
  * file store and on our S3 server (plain, and emulating S3 Standard), against Node fs on local
- * disk (fsync'd) and, on the same server, the aws CLI and rclone; small-file IOPS at concurrency
- * 1–64; the engine's peak memory. Writes docs/benchmarks/files.md.
+ * disk (fsync'd) and, on the same server, the aws CLI and rclone (their downloads also with an
+ * fsync of the file, timed apart), all three again against a server over a MemoryStore;
+ * small-file IOPS at concurrency 1–64; the engine's peak memory. Writes docs/benchmarks/files.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -412,8 +413,9 @@ function report(
 
 ${against(OURS, 'same server')}
 
-Against a server over a MemoryStore (the same server code, a backend that is not the bottleneck;
-fairer to the clients, since the FileStore server spends most of the CPU of an upload):
+Against a server over a MemoryStore (the same server code with no disk under it; not a cheaper
+server: the MemoryStore hashes every part and concatenates the parts on completion, see the CPU
+table):
 
 ${against(OURS_ON_MEMORY, MEMORY_SERVER)}`;
   const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');

@@ -11,7 +11,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { FileStore } from '@bucketdb/store';
+import { FileStore, seededRandom } from '@bucketdb/store';
 import { type TempDir, tempDir } from '@bucketdb/testkit-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyBytes, startWithBuckets, type TestServer } from './fixtures/harness.js';
@@ -66,14 +66,9 @@ async function objectFileBytes(): Promise<number> {
 
 describe('CompleteMultipartUpload on a FileStore (parts kept in place, not copied)', () => {
   it('serves any range across the parts, with no second copy of the bytes', async () => {
-    const seed = randomBytes(4).readUInt32LE();
-    let x = seed | 1;
-    const rand = (n: number) => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) % n;
-    };
+    const seed = Date.now();
+    const random = seededRandom(seed);
+    const rand = (n: number) => random.int(n);
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 3), randomBytes(1234)];
     await upload(Bucket, 'big', parts);
     const whole = Buffer.concat(parts);

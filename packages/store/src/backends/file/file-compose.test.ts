@@ -5,21 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { collectBody } from '../../body.js';
 import { compositionOf } from '../../compose.js';
 import { isStoreError } from '../../errors.js';
+import { seededRandom } from '../../random.js';
 import { metered } from '../../wrappers/metered/metered.js';
 import { FileStore } from './file-store.js';
 import { checkBody, makeBody } from './fixtures/self-checking-body.js';
 import { watchChild } from './fixtures/watch-child.js';
-
-/** xorshift32: the test's randomness, seeded so a failure can be replayed. */
-function random(seed: number) {
-  let x = seed | 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 const blobDirs = (root: string) => readdir(join(root, 'blobs'));
 const child = (name: string, args: string[]) => watchChild(spawnTs(new URL(name, import.meta.url), args));
@@ -32,7 +22,8 @@ describe('FileStore composition (a completed multipart upload without copying it
   it('reads any range across the pieces after the sources are deleted, and survives a reopen', async () => {
     await using dir = await tempDir('bucketdb-file-compose');
     const seed = Date.now();
-    const rand = random(seed);
+    const random = seededRandom(seed);
+    const rand = (n: number) => random.int(n);
     for (let round = 0; round < 4; round++) {
       const store = await FileStore.open(dir.path);
       // Sizes around the first read of a GET (16 KiB), empty pieces included.

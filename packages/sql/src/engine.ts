@@ -305,7 +305,7 @@ export class Engine {
       c.setCheckpoint({ version: hint.checkpoint, manifest });
       for (const [i, seg] of hint.segments) {
         const count = Math.min(manifest.segmentPages, manifest.pageCount - seg.firstPage + 1);
-        if (i >= manifest.segments.length || seg.refs.length !== count) {
+        if (i >= manifest.segments.length || seg.count !== count) {
           throw new CorruptError(`open hint: segment ${i} does not match its checkpoint`);
         }
         c.segments.set(i, seg);

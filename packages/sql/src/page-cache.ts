@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { PageSet } from './page-set.js';
 
 /**
  * Committed page images, least recently used first out, bounded in bytes. Pages touched by the
@@ -21,7 +22,7 @@ export class PageCache {
   readonly #loose = new Map<number, Uint8Array>();
   readonly #pinned = new Map<number, Uint8Array>();
   /** Pinned pages whose image is in the spill file, at (pgno - 1) × `#slot`. */
-  readonly #spilled = new Set<number>();
+  readonly #spilled = new PageSet();
   readonly #spillDir: string | undefined;
   #fd: number | undefined;
   #path: string | undefined;
@@ -112,7 +113,7 @@ export class PageCache {
 
   /** Drops every page numbered above `pageCount` (the database shrank). */
   truncate(pageCount: number): void {
-    for (const pgno of [...this.#pinned.keys(), ...this.#loose.keys(), ...this.#spilled]) {
+    for (const pgno of [...this.#pinned.keys(), ...this.#loose.keys(), ...this.#spilled.above(pageCount)]) {
       if (pgno > pageCount) this.delete(pgno);
     }
   }

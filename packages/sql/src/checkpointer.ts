@@ -124,7 +124,8 @@ async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan 
         image = c.cache.get(p);
       }
       if (!image) throw new Error(`internal: page ${p} could not be loaded for the checkpoint`);
-      changed.push([p, image]);
+      // Copied: the fetches for the pages after it may spill it and reuse its slot.
+      changed.push([p, p === 1 ? image : image.slice()]);
     }
     const rewrite = new Map<number, Segment | undefined>();
     const touched = new Set(pages.map((p) => Math.floor((p - 1) / segmentPages)));

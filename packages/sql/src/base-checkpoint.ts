@@ -1,6 +1,6 @@
 import type { CommitLog } from '@bucketdb/log';
 import { InvalidArgumentError } from '@bucketdb/store';
-import { type CheckpointManifest, type ChunkRef, encodeManifest, encodeSegment } from './checkpoint-format.js';
+import { type CheckpointManifest, type ChunkRef, encodeManifest, Segment } from './checkpoint-format.js';
 import { ChunkWriter } from './chunk-writer.js';
 import type { PackedPage } from './page-codec.js';
 
@@ -40,7 +40,7 @@ export async function writeBaseCheckpoint(
   let refs: ChunkRef[] = [];
   const flushSegment = (firstPage: number) => {
     const key = log.checkpointKey(0, `segment-${tag}-${segments.length}`);
-    const put = store.put(key, encodeSegment({ firstPage, refs }));
+    const put = store.put(key, Segment.of(firstPage, refs).encode());
     put.catch(() => {}); // awaited below; not unhandled if the pages fail first
     segmentPuts.push(put);
     segments.push(key);

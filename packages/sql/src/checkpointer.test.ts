@@ -2,7 +2,7 @@ import { publishedCheckpoints } from '@bucketdb/log';
 import { MemoryStore, type ObjectStore, type StoreCall, TransientError, WrappedStore } from '@bucketdb/store';
 import { openTestBackend, type TestBackend, testBackendNames } from '@bucketdb/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decodeManifest, decodeSegment } from './checkpoint-format.js';
+import { decodeManifest, Segment } from './checkpoint-format.js';
 import { Database } from './database.js';
 
 /** Fails every chunk upload while `failing` is set. */
@@ -134,7 +134,7 @@ async function chunkShares(store: ObjectStore): Promise<number[]> {
   const manifest = decodeManifest(newest.manifest, 'newest');
   const live = new Map<string, number>();
   for (const key of manifest.segments) {
-    for (const ref of decodeSegment((await store.get(key)).body, key).refs) {
+    for (const ref of Segment.decode((await store.get(key)).body, key).refs()) {
       if (ref) live.set(ref.key, (live.get(ref.key) ?? 0) + ref.length);
     }
   }

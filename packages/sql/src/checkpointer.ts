@@ -6,8 +6,7 @@ import {
   type ChunkRef,
   decodeManifest,
   encodeManifest,
-  encodeSegment,
-  type Segment,
+  Segment,
 } from './checkpoint-format.js';
 import { ChunkWriter } from './chunk-writer.js';
 import type { Engine } from './engine.js';
@@ -68,14 +67,15 @@ export async function writeCheckpoint(
     }
     const oldSeg = plan.rewrite.get(s);
     const firstPage = s * segmentPages + 1;
-    const seg: Segment = { firstPage, refs: [] };
+    const pageRefs: (ChunkRef | undefined)[] = [];
     for (let p = firstPage; p <= Math.min(firstPage + segmentPages - 1, pageCount); p++) {
-      seg.refs.push(refs.get(p) ?? (old && p <= old.pageCount ? oldSeg?.refs[p - firstPage] : undefined));
+      pageRefs.push(refs.get(p) ?? (old && p <= old.pageCount ? oldSeg?.ref(p - firstPage) : undefined));
     }
+    const seg = Segment.of(firstPage, pageRefs);
     const key = engine.log.checkpointKey(version, `segment-${tag}-${s}`);
     keys.push(key);
     segments.set(s, seg);
-    uploads.push(store.put(key, encodeSegment(seg)));
+    uploads.push(store.put(key, seg.encode()));
   }
   await Promise.all(uploads);
   // GC may delete unreferenced checkpoint objects a grace period after they were written: a
@@ -124,7 +124,8 @@ async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan 
         image = c.cache.get(p);
       }
       if (!image) throw new Error(`internal: page ${p} could not be loaded for the checkpoint`);
-      changed.push([p, image]);
+      // Copied: the fetches for the pages after it may spill it and reuse its slot.
+      changed.push([p, p === 1 ? image : image.slice()]);
     }
     const rewrite = new Map<number, Segment | undefined>();
     const touched = new Set(pages.map((p) => Math.floor((p - 1) / segmentPages)));
@@ -210,14 +211,15 @@ async function pagesToRepack(engine: Engine, below: number): Promise<number[]> {
   for (let s = 0; s < manifest.segments.length; s++) await engine.fetcher.loadSegment(s);
   const live = new Map<string, { bytes: number; pages: number[] }>();
   for (const seg of c.segments.values()) {
-    seg.refs.forEach((ref, i) => {
+    for (let i = 0; i < seg.count; i++) {
+      const ref = seg.ref(i);
       const pgno = seg.firstPage + i;
-      if (!ref || pgno > c.pageCount || c.recordPages.has(pgno)) return;
+      if (!ref || pgno > c.pageCount || c.recordPages.has(pgno)) continue;
       const entry = live.get(ref.key) ?? { bytes: 0, pages: [] };
       entry.bytes += ref.length;
       entry.pages.push(pgno);
       live.set(ref.key, entry);
-    });
+    }
   }
   const candidates: { share: number; pages: number[] }[] = [];
   for await (const e of engine.log.store.list({ prefix: engine.log.paths.checkpointsDir })) {

@@ -68,7 +68,7 @@ export class CommittedPages {
     const segment = Math.floor((pgno - 1) / manifest.segmentPages);
     const loaded = this.segments.get(segment);
     if (!loaded) return { kind: 'segment', segment };
-    const ref = loaded.refs[pgno - loaded.firstPage];
+    const ref = loaded.ref(pgno - loaded.firstPage);
     return ref ? { kind: 'chunk', ref } : { kind: 'zero' };
   }
 

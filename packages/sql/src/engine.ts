@@ -305,7 +305,7 @@ export class Engine {
       c.setCheckpoint({ version: hint.checkpoint, manifest });
       for (const [i, seg] of hint.segments) {
         const count = Math.min(manifest.segmentPages, manifest.pageCount - seg.firstPage + 1);
-        if (i >= manifest.segments.length || seg.refs.length !== count) {
+        if (i >= manifest.segments.length || seg.count !== count) {
           throw new CorruptError(`open hint: segment ${i} does not match its checkpoint`);
         }
         c.segments.set(i, seg);
@@ -747,11 +747,12 @@ export class Engine {
    */
   commitLocal(ticket?: number): Promise<void> | undefined {
     const txn = this.file.txn as Layer;
-    const reads = new Set(this.file.reads);
     const readonly =
       txn.pages.size === 0 && txn.pageCount === (this.file.below.at(-1)?.pageCount ?? this.committed.pageCount);
     this.file.txn = undefined;
     if (readonly && !this.pending) return undefined;
+    // Copied only for a batch (a scan's read set is every page of the table).
+    const reads = new Set(this.file.reads);
     if (!this.#open) {
       const page1 = this.file.page(1);
       this.#open = new Batch(this.file.pageCount, page1 ?? null);

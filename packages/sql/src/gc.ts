@@ -1,6 +1,6 @@
 import { type Checkpoint, collectLogGarbage, type LogGcReport } from '@bucketdb/log';
 import type { ObjectStore } from '@bucketdb/store';
-import { decodeManifest, decodeSegment } from './checkpoint-format.js';
+import { decodeManifest, Segment } from './checkpoint-format.js';
 import { parseDuration } from './duration.js';
 
 /** Versions committed within this window stay readable (time travel, restore) by default. */
@@ -42,8 +42,8 @@ export async function collectGarbage(store: ObjectStore, options: GcOptions = {}
     for (const key of manifest.segments) {
       let chunks = segments.get(key);
       if (!chunks) {
-        const seg = decodeSegment((await store.get(key)).body, `page-map segment ${key}`);
-        chunks = [...new Set(seg.refs.flatMap((r) => (r ? [r.key] : [])))];
+        const seg = Segment.decode((await store.get(key)).body, `page-map segment ${key}`);
+        chunks = [...seg.chunkKeys];
         segments.set(key, chunks);
       }
       keys.push(key, ...chunks);

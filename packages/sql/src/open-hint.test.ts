@@ -114,7 +114,7 @@ describe('the open hint', () => {
     now += GRACE;
     const report = await collectGarbage(store, { retention: RETENTION, grace: GRACE, clock });
     expect(report.deleted.objects).toBeGreaterThan(0);
-    const chunk = [...hint.segments.values()][0]?.refs[1]?.key as string;
+    const chunk = [...hint.segments.values()][0]?.ref(1)?.key as string;
     await expect(store.head(chunk)).rejects.toMatchObject({ code: 'NotFound' });
     expect((await hintOf(store)).checkpoint).toBeLessThan(a.version);
     // Pages load lazily one at a time, so a wrongly trusted hint would only fail at the query.

@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, checkedBody, withCrc32 } from './byte-reader.js';
-import { decodeManifest, decodeSegment, encodeManifest, encodeSegment, type Segment } from './checkpoint-format.js';
+import { decodeManifest, encodeManifest, Segment } from './checkpoint-format.js';
 import type { CommittedPages } from './committed-pages.js';
 
 /**
@@ -61,7 +61,7 @@ export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefine
   let bytes = 0;
   // The first page maps first: page 1 and the schema live there, and small databases fit whole.
   for (const [i, seg] of [...c.segments].sort((a, b) => a[0] - b[0])) {
-    bytes += 16 * seg.refs.length;
+    bytes += 16 * seg.count;
     if (bytes > HINT_SEGMENT_BYTES) break;
     segments.set(i, seg);
   }
@@ -87,7 +87,7 @@ export function hintOf(c: CommittedPages, commitId: string): OpenHint | undefine
  * (u32 pgno, u32 version - checkpoint) | interior as u32 pgno | u32 crc32 of everything before`.
  */
 export function encodeOpenHint(h: OpenHint): Uint8Array {
-  const segments = [...h.segments].map(([i, seg]) => [i, encodeSegment(seg)] as const);
+  const segments = [...h.segments].map(([i, seg]) => [i, seg.encode()] as const);
   const fields: HintHeader = {
     checkpoint: h.checkpoint,
     version: h.version,
@@ -139,7 +139,7 @@ export function decodeOpenHint(bytes: Uint8Array, where: string): OpenHint {
   const m = manifest ? decodeManifest(manifest, `${where} manifest`) : undefined;
   const segments = new Map<number, Segment>();
   for (const [i, length] of h.segments) {
-    const seg = decodeSegment(b.bytes(length), `${where} segment ${i}`);
+    const seg = Segment.decode(b.bytes(length), `${where} segment ${i}`);
     if (!m || seg.firstPage !== i * m.segmentPages + 1) throw b.corrupt(`segment ${i} describes the wrong pages`);
     segments.set(i, seg);
   }

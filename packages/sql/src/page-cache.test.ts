@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { seededRandom } from '@bucketdb/store';
 import { tempDir } from '@bucketdb/testkit';
 import { expect, test } from 'vitest';
 import { openSpills } from './fixtures/open-spills.js';
@@ -97,4 +98,34 @@ test('a decompressed page keeps only its own bytes alive (not zlib’s 16 KiB ou
   const out = unpackPage(bytes, crc, PAGE, 'test');
   expect(out).toEqual(page);
   expect(out.buffer.byteLength).toBe(PAGE);
+});
+
+test('random sets, deletes, truncations and operation ends: every page the cache answers is the image last set', async () => {
+  await using dir = await tempDir('page-cache');
+  for (const seed of [1, 2, 3]) {
+    const random = seededRandom(seed);
+    const cache = new PageCache(8 * PAGE, dir.path);
+    const model = new Map<number, Uint8Array>();
+    let version = 0;
+    for (let step = 0; step < 3000; step++) {
+      const pgno = 1 + random.int(40);
+      const r = random.next();
+      if (r < 0.5) {
+        const page = image(pgno, ++version);
+        cache.set(pgno, page, random.next() < 0.5);
+        model.set(pgno, page);
+      } else if (r < 0.8) {
+        const got = cache.get(pgno, new Uint8Array(PAGE));
+        if (got !== undefined) expect(got, `seed ${seed} step ${step} page ${pgno}`).toEqual(model.get(pgno));
+      } else if (r < 0.87) {
+        cache.delete(pgno);
+        model.delete(pgno);
+      } else if (r < 0.9) {
+        cache.truncate(pgno);
+        for (const p of model.keys()) if (p > pgno) model.delete(p);
+      } else cache.unpinAll();
+      expect(cache.bytes).toBeLessThanOrEqual(9 * PAGE);
+    }
+    cache.close();
+  }
 });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { PageSet } from './page-set.js';
+import { PageSlab } from './page-slab.js';
 
 /**
  * Committed page images, least recently used first out, bounded in bytes. Pages touched by the
@@ -21,7 +23,7 @@ export class PageCache {
   readonly #loose = new Map<number, Uint8Array>();
   readonly #pinned = new Map<number, Uint8Array>();
   /** Pinned pages whose image is in the spill file, at (pgno - 1) × `#slot`. */
-  readonly #spilled = new Set<number>();
+  readonly #spilled = new PageSet();
   readonly #spillDir: string | undefined;
   #fd: number | undefined;
   #path: string | undefined;
@@ -38,6 +40,8 @@ export class PageCache {
   spillReads = 0;
   /** The last error writing the spill (pages then stay resident: over the limit, but nothing fails). */
   spillError: unknown;
+  /** Where resident pages of the usual size live (see PageSlab). */
+  readonly #slab = new PageSlab();
 
   constructor(maxBytes: number, spillDir?: string) {
     this.maxBytes = maxBytes;
@@ -62,7 +66,8 @@ export class PageCache {
   /**
    * The page, marked most recently used (and pinned), or undefined. Counts hits and misses. A
    * spilled page is read into `scratch` if given (the caller copies it out before the next call:
-   * no garbage per read), else into a buffer of its own.
+   * no garbage per read), else into a buffer of its own. A resident page is a view of its slot
+   * (PageSlab): a caller that keeps it past the cache's next change copies it.
    */
   get(pgno: number, scratch?: Uint8Array): Uint8Array | undefined {
     let page = this.#pinned.get(pgno);
@@ -89,7 +94,7 @@ export class PageCache {
   set(pgno: number, page: Uint8Array, pin = false): void {
     const pinned = pin || this.#pinned.has(pgno) || this.#spilled.has(pgno);
     this.delete(pgno);
-    (pinned ? this.#pinned : this.#loose).set(pgno, page);
+    (pinned ? this.#pinned : this.#loose).set(pgno, this.#slab.store(pgno, page));
     this.#bytes += page.length;
     if (this.#bytes > this.peakBytes) this.peakBytes = this.#bytes;
     this.#evict();
@@ -101,6 +106,7 @@ export class PageCache {
     if (old === undefined) return;
     this.#pinned.delete(pgno);
     this.#loose.delete(pgno);
+    this.#slab.free(pgno);
     this.#bytes -= old.length;
   }
 
@@ -112,7 +118,7 @@ export class PageCache {
 
   /** Drops every page numbered above `pageCount` (the database shrank). */
   truncate(pageCount: number): void {
-    for (const pgno of [...this.#pinned.keys(), ...this.#loose.keys(), ...this.#spilled]) {
+    for (const pgno of [...this.#pinned.keys(), ...this.#loose.keys(), ...this.#spilled.above(pageCount)]) {
       if (pgno > pageCount) this.delete(pgno);
     }
   }
@@ -128,6 +134,7 @@ export class PageCache {
   clear(): void {
     this.#loose.clear();
     this.#pinned.clear();
+    this.#slab.clear();
     this.#bytes = 0;
     this.#emptySpill();
   }
@@ -145,12 +152,14 @@ export class PageCache {
     for (const [pgno, page] of this.#loose) {
       if (this.#bytes <= this.maxBytes) return;
       this.#loose.delete(pgno);
+      this.#slab.free(pgno);
       this.#bytes -= page.length;
     }
     if (this.#spillDir === undefined) return;
     for (const [pgno, page] of this.#pinned) {
       if (this.#bytes <= this.maxBytes || !this.#spill(pgno, page)) return;
       this.#pinned.delete(pgno);
+      this.#slab.free(pgno);
       this.#bytes -= page.length;
       this.#spilled.add(pgno);
     }

@@ -1,6 +1,6 @@
 import type { CommitLog } from '@bucketdb/log';
 import { CorruptError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
-import { decodeSegment } from './checkpoint-format.js';
+import { Segment } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import type { CommittedPages } from './committed-pages.js';
 import { unpackPage } from './page-codec.js';
@@ -229,10 +229,10 @@ export class PageFetcher {
     const manifest = c.checkpoint?.manifest;
     const key = manifest?.segments[segment];
     if (!manifest || key === undefined || c.segments.has(segment)) return;
-    const seg = decodeSegment((await this.#store.get(key)).body, `page-map segment ${key}`);
+    const seg = Segment.decode((await this.#store.get(key)).body, `page-map segment ${key}`);
     const first = segment * manifest.segmentPages + 1;
     const count = Math.min(manifest.segmentPages, manifest.pageCount - first + 1);
-    if (seg.firstPage !== first || seg.refs.length !== count) {
+    if (seg.firstPage !== first || seg.count !== count) {
       throw new CorruptError(`page-map segment ${key} describes the wrong pages`);
     }
     c.segments.set(segment, seg);

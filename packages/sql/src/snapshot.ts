@@ -1,6 +1,6 @@
 import { CommitLog } from '@bucketdb/log';
 import { mapConcurrent, type ObjectStore } from '@bucketdb/store';
-import { type CheckpointManifest, decodeManifest, decodeSegment } from './checkpoint-format.js';
+import { type CheckpointManifest, decodeManifest, Segment } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import { VersionNotFoundError } from './errors.js';
 import { type PackedPage, packPage, unpackPage } from './page-codec.js';
@@ -129,15 +129,16 @@ export class Snapshot {
   /** The checkpoint's pages of segment `s` that no later record replaced: one ranged GET per chunk. */
   async #segmentPages(m: CheckpointManifest, s: number): Promise<Map<number, ChunkPage>> {
     const key = m.segments[s] as string;
-    const seg = decodeSegment((await this.#store.get(key)).body, `page-map segment ${key}`);
+    const seg = Segment.decode((await this.#store.get(key)).body, `page-map segment ${key}`);
     const byChunk = new Map<string, { pgno: number; offset: number; length: number; crc: number }[]>();
-    seg.refs.forEach((ref, i) => {
+    for (let i = 0; i < seg.count; i++) {
+      const ref = seg.ref(i);
       const pgno = seg.firstPage + i;
-      if (!ref || pgno > this.pageCount || this.#changed.has(pgno)) return;
+      if (!ref || pgno > this.pageCount || this.#changed.has(pgno)) continue;
       const list = byChunk.get(ref.key) ?? [];
       list.push({ pgno, ...ref });
       byChunk.set(ref.key, list);
-    });
+    }
     const pages = new Map<number, ChunkPage>();
     await mapConcurrent([...byChunk], this.#parallel, async ([chunk, refs]) => {
       const start = Math.min(...refs.map((r) => r.offset));

@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- files-download [--full]`: where a large download's client CPU goes. Downloads
  * one 256 MiB object (1 GiB with --full) from our S3 server (FileStore, child process) with
- * `downloadFile`, alternating with a ceiling that does the same work with no HTTP library: ranged
- * GETs (presigned, so the same server code answers) on raw sockets read into one reused buffer
- * each, a CRC32C of every chunk, positional writes from two reused 1 MiB buffers, one fsync.
+ * `downloadFile`, alternating with the same work done with no HTTP library: ranged GETs
+ * (presigned, so the same server code answers) on raw sockets, a CRC32C of every chunk,
+ * positional writes from two reused 1 MiB buffers, one fsync; the socket reads either into a
+ * fresh buffer each (as under Node's HTTP client, less its copy of the body) or into one reused
+ * buffer (the ceiling).
  * Prints per run and as medians: client CPU s/GiB (user, sys), server CPU s/GiB, MiB/s, and the
  * garbage collections per GiB. Env: FILES_DOWNLOAD_RUNS (runs of each, default 5).
  */
@@ -39,12 +41,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 /**
- * The ceiling: `parts` ranged GETs in parallel, each on its own socket read into one reused
- * 64 KiB buffer (`onread`: no buffer allocated per read, no HTTP parser copying the body), the
- * chunk's CRC32C, then copied into one of two 1 MiB buffers written at its offset while the
- * other fills (the socket pauses while both are busy).
+ * `parts` ranged GETs in parallel, each on its own socket: every chunk's CRC32C, then the chunk
+ * copied into one of two 1 MiB buffers written at its offset while the other fills (the socket
+ * pauses while both are busy). No HTTP parser copies the body.
  */
-async function rawDownload(endpoint: string, path: string, parts: number): Promise<void> {
+async function rawDownload(endpoint: string, path: string, parts: number, reuse: boolean): Promise<void> {
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: BENCH_USER });
   const handle = await open(path, 'w+');
   const per = Math.ceil(size / parts);
@@ -57,7 +58,7 @@ async function rawDownload(endpoint: string, path: string, parts: number): Promi
         const url = new URL(
           await getSignedUrl(client, new GetObjectCommand({ Bucket: BENCH_BUCKET, Key: KEY, Range: range })),
         );
-        await rawPart(url, range, handle, start, end - start);
+        await rawPart(url, range, handle, start, end - start, reuse);
       }),
     );
     await handle.sync();
@@ -67,8 +68,19 @@ async function rawDownload(endpoint: string, path: string, parts: number): Promi
   }
 }
 
-/** One ranged GET of the ceiling. The CRC is computed, as the engine computes it, for the same work. */
-function rawPart(url: URL, range: string, handle: FileHandle, offset: number, length: number): Promise<void> {
+/**
+ * One ranged GET of a ceiling. With `reuse`, the socket reads into one buffer for the whole body
+ * (`onread`); without, Node allocates one per read as it does under its HTTP client, but nothing
+ * copies the body again. The CRC is computed, as the engine computes it, for the same work.
+ */
+function rawPart(
+  url: URL,
+  range: string,
+  handle: FileHandle,
+  offset: number,
+  length: number,
+  reuse: boolean,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const buffers = [Buffer.allocUnsafe(MiB), Buffer.allocUnsafe(MiB)];
     let filling = 0;
@@ -80,49 +92,55 @@ function rawPart(url: URL, range: string, handle: FileHandle, offset: number, le
     let writing: Promise<unknown> = Promise.resolve();
     const write = (bytes: Buffer, at: number) =>
       (writing = writing.then(() => handle.write(bytes, 0, bytes.length, at)));
+    const onBytes = (bytes: Buffer): boolean => {
+      let body = bytes;
+      if (head) {
+        head = Buffer.concat([head, body]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return true;
+        const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
+        if (!status.startsWith('HTTP/1.1 206')) {
+          socket.destroy(new Error(`ranged GET answered ${status}`));
+          return false;
+        }
+        body = head.subarray(end + 4);
+        head = undefined;
+      }
+      crc = crc32c(body, crc);
+      received += body.length;
+      for (let at = 0; at < body.length;) {
+        const target = buffers[filling]!;
+        const copied = body.copy(target, fill, at, at + Math.min(body.length - at, target.length - fill));
+        fill += copied;
+        at += copied;
+        if (fill === target.length) {
+          socket.pause();
+          write(target, position).then(() => socket.resume(), reject);
+          position += fill;
+          fill = 0;
+          filling ^= 1;
+        }
+      }
+      if (received >= length) {
+        socket.end();
+        if (received > length) reject(new Error(`${received} bytes where ${length} were asked`));
+        write(buffers[filling]!.subarray(0, fill), position).then(() => resolve(), reject);
+      }
+      return true;
+    };
     const socket = connect({
       host: url.hostname,
       port: Number(url.port),
-      onread: {
-        buffer: Buffer.allocUnsafe(64 << 10),
-        callback: (n: number, buffer: Uint8Array) => {
-          let body = Buffer.from(buffer.buffer, buffer.byteOffset, n);
-          if (head) {
-            head = Buffer.concat([head, body]);
-            const end = head.indexOf('\r\n\r\n');
-            if (end < 0) return true;
-            const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
-            if (!status.startsWith('HTTP/1.1 206')) {
-              socket.destroy(new Error(`ranged GET answered ${status}`));
-              return false;
-            }
-            body = head.subarray(end + 4);
-            head = undefined;
+      ...(reuse
+        ? {
+            onread: {
+              buffer: Buffer.allocUnsafe(64 << 10),
+              callback: (n: number, buffer: Uint8Array) => onBytes(Buffer.from(buffer.buffer, buffer.byteOffset, n)),
+            },
           }
-          crc = crc32c(body, crc);
-          received += body.length;
-          for (let at = 0; at < body.length;) {
-            const target = buffers[filling]!;
-            const copied = body.copy(target, fill, at, at + Math.min(body.length - at, target.length - fill));
-            fill += copied;
-            at += copied;
-            if (fill === target.length) {
-              socket.pause();
-              write(target, position).then(() => socket.resume(), reject);
-              position += fill;
-              fill = 0;
-              filling ^= 1;
-            }
-          }
-          if (received >= length) {
-            socket.end();
-            if (received > length) reject(new Error(`${received} bytes where ${length} were asked`));
-            write(buffers[filling]!.subarray(0, fill), position).then(() => resolve(), reject);
-          }
-          return true;
-        },
-      },
+        : {}),
     });
+    if (!reuse) socket.on('data', onBytes);
     socket.on('error', reject);
     socket.on('end', () => {
       if (received < length) reject(new Error(`the body broke off after ${received} of ${length} bytes`));
@@ -174,7 +192,8 @@ async function main(): Promise<void> {
   const target = join(work, 'target');
   const targets: Record<string, () => Promise<unknown>> = {
     'downloadFile (@bucketdb/files)': () => downloadFile(store, KEY, target, { resume: false }),
-    'ceiling: raw sockets, reused buffers': () => rawDownload(server.url, target, DEFAULT_CONCURRENCY),
+    'raw sockets, a buffer per read': () => rawDownload(server.url, target, DEFAULT_CONCURRENCY, false),
+    'ceiling: raw sockets, reused buffers': () => rawDownload(server.url, target, DEFAULT_CONCURRENCY, true),
   };
   const results: Record<
     string,

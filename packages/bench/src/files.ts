@@ -6,12 +6,9 @@
  * fsync of the file, timed apart), all three again against a server over a MemoryStore;
  * small-file IOPS at concurrency 1–64; the engine's peak memory. Writes docs/benchmarks/files.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_PART_SIZE,
@@ -20,10 +17,10 @@ import {
   MAX_DOWNLOAD_PART_SIZE,
   uploadFile,
 } from '@bucketdb/files';
-import { FileStore, type ObjectStore, S3Store } from '@bucketdb/store';
-import { awsCli, BENCH_BUCKET, type BaselineTool, rclone } from './files-baselines.js';
+import { FileStore, type ObjectStore } from '@bucketdb/store';
+import { awsCli, type BaselineTool, rclone } from './files-baselines.js';
+import { processCpu, s3, startServer, stopServers } from './files-servers.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
-import { BENCH_USER } from './server-targets.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -54,33 +51,6 @@ const work = join(tmpdir(), `bucketdb-bench-files-${process.pid}`);
 const OURS = 'S3 server (@bucketdb/files)';
 const MEMORY_SERVER = 'memory server';
 const OURS_ON_MEMORY = `S3 server on a memory backend (@bucketdb/files)`;
-const servers: ChildProcess[] = [];
-
-async function startServer(dir: string, emulate?: string): Promise<{ url: string; pid: number }> {
-  const script = fileURLToPath(new URL('./files-server.child.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', script, dir, ...(emulate ? [emulate] : [])],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  servers.push(child);
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) return { url: line.trim(), pid: child.pid ?? 0 };
-  throw new Error('the benchmark server did not start');
-}
-
-function s3(endpoint: string): S3Store {
-  return new S3Store({
-    bucket: BENCH_BUCKET,
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: BENCH_USER,
-  });
-}
-
 function engine(name: string, store: ObjectStore, maxSize?: number, serverPid?: number): Target {
   return {
     name,
@@ -145,18 +115,6 @@ interface Row {
   readSyncedMiBs: number;
   /** CPU seconds per GiB moved: the client's and the server's, for writes and reads. */
   cpu: { writeClient: number; writeServer: number; readClient: number; readServer: number };
-}
-
-/** A process's CPU seconds so far (utime + stime of /proc/<pid>/stat); NaN where /proc is missing. */
-async function processCpu(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Runs one copy; resolves its wall ms and the client's and server's CPU seconds. */
@@ -341,7 +299,7 @@ async function main(): Promise<void> {
     )),
   ];
   await Promise.all([plain.close(), emulated.close(), onMemory.close(), fileStore.close()]);
-  for (const child of servers) child.stdin?.end();
+  stopServers();
   await rm(work, { recursive: true, force: true });
   const path = await writeReport(
     'files',

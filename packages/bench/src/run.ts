@@ -46,6 +46,10 @@ const BENCHMARKS: Record<string, { file: string; what: string }> = {
   },
   'file-store-list': { file: 'file-store-list.ts', what: 'FileStore LIST pages at 1M keys vs MemoryStore' },
   files: { file: 'files.ts', what: 'S3 or disk by file size: transfers vs local disk, aws CLI, rclone; IOPS; memory' },
+  'files-download': {
+    file: 'files-download.ts',
+    what: 'client CPU per GiB of a large download: downloadFile vs raw sockets into reused buffers, GCs per GiB',
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import type { CommitLog } from '@bucketdb/log';
 import { CorruptError, mapConcurrent, type ObjectStore } from '@bucketdb/store';
-import { Segment } from './checkpoint-format.js';
+import { type ChunkRef, Segment } from './checkpoint-format.js';
 import { decodeEntry } from './commit-entry.js';
 import type { CommittedPages } from './committed-pages.js';
 import { unpackPage } from './page-codec.js';
@@ -15,6 +15,12 @@ export interface FetchOptions {
   readAheadMax?: number;
   /** GETs in flight when prefetching a whole database or a scan's window (default 8). */
   parallelGets?: number;
+}
+
+/** A page of a checkpoint chunk and where in the chunk it lies. */
+interface ChunkPage {
+  pgno: number;
+  ref: ChunkRef;
 }
 
 /** A miss this close after the previous window still counts as sequential (interior pages interleave). */
@@ -99,17 +105,14 @@ export class PageFetcher {
     }
     await Promise.all([...segments].map((s) => this.loadSegment(s)));
     const versions = new Set<number>();
-    const chunkPages: number[] = [];
+    const chunkPages: ChunkPage[] = [];
     for (const pgno of wanted) {
       const src = c.source(pgno);
       if (src.kind === 'record') versions.add(src.version);
-      else if (src.kind === 'chunk') chunkPages.push(pgno);
+      else if (src.kind === 'chunk') chunkPages.push({ pgno, ref: src.ref });
     }
     await Promise.all([
-      ...chunkPages.map((pgno) => {
-        const src = c.source(pgno);
-        return src.kind === 'chunk' ? this.#fetchRange(src.ref.key, [pgno]) : undefined;
-      }),
+      ...chunkPages.map((page) => this.#fetchRange(page.ref.key, [page])),
       ...[...versions].map((v) => this.#fetchRecord(v, false)),
     ]);
   }
@@ -170,15 +173,16 @@ export class PageFetcher {
       const segments = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
       await mapConcurrent(segments, this.#parallel, (s) => this.loadSegment(s));
     }
-    const byChunk = new Map<string, number[]>();
+    const byChunk = new Map<string, ChunkPage[]>();
     const versions = new Set<number>();
     for (let pgno = from; pgno <= to; pgno++) {
       if (c.cache.has(pgno)) continue;
       const src = c.source(pgno);
       if (src.kind === 'chunk' && (onlyChunk === undefined || src.ref.key === onlyChunk)) {
+        const page = { pgno, ref: src.ref };
         const pages = byChunk.get(src.ref.key);
-        if (pages) pages.push(pgno);
-        else byChunk.set(src.ref.key, [pgno]);
+        if (pages) pages.push(page);
+        else byChunk.set(src.ref.key, [page]);
       } else if (src.kind === 'record' && records) versions.add(src.version);
     }
     // Chunks and records hold different pages: fetched at the same time.
@@ -189,16 +193,13 @@ export class PageFetcher {
   }
 
   /**
-   * One ranged GET covering `pages` of chunk `key`. Pages fetched for a statement are pinned until
-   * the operation ends: the statement re-runs from the start and needs them all again; the cache
-   * may exceed its limit by one operation's working set meanwhile.
+   * One ranged GET covering `refs` (pages of chunk `key`, located by the caller under the same
+   * lock). Pages fetched for a statement are pinned until the operation ends: the statement re-runs
+   * from the start and needs them all again; the cache may exceed its limit by one operation's
+   * working set meanwhile.
    */
-  async #fetchRange(key: string, pages: number[], pin = false): Promise<void> {
+  async #fetchRange(key: string, refs: ChunkPage[], pin = false): Promise<void> {
     const c = this.#committed;
-    const refs = pages.flatMap((pgno) => {
-      const s = c.source(pgno);
-      return s.kind === 'chunk' && s.ref.key === key ? [{ pgno, ref: s.ref }] : [];
-    });
     if (refs.length === 0) return;
     const start = Math.min(...refs.map((r) => r.ref.offset));
     const end = Math.max(...refs.map((r) => r.ref.offset + r.ref.length));

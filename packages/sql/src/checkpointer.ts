@@ -124,8 +124,9 @@ async function planCheckpoint(engine: Engine, o: ResolvedOptions): Promise<Plan 
         image = c.cache.get(p);
       }
       if (!image) throw new Error(`internal: page ${p} could not be loaded for the checkpoint`);
-      // Copied: the fetches for the pages after it may spill it and reuse its slot.
-      changed.push([p, p === 1 ? image : image.slice()]);
+      // A cached image is a view of a cache slot, which the fetches for the pages after it may
+      // reuse: copied (page 1 is kept apart, in `c.page1`).
+      changed.push([p, image === c.page1 ? image : image.slice()]);
     }
     const rewrite = new Map<number, Segment | undefined>();
     const touched = new Set(pages.map((p) => Math.floor((p - 1) / segmentPages)));

@@ -15,6 +15,8 @@ import {
   downloadFile,
   downloadPartSize,
   MAX_DOWNLOAD_PART_SIZE,
+  MAX_UPLOAD_PART_SIZE,
+  planParts,
   uploadFile,
 } from '@bucketdb/files';
 import { FileStore, type ObjectStore } from '@bucketdb/store';
@@ -26,8 +28,11 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const full = process.argv.includes('--full');
 const SIZES = [KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, ...(full ? [1024 * MiB] : [])];
-/** Samples per size: enough for a p99 on small files, one pass on large ones. */
-const samples = (size: number) => (size <= 64 * KiB ? 30 : size <= MiB ? 10 : size <= 16 * MiB ? 3 : 1);
+/**
+ * Samples per size: enough for a p99 on small files, three of each large one (one run of a large
+ * copy on a shared machine swings by a fifth; rates are medians of the samples).
+ */
+const samples = (size: number) => (size <= 64 * KiB ? 30 : size <= MiB ? 10 : 3);
 /** Emulated S3 adds ~tens of ms per request and paces bandwidth: large sizes only with --full. */
 const EMULATED_MAX = full ? 256 * MiB : 16 * MiB;
 
@@ -132,32 +137,37 @@ async function timed(
   return { ms, client: typeof external === 'number' ? external : (own.user + own.system) / 1e6, server };
 }
 
-async function measure(target: Target, size: number, source: string): Promise<Row> {
-  const writes: number[] = [];
-  const reads: number[] = [];
-  const syncs: number[] = [];
-  const cpu = { writeClient: 0, writeServer: 0, readClient: 0, readServer: 0 };
-  for (let i = 0; i < samples(size); i++) {
-    const key = `t/${size}/${i}`;
-    const w = await timed(() => target.write(source, key), target.serverPid);
-    writes.push(w.ms);
-    const out = join(work, 'out');
-    const r = await timed(() => target.read(key, out), target.serverPid);
-    reads.push(r.ms);
-    if (target.afterRead) {
-      const t0 = performance.now();
-      await target.afterRead(out);
-      syncs.push(performance.now() - t0);
-    }
-    await rm(out, { force: true });
-    await target.remove?.(key);
-    cpu.writeClient += w.client;
-    cpu.writeServer += w.server;
-    cpu.readClient += r.client;
-    cpu.readServer += r.server;
+interface Sample {
+  write: { ms: number; client: number; server: number };
+  read: { ms: number; client: number; server: number };
+  /** ms of the fsync after the read (targets with `afterRead`). */
+  sync?: number;
+}
+
+/** One copy up and down; the copy is deleted afterwards. */
+async function sampleOnce(target: Target, size: number, source: string, i: number): Promise<Sample> {
+  const key = `t/${size}/${i}`;
+  const write = await timed(() => target.write(source, key), target.serverPid);
+  const out = join(work, 'out');
+  const read = await timed(() => target.read(key, out), target.serverPid);
+  const sample: Sample = { write, read };
+  if (target.afterRead) {
+    const t0 = performance.now();
+    await target.afterRead(out);
+    sample.sync = performance.now() - t0;
   }
-  const gib = (size * samples(size)) / (1024 * MiB);
-  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / 1000;
+  await rm(out, { force: true });
+  await target.remove?.(key);
+  return sample;
+}
+
+function summarize(target: Target, size: number, taken: Sample[]): Row {
+  const writes = taken.map((t) => t.write.ms);
+  const reads = taken.map((t) => t.read.ms);
+  const synced = taken.flatMap((t) => (t.sync === undefined ? [] : [t.read.ms + t.sync]));
+  const gib = (size * taken.length) / (1024 * MiB);
+  const perGiB = (pick: (t: Sample) => number) => taken.reduce((n, t) => n + pick(t), 0) / gib;
+  const rate = (ms: number[]) => (ms.length === 0 ? Number.NaN : size / MiB / (percentile(ms, 50) / 1000));
   return {
     target: target.name,
     size,
@@ -165,14 +175,14 @@ async function measure(target: Target, size: number, source: string): Promise<Ro
     writeP99: percentile(writes, 99),
     readP50: percentile(reads, 50),
     readP99: percentile(reads, 99),
-    writeMiBs: (size * writes.length) / MiB / total(writes),
-    readMiBs: (size * reads.length) / MiB / total(reads),
-    readSyncedMiBs: syncs.length === 0 ? Number.NaN : (size * reads.length) / MiB / (total(reads) + total(syncs)),
+    writeMiBs: rate(writes),
+    readMiBs: rate(reads),
+    readSyncedMiBs: rate(synced),
     cpu: {
-      writeClient: cpu.writeClient / gib,
-      writeServer: cpu.writeServer / gib,
-      readClient: cpu.readClient / gib,
-      readServer: cpu.readServer / gib,
+      writeClient: perGiB((t) => t.write.client),
+      writeServer: perGiB((t) => t.write.server),
+      readClient: perGiB((t) => t.read.client),
+      readServer: perGiB((t) => t.read.server),
     },
   };
 }
@@ -246,29 +256,39 @@ async function main(): Promise<void> {
     for (let offset = 0; offset < size; offset += block.length)
       await handle.write(block, 0, Math.min(block.length, size - offset), offset);
     await handle.close();
-    for (const target of targets) {
-      if (target.maxSize !== undefined && size > target.maxSize) continue;
-      if (target.minSize !== undefined && size < target.minSize) continue;
-      process.stderr.write(`${target.name} ${sizeLabel(size)}\n`);
-      const watch = target.name === 'S3 server (@bucketdb/files)' && size === 256 * MiB;
-      const before = process.memoryUsage();
-      let peak = before;
-      const timer = watch
-        ? setInterval(() => {
-            const now = process.memoryUsage();
-            peak = {
-              ...now,
-              rss: Math.max(peak.rss, now.rss),
-              arrayBuffers: Math.max(peak.arrayBuffers, now.arrayBuffers),
-            };
-          }, 10)
-        : undefined;
-      rows.push(await measure(target, size, source));
-      if (timer) {
-        clearInterval(timer);
-        memory = { rssMiB: (peak.rss - before.rss) / MiB, bufferMiB: (peak.arrayBuffers - before.arrayBuffers) / MiB };
+    const running = targets.filter(
+      (t) => (t.maxSize === undefined || size <= t.maxSize) && (t.minSize === undefined || size >= t.minSize),
+    );
+    const taken = new Map<Target, Sample[]>(running.map((t) => [t, []]));
+    // Round by round, every target once per round: a slow stretch of the machine (the disk writing
+    // back an earlier copy) falls on all of them, not on whichever ran then.
+    for (let i = 0; i < samples(size); i++) {
+      for (const target of running) {
+        process.stderr.write(`${target.name} ${sizeLabel(size)} #${i + 1}\n`);
+        const watch = target.name === OURS && size === 256 * MiB;
+        const before = process.memoryUsage();
+        let peak = before;
+        const timer = watch
+          ? setInterval(() => {
+              const now = process.memoryUsage();
+              peak = {
+                ...now,
+                rss: Math.max(peak.rss, now.rss),
+                arrayBuffers: Math.max(peak.arrayBuffers, now.arrayBuffers),
+              };
+            }, 10)
+          : undefined;
+        taken.get(target)?.push(await sampleOnce(target, size, source, i));
+        if (timer) {
+          clearInterval(timer);
+          memory = {
+            rssMiB: Math.max(memory.rssMiB || 0, (peak.rss - before.rss) / MiB),
+            bufferMiB: Math.max(memory.bufferMiB || 0, (peak.arrayBuffers - before.arrayBuffers) / MiB),
+          };
+        }
       }
     }
+    for (const target of running) rows.push(summarize(target, size, taken.get(target) ?? []));
     await rm(source, { force: true });
   }
   const iopsRows = [
@@ -383,8 +403,9 @@ except the servers (one child process each: FileStore with fsync underneath, and
 MemoryStore for the "memory" rows) and the baseline tools (one process per copy, so their times
 include process start; \`read + fsync\` adds an fsync of the file each downloaded, which ours
 does before its rename and they do not). Samples per size: 30 up to
-64 KiB, 10 at 1 MiB, 3 at 16 MiB, 1 above (p99 of few samples is their maximum). The engine
-runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
+64 KiB, 10 at 1 MiB, 3 above, taken in rounds (every target once per round); MiB/s is the size
+over the median time (p99 of few samples is their maximum). The engine
+runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for large uploads and a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
 CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
 checked on completion and on download. Everything shares one machine: client, server and disk
 compete for the same cores.
@@ -398,7 +419,7 @@ ${table}
 ${ratios}
 
 How each cuts a transfer:
-- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways, except that a download cuts its parts after the first larger once it knows the size (the rest spread over the connections, at most ${MAX_DOWNLOAD_PART_SIZE / MiB} MiB: ${downloadPartSize(big - DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY) / MiB} MiB at ${sizeLabel(big)}); downloads stream each range to its offset in the file.
+- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways, except that an upload of a known size over 512 MiB takes about 64 parts of at most ${MAX_UPLOAD_PART_SIZE / MiB} MiB (${planParts(big, {}, true).partSize / MiB} MiB at ${sizeLabel(big)}), and a download cuts its parts after the first larger once it knows the size (the rest spread over the connections, at most ${MAX_DOWNLOAD_PART_SIZE / MiB} MiB: ${downloadPartSize(big - DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY) / MiB} MiB at ${sizeLabel(big)}); downloads stream each range to its offset in the file.
 ${tools.map((t) => `- ${t.name}: ${t.settings}.`).join('\n')}
 
 ## CPU seconds per GiB moved (client and server, large files)

@@ -20,7 +20,7 @@ import {
   uploadFile,
 } from '@bucketdb/files';
 import { FileStore, type ObjectStore } from '@bucketdb/store';
-import { awsCli, type BaselineTool, rclone } from './files-baselines.js';
+import { awsCli, type BaselineTool, bucketdbCli, rclone } from './files-baselines.js';
 import { processCpu, s3, startServer, stopServers } from './files-servers.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 
@@ -93,8 +93,8 @@ function baseline(tool: BaselineTool, endpoint: string, serverPid: number, serve
     minSize: 16 * MiB,
     write: (file, key) => tool.upload(endpoint, file, key),
     read: (key, file) => tool.download(endpoint, key, file),
-    // Neither tool syncs the file it downloads (ours does, before its rename): timed apart.
-    afterRead: fsyncFile,
+    // Neither aws nor rclone syncs the file it downloads (ours does, before its rename): timed apart.
+    ...(tool.syncs ? {} : { afterRead: fsyncFile }),
   };
 }
 
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   const fileStore = await FileStore.open(join(work, 'file-store'));
   const diskDir = join(work, 'disk');
   await mkdir(diskDir, { recursive: true });
-  const tools = [awsCli(), rclone()];
+  const tools = [awsCli(), rclone(), bucketdbCli()];
   const available = tools.filter((t) => t.missing === undefined);
   const targets: Target[] = [
     localDisk(diskDir),
@@ -243,7 +243,9 @@ async function main(): Promise<void> {
     // The same clients against a server whose backend is not the bottleneck (see the report).
     ...[
       { ...engine(OURS_ON_MEMORY, onMemory, undefined, memoryServer.pid), minSize: 16 * MiB },
-      ...available.map((t) => baseline(t, memoryServer.url, memoryServer.pid, MEMORY_SERVER)),
+      ...available
+        .filter((t) => t.name !== 'bucketdb cp')
+        .map((t) => baseline(t, memoryServer.url, memoryServer.pid, MEMORY_SERVER)),
     ].map((t) => ({ ...t, remove: (key: string) => onMemory.delete(key) })),
   ];
   const rows: Row[] = [];
@@ -376,15 +378,16 @@ function report(
   );
   const big = full ? 1024 * MiB : 256 * MiB;
   const bound = (DEFAULT_CONCURRENCY * DEFAULT_PART_SIZE) / MiB + 64;
-  const against = (ours: string, server: string) =>
+  const against = (ours: string, server: string, label = 'ours') =>
     tools
+      .filter((t) => t.name !== 'bucketdb cp')
       .map((t) => {
         if (t.missing) return `- ${t.name}: not run (${t.missing}).`;
         const other = `${t.name} (${server})`;
         const at = (size: number) =>
           `upload ${ratio(rows, size, ours, other, 'writeMiBs')}, download ${ratio(rows, size, ours, other, 'readMiBs')} (÷ ${t.name} + fsync of its file: ${ratio(rows, size, ours, other, 'readMiBs', 'readSyncedMiBs')})`;
         const sizes = [...new Set([big, 256 * MiB, 16 * MiB])];
-        return `- ours ÷ ${t.name} (${t.version}): ${sizes.map((size) => `${sizeLabel(size)}: ${at(size)}`).join('; ')}.`;
+        return `- ${label} ÷ ${t.name} (${t.version}): ${sizes.map((size) => `${sizeLabel(size)}: ${at(size)}`).join('; ')}.`;
       })
       .join('\n');
   const ratios = `Against the server over its fsync'd FileStore (the table above):
@@ -395,7 +398,14 @@ Against a server over a MemoryStore (the same server code with no disk under it;
 server: the MemoryStore hashes every part and concatenates the parts on completion, see the CPU
 table):
 
-${against(OURS_ON_MEMORY, MEMORY_SERVER)}`;
+${against(OURS_ON_MEMORY, MEMORY_SERVER)}
+
+Process against process: our CLI (\`bucketdb cp\`, a process per copy as the tools run, so it
+pays a process start and works with a small heap, where the engine rows above run inside this
+long-lived process and pay for its larger heap at every garbage collection), same server as the
+first list:
+
+${against('bucketdb cp (same server)', 'same server', 'bucketdb cp')}`;
   const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');
   return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Load average (1/5/15 min) at the start: ${fmtLoad(loadAtStart)},
 at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs in this one process

@@ -454,7 +454,8 @@ Peak growth of this process while moving ${sizeLabel(256 * MiB)} up and down thr
 concurrency × part size + 64 MiB = ${bound} MiB. \`packages/files/src/memory.test.ts\` checks in CI both
 the live memory of a 64 MiB transfer (collection at each sample: ≤ concurrency × part size + 16
 MiB) and the RSS growth of a child moving 1 GiB, generated on the fly, up and down through the S3
-server (≤ concurrency × part size + 64 MiB); RSS also holds garbage V8 has not collected yet.
+server (≤ concurrency × part size + 64 MiB, above a 64 MiB warm-up transfer each way: compiling
+the HTTP parser once is not what a transfer holds); RSS also holds garbage V8 has not collected yet.
 
 ## Small files: 4 KiB operations per second by concurrency
 

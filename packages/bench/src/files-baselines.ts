@@ -1,11 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { BENCH_USER } from './server-targets.js';
 
 export const BENCH_BUCKET = 'files-bench';
 
 /** The other S3 tools, run against the same server: the time includes their process start. */
 export interface BaselineTool {
-  name: 'aws CLI' | 'rclone';
+  name: 'aws CLI' | 'rclone' | 'bucketdb cp';
+  /** Whether it makes a downloaded file durable itself (else the report times an fsync apart). */
+  syncs: boolean;
   /** Why it cannot run here, or undefined when it can. */
   missing: string | undefined;
   version: string;
@@ -80,6 +84,7 @@ export function awsCli(): BaselineTool {
   const version = versionOf('aws', ['--version']);
   return {
     name: 'aws CLI',
+    syncs: false,
     missing:
       version === undefined ? 'the aws command is not installed (.ci/install-system-deps installs awscli)' : undefined,
     version: version ?? '',
@@ -112,6 +117,7 @@ export function rclone(): BaselineTool {
   });
   return {
     name: 'rclone',
+    syncs: false,
     missing:
       version === undefined
         ? 'rclone is not installed (apt-get install rclone; .ci/install-system-deps does)'
@@ -122,5 +128,26 @@ export function rclone(): BaselineTool {
     upload: (endpoint, file, key) => run('rclone', ['copyto', file, `bench:${BENCH_BUCKET}/${key}`], remote(endpoint)),
     download: (endpoint, key, file) =>
       run('rclone', ['copyto', `bench:${BENCH_BUCKET}/${key}`, file], remote(endpoint)),
+  };
+}
+
+/**
+ * Our own CLI run like the tools: a process per copy, so it pays a process start and keeps a
+ * small heap, as they do (the engine rows run inside this long-lived benchmark process).
+ */
+export function bucketdbCli(): BaselineTool {
+  const cli = fileURLToPath(new URL('../../cli/bin/bucketdb.js', import.meta.url));
+  const built = existsSync(fileURLToPath(new URL('../../cli/dist/cli.js', import.meta.url)));
+  const url = (endpoint: string, key: string) => `s3://${BENCH_BUCKET}/${key}?endpoint=${encodeURIComponent(endpoint)}`;
+  return {
+    name: 'bucketdb cp',
+    syncs: true,
+    missing: built ? undefined : 'the CLI is not built (npm run build)',
+    version: `node ${process.version}`,
+    settings: 'the engine with its defaults, as above, in a process of its own per copy',
+    upload: (endpoint, file, key) =>
+      run(process.execPath, [cli, 'cp', '-q', '--no-resume', file, url(endpoint, key)], AWS_ENV),
+    download: (endpoint, key, file) =>
+      run(process.execPath, [cli, 'cp', '-q', '--no-resume', url(endpoint, key), file], AWS_ENV),
   };
 }

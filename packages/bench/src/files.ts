@@ -15,10 +15,12 @@ import {
   downloadFile,
   downloadPartSize,
   MAX_DOWNLOAD_PART_SIZE,
+  MAX_UPLOAD_PART_SIZE,
+  planParts,
   uploadFile,
 } from '@bucketdb/files';
 import { FileStore, type ObjectStore } from '@bucketdb/store';
-import { awsCli, type BaselineTool, rclone } from './files-baselines.js';
+import { awsCli, type BaselineTool, bucketdbCli, rclone } from './files-baselines.js';
 import { processCpu, s3, startServer, stopServers } from './files-servers.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 
@@ -26,8 +28,11 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const full = process.argv.includes('--full');
 const SIZES = [KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, ...(full ? [1024 * MiB] : [])];
-/** Samples per size: enough for a p99 on small files, one pass on large ones. */
-const samples = (size: number) => (size <= 64 * KiB ? 30 : size <= MiB ? 10 : size <= 16 * MiB ? 3 : 1);
+/**
+ * Samples per size: enough for a p99 on small files, three of each large one (one run of a large
+ * copy on a shared machine swings by a fifth; rates are medians of the samples).
+ */
+const samples = (size: number) => (size <= 64 * KiB ? 30 : size <= MiB ? 10 : 3);
 /** Emulated S3 adds ~tens of ms per request and paces bandwidth: large sizes only with --full. */
 const EMULATED_MAX = full ? 256 * MiB : 16 * MiB;
 
@@ -88,8 +93,8 @@ function baseline(tool: BaselineTool, endpoint: string, serverPid: number, serve
     minSize: 16 * MiB,
     write: (file, key) => tool.upload(endpoint, file, key),
     read: (key, file) => tool.download(endpoint, key, file),
-    // Neither tool syncs the file it downloads (ours does, before its rename): timed apart.
-    afterRead: fsyncFile,
+    // Neither aws nor rclone syncs the file it downloads (ours does, before its rename): timed apart.
+    ...(tool.syncs ? {} : { afterRead: fsyncFile }),
   };
 }
 
@@ -132,32 +137,37 @@ async function timed(
   return { ms, client: typeof external === 'number' ? external : (own.user + own.system) / 1e6, server };
 }
 
-async function measure(target: Target, size: number, source: string): Promise<Row> {
-  const writes: number[] = [];
-  const reads: number[] = [];
-  const syncs: number[] = [];
-  const cpu = { writeClient: 0, writeServer: 0, readClient: 0, readServer: 0 };
-  for (let i = 0; i < samples(size); i++) {
-    const key = `t/${size}/${i}`;
-    const w = await timed(() => target.write(source, key), target.serverPid);
-    writes.push(w.ms);
-    const out = join(work, 'out');
-    const r = await timed(() => target.read(key, out), target.serverPid);
-    reads.push(r.ms);
-    if (target.afterRead) {
-      const t0 = performance.now();
-      await target.afterRead(out);
-      syncs.push(performance.now() - t0);
-    }
-    await rm(out, { force: true });
-    await target.remove?.(key);
-    cpu.writeClient += w.client;
-    cpu.writeServer += w.server;
-    cpu.readClient += r.client;
-    cpu.readServer += r.server;
+interface Sample {
+  write: { ms: number; client: number; server: number };
+  read: { ms: number; client: number; server: number };
+  /** ms of the fsync after the read (targets with `afterRead`). */
+  sync?: number;
+}
+
+/** One copy up and down; the copy is deleted afterwards. */
+async function sampleOnce(target: Target, size: number, source: string, i: number): Promise<Sample> {
+  const key = `t/${size}/${i}`;
+  const write = await timed(() => target.write(source, key), target.serverPid);
+  const out = join(work, 'out');
+  const read = await timed(() => target.read(key, out), target.serverPid);
+  const sample: Sample = { write, read };
+  if (target.afterRead) {
+    const t0 = performance.now();
+    await target.afterRead(out);
+    sample.sync = performance.now() - t0;
   }
-  const gib = (size * samples(size)) / (1024 * MiB);
-  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / 1000;
+  await rm(out, { force: true });
+  await target.remove?.(key);
+  return sample;
+}
+
+function summarize(target: Target, size: number, taken: Sample[]): Row {
+  const writes = taken.map((t) => t.write.ms);
+  const reads = taken.map((t) => t.read.ms);
+  const synced = taken.flatMap((t) => (t.sync === undefined ? [] : [t.read.ms + t.sync]));
+  const gib = (size * taken.length) / (1024 * MiB);
+  const perGiB = (pick: (t: Sample) => number) => taken.reduce((n, t) => n + pick(t), 0) / gib;
+  const rate = (ms: number[]) => (ms.length === 0 ? Number.NaN : size / MiB / (percentile(ms, 50) / 1000));
   return {
     target: target.name,
     size,
@@ -165,14 +175,14 @@ async function measure(target: Target, size: number, source: string): Promise<Ro
     writeP99: percentile(writes, 99),
     readP50: percentile(reads, 50),
     readP99: percentile(reads, 99),
-    writeMiBs: (size * writes.length) / MiB / total(writes),
-    readMiBs: (size * reads.length) / MiB / total(reads),
-    readSyncedMiBs: syncs.length === 0 ? Number.NaN : (size * reads.length) / MiB / (total(reads) + total(syncs)),
+    writeMiBs: rate(writes),
+    readMiBs: rate(reads),
+    readSyncedMiBs: rate(synced),
     cpu: {
-      writeClient: cpu.writeClient / gib,
-      writeServer: cpu.writeServer / gib,
-      readClient: cpu.readClient / gib,
-      readServer: cpu.readServer / gib,
+      writeClient: perGiB((t) => t.write.client),
+      writeServer: perGiB((t) => t.write.server),
+      readClient: perGiB((t) => t.read.client),
+      readServer: perGiB((t) => t.read.server),
     },
   };
 }
@@ -222,7 +232,7 @@ async function main(): Promise<void> {
   const fileStore = await FileStore.open(join(work, 'file-store'));
   const diskDir = join(work, 'disk');
   await mkdir(diskDir, { recursive: true });
-  const tools = [awsCli(), rclone()];
+  const tools = [awsCli(), rclone(), bucketdbCli()];
   const available = tools.filter((t) => t.missing === undefined);
   const targets: Target[] = [
     localDisk(diskDir),
@@ -233,7 +243,9 @@ async function main(): Promise<void> {
     // The same clients against a server whose backend is not the bottleneck (see the report).
     ...[
       { ...engine(OURS_ON_MEMORY, onMemory, undefined, memoryServer.pid), minSize: 16 * MiB },
-      ...available.map((t) => baseline(t, memoryServer.url, memoryServer.pid, MEMORY_SERVER)),
+      ...available
+        .filter((t) => t.name !== 'bucketdb cp')
+        .map((t) => baseline(t, memoryServer.url, memoryServer.pid, MEMORY_SERVER)),
     ].map((t) => ({ ...t, remove: (key: string) => onMemory.delete(key) })),
   ];
   const rows: Row[] = [];
@@ -246,29 +258,39 @@ async function main(): Promise<void> {
     for (let offset = 0; offset < size; offset += block.length)
       await handle.write(block, 0, Math.min(block.length, size - offset), offset);
     await handle.close();
-    for (const target of targets) {
-      if (target.maxSize !== undefined && size > target.maxSize) continue;
-      if (target.minSize !== undefined && size < target.minSize) continue;
-      process.stderr.write(`${target.name} ${sizeLabel(size)}\n`);
-      const watch = target.name === 'S3 server (@bucketdb/files)' && size === 256 * MiB;
-      const before = process.memoryUsage();
-      let peak = before;
-      const timer = watch
-        ? setInterval(() => {
-            const now = process.memoryUsage();
-            peak = {
-              ...now,
-              rss: Math.max(peak.rss, now.rss),
-              arrayBuffers: Math.max(peak.arrayBuffers, now.arrayBuffers),
-            };
-          }, 10)
-        : undefined;
-      rows.push(await measure(target, size, source));
-      if (timer) {
-        clearInterval(timer);
-        memory = { rssMiB: (peak.rss - before.rss) / MiB, bufferMiB: (peak.arrayBuffers - before.arrayBuffers) / MiB };
+    const running = targets.filter(
+      (t) => (t.maxSize === undefined || size <= t.maxSize) && (t.minSize === undefined || size >= t.minSize),
+    );
+    const taken = new Map<Target, Sample[]>(running.map((t) => [t, []]));
+    // Round by round, every target once per round: a slow stretch of the machine (the disk writing
+    // back an earlier copy) falls on all of them, not on whichever ran then.
+    for (let i = 0; i < samples(size); i++) {
+      for (const target of running) {
+        process.stderr.write(`${target.name} ${sizeLabel(size)} #${i + 1}\n`);
+        const watch = target.name === OURS && size === 256 * MiB;
+        const before = process.memoryUsage();
+        let peak = before;
+        const timer = watch
+          ? setInterval(() => {
+              const now = process.memoryUsage();
+              peak = {
+                ...now,
+                rss: Math.max(peak.rss, now.rss),
+                arrayBuffers: Math.max(peak.arrayBuffers, now.arrayBuffers),
+              };
+            }, 10)
+          : undefined;
+        taken.get(target)?.push(await sampleOnce(target, size, source, i));
+        if (timer) {
+          clearInterval(timer);
+          memory = {
+            rssMiB: Math.max(memory.rssMiB || 0, (peak.rss - before.rss) / MiB),
+            bufferMiB: Math.max(memory.bufferMiB || 0, (peak.arrayBuffers - before.arrayBuffers) / MiB),
+          };
+        }
       }
     }
+    for (const target of running) rows.push(summarize(target, size, taken.get(target) ?? []));
     await rm(source, { force: true });
   }
   const iopsRows = [
@@ -356,15 +378,16 @@ function report(
   );
   const big = full ? 1024 * MiB : 256 * MiB;
   const bound = (DEFAULT_CONCURRENCY * DEFAULT_PART_SIZE) / MiB + 64;
-  const against = (ours: string, server: string) =>
+  const against = (ours: string, server: string, label = 'ours') =>
     tools
+      .filter((t) => t.name !== 'bucketdb cp')
       .map((t) => {
         if (t.missing) return `- ${t.name}: not run (${t.missing}).`;
         const other = `${t.name} (${server})`;
         const at = (size: number) =>
           `upload ${ratio(rows, size, ours, other, 'writeMiBs')}, download ${ratio(rows, size, ours, other, 'readMiBs')} (÷ ${t.name} + fsync of its file: ${ratio(rows, size, ours, other, 'readMiBs', 'readSyncedMiBs')})`;
         const sizes = [...new Set([big, 256 * MiB, 16 * MiB])];
-        return `- ours ÷ ${t.name} (${t.version}): ${sizes.map((size) => `${sizeLabel(size)}: ${at(size)}`).join('; ')}.`;
+        return `- ${label} ÷ ${t.name} (${t.version}): ${sizes.map((size) => `${sizeLabel(size)}: ${at(size)}`).join('; ')}.`;
       })
       .join('\n');
   const ratios = `Against the server over its fsync'd FileStore (the table above):
@@ -375,7 +398,14 @@ Against a server over a MemoryStore (the same server code with no disk under it;
 server: the MemoryStore hashes every part and concatenates the parts on completion, see the CPU
 table):
 
-${against(OURS_ON_MEMORY, MEMORY_SERVER)}`;
+${against(OURS_ON_MEMORY, MEMORY_SERVER)}
+
+Process against process: our CLI (\`bucketdb cp\`, a process per copy as the tools run, so it
+pays a process start and works with a small heap, where the engine rows above run inside this
+long-lived process and pay for its larger heap at every garbage collection), same server as the
+first list:
+
+${against('bucketdb cp (same server)', 'same server', 'bucketdb cp')}`;
   const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');
   return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Load average (1/5/15 min) at the start: ${fmtLoad(loadAtStart)},
 at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs in this one process
@@ -383,8 +413,9 @@ except the servers (one child process each: FileStore with fsync underneath, and
 MemoryStore for the "memory" rows) and the baseline tools (one process per copy, so their times
 include process start; \`read + fsync\` adds an fsync of the file each downloaded, which ours
 does before its rename and they do not). Samples per size: 30 up to
-64 KiB, 10 at 1 MiB, 3 at 16 MiB, 1 above (p99 of few samples is their maximum). The engine
-runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
+64 KiB, 10 at 1 MiB, 3 above, taken in rounds (every target once per round); MiB/s is the size
+over the median time (p99 of few samples is their maximum). The engine
+runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for large uploads and a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
 CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
 checked on completion and on download. Everything shares one machine: client, server and disk
 compete for the same cores.
@@ -398,7 +429,7 @@ ${table}
 ${ratios}
 
 How each cuts a transfer:
-- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways, except that a download cuts its parts after the first larger once it knows the size (the rest spread over the connections, at most ${MAX_DOWNLOAD_PART_SIZE / MiB} MiB: ${downloadPartSize(big - DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY) / MiB} MiB at ${sizeLabel(big)}); downloads stream each range to its offset in the file.
+- ours: ${DEFAULT_PART_SIZE / MiB} MiB parts, ${DEFAULT_CONCURRENCY} in flight, both ways, except that an upload of a known size over 512 MiB takes about 64 parts of at most ${MAX_UPLOAD_PART_SIZE / MiB} MiB (${planParts(big, {}, true).partSize / MiB} MiB at ${sizeLabel(big)}), and a download cuts its parts after the first larger once it knows the size (the rest spread over the connections, at most ${MAX_DOWNLOAD_PART_SIZE / MiB} MiB: ${downloadPartSize(big - DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, DEFAULT_CONCURRENCY) / MiB} MiB at ${sizeLabel(big)}); downloads stream each range to its offset in the file.
 ${tools.map((t) => `- ${t.name}: ${t.settings}.`).join('\n')}
 
 ## CPU seconds per GiB moved (client and server, large files)
@@ -423,7 +454,8 @@ Peak growth of this process while moving ${sizeLabel(256 * MiB)} up and down thr
 concurrency × part size + 64 MiB = ${bound} MiB. \`packages/files/src/memory.test.ts\` checks in CI both
 the live memory of a 64 MiB transfer (collection at each sample: ≤ concurrency × part size + 16
 MiB) and the RSS growth of a child moving 1 GiB, generated on the fly, up and down through the S3
-server (≤ concurrency × part size + 64 MiB); RSS also holds garbage V8 has not collected yet.
+server (≤ concurrency × part size + 64 MiB, above a 64 MiB warm-up transfer each way: compiling
+the HTTP parser once is not what a transfer holds); RSS also holds garbage V8 has not collected yet.
 
 ## Small files: 4 KiB operations per second by concurrency
 

@@ -174,9 +174,26 @@ async function downloadOnce(
     };
     // Records are written one at a time, each with everything done so far.
     let saving: Promise<void> = resume ? writeState(statePath, current) : Promise.resolve();
+    // Without resume no part waits for its sync, but one sync at a time as parts land spreads the
+    // disk's work over the transfer instead of leaving it all to the last fsync (0.35 s at 1 GiB
+    // here). A failed sync is kept and thrown: the kernel reports a lost write only once.
+    let flushing: Promise<void> | undefined;
+    let flushError: unknown;
+    const flushSoon = () => {
+      flushing ??= fileHandle.datasync().then(
+        () => {
+          flushing = undefined;
+        },
+        (error: unknown) => {
+          flushError ??= error;
+          flushing = undefined;
+        },
+      );
+    };
     const record = async (index: number, crc: string) => {
       if (!resume) {
         current.done[index] = crc;
+        flushSoon();
         return;
       }
       // Data first, then the state that vouches for it: a crash leaves the state behind the data.
@@ -213,6 +230,8 @@ async function downloadOnce(
     if (signal?.aborted) throw signal.reason;
     abort.linked.throwIfAborted();
     await saving;
+    await flushing;
+    if (flushError !== undefined) throw flushError;
     const checkedBy = await verify(current, fileHandle, key, parts, lengthOf);
     await fileHandle.sync();
     await fileHandle.close();

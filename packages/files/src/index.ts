@@ -10,6 +10,7 @@ export {
   DEFAULT_PART_SIZE,
   downloadPartSize,
   MAX_DOWNLOAD_PART_SIZE,
+  MAX_UPLOAD_PART_SIZE,
   type PartOptions,
   type PartPlan,
   planParts,

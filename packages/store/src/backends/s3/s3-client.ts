@@ -1,5 +1,6 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from '../../errors.js';
+import { GetTransport } from './get-transport.js';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
 
@@ -52,7 +53,7 @@ export async function connect(options: S3StoreOptions): Promise<Connection> {
   const config: S3ClientConfig = {
     maxAttempts: 1,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
-    requestHandler: { connectionTimeout: 5_000, socketTimeout: options.requestTimeoutMs ?? 30_000 },
+    requestHandler: new GetTransport({ connectionTimeout: 5_000, socketTimeout: options.requestTimeoutMs ?? 30_000 }),
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.credentials !== undefined) config.credentials = options.credentials;

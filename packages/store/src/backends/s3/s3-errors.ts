@@ -20,7 +20,15 @@ interface SdkErrorLike {
 }
 
 /** Network failures where the request never reached the server, so a write cannot have landed. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** Network failures after a connection existed: the server may have seen (and applied) the request. */
 const NETWORK = new Set([
@@ -30,7 +38,11 @@ const NETWORK = new Set([
   'ECONNABORTED',
   'ESOCKETTIMEDOUT',
   'ERR_STREAM_PREMATURE_CLOSE',
+  // undici's, under GETs (get-transport.ts)
   'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
 
 /** S3 error codes whose meaning does not depend on the status (a HEAD has no body, so only its status). */

@@ -175,3 +175,53 @@ describe('S3Store retries', () => {
     expect(peer.requests).toHaveLength(0);
   });
 });
+
+describe('S3Store reads (GETs go through undici, the rest through the SDK handler)', () => {
+  const object = 'x'.repeat(200_000);
+  const whole = () => ok({ etag: ETAG, 'content-type': 'text/plain' }, object);
+
+  it('streams a body and answers HEAD, LIST and PUT on the same store', async () => {
+    const { peer, store } = await scripted((request) => (request.method === 'PUT' ? ok({ etag: ETAG }) : whole()));
+    expect(bodyText((await store.get('some key/ü')).body)).toBe(object);
+    expect((await store.head('k')).size).toBe(object.length);
+    await store.put('k', 'y');
+    expect(peer.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /b/some key/ü', 'HEAD /b/k', 'PUT /b/k']);
+    expect(peer.requests[0]?.query.get('x-id')).toBe('GetObject');
+    expect(peer.requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
+  });
+
+  it('reports a body that breaks off as Transient, with the bytes before it delivered', async () => {
+    const { store } = await scripted(() => ({ ...whole(), cutAfter: 70_000 }) as Reply);
+    const { body } = await store.getStream('k');
+    let received = 0;
+    const error = await errorOf(
+      (async () => {
+        for await (const chunk of body) received += chunk.length;
+      })(),
+    );
+    expect(error.code).toBe('Transient');
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(70_000);
+  });
+
+  it('times out a GET that is never answered, and retries it', async () => {
+    const { peer, store } = await scripted(sequence('hang', whole()), { requestTimeoutMs: 300 });
+    expect(bodyText((await store.get('k')).body)).toBe(object);
+    expect(peer.requests).toHaveLength(2);
+  });
+
+  it('reports a refused connection on GET as Transient', async () => {
+    const { peer, store } = await scripted(whole);
+    await peer.close();
+    expect((await errorOf(store.get('k'))).code).toBe('Transient');
+  });
+
+  it("cancels a GET with the caller's reason", async () => {
+    const controller = new AbortController();
+    const { store } = await scripted(() => {
+      controller.abort(new Error('cancelled'));
+      return 'hang';
+    });
+    await expect(store.get('k', { signal: controller.signal })).rejects.toThrow('cancelled');
+  });
+});

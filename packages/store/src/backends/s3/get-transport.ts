@@ -1,0 +1,81 @@
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { HttpHandlerOptions, HttpResponse } from '@smithy/types';
+import { Agent } from 'undici';
+
+/** The SDK's request class (its handler takes no plainer shape). */
+type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
+
+export interface TransportTimeouts {
+  /** Connecting gives up after this long. */
+  connectionTimeout: number;
+  /** A request fails when its connection sees no traffic for this long. */
+  socketTimeout: number;
+}
+
+/**
+ * The SDK's request handler, with GETs sent through undici. Node's HTTP client copies every body
+ * chunk out of the socket's buffer into a new one, so a download allocates twice the bytes it
+ * moves and spends a third of its CPU collecting them (docs/benchmarks/files.md). undici hands
+ * the body on as views of the socket's buffers. Requests with a body stay on the SDK's handler,
+ * which knows `Expect: 100-continue` and streaming uploads.
+ */
+export class GetTransport {
+  readonly metadata = { handlerProtocol: 'http/1.1' };
+  readonly #fallback: NodeHttpHandler;
+  readonly #agent: Agent;
+
+  constructor(timeouts: TransportTimeouts) {
+    this.#fallback = new NodeHttpHandler(timeouts);
+    this.#agent = new Agent({
+      connect: { timeout: timeouts.connectionTimeout },
+      headersTimeout: timeouts.socketTimeout,
+      bodyTimeout: timeouts.socketTimeout,
+    });
+  }
+
+  async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
+    if (request.method !== 'GET' || request.body !== undefined && request.body !== null) return this.#fallback.handle(request, options);
+    const port = request.port === undefined ? '' : `:${request.port}`;
+    const query = queryString(request.query);
+    const signal = options.abortSignal as AbortSignal | undefined;
+    const out = await this.#agent.request({
+      origin: `${request.protocol}//${request.hostname}${port}`,
+      path: query ? `${request.path}?${query}` : request.path,
+      method: 'GET',
+      headers: request.headers,
+      ...(signal ? { signal } : {}),
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(out.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    return { response: { statusCode: out.statusCode, headers, body: out.body } };
+  }
+
+  updateHttpClientConfig(key: never, value: never): void {
+    this.#fallback.updateHttpClientConfig(key, value);
+  }
+
+  httpHandlerConfigs(): Record<string, never> {
+    return this.#fallback.httpHandlerConfigs() as Record<string, never>;
+  }
+
+  destroy(): void {
+    this.#fallback.destroy();
+    void this.#agent.destroy();
+  }
+}
+
+/** The query as SigV4 signs it: RFC 3986 escapes, repeated keys for list values. */
+function queryString(query: HttpRequest['query']): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === null || value === undefined) parts.push(escape(key));
+    else for (const v of Array.isArray(value) ? value : [value]) parts.push(`${escape(key)}=${escape(v)}`);
+  }
+  return parts.join('&');
+}
+
+function escape(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

@@ -81,7 +81,11 @@ export function run<A extends unknown[]>(verb: (...args: A) => Promise<void>): (
 /** Options every transfer verb takes; commander's own usage errors exit 2 as well. */
 export function withTransferOptions(command: Command): Command {
   return command
-    .option('--part-size <MiB>', 'part size in MiB (default 8; uploads over 512 MiB take up to 16, over 78 GiB more)', mebibytes)
+    .option(
+      '--part-size <MiB>',
+      'part size in MiB (default 8; uploads over 512 MiB take up to 16, over 78 GiB more)',
+      mebibytes,
+    )
     .option('--concurrency <n>', 'parts in flight at once (default 8)', positiveInteger)
     .option('-q, --quiet', 'no progress and no summary')
     .exitOverride((error) => {

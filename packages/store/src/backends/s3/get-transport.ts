@@ -34,7 +34,8 @@ export class GetTransport {
   }
 
   async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
-    if (request.method !== 'GET' || request.body !== undefined && request.body !== null) return this.#fallback.handle(request, options);
+    if (request.method !== 'GET' || (request.body !== undefined && request.body !== null))
+      return this.#fallback.handle(request, options);
     const port = request.port === undefined ? '' : `:${request.port}`;
     const query = queryString(request.query);
     const signal = options.abortSignal as AbortSignal | undefined;

@@ -1,9 +1,11 @@
-// Opens a mem:// and then an s3:// store, reporting whether the AWS SDK was loaded after each.
+// Opens a mem:// and then an s3:// store, reporting whether the AWS SDK (or undici, S3Store's GET
+// transport) was loaded after each.
 import { createRequire } from 'node:module';
 import { openStore } from '@bucketdb/store';
 
 const require = createRequire(import.meta.url);
-const sdkLoaded = () => Object.keys(require.cache).some((path) => path.includes('@aws-sdk/client-s3'));
+const sdkLoaded = () =>
+  Object.keys(require.cache).some((path) => path.includes('@aws-sdk/client-s3') || path.includes('/undici/'));
 
 const memory = await openStore('mem://lazy');
 await memory.put('k', 'v');

@@ -1,6 +1,5 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from '../../errors.js';
-import { GetTransport } from './get-transport.js';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
 
@@ -50,6 +49,8 @@ export async function connect(options: S3StoreOptions): Promise<Connection> {
     }
     return { client: options.client, sdk };
   }
+  // Loaded here, not at import, like the SDK: importing @bucketdb/store loads neither.
+  const { GetTransport } = await import('./get-transport.js');
   const config: S3ClientConfig = {
     maxAttempts: 1,
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,

@@ -1,3 +1,4 @@
+import { buildQueryString } from '@smithy/core/protocols';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpHandlerOptions, HttpResponse } from '@smithy/types';
 import { Agent } from 'undici';
@@ -37,7 +38,7 @@ export class GetTransport {
     if (request.method !== 'GET' || (request.body !== undefined && request.body !== null))
       return this.#fallback.handle(request, options);
     const port = request.port === undefined ? '' : `:${request.port}`;
-    const query = queryString(request.query);
+    const query = buildQueryString(request.query ?? {});
     const signal = options.abortSignal as AbortSignal | undefined;
     const out = await this.#agent.request({
       origin: `${request.protocol}//${request.hostname}${port}`,
@@ -65,18 +66,4 @@ export class GetTransport {
     this.#fallback.destroy();
     void this.#agent.destroy();
   }
-}
-
-/** The query as SigV4 signs it: RFC 3986 escapes, repeated keys for list values. */
-function queryString(query: HttpRequest['query']): string {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(query ?? {})) {
-    if (value === null || value === undefined) parts.push(escape(key));
-    else for (const v of Array.isArray(value) ? value : [value]) parts.push(`${escape(key)}=${escape(v)}`);
-  }
-  return parts.join('&');
-}
-
-function escape(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

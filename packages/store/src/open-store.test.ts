@@ -79,13 +79,17 @@ describe('openStore', () => {
     }
   });
 
-  it('loads the AWS SDK only when an s3:// store is used', async () => {
+  it('loads the AWS SDK only when an s3:// store is used, and undici only for its first GET', async () => {
     const child = await runTs(new URL('./open-store-lazy.child.ts', import.meta.url), [], {
       AWS_ACCESS_KEY_ID: 'k',
       AWS_SECRET_ACCESS_KEY: 's',
     });
     expect(child.code, child.stderr).toBe(0);
-    expect(JSON.parse(child.stdout)).toEqual({ afterMemory: false, afterS3: true });
+    expect(JSON.parse(child.stdout)).toEqual({
+      afterMemory: { sdk: false, undici: false },
+      afterHead: { sdk: true, undici: false },
+      afterGet: { sdk: true, undici: true },
+    });
   });
 
   it('names the problem in unknown schemes and malformed URLs', async () => {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from '../../errors.js';
 
@@ -42,7 +43,9 @@ export interface Connection {
 }
 
 export async function connect(options: S3StoreOptions): Promise<Connection> {
-  const sdk = await import('@aws-sdk/client-s3');
+  // require, not import(): importing a CommonJS package first scans its source for export names,
+  // 0.04 s of a CLI's start for the SDK's 270 KB.
+  const sdk = createRequire(import.meta.url)('@aws-sdk/client-s3') as Sdk;
   if (options.client) {
     if ((await options.client.config.maxAttempts()) > 1) {
       throw new InvalidArgumentError('S3Store retries by itself: give it a client with maxAttempts: 1');

@@ -19,7 +19,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_CONCURRENCY, downloadFile, uploadFile } from '@bucketdb/files';
 import { crc32c } from '@bucketdb/store';
 import { BENCH_BUCKET } from './files-baselines.js';
-import { processCpu, s3, startServer, stopServers } from './files-servers.js';
+import { processCpu, s3, startServer, stopChildren } from './files-servers.js';
 import { formatTable } from './harness.js';
 import { BENCH_USER } from './server-targets.js';
 
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
     }
   }
   await store.close();
-  stopServers();
+  stopChildren();
   await rm(work, { recursive: true, force: true });
   const rows = Object.entries(results).map(([name, r]) => ({
     target: name,

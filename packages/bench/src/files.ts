@@ -21,7 +21,7 @@ import {
 } from '@bucketdb/files';
 import { FileStore, type ObjectStore } from '@bucketdb/store';
 import { awsCli, type BaselineTool, bucketdbCli, rclone } from './files-baselines.js';
-import { processCpu, s3, startServer, stopServers } from './files-servers.js';
+import { type EngineProcess, processCpu, s3, startEngine, startServer, stopChildren } from './files-servers.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 
 const KiB = 1024;
@@ -56,6 +56,7 @@ const work = join(tmpdir(), `bucketdb-bench-files-${process.pid}`);
 const OURS = 'S3 server (@bucketdb/files)';
 const MEMORY_SERVER = 'memory server';
 const OURS_ON_MEMORY = `S3 server on a memory backend (@bucketdb/files)`;
+const OURS_OWN_PROCESS = 'S3 server (@bucketdb/files in a process of its own)';
 function engine(name: string, store: ObjectStore, maxSize?: number, serverPid?: number): Target {
   return {
     name,
@@ -67,6 +68,17 @@ function engine(name: string, store: ObjectStore, maxSize?: number, serverPid?: 
       await downloadFile(store, key, file, { resume: false });
     },
     ...(maxSize === undefined ? {} : { maxSize }),
+  };
+}
+
+/** The engine in a long-lived process of its own, as an application runs it (no start per copy). */
+function engineProcess(engine: EngineProcess, serverPid: number): Target {
+  return {
+    name: OURS_OWN_PROCESS,
+    serverPid,
+    minSize: 16 * MiB,
+    write: (file, key) => engine.upload(file, key),
+    read: (key, file) => engine.download(key, file),
   };
 }
 
@@ -238,6 +250,7 @@ async function main(): Promise<void> {
     localDisk(diskDir),
     engine('file store (@bucketdb/files)', fileStore),
     engine('S3 server (@bucketdb/files)', plain, undefined, plainServer.pid),
+    engineProcess(startEngine(plainUrl), plainServer.pid),
     engine('S3 server, emulating S3 Standard (@bucketdb/files)', emulated, EMULATED_MAX, emulatedServer.pid),
     ...available.map((t) => baseline(t, plainUrl, plainServer.pid)),
     // The same clients against a server whose backend is not the bottleneck (see the report).
@@ -321,7 +334,7 @@ async function main(): Promise<void> {
     )),
   ];
   await Promise.all([plain.close(), emulated.close(), onMemory.close(), fileStore.close()]);
-  stopServers();
+  stopChildren();
   await rm(work, { recursive: true, force: true });
   const path = await writeReport(
     'files',
@@ -400,17 +413,23 @@ table):
 
 ${against(OURS_ON_MEMORY, MEMORY_SERVER)}
 
+The same engine in a long-lived process of its own (as an application or service runs it: no
+process start per copy, and nothing else in its process; the first list's engine shares this
+benchmark process with every other target), same server as the first list:
+
+${against(OURS_OWN_PROCESS, 'same server', 'ours in a process of its own')}
+
 Process against process: our CLI (\`bucketdb cp\`, a process per copy as the tools run, so it
-pays a process start and works with a small heap, where the engine rows above run inside this
-long-lived process and pay for its larger heap at every garbage collection), same server as the
-first list:
+pays a process start: loading the AWS SDK, and undici for downloads), same server as the first
+list:
 
 ${against('bucketdb cp (same server)', 'same server', 'bucketdb cp')}`;
   const fmtLoad = (l: number[]) => l.map((n) => n.toFixed(1)).join(' / ');
   return `Command: \`npm run bench -- files${full ? ' --full' : ''}\`. Load average (1/5/15 min) at the start: ${fmtLoad(loadAtStart)},
 at the end: ${fmtLoad(loadavg())}, on ${cpus().length} cores. Every target runs in this one process
 except the servers (one child process each: FileStore with fsync underneath, and one over a
-MemoryStore for the "memory" rows) and the baseline tools (one process per copy, so their times
+MemoryStore for the "memory" rows), the engine row "in a process of its own" (one long-lived
+child running the same engine), and the baseline tools (one process per copy, so their times
 include process start; \`read + fsync\` adds an fsync of the file each downloaded, which ours
 does before its rename and they do not). Samples per size: 30 up to
 64 KiB, 10 at 1 MiB, 3 above, taken in rounds (every target once per round); MiB/s is the size
@@ -435,7 +454,8 @@ ${tools.map((t) => `- ${t.name}: ${t.settings}.`).join('\n')}
 ## CPU seconds per GiB moved (client and server, large files)
 
 CPU time moves less with the machine's load than throughput does. Client: this process for ours
-(\`process.cpuUsage\`), the tool's process tree for the others (its start included); server: the
+(\`process.cpuUsage\`), the engine's process for the row of its own, the tool's process tree for
+the others (its start included); server: the
 server process (\`/proc/<pid>/stat\`). Local targets have no server (NaN).
 
 ${cpuTable}

@@ -72,13 +72,13 @@ function engine(name: string, store: ObjectStore, maxSize?: number, serverPid?: 
 }
 
 /** The engine in a long-lived process of its own, as an application runs it (no start per copy). */
-function engineProcess(engine: EngineProcess, serverPid: number): Target {
+function engineProcess(host: EngineProcess, serverPid: number): Target {
   return {
     name: OURS_OWN_PROCESS,
     serverPid,
     minSize: 16 * MiB,
-    write: (file, key) => engine.upload(file, key),
-    read: (key, file) => engine.download(key, file),
+    write: (file, key) => host.upload(file, key),
+    read: (key, file) => host.download(key, file),
   };
 }
 

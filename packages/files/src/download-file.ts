@@ -58,7 +58,7 @@ interface DownloadState {
   done: Record<string, string>;
 }
 
-/** Gathered chunks are written in one call once they reach this size: fewer, larger writes. */
+/** Each part copies its chunks into a buffer of this size and writes it in one call. */
 const WRITE_BATCH = 1 << 20;
 
 /**
@@ -279,6 +279,7 @@ async function readFirst(
           ...info
         } = await store.getStream(key, {
           ...(signal ? { signal } : {}),
+          lendChunks: true,
           ...(ranged ? { range: { offset: 0, length: partSize } } : {}),
         });
         return { info, body };
@@ -322,32 +323,42 @@ async function fetchPart(
       given = undefined;
       try {
         body ??= (
-          await store.getStream(key, { signal: options.signal, range: { offset, length }, ifMatch: state.etag })
+          await store.getStream(key, {
+            signal: options.signal,
+            range: { offset, length },
+            ifMatch: state.etag,
+            lendChunks: true,
+          })
         ).body;
       } catch (error) {
         if (isStoreError(error, 'PreconditionFailed') || isStoreError(error, 'NotFound')) throw changed(key, error);
         throw error;
       }
+      // The store lends its chunks (no allocation per socket read): each is copied into this
+      // part's write buffer before the next is asked for.
+      const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH, length));
       let position = offset;
-      let batch: Uint8Array[] = [];
-      let batchBytes = 0;
+      let filled = 0;
       const flush = async () => {
-        await writeBatch(handle, batch, position);
-        position += batchBytes;
-        options.progress(batchBytes);
-        batch = [];
-        batchBytes = 0;
+        await writeAll(handle, batch.subarray(0, filled), position);
+        position += filled;
+        options.progress(filled);
+        filled = 0;
       };
       for await (const chunk of body) {
-        if (position + batchBytes + chunk.length > offset + length) {
-          throw shortRead(key, position + batchBytes + chunk.length - offset, length);
+        if (position + filled + chunk.length > offset + length) {
+          throw shortRead(key, position + filled + chunk.length - offset, length);
         }
         crc?.update(chunk);
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH) await flush();
+        for (let at = 0; at < chunk.length;) {
+          const take = Math.min(chunk.length - at, batch.length - filled);
+          batch.set(chunk.subarray(at, at + take), filled);
+          filled += take;
+          at += take;
+          if (filled === batch.length) await flush();
+        }
       }
-      if (batchBytes > 0) await flush();
+      if (filled > 0) await flush();
       if (position !== offset + length) throw shortRead(key, position - offset, length);
       return crc ? crc.base64() : '';
     },
@@ -390,20 +401,11 @@ async function verify(
   return 'etag';
 }
 
-/** Writes the chunks one after another from `position` in as few calls as the kernel allows. */
-async function writeBatch(handle: FileHandle, chunks: Uint8Array[], position: number): Promise<void> {
-  let pending = chunks.filter((c) => c.length > 0);
-  while (pending.length > 0) {
-    const { bytesWritten } = await handle.writev(pending, position);
-    position += bytesWritten;
-    let skip = bytesWritten;
-    pending = pending
-      .map((c) => {
-        const cut = Math.min(skip, c.length);
-        skip -= cut;
-        return c.subarray(cut);
-      })
-      .filter((c) => c.length > 0);
+/** Writes all of `bytes` at `position` (a write may take fewer bytes than it was given). */
+async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
   }
 }
 

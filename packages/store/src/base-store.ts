@@ -40,7 +40,9 @@ export abstract class BaseStore implements ObjectStore {
   get(key: string, options: GetOptions & { ifNoneMatch: string }): Promise<GetResult | NotModified>;
   get(key: string, options?: GetOptions): Promise<GetResult>;
   async get(key: string, options: GetOptions = {}): Promise<GetResult | NotModified> {
-    const result = await this.getStream(key, options as GetOptions & { ifNoneMatch: string });
+    // Collecting keeps every chunk: none may be lent.
+    const { lendChunks: _, ...rest } = options;
+    const result = await this.getStream(key, rest as GetOptions & { ifNoneMatch: string });
     if (result.notModified) return result;
     return { ...result, body: await collectBody(result.body) };
   }

@@ -30,6 +30,13 @@ export interface GetOptions extends RequestOptions {
   ifNoneMatch?: string;
   /** Fail with PreconditionFailed unless the current ETag equals this one. */
   ifMatch?: string;
+  /**
+   * For `getStream`: the caller is done with each chunk of `body` when it asks for the next, and
+   * keeps no reference to it. A store may then lend views of one buffer it reuses instead of a
+   * new buffer per chunk (S3Store does: a GiB downloaded allocates nothing per read). A store
+   * that can't ignores it; `get` ignores it.
+   */
+  lendChunks?: boolean;
 }
 
 export interface GetResult extends ObjectInfo {

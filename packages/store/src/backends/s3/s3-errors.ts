@@ -43,7 +43,12 @@ const NETWORK = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  // lending-get.ts's, for a response it can't parse
+  'ERR_BAD_RESPONSE',
 ]);
+
+/** Failures of the connection or of the response's HTTP, after the request was sent. */
+const NETWORK_NAMES = new Set(['TimeoutError', 'HTTPParserError' /* undici's */]);
 
 /** S3 error codes whose meaning does not depend on the status (a HEAD has no body, so only its status). */
 const BY_CODE: Record<string, (key: string, message: string, cause: unknown) => StoreError> = {
@@ -77,7 +82,7 @@ export function toStoreError(error: unknown, key: string): StoreError {
   const byCode = BY_CODE[name];
   if (byCode) return byCode(key, message, error);
   if (status !== undefined) return fromStatus(status, name, message, key, error);
-  if (name === 'TimeoutError' || NETWORK.has(e.code ?? '') || NOT_SENT.has(e.code ?? '')) {
+  if (NETWORK_NAMES.has(name) || NETWORK.has(e.code ?? '') || NOT_SENT.has(e.code ?? '')) {
     return new TransientError(`network error talking to S3: ${message}`, { key, cause: error });
   }
   // Failures before anything was sent: bad configuration, a header Node refuses to send, ...

@@ -60,7 +60,7 @@ describe('S3Store error mapping (one function, every status)', () => {
     ['drop', 'Transient'],
   ];
   for (const [reply, code] of cases) {
-    const label = typeof reply === 'string' ? reply : `${reply.status} ${reply.body?.match(/<Code>(\w+)/)?.[1]}`;
+    const label = typeof reply === 'string' ? reply : `${reply.status} ${String(reply.body).match(/<Code>(\w+)/)?.[1]}`;
     it(`maps ${label} on GET to ${code}`, async () => {
       const { store } = await scripted(sequence(reply), { maxAttempts: 1 });
       expect((await errorOf(store.get('k'))).code).toBe(code);

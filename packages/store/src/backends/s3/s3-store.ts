@@ -18,6 +18,8 @@ import type {
   RequestOptions,
 } from '../../object-store.js';
 import { resolveRange } from '../../range.js';
+import type { LendOption } from './get-transport.js';
+import { lentChunksOf } from './lent-chunks.js';
 import { DEFAULT_RETRY_POLICY, type RequestKind, type RetryPolicy, withRetries } from './retry.js';
 import { type Connection, connect, describeUrl, type S3StoreOptions } from './s3-client.js';
 
@@ -110,7 +112,9 @@ export class S3Store extends BaseStore {
     };
     const out = await this.#send('read', key, options.signal, async ({ client, sdk }) => {
       try {
-        return await client.send(new sdk.GetObjectCommand(input), { abortSignal: options.signal });
+        const handlerOptions: { abortSignal?: AbortSignal } & LendOption = { abortSignal: options.signal };
+        if (options.lendChunks) handlerOptions.lendChunks = true;
+        return await client.send(new sdk.GetObjectCommand(input), handlerOptions);
       } catch (error) {
         if (httpStatusOf(error) === 304) return undefined;
         throw error;
@@ -119,7 +123,9 @@ export class S3Store extends BaseStore {
     if (out === undefined) return { notModified: true, key, etag: quoteEtag(options.ifNoneMatch ?? '') };
     const contentRange = parseContentRange(out.ContentRange);
     const info = objectInfo(key, out, contentRange?.size ?? out.ContentLength ?? 0);
-    const body = mapBodyErrors((out.Body ?? emptyBody()) as AsyncIterable<Uint8Array>, key);
+    const chunks =
+      (options.lendChunks && lentChunksOf(out.Body)) || ((out.Body ?? emptyBody()) as AsyncIterable<Uint8Array>);
+    const body = mapBodyErrors(chunks, key);
     if (options.range && contentRange)
       return { ...info, range: { start: contentRange.start, end: contentRange.end }, body };
     return { ...info, body };

@@ -22,6 +22,7 @@ import {
 import { FileStore, type ObjectStore } from '@bucketdb/store';
 import { awsCli, type BaselineTool, bucketdbCli, rclone } from './files-baselines.js';
 import { type EngineProcess, processCpu, s3, startEngine, startServer, stopChildren } from './files-servers.js';
+import { warmFreeMemory } from './warm-memory.js';
 import { formatTable, percentile, runConcurrent, writeReport } from './harness.js';
 
 const KiB = 1024;
@@ -156,11 +157,18 @@ interface Sample {
   sync?: number;
 }
 
+/** Large copies start with warm free memory (warm-memory.ts); FILES_WARM=0 turns that off. */
+const WARM_FROM = 256 * MiB;
+const warm = (size: number) =>
+  size >= WARM_FROM && process.env.FILES_WARM !== '0' ? warmFreeMemory(join(work, 'warm'), size * 1.5) : undefined;
+
 /** One copy up and down; the copy is deleted afterwards. */
 async function sampleOnce(target: Target, size: number, source: string, i: number): Promise<Sample> {
   const key = `t/${size}/${i}`;
+  await warm(size);
   const write = await timed(() => target.write(source, key), target.serverPid);
   const out = join(work, 'out');
+  await warm(size);
   const read = await timed(() => target.read(key, out), target.serverPid);
   const sample: Sample = { write, read };
   if (target.afterRead) {
@@ -433,7 +441,11 @@ child running the same engine), and the baseline tools (one process per copy, so
 include process start; \`read + fsync\` adds an fsync of the file each downloaded, which ours
 does before its rename and they do not). Samples per size: 30 up to
 64 KiB, 10 at 1 MiB, 3 above, taken in rounds (every target once per round); MiB/s is the size
-over the median time (p99 of few samples is their maximum). The engine
+over the median time (p99 of few samples is their maximum). ${
+    process.env.FILES_WARM === '0'
+      ? 'Free memory was not warmed before copies (FILES_WARM=0).'
+      : `Before every timed copy of ${WARM_FROM / MiB} MiB or more, for every target, the benchmark writes and deletes a scratch file of 1.5 times the size (outside the timing), so that each copy starts with memory the machine has just used (warm-memory.ts: on this VM, memory freed a few seconds earlier costs about 3 s of kernel time per GiB to touch again, against 0.3 s).`
+  } The engine
 runs with its defaults: ${DEFAULT_PART_SIZE / MiB} MiB parts (larger for large uploads and a download's later parts), ${DEFAULT_CONCURRENCY} in flight; on the S3 server every part carries its
 CRC32C (no MD5, payload not SHA-256 hashed: UNSIGNED-PAYLOAD) and the object's full CRC32C is
 checked on completion and on download. Everything shares one machine: client, server and disk

@@ -7,6 +7,7 @@ import {
   isStoreError,
   mapConcurrent,
   multipartOf,
+  Mutex,
   type ObjectInfo,
   type ObjectStore,
   TransientError,
@@ -190,6 +191,10 @@ async function downloadOnce(
         },
       );
     };
+    // One write at a time: concurrent writes to one file queue on its inode lock in the kernel,
+    // and spin there (16% of a 1 GiB download's CPU in perf).
+    const fileLock = new Mutex();
+    const writeAt = (bytes: Uint8Array, position: number) => fileLock.run(() => writeAll(fileHandle, bytes, position));
     const record = async (index: number, crc: string) => {
       if (!resume) {
         current.done[index] = crc;
@@ -210,7 +215,7 @@ async function downloadOnce(
           // Part 0 streams from the GET that told the size; every other part has its own.
           const body = i === 0 ? firstBody : undefined;
           firstBody = undefined;
-          const crc = await fetchPart(store, key, current, offsetOf(i), lengthOf(i), fileHandle, {
+          const crc = await fetchPart(store, key, current, offsetOf(i), lengthOf(i), writeAt, {
             ...options,
             signal: abort.linked,
             progress,
@@ -307,7 +312,7 @@ async function fetchPart(
   state: DownloadState,
   offset: number,
   length: number,
-  handle: FileHandle,
+  writeAt: (bytes: Uint8Array, position: number) => Promise<void>,
   options: DownloadFileOptions & {
     signal: AbortSignal;
     progress: (bytes: number) => void;
@@ -340,7 +345,7 @@ async function fetchPart(
       let position = offset;
       let filled = 0;
       const flush = async () => {
-        await writeAll(handle, batch.subarray(0, filled), position);
+        await writeAt(batch.subarray(0, filled), position);
         position += filled;
         options.progress(filled);
         filled = 0;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -179,7 +179,7 @@ describe('S3Store GETs with lent chunks', () => {
     });
     expect(child.code, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toEqual({
-      sha256: (await import('node:crypto')).createHash('sha256').update(object).digest('hex'),
+      sha256: createHash('sha256').update(object).digest('hex'),
       buffers: 1,
     });
   });

@@ -306,16 +306,11 @@ class ResponseReader {
 
   /** The reader stopped before the end: the connection can't carry another response. */
   abandon(error?: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#connection.destroy(error);
+    if (this.#end()) this.#connection.destroy(error);
   }
 
   fail(error: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (!this.#end()) return;
     this.#error = this.#signal?.aborted
       ? (this.#signal.reason as Error)
       : this.#settle
@@ -328,10 +323,15 @@ class ResponseReader {
   }
 
   #finish(): void {
-    if (this.#finished) return;
+    if (this.#end()) this.#connection.done(this.#keepAlive);
+  }
+
+  /** Marks the response over; false when it already was. */
+  #end(): boolean {
+    if (this.#finished) return false;
     this.#finished = true;
     this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#connection.done(this.#keepAlive);
+    return true;
   }
 
   /** Collects the head; once whole, settles the request and returns the body bytes after it. */
@@ -362,9 +362,7 @@ class ResponseReader {
     this.#settle = undefined;
     if (framing === undefined) {
       // Chunked or close-delimited: not what this client reads. The caller sends it elsewhere.
-      this.#finished = true;
-      this.#signal?.removeEventListener('abort', this.#onAbort);
-      this.#connection.destroy();
+      this.abandon();
       settle.resolve(undefined);
       return undefined;
     }
